@@ -1,0 +1,62 @@
+# The front door. `make run` and `make test` each do every set-up step they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+VAR := var
+# Rasa reads these in endpoints.yml; harmless for commands that do not use them.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export TRACKER_DIALECT ?= sqlite
+export TRACKER_DB ?= $(CURDIR)/$(VAR)/rasa_tracker.db
+
+.PHONY: help install knowledge db model run test lint validate stories pytest eval bench clean
+
+help:
+	@echo "make run    - set everything up and start the assistant (Ctrl-C stops it)"
+	@echo "make test   - set everything up and run every check (lint, Rasa data, stories, pytest)"
+	@echo "make knowledge | model | lint | eval | bench | clean"
+
+install:
+	@scripts/setup_env.sh rasa
+	@scripts/setup_env.sh app
+
+knowledge: install
+	@$(APP) -m knowledge.build
+	@$(APP) -m knowledge.export_nlu
+
+db: install
+	@$(APP) -m assistant.storage.migrate
+
+model: knowledge
+	@$(APP) -m assistant.training > $(VAR)/.model-path
+	@echo "rasa model: $$(cat $(VAR)/.model-path)"
+
+run: model db
+	@$(APP) -m assistant.launcher "$$(cat $(VAR)/.model-path)"
+
+lint: install
+	@.venv/bin/ruff check .
+
+validate: model
+	@$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+stories: model
+	@$(RASA) test core --stories tests/stories --model "$$(cat $(VAR)/.model-path)" \
+		--out $(VAR)/results/stories --fail-on-prediction-errors
+
+pytest: model
+	@scripts/run_pytest.sh
+
+test: lint validate stories pytest
+
+eval: knowledge
+	@$(APP) -m knowledge.evaluate
+
+bench: model
+	@$(APP) -m benchmarks.run
+
+clean:
+	rm -rf $(VAR) .rasa
