@@ -1,0 +1,1 @@
+"""Patient-information assistant for interventional radiology departments."""

@@ -1,0 +1,72 @@
+"""The department's facts (site.yml) and the placeholders texts may use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Site:
+    department_name: str
+    hospital_name: str
+    department_phone: str
+    department_email: str
+    department_address: str
+    emergency_number: str
+    timezone: str
+    opening_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    response_time: str = "within one working day"
+
+    @property
+    def opening_hours_text(self) -> str:
+        """Opening hours as a short human sentence, grouping equal days."""
+        groups: list[tuple[list[str], tuple[str, str]]] = []
+        for day in DAYS:
+            hours = self.opening_hours.get(day)
+            if not hours:
+                continue
+            if groups and groups[-1][1] == hours and DAYS.index(groups[-1][0][-1]) == DAYS.index(day) - 1:
+                groups[-1][0].append(day)
+            else:
+                groups.append(([day], hours))
+        parts = []
+        for days, (start, end) in groups:
+            label = days[0].capitalize() if len(days) == 1 else f"{days[0].capitalize()} to {days[-1].capitalize()}"
+            parts.append(f"{label} {start}–{end}")
+        return ", ".join(parts) if parts else "by appointment"
+
+    def placeholders(self) -> dict[str, str]:
+        return {
+            "department_name": self.department_name,
+            "hospital_name": self.hospital_name,
+            "department_phone": self.department_phone,
+            "department_email": self.department_email,
+            "department_address": self.department_address,
+            "emergency_number": self.emergency_number,
+            "opening_hours": self.opening_hours_text,
+            "response_time": self.response_time,
+        }
+
+    def fill(self, text: str) -> str:
+        """Replace {placeholders} with the department's facts; unknown ones stay visible."""
+        values = self.placeholders()
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+KNOWN_PLACEHOLDERS = frozenset(
+    ["department_name", "hospital_name", "department_phone", "department_email",
+     "department_address", "emergency_number", "opening_hours", "response_time"]
+)
+
+
+def load_site(path: str | Path) -> Site:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
+    return Site(opening_hours=hours, **data)
