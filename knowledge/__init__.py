@@ -1,0 +1,1 @@
+"""Curated procedure texts: parsing, validation, index building and retrieval."""

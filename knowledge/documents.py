@@ -1,0 +1,251 @@
+"""Parse and validate knowledge texts.
+
+A text is Markdown with a YAML header and `## <section id>` headings (see
+knowledge/README.md). Every problem is reported with its file and line so a
+curator can go straight to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from assistant.site import KNOWN_PLACEHOLDERS
+from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
+
+REQUIRED_KEYS = ("id", "procedure", "title", "names", "language", "reviewer",
+                 "last_reviewed", "review_due", "sources")
+HEADING = re.compile(r"^##\s+(\S.*?)\s*$")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+MAX_SECTION_WORDS = 160
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    level: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+@dataclass
+class Section:
+    id: str
+    text: str
+    line: int
+
+
+@dataclass
+class Document:
+    path: Path
+    meta: dict
+    meta_lines: dict[str, int]
+    header: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    def line_of_name(self, name: str) -> int:
+        """The header line that lists `name` (the `names:` line if not found)."""
+        for number, line in enumerate(self.header, start=2):
+            if line.strip().lstrip("-").strip().strip("'\"") == name:
+                return number
+        return self.meta_lines.get("names", 1)
+
+    @property
+    def id(self) -> str:
+        return str(self.meta.get("id", ""))
+
+    @property
+    def procedure(self) -> str:
+        return str(self.meta.get("procedure", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", ""))
+
+    @property
+    def names(self) -> list[str]:
+        return [str(n) for n in self.meta.get("names") or []]
+
+    @property
+    def reviewed(self) -> str:
+        return str(self.meta.get("last_reviewed", ""))
+
+
+def text_files(directory: Path) -> list[Path]:
+    return sorted(p for p in Path(directory).glob("*.md") if p.name.lower() != "readme.md")
+
+
+def content_hash(directory: Path) -> str:
+    """Hash of every text file's name and bytes: the index records it."""
+    digest = hashlib.sha256()
+    for path in text_files(directory):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def parse(path: Path) -> tuple[Document | None, list[Problem]]:
+    """Read one file; returns the document (None if unreadable) and its parse problems."""
+    shown = str(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(shown, 1, "error", f"not valid UTF-8 ({exc.reason})")]
+    lines = raw.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return None, [Problem(shown, 1, "error", "missing YAML header: the file must start with a line '---'")]
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        return None, [Problem(shown, 1, "error", "YAML header is not closed by a line '---'")]
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        return None, [Problem(shown, line, "error", f"YAML header does not parse: {getattr(exc, 'problem', exc)}")]
+    if not isinstance(meta, dict):
+        return None, [Problem(shown, 2, "error", "YAML header must be a mapping of keys")]
+    meta_lines = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        key = re.match(r"^([A-Za-z_]+)\s*:", line)
+        if key:
+            meta_lines[key.group(1)] = number
+    doc = Document(path=path, meta=meta, meta_lines=meta_lines, header=lines[1:end])
+
+    problems: list[Problem] = []
+    current: Section | None = None
+    body: list[str] = []
+    for number, line in enumerate(lines[end + 1:], start=end + 2):
+        heading = HEADING.match(line)
+        if heading:
+            if current:
+                current.text = "\n".join(body).strip()
+                doc.sections.append(current)
+            current, body = Section(heading.group(1), "", number), []
+        elif current:
+            body.append(line)
+        elif line.strip():
+            problems.append(Problem(shown, number, "error", "text before the first '## <section>' heading"))
+    if current:
+        current.text = "\n".join(body).strip()
+        doc.sections.append(current)
+    return doc, problems
+
+
+def _check_meta(doc: Document, today: dt.date) -> list[Problem]:
+    shown, meta, at = str(doc.path), doc.meta, doc.meta_lines
+    problems = [Problem(shown, 1, "error", f"missing metadata '{key}'") for key in REQUIRED_KEYS if not meta.get(key)]
+    if meta.get("id") and doc.id != doc.path.stem:
+        problems.append(Problem(shown, at.get("id", 1), "error", f"id '{doc.id}' differs from the file name '{doc.path.stem}'"))
+    if meta.get("procedure") and doc.procedure not in PROCEDURES + (GENERAL,):
+        problems.append(Problem(shown, at.get("procedure", 1), "error", f"unknown procedure '{doc.procedure}'"))
+    if meta.get("names") and not isinstance(meta["names"], list):
+        problems.append(Problem(shown, at.get("names", 1), "error", "names must be a list"))
+    if meta.get("language") and not re.fullmatch(r"[a-z]{2}", str(meta["language"])):
+        problems.append(Problem(shown, at.get("language", 1), "error", "language must be a two-letter code such as 'en'"))
+    dates = {}
+    for key in ("last_reviewed", "review_due"):
+        if not meta.get(key):
+            continue
+        value = meta[key]
+        if isinstance(value, dt.date):
+            dates[key] = value
+        else:
+            try:
+                dates[key] = dt.date.fromisoformat(str(value))
+            except ValueError:
+                problems.append(Problem(shown, at.get(key, 1), "error", f"{key} must be a date YYYY-MM-DD"))
+    if "review_due" in dates and dates["review_due"] < today:
+        problems.append(Problem(shown, at.get("review_due", 1), "warning", f"review overdue since {dates['review_due']}"))
+    return problems
+
+
+def _check_sections(doc: Document) -> list[Problem]:
+    shown = str(doc.path)
+    problems: list[Problem] = []
+    allowed = TOPICS if doc.procedure == GENERAL else SECTIONS
+    seen: dict[str, int] = {}
+    for section in doc.sections:
+        if section.id not in allowed:
+            problems.append(Problem(shown, section.line, "error", f"unknown section '{section.id}' (allowed: {', '.join(allowed)})"))
+        if section.id in seen:
+            problems.append(Problem(shown, section.line, "error", f"section '{section.id}' repeated (first at line {seen[section.id]})"))
+        seen.setdefault(section.id, section.line)
+        if not section.text:
+            problems.append(Problem(shown, section.line, "error", f"section '{section.id}' is empty"))
+        words = len(section.text.split())
+        if words > MAX_SECTION_WORDS:
+            problems.append(Problem(shown, section.line, "warning",
+                                    f"section '{section.id}' has {words} words; keep it under {MAX_SECTION_WORDS} for phones"))
+        for offset, line in enumerate(section.text.splitlines(), start=1):
+            for name in PLACEHOLDER.findall(line):
+                if name not in KNOWN_PLACEHOLDERS:
+                    problems.append(Problem(shown, section.line + offset, "error", f"unknown placeholder {{{name}}}"))
+    if doc.procedure in PROCEDURES:
+        for missing in (s for s in SECTIONS if s not in seen):
+            problems.append(Problem(shown, 1, "error", f"missing section '{missing}'"))
+    return problems
+
+
+def _normal_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    owner: dict[str, tuple[Document, str]] = {}
+    for doc in docs:
+        for name in doc.names:
+            key = _normal_name(name)
+            if key in owner and owner[key][0] is not doc:
+                first = owner[key][0]
+                problems.append(Problem(str(doc.path), doc.line_of_name(name), "error",
+                                        f"name '{name}' is also used by {first.path.name}"))
+            owner.setdefault(key, (doc, name))
+    by_procedure: dict[str, list[Document]] = {}
+    for doc in docs:
+        by_procedure.setdefault(doc.procedure, []).append(doc)
+    for procedure, group in by_procedure.items():
+        if procedure in PROCEDURES and len(group) > 1:
+            for doc in group[1:]:
+                problems.append(Problem(str(doc.path), doc.meta_lines.get("procedure", 1), "error",
+                                        f"procedure '{procedure}' already has a text: {group[0].path.name}"))
+    general_owner: dict[str, Document] = {}
+    for doc in by_procedure.get(GENERAL, []):
+        for section in doc.sections:
+            if section.id in general_owner and general_owner[section.id] is not doc:
+                problems.append(Problem(str(doc.path), section.line, "error",
+                                        f"general section '{section.id}' is also in {general_owner[section.id].path.name}"))
+            general_owner.setdefault(section.id, doc)
+    for missing in (t for t in TOPICS if t not in general_owner):
+        problems.append(Problem(str(directory), 0, "error", f"no general page has the section '{missing}'"))
+    for missing in (p for p in PROCEDURES if p not in by_procedure):
+        problems.append(Problem(str(directory), 0, "warning", f"no text for procedure '{missing}' yet"))
+    return problems
+
+
+def load_and_validate(directory: Path, today: dt.date | None = None) -> tuple[list[Document], list[Problem]]:
+    """Parse every text in `directory`; return the documents and all problems found."""
+    today = today or dt.date.today()
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    for path in text_files(directory):
+        doc, found = parse(path)
+        problems += found
+        if doc is not None:
+            problems += _check_meta(doc, today) + _check_sections(doc)
+            docs.append(doc)
+    problems += _check_across(docs, directory)
+    return docs, problems
+

@@ -1,0 +1,120 @@
+"""Find the procedures a message names, by the names patients use.
+
+The names come from the texts' metadata (`names`, `title`, the id), so the
+curators own them; the dialogue's entity extractor and this matcher agree
+because the Rasa lookup data is generated from the same lists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from knowledge.catalog import GENERAL
+from knowledge.keywords import fold
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+FUZZY_MIN_CHARS = 6
+FUZZY_SCORE = 86
+
+
+def normalise(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", fold(text)).split())
+
+
+def names_by_procedure(entries) -> dict[str, list[str]]:
+    """Normalised names per procedure id, from each text's title and `names`.
+
+    `entries` are documents or index chunks (anything with procedure, id or
+    doc, title and names). Of the general pages only "what is IR" names the
+    field itself; the others' names ("dye", "results") are topics.
+    """
+    names: dict[str, list[str]] = {}
+    for entry in entries:
+        procedure, doc_id = _get(entry, "procedure"), _get(entry, "doc") or _get(entry, "id")
+        if procedure == GENERAL and doc_id != GENERAL:
+            continue
+        own = names.setdefault(procedure, [])
+        for name in [*_get(entry, "names"), _get(entry, "title")]:
+            clean = normalise(name)
+            if clean and clean not in own:
+                own.append(clean)
+    return names
+
+
+def _get(entry, key: str):
+    return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
+
+
+@dataclass(frozen=True)
+class Mention:
+    procedure: str
+    start: int
+    end: int
+    name: str
+
+
+class ProcedureMatcher:
+    def __init__(self, names_by_procedure: dict[str, list[str]]):
+        # Longest names first so "uterine fibroid embolization" wins over "embolization".
+        pairs = {(normalise(name), procedure) for procedure, names in names_by_procedure.items() for name in names}
+        self._names = sorted((p for p in pairs if p[0]), key=lambda p: -len(p[0]))
+
+    @classmethod
+    def from_entries(cls, entries) -> ProcedureMatcher:
+        """From documents or index chunks; a procedure's id also counts as its name."""
+        names = names_by_procedure(entries)
+        for procedure, own in names.items():
+            if procedure != GENERAL:
+                own.append(procedure.replace("_", " "))
+        return cls(names)
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Non-overlapping mentions in order of appearance; exact names before fuzzy ones."""
+        padded = f" {normalise(text)} "
+        taken: list[tuple[int, int]] = []
+        found: list[Mention] = []
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= s or start >= e for s, e in taken)
+
+        for name, procedure in self._names:
+            for match in re.finditer(re.escape(f" {name} "), padded):
+                start, end = match.start() + 1, match.end() - 1
+                if free(start, end):
+                    taken.append((start, end))
+                    found.append(Mention(procedure, start, end, name))
+        words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", padded)]
+        for name, procedure in self._names:
+            if len(name) < FUZZY_MIN_CHARS:
+                continue
+            size = name.count(" ") + 1
+            for i in range(len(words) - size + 1):
+                start, end = words[i][0], words[i + size - 1][1]
+                if free(start, end) and fuzz.ratio(padded[start:end], name) >= FUZZY_SCORE:
+                    taken.append((start, end))
+                    found.append(Mention(procedure, start, end, name))
+        found.sort(key=lambda m: m.start)
+        specific = [m for m in found if m.procedure != GENERAL]
+        return specific or found
+
+    def mask(self, text: str, placeholder: str = "it") -> str:
+        """The normalised text with every procedure name replaced, leaving what is asked about it."""
+        padded = f" {normalise(text)} "
+        for mention in sorted(self.mentions(text), key=lambda m: -m.start):
+            padded = padded[: mention.start] + placeholder + padded[mention.end:]
+        return " ".join(padded.split())
+
+    def procedures(self, text: str) -> list[str]:
+        ordered: list[str] = []
+        for mention in self.mentions(text):
+            if mention.procedure not in ordered:
+                ordered.append(mention.procedure)
+        return ordered
+
+    def resolve(self, value: str) -> str | None:
+        """Map an entity value or a name to a procedure id (None if unknown)."""
+        found = self.procedures(value)
+        return found[0] if found else None

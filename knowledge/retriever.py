@@ -1,0 +1,209 @@
+"""Answer retrieval over the built index: filters, dense + keyword fusion, abstention.
+
+The retriever refuses an index built from other texts than the ones on disk
+(their content hash differs) and reloads a rebuilt index on the next query,
+so the action server needs no restart after `make knowledge`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.build import INDEX_FORMAT, read_manifest
+from knowledge.catalog import GENERAL, GENERAL_TOPICS
+from knowledge.documents import content_hash, text_files
+from knowledge.names import ProcedureMatcher
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How dense and keyword scores combine, and when to abstain.
+
+    score = dense_weight * cosine + (1 - dense_weight) * bm25 / (bm25 + keyword_saturation)
+            + topic_weight * (similarity to the example questions of the chunk's topic)
+            (+ general_boost for general pages when the question names no procedure).
+    The defaults are tuned on the tuning half of knowledge/eval/questions.yml
+    by `make eval`, which reports them with the results (docs/EVALUATION.md).
+    """
+
+    dense_weight: float = 0.6
+    keyword_saturation: float = 4.0
+    topic_weight: float = 0.4
+    general_boost: float = 0.05
+    abstain_below: float = 0.5
+
+
+DEFAULT_FUSION = Fusion()
+
+
+class IndexUnavailable(RuntimeError):
+    """No usable index: missing, or built from different texts."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: dict
+    score: float
+    dense: float
+    keyword: float
+
+    @property
+    def procedure(self) -> str:
+        return self.chunk["procedure"]
+
+    @property
+    def section(self) -> str:
+        return self.chunk["section"]
+
+
+@dataclass(frozen=True)
+class RawScores:
+    """One question against every chunk, before filters and fusion."""
+
+    index: LoadedIndex  # the index these scores belong to
+    dense: np.ndarray  # cosine similarity with the chunk
+    keyword: np.ndarray  # BM25 score of the chunk
+    topic: np.ndarray  # similarity with the example questions of the chunk's topic
+
+
+@dataclass(frozen=True)
+class Result:
+    hits: list[Hit]
+    abstained: bool
+
+    @property
+    def best(self) -> Hit | None:
+        return None if self.abstained or not self.hits else self.hits[0]
+
+
+class LoadedIndex:
+    def __init__(self, index_dir: Path, manifest: dict):
+        import bm25s
+        import faiss
+
+        self.manifest = manifest
+        self.dense = faiss.read_index(str(index_dir / "dense.faiss"))
+        self.keyword = bm25s.BM25.load(str(index_dir / "bm25"))
+        self.chunks: list[dict] = json.loads((index_dir / "chunks.json").read_text())
+        self.by_key = {(c["procedure"], c["section"]): i for i, c in enumerate(self.chunks)}
+        self.topic_vectors = np.load(index_dir / "topic_examples.npy")
+        self.topic_labels = json.loads((index_dir / "topic_examples.json").read_text())
+        self.chunk_topics = [c["section"] for c in self.chunks]
+        self.chunk_sections = np.array(self.chunk_topics)
+        self.chunk_procedures = np.array([c["procedure"] for c in self.chunks])
+        self.matcher = ProcedureMatcher.from_entries(self.chunks)
+
+
+class Retriever:
+    def __init__(self, texts_dir: Path, index_dir: Path):
+        self.texts_dir = Path(texts_dir)
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._loaded: LoadedIndex | None = None
+        self._fingerprint: tuple | None = None
+        self._error: str | None = None
+
+    def _current_fingerprint(self) -> tuple:
+        """Cheap change detector: modification times of the manifest and of every text."""
+        stamps = []
+        for path in [self.index_dir / "manifest.json", *text_files(self.texts_dir)]:
+            try:
+                stamps.append((path.name, path.stat().st_mtime_ns))
+            except FileNotFoundError:
+                stamps.append((path.name, None))
+        return tuple(stamps)
+
+    def index(self) -> LoadedIndex:
+        """The loaded index, reloaded if the files changed; raises IndexUnavailable."""
+        fingerprint = self._current_fingerprint()
+        with self._lock:
+            if fingerprint != self._fingerprint:
+                self._fingerprint = fingerprint
+                self._loaded, self._error = None, None
+                try:
+                    self._loaded = self._load()
+                    log.info("knowledge index loaded: %s chunks", len(self._loaded.chunks))
+                except IndexUnavailable as exc:
+                    self._error = str(exc)
+                    log.error("knowledge index refused: %s", exc)
+            if self._loaded is None:
+                raise IndexUnavailable(self._error or "no index")
+            return self._loaded
+
+    def _load(self) -> LoadedIndex:
+        manifest = read_manifest(self.index_dir)
+        if not manifest:
+            raise IndexUnavailable(f"no index in {self.index_dir}; run 'make knowledge'")
+        if manifest.get("format") != INDEX_FORMAT:
+            raise IndexUnavailable("index format is outdated; run 'make knowledge'")
+        if manifest.get("content_hash") != content_hash(self.texts_dir):
+            raise IndexUnavailable("index was built from other texts than the ones on disk; run 'make knowledge'")
+        return LoadedIndex(self.index_dir, manifest)
+
+    def lookup(self, procedure: str, section: str) -> dict | None:
+        position = self.index().by_key.get((procedure, section))
+        return None if position is None else self.index().chunks[position]
+
+    def raw_scores(self, query: str) -> RawScores:
+        """Dense, keyword and topic scores of `query` against every chunk."""
+        from knowledge import embedding
+        from knowledge.keywords import tokenize
+
+        loaded = self.index()
+        vector = embedding.embed([query])
+        dense = np.zeros(len(loaded.chunks), dtype=np.float32)
+        scores, ids = loaded.dense.search(vector, len(loaded.chunks))
+        dense[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
+        tokens = tokenize(query)
+        keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
+        masked = loaded.matcher.mask(query)
+        topic_vector = vector[0] if masked == query else embedding.embed([masked])[0]
+        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), self._topic_scores(loaded, topic_vector))
+
+    @staticmethod
+    def _topic_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:
+        """Per chunk: mean similarity of the 3 nearest example questions of its topic."""
+        if not len(loaded.topic_labels):
+            return np.zeros(len(loaded.chunks), dtype=np.float32)
+        similarity = loaded.topic_vectors @ vector
+        per_topic: dict[str, list[float]] = {}
+        for label, value in zip(loaded.topic_labels, similarity, strict=True):
+            per_topic.setdefault(label, []).append(float(value))
+        best = {topic: float(np.mean(sorted(values)[-3:])) for topic, values in per_topic.items()}
+        return np.array([best.get(topic, 0.0) for topic in loaded.chunk_topics], dtype=np.float32)
+
+    def rank(self, raw: RawScores, procedures: list[str] | None = None, topic: str | None = None, k: int = 3,
+             prefer_general: bool = False, fusion: Fusion = DEFAULT_FUSION) -> Result:
+        """Fuse precomputed scores over the chunks that pass the filters."""
+        loaded = raw.index
+        keep = np.ones(len(loaded.chunks), dtype=bool)
+        if procedures:
+            # Topics only the general pages have (contrast, blood thinners,
+            # pregnancy, children) stay reachable whatever the procedure.
+            keep &= np.isin(loaded.chunk_procedures, procedures) | np.isin(loaded.chunk_sections, GENERAL_TOPICS)
+        if topic:
+            keep &= loaded.chunk_sections == topic
+        if not keep.any():
+            return Result([], abstained=True)
+        keyword = raw.keyword / (raw.keyword + fusion.keyword_saturation)
+        score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic)
+        if prefer_general:
+            score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
+        score = np.where(keep, score, -np.inf)
+        order = np.argsort(-score, kind="stable")[: min(k, int(keep.sum()))]
+        hits = [Hit(loaded.chunks[i], float(score[i]), float(raw.dense[i]), float(keyword[i])) for i in order]
+        return Result(hits, abstained=hits[0].score < fusion.abstain_below)
+
+    def search(self, query: str, procedures: list[str] | None = None, topic: str | None = None,
+               k: int = 3, prefer_general: bool = False) -> Result:
+        """Rank sections for `query`, restricted to `procedures` and `topic` when given."""
+        return self.rank(self.raw_scores(query), procedures, topic, k, prefer_general)
