@@ -1,0 +1,185 @@
+"""`make eval`: measure retrieval on the labelled patient questions.
+
+knowledge/eval/questions.yml was written before tuning and is split in two:
+the fusion settings are chosen on the `tune` half only, then every mode is
+scored on both halves. Modes: fused (the product), dense only, keyword only.
+The table goes to docs/EVALUATION.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from dataclasses import dataclass, replace
+
+import numpy as np
+import yaml
+
+from assistant.config import ROOT, Settings
+from knowledge.documents import load_and_validate
+from knowledge.names import ProcedureMatcher
+from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Retriever
+
+QUESTIONS = ROOT / "knowledge" / "eval" / "questions.yml"
+REPORT = ROOT / "docs" / "EVALUATION.md"
+MARKER_START = "<!-- retrieval-eval:start -->"
+MARKER_END = "<!-- retrieval-eval:end -->"
+
+
+@dataclass
+class Prepared:
+    item: dict
+    procedures: list[str] | None
+    raw: RawScores
+
+
+@dataclass
+class Scores:
+    top1: float
+    top3: float
+    mrr: float
+    abstain_precision: float
+    abstain_recall: float
+    answerable: int
+    abstain_items: int
+
+    def row(self, name: str) -> str:
+        pct = lambda x: f"{100 * x:.1f} %"  # noqa: E731
+        return (f"| {name} | {pct(self.top1)} | {pct(self.top3)} | {self.mrr:.3f} | "
+                f"{pct(self.abstain_precision)} | {pct(self.abstain_recall)} |")
+
+
+def prepare(retriever: Retriever, matcher: ProcedureMatcher, items: list[dict]) -> list[Prepared]:
+    prepared = []
+    for item in items:
+        named = matcher.procedures(item["q"])
+        procedures = named or ([item["context"]] if item.get("context") else None)
+        prepared.append(Prepared(item, procedures, retriever.raw_scores(item["q"])))
+    return prepared
+
+
+def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion) -> Scores:
+    top1 = top3 = rr = 0.0
+    answerable = abstain_items = abstained = abstained_right = 0
+    for p in prepared:
+        result = retriever.rank(p.raw, p.procedures, k=10, prefer_general=not p.procedures, fusion=fusion)
+        should_abstain = p.item.get("expect") == "abstain"
+        abstained += result.abstained
+        if should_abstain:
+            abstain_items += 1
+            abstained_right += result.abstained
+            continue
+        answerable += 1
+        keys = [(h.procedure, h.section) for h in result.hits]
+        label = (p.item["procedure"], p.item["section"])
+        if not result.abstained and keys[:1] == [label]:
+            top1 += 1
+        if label in keys[:3]:
+            top3 += 1
+        if label in keys:
+            rr += 1 / (keys.index(label) + 1)
+    return Scores(
+        top1=top1 / max(answerable, 1), top3=top3 / max(answerable, 1), mrr=rr / max(answerable, 1),
+        abstain_precision=abstained_right / abstained if abstained else 0.0,
+        abstain_recall=abstained_right / max(abstain_items, 1),
+        answerable=answerable, abstain_items=abstain_items,
+    )
+
+
+def objective(s: Scores) -> float:
+    # Answering right matters most; abstaining on what we cannot answer comes next.
+    return s.top1 + 0.5 * s.abstain_recall * s.abstain_precision
+
+
+def tune(retriever: Retriever, prepared: list[Prepared], base: Fusion, grid: dict[str, list[float]]) -> Fusion:
+    best, best_value = base, -1.0
+    names = list(grid)
+    for values in itertools.product(*(grid[n] for n in names)):
+        fusion = replace(base, **dict(zip(names, values, strict=True)))
+        value = objective(score(retriever, prepared, fusion))
+        if value > best_value + 1e-9:
+            best, best_value = fusion, value
+    return best
+
+
+THRESHOLDS = [round(x, 2) for x in np.arange(0.10, 0.56, 0.02)]
+MODES = {
+    "fused (dense + BM25 + topic examples)": {
+        "dense_weight": [0.5, 0.6, 0.7, 0.8], "keyword_saturation": [2.0, 4.0, 8.0], "topic_weight": [0.2, 0.4, 0.6, 0.8],
+        "general_boost": [0.0, 0.05, 0.1], "abstain_below": THRESHOLDS},
+    "fused (dense + BM25)": {"dense_weight": [0.5, 0.6, 0.7, 0.8, 0.9], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
+                             "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
+    "dense only": {"dense_weight": [1.0], "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
+    "keyword only (BM25)": {"dense_weight": [0.0], "topic_weight": [0.0], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
+                            "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
+}
+
+
+def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, int]) -> str:
+    lines = [
+        MARKER_START,
+        "## Retrieval",
+        "",
+        "Command: `make eval` (`python -m knowledge.evaluate`). Questions: `knowledge/eval/questions.yml`, "
+        f"{counts['tune']} in the tuning half and {counts['held']} held back "
+        f"({counts['abstain']} of all are questions the texts cannot answer). Each mode's settings were chosen "
+        "on the tuning half only; the held-back half was scored once with them.",
+        "",
+        "The procedure filter comes from the names in the question, else from the conversation (`context`);"
+        " the topic is not given (the dialogue's intent would normally give it), so this measures retrieval alone.",
+        "",
+        "| mode | top-1 | top-3 | MRR | abstention precision | abstention recall |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for half in ("held", "tune"):
+        for name, (_fusion, tuned, held) in results.items():
+            lines.append((held if half == "held" else tuned).row(f"{name}, {half}"))
+    lines += ["", "Settings chosen on the tuning half:", ""]
+    for name, (fusion, _t, _h) in results.items():
+        lines.append(f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
+                     f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, abstain below {fusion.abstain_below}")
+    lines += ["", MARKER_END]
+    return "\n".join(lines)
+
+
+def write_report(section: str) -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    current = REPORT.read_text() if REPORT.exists() else "# Evaluation\n\n"
+    if MARKER_START in current:
+        before, rest = current.split(MARKER_START, 1)
+        after = rest.split(MARKER_END, 1)[1]
+        current = before + section + after
+    else:
+        current = current.rstrip() + "\n\n" + section + "\n"
+    REPORT.write_text(current)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    retriever = Retriever(settings.knowledge_dir, settings.index_dir)
+    docs, _ = load_and_validate(settings.knowledge_dir)
+    matcher = ProcedureMatcher.from_entries(docs)
+    items = yaml.safe_load(QUESTIONS.read_text())
+    halves = {half: prepare(retriever, matcher, [i for i in items if i["split"] == half]) for half in ("tune", "held")}
+    results = {}
+    for name, grid in MODES.items():
+        fusion = tune(retriever, halves["tune"], DEFAULT_FUSION, grid)
+        results[name] = (fusion, score(retriever, halves["tune"], fusion), score(retriever, halves["held"], fusion))
+    counts = {"tune": len(halves["tune"]), "held": len(halves["held"]),
+              "abstain": sum(i.get("expect") == "abstain" for i in items)}
+    section = render(results, counts)
+    print(section)
+    product = score(retriever, halves["held"], DEFAULT_FUSION)
+    print(f"\nproduct settings {DEFAULT_FUSION}: held-back top-1 {100 * product.top1:.1f} %")
+    if not args.no_write:
+        write_report(section)
+        print(f"written to {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
