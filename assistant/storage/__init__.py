@@ -1,0 +1,1 @@
+"""Persistence shared by the gateway and the action server (SQLAlchemy 2)."""

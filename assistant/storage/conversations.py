@@ -1,0 +1,47 @@
+"""Conversations and their messages: the transcript staff and the widget read."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assistant.storage.database import Database
+from assistant.storage.models import Conversation, Message, utcnow
+
+
+def _conversation(session, channel: str, sender_key: str) -> Conversation:
+    found = session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                      Conversation.sender_key == sender_key))
+    if found is None:
+        found = Conversation(channel=channel, sender_key=sender_key)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> None:
+    """Append (role, text, data) entries to the sender's conversation, in order."""
+    with db.session() as session:
+        conversation = _conversation(session, channel, sender_key)
+        conversation.updated_at = utcnow()
+        for role, text, data in entries:
+            session.add(Message(conversation_id=conversation.id, role=role, text=text, data=data))
+
+
+def history(db: Database, channel: str, sender_key: str) -> list[dict]:
+    with db.session() as session:
+        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                                 Conversation.sender_key == sender_key))
+        if conversation is None:
+            return []
+        return [{"role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
+                for m in conversation.messages]
+
+
+def delete_conversation(db: Database, channel: str, sender_key: str) -> bool:
+    with db.session() as session:
+        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                                 Conversation.sender_key == sender_key))
+        if conversation is None:
+            return False
+        session.delete(conversation)
+        return True
