@@ -1,0 +1,11 @@
+"""The few sentences the assistant says without the dialogue: fixed safety wording.
+
+{placeholders} are filled from site.yml.
+"""
+
+EMERGENCY = ("This may be an emergency. Call {emergency_number} now. Do not wait for a reply here. "
+             "If you are bleeding, press firmly on the spot while you wait for help.")
+
+UNAVAILABLE = ("Sorry, I can't answer right now because of a technical problem. Your message has been kept "
+               "for the secretariat. You can call them on {department_phone} ({opening_hours}). "
+               "If this is an emergency, call {emergency_number} now.")
