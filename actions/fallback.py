@@ -1,0 +1,60 @@
+"""action_handle_fallback: the message was not understood with confidence.
+
+First the curated texts are searched directly (a question the classifier was
+unsure of may still match one section well). Otherwise the patient is asked
+to rephrase, and after a second miss in a row offered the secretariat. Every
+miss is logged for the curators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from actions.answer import procedures_in_message
+from actions.replies import send, send_answer
+from knowledge.retriever import IndexUnavailable
+
+REPHRASE = ("Sorry, I'm not sure I understood. Could you ask it another way? For example: "
+            "\"What is an angiogram?\", \"How do I prepare for a biopsy?\" or \"When can I drive?\"")
+OFFER_PERSON = ("I'm sorry, I still can't answer that. The secretariat can help: call {department_phone} "
+                "({opening_hours}) or e-mail {department_email}. If this is an emergency, call {emergency_number} now.")
+SUGGESTIONS = [
+    {"title": "What is interventional radiology?", "payload": '/ask_definition{"procedure": "interventional radiology"}'},
+    {"title": "How do I prepare?", "payload": "/ask_preparation"},
+    {"title": "Talk to a person", "payload": "/request_human"},
+]
+
+
+class ActionHandleFallback(Action):
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        site = services.site()
+        text = tracker.latest_message.get("text") or ""
+        named = procedures_in_message(tracker)
+        procedure = named[-1] if named else tracker.get_slot("current_procedure")
+        try:
+            result = services.retriever().search(text, [procedure] if procedure else None,
+                                                  prefer_general=not procedure, k=1)
+            if result.best:
+                chunk = result.best.chunk
+                send_answer(dispatcher, site, chunk, result.best.score)
+                return [SlotSet("current_procedure", chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure),
+                        SlotSet("current_topic", chunk["section"]), SlotSet("missed_in_a_row", 0)]
+            reason = "low_confidence"
+        except IndexUnavailable:
+            reason = "no_index"
+        services.log_unanswered(tracker.sender_id, text, reason, procedure)
+        missed = int(tracker.get_slot("missed_in_a_row") or 0) + 1
+        if missed >= 2:
+            send(dispatcher, site.fill(OFFER_PERSON), "fallback", procedure=procedure,
+                 buttons=[{"title": "Talk to a person", "payload": "/request_human"}])
+        else:
+            send(dispatcher, REPHRASE, "fallback", procedure=procedure, buttons=SUGGESTIONS)
+        return [SlotSet("missed_in_a_row", missed)]
