@@ -1,0 +1,39 @@
+"""The gateway: the only public entry (chat API, channels, health)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from assistant.config import Settings
+from assistant.gateway import chat_api, errors, health
+from assistant.rasa_client import RasaClient
+from assistant.storage.database import Database
+from assistant.turns import TurnHandler
+
+
+def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_MESSAGE_CHARS=settings.max_message_chars,
+        # Far above any legitimate chat message, small enough to refuse floods early.
+        MAX_CONTENT_LENGTH=16 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db = Database(settings.database_url)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    app.extensions["db"] = db
+    app.extensions["rasa"] = rasa
+    app.extensions["turns"] = TurnHandler(db, rasa, settings.site)
+
+    app.register_blueprint(chat_api.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)
+    return app

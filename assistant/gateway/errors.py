@@ -1,0 +1,28 @@
+"""Errors as JSON with a sentence saying what is wrong; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from assistant.gateway.validation import BadRequest
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(BadRequest)
+    def bad_request(error: BadRequest):
+        return jsonify({"error": str(error)}), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {413: f"the request is too large: at most {app.config['MAX_CONTENT_LENGTH']} bytes"}
+        return jsonify({"error": messages.get(error.code, error.description)}), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unexpected error")
+        return jsonify({"error": "something went wrong on our side; please try again or call the secretariat"}), 500

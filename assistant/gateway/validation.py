@@ -1,0 +1,72 @@
+"""Checking what a client sends before anything reaches the dialogue."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+SENDER = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+MAX_JSON_DEPTH = 4
+
+
+class BadRequest(ValueError):
+    """The request cannot be used; the message says why, for the client."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _depth(value, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max([level] + [_depth(v, level + 1) for v in value.values()])
+    if isinstance(value, list):
+        return max([level] + [_depth(v, level + 1) for v in value])
+    return level
+
+
+def json_object(raw: bytes, content_type: str | None) -> dict:
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise BadRequest("send the request as JSON with the header Content-Type: application/json", 415)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not valid UTF-8") from None
+    try:
+        body = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest("the request body is nested too deeply")
+    return body
+
+
+def clean_text(value: str) -> str:
+    """Normalise (NFC), drop invisible format and control characters, keep line breaks."""
+    value = unicodedata.normalize("NFC", value)
+    kept = [ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")]
+    return "".join(kept).strip()
+
+
+def sender_id(body: dict) -> str:
+    sender = body.get("sender")
+    if not isinstance(sender, str):
+        raise BadRequest("'sender' is required and must be a string")
+    if not SENDER.match(sender):
+        raise BadRequest("'sender' must be 1 to 128 letters, digits or the characters _ . : @ + -")
+    return sender
+
+
+def message_text(body: dict, max_chars: int) -> str:
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise BadRequest("'message' is required and must be a string")
+    text = clean_text(message)
+    if not text:
+        raise BadRequest("'message' is empty")
+    if len(text) > max_chars:
+        raise BadRequest(f"'message' is too long: at most {max_chars} characters")
+    return text

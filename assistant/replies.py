@@ -1,0 +1,65 @@
+"""The reply format every channel receives (README, "Chat API").
+
+Two shapes arrive from Rasa's REST channel: the actions send one custom
+payload holding text, buttons and fields; a domain response arrives as its
+text followed by a separate message with its custom fields, merged here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from assistant.site import Site
+
+ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom",
+          "urgent", "out_of_scope", "smalltalk")
+
+
+@dataclass
+class Reply:
+    text: str
+    route: str
+    buttons: list[dict] = field(default_factory=list)
+    procedure: str | None = None
+    topic: str | None = None
+    sources: list[dict] = field(default_factory=list)
+    score: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _buttons(raw) -> list[dict]:
+    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in raw or [] if isinstance(b, dict)]
+
+
+def _apply_data(reply: Reply, data: dict) -> None:
+    if data.get("route") in ROUTES:
+        reply.route = data["route"]
+    reply.procedure = data.get("procedure") or reply.procedure
+    reply.topic = data.get("topic") or reply.topic
+    reply.sources = list(data.get("sources") or reply.sources)
+    reply.score = data.get("score", reply.score)
+
+
+def from_rasa(messages: list[dict], site: Site) -> list[Reply]:
+    replies: list[Reply] = []
+    for message in messages:
+        custom = message.get("custom") if isinstance(message.get("custom"), dict) else None
+        if custom and custom.get("text"):
+            replies.append(Reply(text=site.fill(str(custom["text"])), route="smalltalk",
+                                 buttons=_buttons(custom.get("buttons"))))
+            _apply_data(replies[-1], custom)
+        elif message.get("text"):
+            replies.append(Reply(text=site.fill(str(message["text"])), route="smalltalk",
+                                 buttons=_buttons(message.get("buttons"))))
+            if custom:
+                _apply_data(replies[-1], custom)
+        elif custom and replies:
+            _apply_data(replies[-1], custom)
+    return replies
+
+
+def fixed(text: str, route: str, site: Site) -> Reply:
+    return Reply(text=site.fill(text), route=route)
