@@ -1,0 +1,86 @@
+"""Start the real assistant (Rasa, action server, gateway) the way `make run` does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from assistant.config import ROOT
+from assistant.storage.migrate import upgrade
+from assistant.training import ensure_model
+from knowledge.build import build, is_current
+from tests.support.ports import free_port
+
+READY_TIMEOUT = 300
+
+
+@dataclass
+class RunningSystem:
+    gateway: str
+    rasa: str
+    actions: str
+    database_url: str
+    env: dict
+    process: subprocess.Popen
+    log_path: Path
+
+    def chat(self, sender: str, message: str) -> dict:
+        response = requests.post(f"{self.gateway}/api/chat", json={"sender": sender, "message": message}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+def prepare_index() -> Path:
+    texts, index = ROOT / "knowledge" / "texts", ROOT / "var" / "index"
+    if not is_current(texts, index):
+        build(texts, index)
+    return index
+
+
+def start_system(workdir: Path) -> RunningSystem:
+    model = ensure_model(ROOT / "var" / "models")
+    index = prepare_index()
+    database_url = f"sqlite:///{workdir / 'assistant.db'}"
+    upgrade(database_url)
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
+    env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
+               GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
+               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"))
+    log_path = workdir / "system.log"
+    process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
+                               cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    system = RunningSystem(
+        gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
+        actions=f"http://127.0.0.1:{ports['ACTION_PORT']}", database_url=database_url, env=env,
+        process=process, log_path=log_path)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the assistant exited while starting:\n{log_path.read_text()[-4000:]}")
+        try:
+            if requests.get(f"{system.gateway}/healthz", timeout=2).status_code == 200:
+                return system
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    stop_system(system)
+    raise RuntimeError(f"the assistant was not healthy after {READY_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
+
+
+def stop_system(system: RunningSystem) -> None:
+    """Ctrl-C, as a person would; honcho stops the three processes."""
+    if system.process.poll() is None:
+        os.killpg(system.process.pid, signal.SIGINT)
+        try:
+            system.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(system.process.pid, signal.SIGKILL)
+            system.process.wait()

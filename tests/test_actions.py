@@ -1,0 +1,134 @@
+"""The custom actions, run with rasa-sdk trackers named after the situation they describe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import services
+from actions.answer import ActionAnswerQuestion
+from actions.fallback import ActionHandleFallback
+from assistant.config import ROOT
+from assistant.storage.models import UnansweredQuestion
+from tests.support.system import prepare_index
+
+TRACKERS = ROOT / "tests" / "data" / "trackers"
+
+
+@pytest.fixture(autouse=True)
+def action_services(monkeypatch, database_url):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(prepare_index()))
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
+    for cached in (services.settings, services.retriever, services.database):
+        cached.cache_clear()
+    yield
+    for cached in (services.settings, services.retriever, services.database):
+        cached.cache_clear()
+
+
+def tracker(name: str) -> Tracker:
+    return Tracker.from_dict(json.loads((TRACKERS / f"{name}.json").read_text()))
+
+
+def run(action, name: str):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker(name), {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def data(message: dict) -> dict:
+    return message["custom"]
+
+
+def text(message: dict) -> str:
+    return message["custom"]["text"]
+
+
+def buttons(message: dict) -> list[dict]:
+    return message["custom"]["buttons"]
+
+
+def test_a_named_procedure_gets_its_definition_with_the_source():
+    [message], slots = run(ActionAnswerQuestion(), "asked_what_is_embolization")
+    assert data(message)["route"] == "answer"
+    assert (data(message)["procedure"], data(message)["topic"]) == ("embolization", "definition")
+    assert data(message)["sources"] == [{"doc": "embolization", "section": "definition", "title": "Embolization",
+                                         "reviewed": "2026-11-23"}]
+    assert "care team's instructions come first" in text(message)
+    assert slots["current_procedure"] == "embolization" and slots["current_topic"] == "definition"
+
+
+def test_a_follow_up_uses_the_procedure_from_earlier_turns():
+    [message], slots = run(ActionAnswerQuestion(), "follow_up_driving_after_embolization")
+    assert (data(message)["procedure"], data(message)["topic"]) == ("embolization", "driving")
+    assert slots["current_topic"] == "driving"
+
+
+def test_a_topic_without_a_procedure_answers_from_the_general_page_and_offers_procedures():
+    [message], slots = run(ActionAnswerQuestion(), "topic_without_procedure")
+    assert (data(message)["procedure"], data(message)["topic"]) == ("general_ir", "preparation")
+    assert "which procedure" in text(message)
+    assert 1 <= len(buttons(message)) <= 3
+    assert all(b["payload"].startswith("/inform_procedure{") for b in buttons(message))
+    assert "current_procedure" not in slots
+
+
+def test_a_general_topic_is_answered_from_the_general_page_and_keeps_the_procedure():
+    [message], slots = run(ActionAnswerQuestion(), "general_topic_during_embolization")
+    assert (data(message)["procedure"], data(message)["topic"]) == ("general_ir", "contrast_allergy")
+    assert slots["current_procedure"] == "embolization"
+
+
+def test_naming_another_procedure_answers_the_same_topic_for_it():
+    [message], slots = run(ActionAnswerQuestion(), "switch_to_biopsy_after_angiogram_duration")
+    assert (data(message)["procedure"], data(message)["topic"]) == ("image_guided_biopsy", "duration")
+    assert slots["current_procedure"] == "image_guided_biopsy"
+
+
+def test_a_lay_term_is_recognised_even_without_an_entity():
+    [message], _ = run(ActionAnswerQuestion(), "lay_term_without_entity")
+    assert (data(message)["procedure"], data(message)["topic"]) == ("nephrostomy", "driving")
+
+
+def test_the_department_facts_are_filled_into_answers():
+    [message], _ = run(ActionAnswerQuestion(), "follow_up_driving_after_embolization")
+    assert "{" not in text(message)
+
+
+def test_a_first_miss_asks_to_rephrase_and_is_logged(database):
+    [message], slots = run(ActionHandleFallback(), "unclear_first_miss")
+    assert data(message)["route"] == "fallback"
+    assert "another way" in text(message) and buttons(message)
+    assert slots["missed_in_a_row"] == 1
+    with database.session() as session:
+        logged = session.scalars(select(UnansweredQuestion)).all()
+        assert [(q.text, q.reason) for q in logged] == [("blorp florp the zibble", "low_confidence")]
+
+
+def test_a_second_miss_in_a_row_offers_the_secretariat():
+    [message], slots = run(ActionHandleFallback(), "unclear_second_miss")
+    assert data(message)["route"] == "fallback"
+    assert services.site().department_phone in text(message)
+    assert services.site().emergency_number in text(message)
+    assert buttons(message) == [{"title": "Talk to a person", "payload": "/request_human"}]
+    assert slots["missed_in_a_row"] == 2
+
+
+def test_an_unclear_message_that_matches_a_section_well_is_answered():
+    [message], slots = run(ActionHandleFallback(), "unclear_but_answerable_with_context")
+    assert data(message)["route"] == "answer"
+    assert (data(message)["procedure"], data(message)["topic"]) == ("image_guided_biopsy", "return_to_activity")
+    assert slots["missed_in_a_row"] == 0
+
+
+def test_without_an_index_the_patient_is_told_whom_to_call(monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "missing"))
+    services.settings.cache_clear()
+    services.retriever.cache_clear()
+    [message], _ = run(ActionAnswerQuestion(), "asked_what_is_embolization")
+    assert data(message)["route"] == "fallback"
+    assert services.site().department_phone in text(message)

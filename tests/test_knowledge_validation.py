@@ -1,0 +1,101 @@
+"""The validator tells a curator what is wrong, with the file and the line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ROOT
+from knowledge.build import main as build_main
+from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
+from knowledge.documents import load_and_validate
+
+TEXTS = ROOT / "knowledge" / "texts"
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def texts(tmp_path) -> Path:
+    """A copy of the real texts to break one thing at a time."""
+    copy = tmp_path / "texts"
+    shutil.copytree(TEXTS, copy)
+    return copy
+
+
+def problems_in(directory: Path, today=TODAY) -> list[str]:
+    _, problems = load_and_validate(directory, today)
+    return [str(p) for p in problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), start=1) if needle in line)
+
+
+def test_the_curated_texts_are_valid_and_complete():
+    docs, problems = load_and_validate(TEXTS, TODAY)
+    assert [str(p) for p in problems] == []
+    assert {d.procedure for d in docs} == set(PROCEDURES) | {GENERAL}
+    for doc in docs:
+        if doc.procedure != GENERAL:
+            assert [s.id for s in doc.sections] == list(SECTIONS), doc.path.name
+    general_sections = [s.id for d in docs if d.procedure == GENERAL for s in d.sections]
+    assert sorted(general_sections) == sorted(TOPICS)
+
+
+def test_a_missing_section_is_reported(texts):
+    path = texts / "embolization.md"
+    edit(path, "## driving", "## drivng")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, '## drivng')}: error: unknown section 'drivng'" in "\n".join(found)
+    assert any(p.startswith(f"{path}:1: error: missing section 'driving'") for p in found)
+
+
+def test_an_unknown_placeholder_is_reported_on_its_line(texts):
+    path = texts / "angiography.md"
+    edit(path, "{department_phone}", "{phone_number}")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, '{phone_number}')}: error: unknown placeholder {{phone_number}}" in found
+
+
+def test_missing_metadata_is_reported(texts):
+    path = texts / "nephrostomy.md"
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("reviewer:")]
+    path.write_text("\n".join(lines) + "\n")
+    assert f"{path}:1: error: missing metadata 'reviewer'" in problems_in(texts)
+
+
+def test_a_name_used_by_two_texts_is_reported(texts):
+    edit(texts / "gastrostomy.md", "names:\n", "names:\n  - Kidney Tube\n")
+    path = texts / "nephrostomy.md"
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, '- kidney tube')}: error: name 'kidney tube' is also used by gastrostomy.md" in found
+
+
+def test_an_overdue_review_is_a_warning_not_an_error(texts):
+    found = problems_in(texts, today=dt.date(2028, 1, 1))
+    path = texts / "embolization.md"
+    assert f"{path}:{line_of(path, 'review_due:')}: warning: review overdue since 2027-11-23" in found
+    assert not [p for p in found if ": error: " in p]
+
+
+def test_a_broken_header_is_reported_with_its_line(texts):
+    path = texts / "ivc_filter.md"
+    edit(path, "title:", "title: [unclosed")
+    found = problems_in(texts)
+    assert any(p.startswith(f"{path}:") and "YAML header does not parse" in p for p in found)
+
+
+def test_the_build_command_refuses_invalid_texts(texts, tmp_path, capsys):
+    edit(texts / "embolization.md", "## risks", "## risk")
+    assert build_main(["--texts", str(texts), "--index", str(tmp_path / "index")]) == 1
+    assert "unknown section 'risk'" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()

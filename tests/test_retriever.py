@@ -1,0 +1,108 @@
+"""Retrieval: filters, fusion, abstention, and the index's link to the texts it was built from."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ROOT
+from knowledge.build import build
+from knowledge.catalog import GENERAL_TOPICS
+from knowledge.retriever import IndexUnavailable, Retriever
+
+TEXTS = ROOT / "knowledge" / "texts"
+SLICE = ["embolization", "angiography", "image_guided_biopsy"]
+
+
+def copy_slice(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in TEXTS.glob("*.md"):
+        if path.stem in SLICE or path.stem.startswith("general_"):
+            shutil.copy(path, target / path.name)
+    return target
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("knowledge")
+    texts = copy_slice(root / "texts")
+    build(texts, root / "index")
+    return texts, root / "index"
+
+
+@pytest.fixture
+def retriever(built) -> Retriever:
+    return Retriever(*built)
+
+
+@pytest.mark.parametrize(
+    ("question", "procedures", "expected"),
+    [
+        ("what is embolization?", None, ("embolization", "definition")),
+        ("wen can i drive aftr my biopsy", ["image_guided_biopsy"], ("image_guided_biopsy", "driving")),
+        ("how long does the dye test take", ["angiography"], ("angiography", "duration")),
+        ("will it hurt, will i be asleep?", ["embolization"], ("embolization", "sedation")),
+        ("what are the risks", ["angiography"], ("angiography", "risks")),
+    ],
+)
+def test_questions_land_on_the_right_section(retriever, question, procedures, expected):
+    result = retriever.search(question, procedures)
+    assert not result.abstained
+    assert (result.best.procedure, result.best.section) == expected
+
+
+def test_a_procedure_filter_keeps_that_procedure_and_the_general_only_topics(retriever):
+    result = retriever.search("when can I drive?", ["angiography"], k=100)
+    assert {h.procedure for h in result.hits} == {"angiography", "general_ir"}
+    assert {h.section for h in result.hits if h.procedure == "general_ir"} == set(GENERAL_TOPICS)
+    only_topic = retriever.search("when can I drive?", topic="driving", k=100)
+    assert {h.section for h in only_topic.hits} == {"driving"}
+
+
+def test_a_general_topic_is_found_during_a_procedure_conversation(retriever):
+    result = retriever.search("I'm on rivaroxaban, do I have to stop it?", ["image_guided_biopsy"])
+    assert (result.best.procedure, result.best.section) == ("general_ir", "anticoagulants")
+
+
+def test_without_a_procedure_the_general_page_is_preferred(retriever):
+    result = retriever.search("how do I prepare?", prefer_general=True)
+    assert (result.best.procedure, result.best.section) == ("general_ir", "preparation")
+
+
+@pytest.mark.parametrize("question", ["how much does parking cost?", "who won the football last night", "zzzz qqqq"])
+def test_unrelated_questions_are_abstained_from(retriever, question):
+    result = retriever.search(question)
+    assert result.abstained and result.best is None
+
+
+def test_an_index_built_from_other_texts_is_refused(built, tmp_path):
+    texts, index = built
+    changed = tmp_path / "texts"
+    shutil.copytree(texts, changed)
+    path = changed / "embolization.md"
+    path.write_text(path.read_text().replace("## risks\n", "## risks\nAn edit after the build.\n", 1))
+    with pytest.raises(IndexUnavailable, match="other texts"):
+        Retriever(changed, index).search("what is embolization?")
+
+
+def test_a_missing_index_is_refused_with_the_command_to_run(tmp_path):
+    with pytest.raises(IndexUnavailable, match="make knowledge"):
+        Retriever(TEXTS, tmp_path / "no-index").search("what is embolization?")
+
+
+def test_a_rebuilt_index_is_picked_up_without_a_restart(tmp_path):
+    texts = copy_slice(tmp_path / "texts")
+    index = tmp_path / "index"
+    build(texts, index)
+    retriever = Retriever(texts, index)
+    assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
+
+    path = texts / "embolization.md"
+    path.write_text(path.read_text().replace("## definition\n", "## definition\nThe Blue Giraffe Protocol applies.\n", 1))
+    with pytest.raises(IndexUnavailable):
+        retriever.lookup("embolization", "definition")
+
+    build(texts, index)
+    assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
