@@ -1,11 +1,15 @@
 """One patient turn, the same for every channel.
 
 1. The red-flag check runs first, on every message, whatever the dialogue
-   state: an emergency gets the emergency number at once, without waiting for
-   the classifier.
+   state (inside a form, or while a staff member has the conversation): an
+   emergency gets the emergency number at once, without waiting for the
+   classifier, and raises an urgent ticket.
 2. The patient's message is stored before anything can fail.
-3. Rasa answers; if it cannot (down, slow, or an action failed inside it) the
-   patient gets a useful fixed reply, never silence.
+3. While a staff member has taken the conversation over, the assistant stays
+   silent: the staff member answers from the inbox.
+4. Otherwise Rasa answers; if it cannot (down, slow, or an action failed
+   inside it) the patient gets a useful fixed reply, never silence. If the
+   dialogue itself recognised an emergency, an urgent ticket is raised too.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from assistant.replies import Reply, fixed, from_rasa
 from assistant.safety import fixed_replies
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
-from assistant.storage import conversations
+from assistant.storage import conversations, tickets
 from assistant.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,9 @@ class TurnHandler:
 
         if red_flag:
             replies = [fixed(fixed_replies.EMERGENCY, "urgent", self.site)]
+            self._urgent_ticket(channel, sender, text, f"red flag: {red_flag.category}")
+        elif self._taken_over(channel, sender):
+            return []
         else:
             try:
                 replies = from_rasa(self.rasa.send(f"{channel}:{sender}", text, {"channel": channel}), self.site)
@@ -44,9 +51,24 @@ class TurnHandler:
                 replies = []
             if not replies:
                 replies = [fixed(fixed_replies.UNAVAILABLE, "fallback", self.site)]
+            if any(r.route == "urgent" for r in replies):
+                self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue")
         self._store(channel, sender, [("assistant", r.text, {k: v for k, v in r.to_dict().items() if k != "text"})
                                       for r in replies])
         return replies
+
+    def _taken_over(self, channel: str, sender: str) -> bool:
+        try:
+            return conversations.is_taken_over(self.db, channel, sender)
+        except Exception:
+            log.exception("could not read the take-over state; the assistant answers")
+            return False
+
+    def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
+        try:
+            tickets.create_ticket(self.db, channel, sender, "urgent", text, route="urgent")
+        except Exception:
+            log.exception("could not raise an urgent ticket (%s)", why)
 
     def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]]) -> None:
         try:

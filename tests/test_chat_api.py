@@ -115,3 +115,77 @@ def test_unknown_paths_and_methods_answer_json(client):
     assert client.get("/api/chat").status_code == 405
     missing = client.get("/nope")
     assert missing.status_code == 404 and "error" in missing.json
+
+
+ACTION_ANSWER = [{"recipient_id": "web:p5", "custom": {
+    "text": "First paragraph.\n\nSecond paragraph.", "buttons": [], "route": "answer", "procedure": "angiography",
+    "topic": "duration", "sources": [{"doc": "angiography", "section": "duration", "title": "Angiography",
+                                      "reviewed": "2026-11-23"}], "score": 0.7}}]
+
+
+def test_an_action_answer_arrives_as_one_message_with_its_paragraphs(client, fake_rasa):
+    fake_rasa.reply = ACTION_ANSWER
+    [reply] = post(client, {"sender": "p5", "message": "how long does an angiogram take"}).json["messages"]
+    assert reply["text"] == "First paragraph.\n\nSecond paragraph."
+    assert (reply["route"], reply["topic"]) == ("answer", "duration")
+
+
+def test_an_emergency_raises_an_urgent_ticket_with_the_message(client, fake_rasa, database):
+    from sqlalchemy import select
+
+    from assistant.storage.models import Ticket
+
+    post(client, {"sender": "p6", "message": "my husband collapsed and is not breathing"})
+    with database.session() as session:
+        [ticket] = session.scalars(select(Ticket)).all()
+        assert (ticket.kind, ticket.status, ticket.route) == ("urgent", "open", "urgent")
+        assert "collapsed" in ticket.summary
+        assert ticket.reference.startswith("IR-")
+
+
+def test_history_returns_the_conversation_and_only_newer_messages_after_an_id(client, fake_rasa):
+    fake_rasa.reply = RASA_ANSWER
+    post(client, {"sender": "p7", "message": "what is embolization?"})
+    messages = client.get("/api/chat/history?sender=p7").json["messages"]
+    assert [m["role"] for m in messages] == ["patient", "assistant"]
+    assert messages[1]["sources"][0]["doc"] == "embolization"
+    newer = client.get(f"/api/chat/history?sender=p7&after={messages[0]['id']}").json["messages"]
+    assert [m["id"] for m in newer] == [messages[1]["id"]]
+
+
+def test_a_patient_can_delete_their_conversation(client, fake_rasa, database):
+    fake_rasa.reply = RASA_ANSWER
+    post(client, {"sender": "p8", "message": "what is embolization?"})
+    assert client.delete("/api/chat/history?sender=p8").json == {"sender": "p8", "deleted": True}
+    assert history(database, "web", "p8") == []
+
+
+def test_feedback_is_stored_only_for_an_answer_of_the_same_conversation(client, fake_rasa):
+    fake_rasa.reply = RASA_ANSWER
+    post(client, {"sender": "p9", "message": "what is embolization?"})
+    patient_id, answer_id = [m["id"] for m in client.get("/api/chat/history?sender=p9").json["messages"]]
+    assert client.post("/api/feedback", json={"sender": "p9", "message_id": answer_id, "rating": "up"}).status_code == 200
+    assert client.post("/api/feedback", json={"sender": "p9", "message_id": patient_id, "rating": "up"}).status_code == 404
+    assert client.post("/api/feedback", json={"sender": "other", "message_id": answer_id, "rating": "up"}).status_code == 404
+    assert client.post("/api/feedback", json={"sender": "p9", "message_id": answer_id, "rating": "meh"}).status_code == 400
+
+
+def test_while_staff_have_the_conversation_the_assistant_stays_silent_but_emergencies_still_answer(
+        client, fake_rasa, database):
+    from assistant.storage.conversations import find_conversation
+    from assistant.storage.models import StaffUser
+
+    fake_rasa.reply = RASA_ANSWER
+    post(client, {"sender": "p10", "message": "hello"})
+    with database.session() as session:
+        staff = StaffUser(username="sam", password_hash="x", role="secretariat")
+        session.add(staff)
+        session.flush()
+        find_conversation(session, "web", "p10").taken_over_by_id = staff.id
+    fake_rasa.received.clear()
+
+    quiet = post(client, {"sender": "p10", "message": "how long does it take?"}).json
+    assert quiet["messages"] == [] and fake_rasa.received == []
+    urgent = post(client, {"sender": "p10", "message": "I can't breathe"}).json["messages"]
+    assert [m["route"] for m in urgent] == ["urgent"]
+    assert [m["role"] for m in history(database, "web", "p10")][-3:] == ["patient", "patient", "assistant"]

@@ -1,13 +1,25 @@
-"""The web chat API: POST /api/chat (used by the widget, documented in the README)."""
+"""The web chat API used by the widget (documented in the README).
+
+POST   /api/chat                     send a message, get the replies
+GET    /api/chat/history?sender=..   the conversation so far (after=<id> for new messages only)
+DELETE /api/chat/history?sender=..   the patient ends and deletes the conversation
+POST   /api/feedback                 thumbs up/down on an answer
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from assistant.gateway.validation import json_object, message_text, sender_id
+from assistant.gateway.validation import BadRequest, json_object, message_text, sender_id
+from assistant.storage import conversations
+from assistant.storage.feedback import record_feedback
 
 bp = Blueprint("chat_api", __name__, url_prefix="/api")
 CHANNEL = "web"
+
+
+def _db():
+    return current_app.extensions["db"]
 
 
 @bp.post("/chat")
@@ -17,3 +29,42 @@ def chat():
     text = message_text(body, current_app.config["MAX_MESSAGE_CHARS"])
     replies = current_app.extensions["turns"].handle(CHANNEL, sender, text)
     return jsonify({"sender": sender, "messages": [r.to_dict() for r in replies]})
+
+
+def _query_sender() -> str:
+    return sender_id({"sender": request.args.get("sender")})
+
+
+@bp.get("/chat/history")
+def chat_history():
+    sender = _query_sender()
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        raise BadRequest("'after' must be a message id (a whole number)")
+    messages = [
+        {"id": m["id"], "role": m["role"], "text": m["text"], "at": m["at"],
+         **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]}}
+        for m in conversations.history(_db(), CHANNEL, sender) if m["id"] > int(after)
+    ]
+    return jsonify({"sender": sender, "messages": messages,
+                    "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
+
+
+@bp.delete("/chat/history")
+def delete_history():
+    sender = _query_sender()
+    return jsonify({"sender": sender, "deleted": conversations.delete_conversation(_db(), CHANNEL, sender)})
+
+
+@bp.post("/feedback")
+def feedback():
+    body = json_object(request.get_data(cache=False), request.content_type)
+    sender = sender_id(body)
+    message_id, rating = body.get("message_id"), body.get("rating")
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise BadRequest("'message_id' must be a whole number")
+    if rating not in ("up", "down"):
+        raise BadRequest("'rating' must be \"up\" or \"down\"")
+    if not record_feedback(_db(), CHANNEL, sender, message_id, 1 if rating == "up" else -1):
+        raise BadRequest("no answer with that id in this conversation", 404)
+    return jsonify({"stored": True})

@@ -8,9 +8,14 @@ from assistant.storage.database import Database
 from assistant.storage.models import Conversation, Message, utcnow
 
 
-def _conversation(session, channel: str, sender_key: str) -> Conversation:
-    found = session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                      Conversation.sender_key == sender_key))
+def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
+    return session.scalar(select(Conversation).where(Conversation.channel == channel,
+                                                     Conversation.sender_key == sender_key))
+
+
+def conversation_for(session, channel: str, sender_key: str) -> Conversation:
+    """The sender's conversation on that channel, created on first contact."""
+    found = find_conversation(session, channel, sender_key)
     if found is None:
         found = Conversation(channel=channel, sender_key=sender_key)
         session.add(found)
@@ -21,7 +26,7 @@ def _conversation(session, channel: str, sender_key: str) -> Conversation:
 def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> None:
     """Append (role, text, data) entries to the sender's conversation, in order."""
     with db.session() as session:
-        conversation = _conversation(session, channel, sender_key)
+        conversation = conversation_for(session, channel, sender_key)
         conversation.updated_at = utcnow()
         for role, text, data in entries:
             session.add(Message(conversation_id=conversation.id, role=role, text=text, data=data))
@@ -29,18 +34,22 @@ def add_messages(db: Database, channel: str, sender_key: str, entries: list[tupl
 
 def history(db: Database, channel: str, sender_key: str) -> list[dict]:
     with db.session() as session:
-        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                                 Conversation.sender_key == sender_key))
+        conversation = find_conversation(session, channel, sender_key)
         if conversation is None:
             return []
-        return [{"role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
+        return [{"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
                 for m in conversation.messages]
+
+
+def is_taken_over(db: Database, channel: str, sender_key: str) -> bool:
+    with db.session() as session:
+        conversation = find_conversation(session, channel, sender_key)
+        return bool(conversation and conversation.taken_over_by_id)
 
 
 def delete_conversation(db: Database, channel: str, sender_key: str) -> bool:
     with db.session() as session:
-        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                                 Conversation.sender_key == sender_key))
+        conversation = find_conversation(session, channel, sender_key)
         if conversation is None:
             return False
         session.delete(conversation)

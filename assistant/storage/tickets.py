@@ -1,0 +1,39 @@
+"""Tickets for the secretariat: created by the assistant (forms, emergencies), worked in the inbox."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from assistant.storage.conversations import conversation_for
+from assistant.storage.database import Database
+from assistant.storage.models import Ticket, TicketEvent
+
+KINDS = ("urgent", "clinical", "booking", "administrative")
+# No 0/O or 1/I: references are read out over the phone.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    id: int
+    reference: str
+    kind: str
+
+
+def new_reference() -> str:
+    return "IR-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def create_ticket(db: Database, channel: str, sender_key: str, kind: str, summary: str, *,
+                  contact: dict | None = None, route: str | None = None, procedure: str | None = None) -> CreatedTicket:
+    if kind not in KINDS:
+        raise ValueError(f"unknown ticket kind {kind!r}")
+    with db.session() as session:
+        conversation = conversation_for(session, channel, sender_key)
+        ticket = Ticket(reference=new_reference(), conversation_id=conversation.id, kind=kind, status="open",
+                        summary=summary[:2000], contact=contact or {}, route=route, procedure=procedure)
+        ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
+        session.add(ticket)
+        session.flush()
+        return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
