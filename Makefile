@@ -12,7 +12,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DIALECT ?= sqlite
 export TRACKER_DB ?= $(CURDIR)/$(VAR)/rasa_tracker.db
 
-.PHONY: help install knowledge db model run test lint validate stories pytest eval bench clean
+.PHONY: help install browser knowledge db model run test lint validate stories pytest eval bench clean
 
 help:
 	@echo "make run    - set everything up and start the assistant (Ctrl-C stops it)"
@@ -22,6 +22,11 @@ help:
 install:
 	@scripts/setup_env.sh rasa
 	@scripts/setup_env.sh app
+
+# Browser tests drive Debian's Chromium (a test tool's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 knowledge: install
 	@$(APP) -m knowledge.build
@@ -47,7 +52,7 @@ stories: model
 	@$(RASA) test core --stories tests/stories --model "$$(cat $(VAR)/.model-path)" \
 		--out $(VAR)/results/stories --fail-on-prediction-errors
 
-pytest: model
+pytest: model browser
 	@scripts/run_pytest.sh
 
 test: lint validate stories pytest

@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from assistant.config import Settings
-from assistant.gateway import chat_api, errors, health
+from assistant.gateway import chat_api, errors, health, security
 from assistant.rasa_client import RasaClient
 from assistant.storage.database import Database
 from assistant.turns import TurnHandler
@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.extensions["rasa"] = rasa
     app.extensions["turns"] = TurnHandler(db, rasa, settings.site)
 
+    security.register(app)
+    # Blueprints: one line each.
     app.register_blueprint(chat_api.bp)
     app.register_blueprint(health.bp)
     errors.register(app)

@@ -1,0 +1,52 @@
+"""Sending a staff member's (or the system's) message to a patient on their own channel.
+
+The message is always stored in the conversation first. The web widget picks
+stored messages up by polling the history; SMS and WhatsApp conversations
+have a sender registered here by their channel module, which calls the
+provider's API and respects opt-outs and messaging windows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from assistant.storage import conversations
+from assistant.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivered: bool
+    detail: str  # shown to staff: "shown in the web chat", "sent by SMS", "not sent: the number opted out", ...
+
+
+# channel -> function(db, sender_key, text) -> Delivery
+Sender = Callable[[Database, str, str], Delivery]
+_senders: dict[str, Sender] = {}
+
+
+def register_sender(channel: str, sender: Sender) -> None:
+    _senders[channel] = sender
+
+
+def deliver(db: Database, channel: str, sender_key: str, text: str, *, role: str = "staff",
+            data: dict | None = None) -> Delivery:
+    """Store `text` in the patient's conversation, then send it on their channel."""
+    send = _senders.get(channel)
+    if channel == "web":
+        outcome = Delivery(True, "shown in the web chat")
+    elif send is None:
+        outcome = Delivery(False, f"not sent: no sender for the {channel} channel")
+    else:
+        try:
+            outcome = send(db, sender_key, text)
+        except Exception as exc:  # the staff member sees it failed; the text is kept
+            log.exception("sending on %s failed", channel)
+            outcome = Delivery(False, f"not sent: {exc.__class__.__name__}")
+    conversations.add_messages(db, channel, sender_key,
+                               [(role, text, {**(data or {}), "delivery": outcome.detail, "delivered": outcome.delivered})])
+    return outcome
