@@ -60,3 +60,9 @@ def log_unanswered(sender_key: str, text: str, reason: str, procedure: str | Non
         store(database(), sender_key, text, reason, procedure)
     except Exception:
         log.exception("could not log an unanswered question")
+
+
+def create_ticket(channel: str, sender_key: str, kind: str, summary: str, **details):
+    from assistant.storage.tickets import create_ticket as store
+
+    return store(database(), channel, sender_key, kind, summary, **details)

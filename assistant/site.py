@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -41,6 +43,45 @@ class Site:
             label = days[0].capitalize() if len(days) == 1 else f"{days[0].capitalize()} to {days[-1].capitalize()}"
             parts.append(f"{label} {start}–{end}")
         return ", ".join(parts) if parts else "by appointment"
+
+    def _spans(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        hours = self.opening_hours.get(DAYS[day.weekday()])
+        if not hours:
+            return None
+        zone = ZoneInfo(self.timezone)
+        start, end = (dt.datetime.combine(day, dt.time.fromisoformat(h), zone) for h in hours)
+        return start, end
+
+    def is_open(self, now: dt.datetime) -> bool:
+        local = now.astimezone(ZoneInfo(self.timezone))
+        span = self._spans(local.date())
+        return bool(span) and span[0] <= local < span[1]
+
+    def next_opening(self, now: dt.datetime) -> dt.datetime | None:
+        """When the secretariat next opens after `now` (None if it has no opening hours)."""
+        local = now.astimezone(ZoneInfo(self.timezone))
+        for offset in range(8):
+            span = self._spans(local.date() + dt.timedelta(days=offset))
+            if span and span[0] > local:
+                return span[0]
+        return None
+
+    def when_answered(self, now: dt.datetime) -> str:
+        """A sentence telling the patient when the secretariat will get back to them."""
+        if self.is_open(now):
+            return f"The secretariat is open now and will get back to you {self.response_time}."
+        opening = self.next_opening(now)
+        if opening is None:
+            return f"The secretariat will get back to you {self.response_time}."
+        local = now.astimezone(ZoneInfo(self.timezone))
+        if opening.date() == local.date():
+            day = "today"
+        elif opening.date() == local.date() + dt.timedelta(days=1):
+            day = "tomorrow"
+        else:
+            day = f"on {opening.strftime('%A')}"
+        return (f"The secretariat is closed now. It reopens {day} at {opening.strftime('%H:%M')} "
+                f"and will get back to you {self.response_time}.")
 
     def placeholders(self) -> dict[str, str]:
         return {

@@ -1,0 +1,173 @@
+"""The contact form: how the secretariat can reach the patient about a request.
+
+action_start_request  says what will happen and which kind of ticket it is
+validate_contact_form checks each answer (phone or e-mail formats, lengths)
+action_submit_request raises the ticket and gives its reference and when
+                      the secretariat will answer (from the opening hours)
+action_leave_request  after "stop": nothing is sent, the slots are cleared
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from actions.replies import send
+
+FORM_SLOTS = ("contact_name", "contact_method", "contact_about", "preferred_times", "contact_consent")
+KIND_OF_INTENT = {
+    "request_booking": "booking", "request_reschedule": "booking", "request_cancel": "booking",
+    "request_admin": "administrative", "request_human": "administrative",
+    "report_symptom": "clinical", "ask_personal_medical": "clinical",
+}
+ROUTE_OF_KIND = {"booking": "escalate_booking", "administrative": "escalate_admin", "clinical": "escalate_symptom"}
+PHONE_CHANNELS = ("sms", "whatsapp", "whatsapp_twilio")
+
+INTRO = {
+    "booking": ("I can't book, change or cancel appointments myself, but I can pass your request to the "
+                "secretariat. I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."),
+    "administrative": ("I'll pass this to the secretariat, who handle bills, insurance, paperwork and copies of results. "
+                       "I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."),
+    "clinical": ("I can't give advice about your own symptoms or medicines. If it gets worse, or you are worried it is "
+                 "an emergency, call {emergency_number} now. I can ask a nurse or doctor from the department to "
+                 "contact you: a few short questions first."),
+}
+STOP_WORDS = {"stop", "cancel", "quit", "exit", "never mind", "nevermind", "forget it"}
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]{7,25}$")
+
+
+def split_sender(sender_id: str) -> tuple[str, str]:
+    """The gateway sends 'channel:sender' as Rasa's sender id."""
+    channel, _, sender = sender_id.partition(":")
+    return (channel, sender) if sender else ("web", sender_id)
+
+
+def normalise_contact(value: str) -> str | None:
+    """A valid e-mail address or phone number (7 to 15 digits), cleaned; None if neither."""
+    value = value.strip()
+    if EMAIL.match(value):
+        return value.lower()
+    if PHONE_CHARACTERS.match(value):
+        digits = re.sub(r"\D", "", value)
+        if 7 <= len(digits) <= 15:
+            return ("+" if value.startswith("+") else "") + digits
+    return None
+
+
+class ActionStartRequest(Action):
+    def name(self) -> str:
+        return "action_start_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        kind = KIND_OF_INTENT.get(intent, "administrative")
+        send(dispatcher, services.site().fill(INTRO[kind]), ROUTE_OF_KIND[kind],
+             procedure=tracker.get_slot("current_procedure"))
+        events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("request_kind", kind)]
+        channel, sender = split_sender(tracker.sender_id)
+        if channel in PHONE_CHANNELS and normalise_contact(sender):
+            events.append(SlotSet("contact_method", normalise_contact(sender)))
+        if kind == "clinical":
+            # What they wrote is what the nurse needs to read; no need to ask again.
+            events.append(SlotSet("contact_about", (tracker.latest_message.get("text") or "")[:500]))
+        return events
+
+
+class ValidateContactForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_contact_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        if tracker.get_slot("request_kind") != "booking":
+            return [slot for slot in domain_slots if slot != "preferred_times"]
+        return domain_slots
+
+    @staticmethod
+    def _is_stop(value: Any) -> bool:
+        return isinstance(value, str) and value.strip().lower().strip(".!") in STOP_WORDS
+
+    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> dict[str, Any]:
+        name = " ".join(str(value or "").split())
+        if self._is_stop(name) or not re.search(r"[^\W\d_]", name) or len(name) > 80 or len(name.split()) > 6:
+            send(dispatcher, "Please type just the name the secretariat should use, for example \"Sam Jones\".",
+                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            return {"contact_name": None}
+        return {"contact_name": name}
+
+    def validate_contact_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        contact = normalise_contact(str(value or ""))
+        if contact is None:
+            send(dispatcher, "That doesn't look like a phone number or an e-mail address. Please type one, "
+                             "for example 07700 900123 or name@example.com.",
+                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            return {"contact_method": None}
+        return {"contact_method": contact}
+
+    def validate_contact_about(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        about = " ".join(str(value or "").split())
+        if self._is_stop(about) or len(about) < 2:
+            send(dispatcher, "Please say in a few words what it is about.",
+                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            return {"contact_about": None}
+        return {"contact_about": about[:500]}
+
+    def validate_preferred_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        times = " ".join(str(value or "").split())
+        if self._is_stop(times) or not times:
+            return {"preferred_times": None}
+        return {"preferred_times": times[:200]}
+
+
+class ActionSubmitRequest(Action):
+    def name(self) -> str:
+        return "action_submit_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        site = services.site()
+        kind = tracker.get_slot("request_kind") or "administrative"
+        route = ROUTE_OF_KIND[kind]
+        cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]
+        if not tracker.get_slot("contact_consent"):
+            send(dispatcher, site.fill("All right, I haven't passed anything on. If you change your mind, call the "
+                                       "secretariat on {department_phone} ({opening_hours})."), route)
+            return cleared
+        contact = {slot.removeprefix("contact_"): tracker.get_slot(slot) for slot in FORM_SLOTS}
+        channel, sender = split_sender(tracker.sender_id)
+        try:
+            ticket = services.create_ticket(channel, sender, kind, contact["about"] or "", contact=contact, route=route,
+                                            procedure=tracker.get_slot("current_procedure"))
+        except Exception:
+            send(dispatcher, site.fill("Sorry, I couldn't save your request because of a technical problem. "
+                                       "Please call the secretariat on {department_phone} ({opening_hours}). "
+                                       "If this is an emergency, call {emergency_number} now."), route)
+            return cleared
+        text = f"Thank you. Your reference is {ticket.reference}. {site.when_answered(dt.datetime.now(dt.UTC))}"
+        if kind == "clinical":
+            text += site.fill(" If things get worse before then, call {emergency_number}.")
+        send(dispatcher, text, route)
+        return cleared
+
+
+class ActionLeaveRequest(Action):
+    def name(self) -> str:
+        return "action_leave_request"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        route = ROUTE_OF_KIND.get(tracker.get_slot("request_kind") or "", "smalltalk")
+        send(dispatcher, services.site().fill("OK, I've stopped and nothing has been sent. You can still call the "
+                                              "secretariat on {department_phone} ({opening_hours}). What else can I "
+                                              "help you with?"), route)
+        return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]
