@@ -8,11 +8,13 @@ VAR := var
 # Rasa reads these in endpoints.yml; harmless for commands that do not use them.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# No progress bars in logs (training epochs would fill CI's output).
+export TQDM_DISABLE := 1
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DIALECT ?= sqlite
 export TRACKER_DB ?= $(CURDIR)/$(VAR)/rasa_tracker.db
 
-.PHONY: help install browser knowledge db model run test lint validate stories pytest eval bench clean
+.PHONY: help install browser knowledge db model run test lint validate stories pytest eval nlu-eval bench clean
 
 help:
 	@echo "make run    - set everything up and start the assistant (Ctrl-C stops it)"
@@ -59,6 +61,10 @@ test: lint validate stories pytest
 
 eval: knowledge
 	@$(APP) -m knowledge.evaluate
+	@$(APP) scripts/red_flag_report.py
+
+nlu-eval: install
+	@$(APP) scripts/nlu_report.py
 
 bench: model
 	@$(APP) -m benchmarks.run

@@ -30,7 +30,7 @@ def fingerprint(root: Path = ROOT) -> str:
 
 
 def rasa_env() -> dict[str, str]:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
     env.pop("PYTHONPATH", None)
     return env
 

@@ -23,8 +23,6 @@ from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Retriever
 
 QUESTIONS = ROOT / "knowledge" / "eval" / "questions.yml"
 REPORT = ROOT / "docs" / "EVALUATION.md"
-MARKER_START = "<!-- retrieval-eval:start -->"
-MARKER_END = "<!-- retrieval-eval:end -->"
 
 
 @dataclass
@@ -118,7 +116,6 @@ MODES = {
 
 def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, int]) -> str:
     lines = [
-        MARKER_START,
         "## Retrieval",
         "",
         "Command: `make eval` (`python -m knowledge.evaluate`). Questions: `knowledge/eval/questions.yml`, "
@@ -139,19 +136,20 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
     for name, (fusion, _t, _h) in results.items():
         lines.append(f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
                      f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, abstain below {fusion.abstain_below}")
-    lines += ["", MARKER_END]
     return "\n".join(lines)
 
 
-def write_report(section: str) -> None:
+def write_section(name: str, section: str) -> None:
+    """Replace the named section of docs/EVALUATION.md (between its markers), or append it."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    current = REPORT.read_text() if REPORT.exists() else "# Evaluation\n\n"
-    if MARKER_START in current:
-        before, rest = current.split(MARKER_START, 1)
-        after = rest.split(MARKER_END, 1)[1]
-        current = before + section + after
+    current = REPORT.read_text() if REPORT.exists() else "# Evaluation\n"
+    block = f"{start}\n{section}\n{end}"
+    if start in current:
+        before, rest = current.split(start, 1)
+        current = before + block + rest.split(end, 1)[1]
     else:
-        current = current.rstrip() + "\n\n" + section + "\n"
+        current = current.rstrip() + "\n\n" + block + "\n"
     REPORT.write_text(current)
 
 
@@ -176,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     product = score(retriever, halves["held"], DEFAULT_FUSION)
     print(f"\nproduct settings {DEFAULT_FUSION}: held-back top-1 {100 * product.top1:.1f} %")
     if not args.no_write:
-        write_report(section)
+        write_section("retrieval-eval", section)
         print(f"written to {REPORT.relative_to(ROOT)}")
     return 0
 

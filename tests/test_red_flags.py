@@ -6,16 +6,11 @@ every non-urgent one is asserted too, and the overall false-alarm rate must
 stay at or below 10 %.
 """
 
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from assistant.safety.red_flags import RedFlag, detect_red_flag, normalise  # noqa: E402
+from assistant.config import ROOT
+from assistant.safety.red_flags import RedFlag, detect_red_flag, normalise
 
 PHRASES = yaml.safe_load((ROOT / "tests" / "data" / "red_flag_phrases.yml").read_text(encoding="utf-8"))
 URGENT = [p for p in PHRASES if p["urgent"]]
