@@ -39,6 +39,7 @@ def environment(settings: Settings, model: Path) -> dict[str, str]:
         ACTION_SERVER_URL=f"http://127.0.0.1:{env['ACTION_PORT']}",
         PYTHONUNBUFFERED="1",
     )
+    env.setdefault("RASA_ENDPOINTS", "endpoints.yml")
     env.setdefault("TRACKER_DIALECT", "sqlite")
     env.setdefault("TRACKER_DB", str(settings.var_dir / "rasa_tracker.db"))
     return env

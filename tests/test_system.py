@@ -41,3 +41,57 @@ def test_health_reports_every_dependency(system):
     body = requests.get(f"{system.gateway}/healthz", timeout=10).json()
     assert body == {"status": "ok", "checks": {"database": "ok", "rasa": "ok", "action_server": "ok",
                                                 "knowledge_index": "ok"}}
+
+
+def routes(reply: dict) -> list[str]:
+    return [m["route"] for m in reply["messages"]]
+
+
+def test_naming_another_procedure_switches_the_context(system):
+    first = system.chat("switching", "how long does an angiogram take?")["messages"][-1]
+    assert (first["procedure"], first["topic"]) == ("angiography", "duration")
+    second = system.chat("switching", "and what about a biopsy?")["messages"][-1]
+    assert (second["procedure"], second["topic"]) == ("image_guided_biopsy", "duration")
+
+
+def test_a_booking_request_becomes_a_ticket_with_a_reference(system):
+    from sqlalchemy import select
+
+    from assistant.storage.models import Ticket
+
+    sender = "booking-flow"
+    steps = ["I need to book an appointment for my angiogram", "Sam Jones", "07700 900123",
+             "the angiogram my doctor asked for", "weekday mornings", "yes"]
+    replies = [system.chat(sender, text) for text in steps]
+    assert all(set(routes(r)) == {"escalate_booking"} for r in replies), [routes(r) for r in replies]
+    final = replies[-1]["messages"][-1]["text"]
+    with Database(system.database_url).session() as session:
+        [ticket] = [t for t in session.scalars(select(Ticket)) if t.conversation.sender_key == sender]
+        assert ticket.kind == "booking"
+        assert ticket.contact["name"] == "Sam Jones" and ticket.contact["method"] == "07700900123"
+        assert ticket.reference in final
+
+
+def test_stop_leaves_the_form_and_an_emergency_inside_it_is_answered_first(system):
+    sender = "form-interrupted"
+    system.chat(sender, "can I change my appointment please")
+    emergency = system.chat(sender, "I'm bleeding heavily from my groin and it won't stop")["messages"]
+    assert emergency[0]["route"] == "urgent"
+    left = system.chat(sender, "stop")["messages"][-1]
+    assert "nothing has been sent" in left["text"]
+    after = system.chat(sender, "what is an angiogram?")["messages"][-1]
+    assert (after["route"], after["procedure"]) == ("answer", "angiography")
+
+
+def test_own_symptoms_are_never_answered_but_referred(system):
+    reply = system.chat("symptom", "my groin is a bit bruised since my angiogram yesterday, is that normal for me?")
+    assert routes(reply)[0] == "escalate_symptom"
+    assert "can't give advice" in reply["messages"][0]["text"]
+
+
+def test_two_misses_in_a_row_offer_the_secretariat(system):
+    # "/nlu_fallback" is what Rasa makes of a message it understood with too little confidence.
+    first = system.chat("misses", "/nlu_fallback")["messages"][-1]
+    second = system.chat("misses", "/nlu_fallback")["messages"][-1]
+    assert (first["route"], second["route"]) == ("fallback", "fallback")
+    assert [b["payload"] for b in second["buttons"]] == ["/request_human"]
