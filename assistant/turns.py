@@ -23,15 +23,23 @@ from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
 from assistant.storage import conversations, tickets
 from assistant.storage.database import Database
+from assistant.storage.spool import Spool
 
 log = logging.getLogger(__name__)
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site):
+    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool):
         self.db = db
         self.rasa = rasa
         self.site = site
+        self.spool = spool
+        self._replay = {
+            "messages": lambda channel, sender, entries: conversations.add_messages(
+                self.db, channel, sender, [tuple(e) for e in entries]),
+            "urgent_ticket": lambda channel, sender, text: tickets.create_ticket(
+                self.db, channel, sender, "urgent", text, route="urgent"),
+        }
 
     def handle(self, channel: str, sender: str, text: str) -> list[Reply]:
         red_flag = detect_red_flag(text)
@@ -65,14 +73,20 @@ class TurnHandler:
             return False
 
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
-        try:
-            tickets.create_ticket(self.db, channel, sender, "urgent", text, route="urgent")
-        except Exception:
-            log.exception("could not raise an urgent ticket (%s)", why)
+        self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)
 
     def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]]) -> None:
+        self._write("messages", {"channel": channel, "sender": sender, "entries": [list(e) for e in entries]},
+                    f"{len(entries)} message(s)")
+
+    def _write(self, kind: str, payload: dict, what: str) -> None:
+        """Write now, after any spooled writes (order matters); spool it if the database fails."""
         try:
-            conversations.add_messages(self.db, channel, sender, entries)
-        except Exception:
-            # The patient still gets an answer; the failure is visible in /healthz and the logs.
-            log.exception("could not store %d message(s) of a %s conversation", len(entries), channel)
+            self.spool.replay(self._replay)
+            if self.spool.backlog():
+                raise RuntimeError("earlier writes are still waiting")
+            self._replay[kind](**payload)
+        except Exception as exc:
+            # The patient still gets an answer; /healthz shows the backlog until the database is back.
+            log.error("database write failed (%s: %s); spooled for retry", what, exc.__class__.__name__)
+            self.spool.put(kind, payload)

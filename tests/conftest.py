@@ -35,6 +35,7 @@ def app(database_url, fake_rasa, monkeypatch, tmp_path):
     monkeypatch.setenv("RASA_URL", fake_rasa.url)
     monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", "300")
     return create_app(Settings.from_env(), {"TESTING": True})
 
 

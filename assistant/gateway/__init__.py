@@ -10,6 +10,7 @@ from assistant.config import Settings
 from assistant.gateway import chat_api, errors, health, security
 from assistant.rasa_client import RasaClient
 from assistant.storage.database import Database
+from assistant.storage.spool import Spool
 from assistant.turns import TurnHandler
 
 
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
-    app.extensions["turns"] = TurnHandler(db, rasa, settings.site)
+    app.extensions["spool"] = Spool(settings.var_dir / "spool" / "pending-writes.jsonl")
+    app.extensions["turns"] = TurnHandler(db, rasa, settings.site, app.extensions["spool"])
 
     security.register(app)
     # Blueprints: one line each.

@@ -13,9 +13,10 @@ bp = Blueprint("health", __name__)
 def _database() -> str:
     try:
         current_app.extensions["db"].ping()
-        return "ok"
     except Exception as exc:  # reported, not raised: this page exists to say what is wrong
-        return f"error: {exc.__class__.__name__}"
+        return f"unreachable ({exc.__class__.__name__})"
+    backlog = current_app.extensions["spool"].backlog()
+    return "ok" if not backlog else f"ok, {backlog} write(s) waiting to be replayed"
 
 
 def _action_server() -> str:
