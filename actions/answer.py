@@ -15,33 +15,22 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.replies import procedure_button, send, send_answer
-from knowledge.catalog import GENERAL, GENERAL_TOPICS, TOPICS
+from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable
+from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
 
 UNAVAILABLE = ("Sorry, I can't look that up right now. The secretariat can help on {department_phone} "
                "({opening_hours}). If this is an emergency, call {emergency_number} now.")
 ASK_WHICH = "I can be more specific if you tell me which procedure you are having:"
 
 
-def topic_of_intent(intent: str | None) -> str | None:
-    if intent and intent.startswith("ask_") and intent[4:] in TOPICS:
-        return intent[4:]
-    return None
+def entity_values(tracker: Tracker) -> list[str]:
+    return [str(e.get("value", "")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "procedure"]
 
 
 def procedures_in_message(tracker: Tracker) -> list[str]:
     """Procedures the latest message names, from the entity extractor and the names list."""
-    matcher = services.matcher()
-    found: list[str] = []
-    for entity in tracker.latest_message.get("entities", []):
-        if entity.get("entity") == "procedure":
-            resolved = matcher.resolve(str(entity.get("value", "")))
-            if resolved and resolved not in found:
-                found.append(resolved)
-    for procedure in matcher.procedures(tracker.latest_message.get("text") or ""):
-        if procedure not in found:
-            found.append(procedure)
-    return found
+    return named_procedures(services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker))
 
 
 def likely_procedures(query: str, topic: str, limit: int = 3) -> list[dict]:
@@ -62,29 +51,28 @@ class ActionAnswerQuestion(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         site = services.site()
         text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        named = procedures_in_message(tracker)
-        procedure = named[-1] if named else tracker.get_slot("current_procedure")
-        topic = topic_of_intent(intent) or tracker.get_slot("current_topic") or "definition"
-        events = [SlotSet("current_topic", topic), SlotSet("missed_in_a_row", 0)]
-        if procedure:
-            events.append(SlotSet("current_procedure", procedure))
-
+        intent_data = tracker.latest_message.get("intent") or {}
+        intent = intent_data.get("name")
+        target = answer_target(services.matcher(), intent, text, entity_values(tracker),
+                               tracker.get_slot("current_procedure"), tracker.get_slot("current_topic"))
         try:
             retriever = services.retriever()
-            general = topic in GENERAL_TOPICS or not procedure
-            chunk = retriever.lookup(GENERAL if general else procedure, topic)
-            if chunk is None:
-                send(dispatcher, site.fill(UNAVAILABLE), "fallback", procedure=procedure, topic=topic)
-                services.log_unanswered(tracker.sender_id, text, "no_section", procedure)
-                return events
-            score = retriever.search(text, [chunk["procedure"]], chunk["section"], k=1).hits[0].score
-            if procedure or topic in GENERAL_TOPICS:
-                send_answer(dispatcher, site, chunk, score)
-            else:
-                buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(text, topic)]
-                send_answer(dispatcher, site, chunk, score, extra=ASK_WHICH, buttons=buttons)
+            hit = choose_section(retriever, retriever.raw_scores(text), target, topic_of_intent(intent),
+                                 float(intent_data.get("confidence") or 0.0), keep_topic=intent == "inform_procedure")
         except IndexUnavailable:
-            send(dispatcher, site.fill(UNAVAILABLE), "fallback", procedure=procedure, topic=topic)
-            services.log_unanswered(tracker.sender_id, text, "no_index", procedure)
+            hit = None
+        if hit is None:
+            send(dispatcher, site.fill(UNAVAILABLE), "fallback", procedure=target.procedure, topic=target.topic)
+            services.log_unanswered(tracker.sender_id, text, "no_index", target.procedure)
+            return [SlotSet("missed_in_a_row", 0)]
+
+        procedure = target.procedure or (hit.procedure if hit.procedure != GENERAL else None)
+        events = [SlotSet("current_topic", hit.section), SlotSet("missed_in_a_row", 0)]
+        if procedure:
+            events.append(SlotSet("current_procedure", procedure))
+        if procedure or hit.section in GENERAL_TOPICS:
+            send_answer(dispatcher, site, hit.chunk, hit.score)
+        else:
+            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(text, hit.section)]
+            send_answer(dispatcher, site, hit.chunk, hit.score, extra=ASK_WHICH, buttons=buttons)
         return events

@@ -43,8 +43,9 @@ class Scores:
     abstain_items: int
 
     def row(self, name: str) -> str:
-        pct = lambda x: f"{100 * x:.1f} %"  # noqa: E731
-        return (f"| {name} | {pct(self.top1)} | {pct(self.top3)} | {self.mrr:.3f} | "
+        pct = lambda x: "–" if x != x else f"{100 * x:.1f} %"  # noqa: E731 (NaN: not measured)
+        mrr = "–" if self.mrr != self.mrr else f"{self.mrr:.3f}"
+        return (f"| {name} | {pct(self.top1)} | {pct(self.top3)} | {mrr} | "
                 f"{pct(self.abstain_precision)} | {pct(self.abstain_recall)} |")
 
 
@@ -132,8 +133,14 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
     for half in ("held", "tune"):
         for name, (_fusion, tuned, held) in results.items():
             lines.append((held if half == "held" else tuned).row(f"{name}, {half}"))
-    lines += ["", "Settings chosen on the tuning half:", ""]
+    lines += ["", "The dialogue mode is what patients get: Rasa's intent and entities choose the text (the named "
+                  "procedure, the conversation's, or the general pages), and its sections are ranked by the fused "
+                  "score with the intent's topic as a small prior (one answer, so no top-3); escalation and "
+                  "small-talk intents count as abstaining.", "",
+              "Settings chosen on the tuning half:", ""]
     for name, (fusion, _t, _h) in results.items():
+        if name.startswith("dialogue"):
+            continue
         lines.append(f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
                      f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, abstain below {fusion.abstain_below}")
     return "\n".join(lines)
@@ -153,9 +160,62 @@ def write_section(name: str, section: str) -> None:
     REPORT.write_text(current)
 
 
+def parse_with_rasa(texts: list[str]) -> list[dict]:
+    """The trained dialogue model's intent and entities for each text (Rasa runs in its own environment)."""
+    import json
+    import subprocess
+
+    from assistant.training import ROOT as PROJECT
+    from assistant.training import ensure_model, rasa_env
+
+    model = ensure_model(Settings.from_env().var_dir / "models")
+    lines = "".join(json.dumps(t) + "\n" for t in texts)
+    done = subprocess.run([str(PROJECT / ".venv-rasa" / "bin" / "python"), str(PROJECT / "scripts" / "rasa_parse.py"), str(model)],
+                          input=lines, capture_output=True, text=True, env=rasa_env(), check=True)
+    parsed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(parsed) == len(texts), "the Rasa parser did not answer every question"
+    return parsed
+
+
+ESCALATION_INTENTS = {"request_booking", "request_reschedule", "request_cancel", "request_admin", "report_symptom",
+                      "ask_personal_medical", "request_human", "report_emergency", "out_of_scope"}
+
+
+def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: list[Prepared], parses: list[dict]) -> Scores:
+    """What a patient gets: the intent gives the topic (or escalates), as in action_answer_question;
+    an unclear message goes to retrieval with abstention, as in action_handle_fallback."""
+    from knowledge.targets import answer_target, choose_section, topic_of_intent
+
+    right = answerable = abstain_items = abstained = abstained_right = 0
+    for p, parse in zip(prepared, parses, strict=True):
+        item, intent = p.item, parse["intent"]
+        if intent in ESCALATION_INTENTS or intent in ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "stop"):
+            key = None
+        elif intent.startswith("ask_") or intent == "inform_procedure":
+            values = [e["value"] for e in parse["entities"] if e["entity"] == "procedure"]
+            target = answer_target(matcher, intent, item["q"], values, item.get("context"), None)
+            hit = choose_section(retriever, p.raw, target, topic_of_intent(intent), parse["confidence"] or 0.0,
+                                 keep_topic=intent == "inform_procedure")
+            key = (hit.procedure, hit.section) if hit else None
+        else:
+            result = retriever.rank(p.raw, p.procedures, k=1, prefer_general=not p.procedures)
+            key = None if result.abstained else (result.best.procedure, result.best.section)
+        abstained += key is None
+        if item.get("expect") == "abstain":
+            abstain_items += 1
+            abstained_right += key is None
+            continue
+        answerable += 1
+        right += key == (item["procedure"], item["section"])
+    return Scores(top1=right / max(answerable, 1), top3=float("nan"), mrr=float("nan"),
+                  abstain_precision=abstained_right / abstained if abstained else 0.0,
+                  abstain_recall=abstained_right / max(abstain_items, 1), answerable=answerable, abstain_items=abstain_items)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--retrieval-only", action="store_true", help="skip the dialogue mode (no Rasa model needed)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     retriever = Retriever(settings.knowledge_dir, settings.index_dir)
@@ -167,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, grid in MODES.items():
         fusion = tune(retriever, halves["tune"], DEFAULT_FUSION, grid)
         results[name] = (fusion, score(retriever, halves["tune"], fusion), score(retriever, halves["held"], fusion))
+    if not args.retrieval_only:
+        dialogue = {half: score_dialogue(retriever, matcher, halves[half], parse_with_rasa([p.item["q"] for p in halves[half]]))
+                    for half in ("tune", "held")}
+        name = "dialogue as deployed (Rasa intent and procedure, then the text's best section)"
+        results[name] = (DEFAULT_FUSION, dialogue["tune"], dialogue["held"])
     counts = {"tune": len(halves["tune"]), "held": len(halves["held"]),
               "abstain": sum(i.get("expect") == "abstain" for i in items)}
     section = render(results, counts)

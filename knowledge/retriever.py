@@ -84,6 +84,11 @@ class Result:
     def best(self) -> Hit | None:
         return None if self.abstained or not self.hits else self.hits[0]
 
+    @property
+    def top(self) -> Hit | None:
+        """The first hit even below the abstention threshold (for when the dialogue already decided to answer)."""
+        return self.hits[0] if self.hits else None
+
 
 class LoadedIndex:
     def __init__(self, index_dir: Path, manifest: dict):
@@ -182,7 +187,8 @@ class Retriever:
         return np.array([best.get(topic, 0.0) for topic in loaded.chunk_topics], dtype=np.float32)
 
     def rank(self, raw: RawScores, procedures: list[str] | None = None, topic: str | None = None, k: int = 3,
-             prefer_general: bool = False, fusion: Fusion = DEFAULT_FUSION) -> Result:
+             prefer_general: bool = False, fusion: Fusion = DEFAULT_FUSION,
+             section_prior: dict[str, float] | None = None) -> Result:
         """Fuse precomputed scores over the chunks that pass the filters."""
         loaded = raw.index
         keep = np.ones(len(loaded.chunks), dtype=bool)
@@ -198,6 +204,8 @@ class Retriever:
         score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic)
         if prefer_general:
             score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
+        for section, bonus in (section_prior or {}).items():
+            score = score + bonus * (loaded.chunk_sections == section)
         score = np.where(keep, score, -np.inf)
         order = np.argsort(-score, kind="stable")[: min(k, int(keep.sum()))]
         hits = [Hit(loaded.chunks[i], float(score[i]), float(raw.dense[i]), float(keyword[i])) for i in order]
