@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from assistant.config import Settings
-from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, errors, health, security
+from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, cors, errors, health, security, widget
 from assistant.rasa_client import RasaClient
 from assistant.storage.database import Database
 from assistant.storage.spool import Spool
@@ -36,9 +36,11 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.extensions["turns"] = TurnHandler(db, rasa, settings.site, app.extensions["spool"])
 
     security.register(app)
+    cors.register(app)
     # Blueprints: one line each.
     app.register_blueprint(chat_api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(widget.bp)
     channels_twilio.register(app)  # also registers the SMS / WhatsApp staff-reply senders
     channels_whatsapp.register(app)
     errors.register(app)

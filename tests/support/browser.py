@@ -1,0 +1,105 @@
+"""A real headless Chromium (Debian's, driven by Playwright) and the chat widget as a patient uses it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# The real assistant answers in about a second; generous for a loaded CI machine.
+REPLY_TIMEOUT_MS = 30_000
+
+DESKTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "en-GB"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+         "locale": "en-GB"}
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class ChatWidget:
+    """The widget on a page. Locators pierce its (open) shadow root."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    # --- parts of the widget ---
+
+    @property
+    def launcher(self) -> Locator:
+        return self.page.get_by_role("button", name=re.compile(r"^Questions\? Chat with us"))
+
+    @property
+    def panel(self) -> Locator:
+        return self.page.get_by_role("dialog", name="Questions about your procedure")
+
+    @property
+    def input(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Your question")
+
+    def messages(self, role: str) -> Locator:
+        """role: patient, assistant (the widget's own greeting excluded) or staff."""
+        suffix = ":not(.ira-msg--welcome)" if role == "assistant" else ""
+        return self.page.locator(f".ira-msg--{role}{suffix}")
+
+    def texts(self, role: str) -> Locator:
+        """The text of each message of that role, without its author and time."""
+        return self.messages(role).locator(".ira-text")
+
+    @property
+    def answers(self) -> Locator:
+        return self.messages("assistant")
+
+    # --- what a patient does ---
+
+    def open(self) -> None:
+        self.launcher.click()
+        expect(self.panel).to_be_visible()
+
+    def start(self) -> None:
+        """Open the chat and accept the privacy notice."""
+        self.open()
+        self.page.get_by_role("button", name="I understand, start the chat").click()
+        expect(self.input).to_be_focused()
+
+    def ask(self, question: str) -> Locator:
+        """Type a question, send it with Enter, and return the reply once it is shown with its id."""
+        before = self.answers.count()
+        self.input.fill(question)
+        self.input.press("Enter")
+        return self.wait_for_reply(before)
+
+    def wait_for_reply(self, answers_before: int) -> Locator:
+        expect(self.answers).to_have_count(answers_before + 1, timeout=REPLY_TIMEOUT_MS)
+        reply = self.answers.nth(answers_before)
+        # The id arrives with the history fetch after the reply: from then on it can be rated.
+        expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"), timeout=REPLY_TIMEOUT_MS)
+        return reply
+
+    def sender(self) -> str:
+        return self.page.evaluate("localStorage.getItem('irAssistant.v1.sender')")
+
+    def focused(self) -> dict:
+        """What has the keyboard focus inside the widget: tag, class, and its outline (for the visible focus check)."""
+        return self.page.evaluate("""() => {
+            const host = document.activeElement;
+            if (!host || host.id !== 'ir-assistant-widget') return {tag: null};
+            const el = host.shadowRoot.activeElement;
+            if (!el) return {tag: null};
+            const style = getComputedStyle(el);
+            return {tag: el.tagName.toLowerCase(), cls: el.className, text: el.textContent.trim(),
+                    outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth)};
+        }""")
