@@ -7,6 +7,7 @@ and load the embedding model only when the first question arrives.
 from __future__ import annotations
 
 import logging
+import threading
 from functools import lru_cache
 
 from assistant.config import Settings
@@ -66,3 +67,14 @@ def create_ticket(channel: str, sender_key: str, kind: str, summary: str, **deta
     from assistant.storage.tickets import create_ticket as store
 
     return store(database(), channel, sender_key, kind, summary, **details)
+
+
+def warm_up_in_background() -> None:
+    def warm_up() -> None:
+        try:
+            retriever().search("what is interventional radiology?")
+            log.info("knowledge index and embedding model loaded")
+        except Exception:
+            log.exception("warm-up failed; the first question will load the index instead")
+
+    threading.Thread(target=warm_up, name="knowledge-warm-up", daemon=True).start()

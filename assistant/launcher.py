@@ -77,6 +77,7 @@ def announce(env: dict[str, str], timeout: float) -> None:
         return
     print(
         "\n=== The assistant is running ===\n"
+        f"  Chat demo: {gateway}/\n"
         f"  Chat API:  POST {gateway}/api/chat\n"
         f"  Health:    {gateway}/healthz\n"
         "  Stop:      Ctrl-C\n",
