@@ -60,9 +60,12 @@ def app(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
     app.extensions["channel_worker"].close()
 
 
+SETTLE_SECONDS = 30  # generous: a turn through the real dialogue on a busy 2-core machine
+
+
 def settle(app) -> None:
-    """Wait (at most 10 s) until the replies of every acknowledged webhook have been sent."""
-    assert app.extensions["channel_worker"].join(10), "channel jobs still running after 10 s"
+    """Wait until the replies of every acknowledged webhook have been sent."""
+    assert app.extensions["channel_worker"].join(SETTLE_SECONDS), f"channel jobs still running after {SETTLE_SECONDS} s"
 
 
 def twilio_params(body: str | None = "hello", sender: str | None = PATIENT, **extra) -> dict:
