@@ -189,3 +189,21 @@ def test_while_staff_have_the_conversation_the_assistant_stays_silent_but_emerge
     urgent = post(client, {"sender": "p10", "message": "I can't breathe"}).json["messages"]
     assert [m["route"] for m in urgent] == ["urgent"]
     assert [m["role"] for m in history(database, "web", "p10")][-3:] == ["patient", "patient", "assistant"]
+
+
+def test_a_flood_from_one_sender_is_refused_with_the_emergency_number(client, fake_rasa, app):
+    fake_rasa.reply = RASA_ANSWER
+    limit = int(app.config["RATE_LIMIT_PER_SENDER"].split()[0])
+    statuses = [post(client, {"sender": "flooder", "message": f"hello {i}"}).status_code for i in range(limit + 3)]
+    assert statuses[:limit] == [200] * limit and statuses[limit:] == [429] * 3
+    refused = post(client, {"sender": "flooder", "message": "hello again"})
+    assert app.config["SETTINGS"].site.emergency_number in refused.json["error"]
+    assert len(fake_rasa.received) == limit
+    assert post(client, {"sender": "someone-else", "message": "hello"}).status_code == 200
+
+
+def test_security_headers_are_on_every_response(client):
+    for response in (client.get("/healthz"), client.post("/api/chat", data="x", content_type="text/plain"), client.get("/nope")):
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 
+from assistant import log_privacy
 from assistant.config import Settings
 from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, cors, errors, health, security, widget
 from assistant.rasa_client import RasaClient
@@ -22,11 +24,16 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         MAX_MESSAGE_CHARS=settings.max_message_chars,
         # Far above any legitimate chat message, small enough to refuse floods early.
         MAX_CONTENT_LENGTH=16 * 1024,
+        RATE_LIMIT_PER_SENDER=os.environ.get("ASSISTANT_RATE_LIMIT_PER_SENDER", "20 per minute"),
+        RATE_LIMIT_PER_ADDRESS=os.environ.get("ASSISTANT_RATE_LIMIT_PER_ADDRESS", "120 per minute"),
+        # The widget polls for staff replies every 1.5 s while open (40 a minute).
+        RATE_LIMIT_POLLING=os.environ.get("ASSISTANT_RATE_LIMIT_POLLING", "240 per minute"),
         JSON_SORT_KEYS=False,
     )
     if test_config:
         app.config.update(test_config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.install()
 
     db = Database(settings.database_url)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)

@@ -8,8 +8,12 @@ POST   /api/feedback                 thumbs up/down on an answer
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import json
 
+from flask import Blueprint, current_app, jsonify, request
+from flask_limiter.util import get_remote_address
+
+from assistant.gateway.security import limiter
 from assistant.gateway.validation import BadRequest, json_object, message_text, sender_id
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
@@ -22,9 +26,22 @@ def _db():
     return current_app.extensions["db"]
 
 
+def _sender_of_request() -> str:
+    """Rate-limit key: the sender named in the body (falls back to the address for unreadable bodies)."""
+    try:
+        sender = json.loads(request.get_data()).get("sender")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        sender = None
+    return f"sender:{sender}" if isinstance(sender, str) else f"ip:{get_remote_address()}"
+
+
+# A patient types a few messages a minute; a flood from one sender or one
+# address is refused before it reaches the dialogue (limits in the app config).
 @bp.post("/chat")
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_SENDER"], key_func=_sender_of_request)
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"])
 def chat():
-    body = json_object(request.get_data(cache=False), request.content_type)
+    body = json_object(request.get_data(), request.content_type)
     sender = sender_id(body)
     text = message_text(body, current_app.config["MAX_MESSAGE_CHARS"])
     replies = current_app.extensions["turns"].handle(CHANNEL, sender, text)
@@ -36,6 +53,7 @@ def _query_sender() -> str:
 
 
 @bp.get("/chat/history")
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_POLLING"])
 def chat_history():
     sender = _query_sender()
     after = request.args.get("after", "0")
