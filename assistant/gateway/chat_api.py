@@ -30,7 +30,7 @@ def _sender_of_request() -> str:
     """Rate-limit key: the sender named in the body (falls back to the address for unreadable bodies)."""
     try:
         sender = json.loads(request.get_data()).get("sender")
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, RecursionError):
         sender = None
     return f"sender:{sender}" if isinstance(sender, str) else f"ip:{get_remote_address()}"
 
