@@ -40,6 +40,9 @@ def environment(settings: Settings, model: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("RASA_ENDPOINTS", "endpoints.yml")
+    if env["GATEWAY_HOST"] in ("127.0.0.1", "localhost"):
+        # Plain http on this machine only: the inbox's Secure cookie would never come back.
+        env.setdefault("ASSISTANT_INSECURE_COOKIES", "1")
     env.setdefault("TRACKER_DIALECT", "sqlite")
     env.setdefault("TRACKER_DB", str(settings.var_dir / "rasa_tracker.db"))
     return env
@@ -79,6 +82,7 @@ def announce(env: dict[str, str], timeout: float) -> None:
         "\n=== The assistant is running ===\n"
         f"  Chat demo: {gateway}/\n"
         f"  Chat API:  POST {gateway}/api/chat\n"
+        f"  Inbox:     {gateway}/inbox/  (create a staff account first: see README)\n"
         f"  Health:    {gateway}/healthz\n"
         "  Stop:      Ctrl-C\n",
         flush=True,

@@ -6,8 +6,9 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from assistant import log_privacy
+from assistant import inbox, log_privacy
 from assistant.config import Settings
 from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, cors, errors, health, security, widget
 from assistant.rasa_client import RasaClient
@@ -50,5 +51,10 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.register_blueprint(widget.bp)
     channels_twilio.register(app)  # also registers the SMS / WhatsApp staff-reply senders
     channels_whatsapp.register(app)
+    inbox.register(app)  # the secretariat inbox, its CSRF protection and staff CLI
     errors.register(app)
+    if os.environ.get("ASSISTANT_BEHIND_PROXY") == "1":
+        # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto (one hop),
+        # so rate limits see the patient's address and the app knows it is HTTPS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app

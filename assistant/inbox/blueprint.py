@@ -1,0 +1,144 @@
+"""The inbox blueprint: page helpers shared by every view (time formats, labels, errors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+KIND_LABELS = {"urgent": "Urgent", "clinical": "Clinical", "booking": "Booking", "administrative": "Administrative"}
+STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved"}
+CHANNEL_LABELS = {"web": "web chat", "sms": "SMS", "whatsapp": "WhatsApp", "whatsapp_twilio": "WhatsApp"}
+ROLE_LABELS = {"patient": "Patient", "assistant": "Assistant", "staff": "Staff"}
+ROUTE_LABELS = {
+    "answer": "answered from the department's texts",
+    "clarify": "asked the patient to clarify",
+    "fallback": "did not understand",
+    "escalate_booking": "booking request",
+    "escalate_admin": "administrative request",
+    "escalate_symptom": "symptom or personal medical question",
+    "urgent": "emergency",
+    "out_of_scope": "outside what it answers",
+    "smalltalk": "conversation",
+}
+
+
+def db():
+    return current_app.extensions["db"]
+
+
+def site():
+    return current_app.config["SETTINGS"].site
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """A time staff read at a glance, in the department's time zone: 'today 14:05', '23 Nov 2026 14:05'."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(site().timezone)
+    local = as_utc(moment).astimezone(zone)
+    today = dt.datetime.now(zone).date()
+    if local.date() == today:
+        return f"today {local:%H:%M}"
+    if local.date() == today - dt.timedelta(days=1):
+        return f"yesterday {local:%H:%M}"
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def waiting_for(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """How long something has waited: '45 s', '12 min', '3 h 5 min', '4 days'."""
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or dt.datetime.now(dt.UTC)) - as_utc(moment)).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days = seconds // 86400
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def iso(moment: dt.datetime | None) -> str:
+    return as_utc(moment).isoformat() if moment else ""
+
+
+@bp.app_template_filter("local_time")
+def _local_time_filter(moment):
+    return local_time(moment)
+
+
+@bp.app_template_filter("waiting_for")
+def _waiting_filter(moment):
+    return waiting_for(moment)
+
+
+@bp.app_template_filter("iso")
+def _iso_filter(moment):
+    return iso(moment)
+
+
+@bp.context_processor
+def _labels():
+    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
+            "ROLE_LABELS": ROLE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "site": site()}
+
+
+@bp.after_request
+def _same_origin_referrer(response):
+    # The CSRF check on HTTPS compares the Referer with the host; the gateway's
+    # default "no-referrer" would make every inbox form fail behind TLS.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/inbox/api/")
+
+
+def error_page(status: int, title: str, message: str):
+    if wants_json():
+        return jsonify({"error": message}), status
+    return render_template("inbox/error.html", status=status, title=title, message=message), status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(error: CSRFError):
+    return error_page(400, "The form could not be sent",
+                      "This form has expired or did not come from an inbox page. Go back, reload the page and try again. "
+                      f"({error.description})")
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    titles = {400: "Something in the request is wrong", 403: "Not allowed", 404: "Not found",
+              405: "Not allowed here", 413: "Too large", 429: "Too many attempts"}
+    messages = {403: "Your role does not give access to this page. Ask an administrator if you need it.",
+                404: "There is nothing here. The ticket may have been deleted under the retention rules.",
+                429: "Too many attempts in a short time. Wait a minute and try again."}
+    return error_page(error.code or 500, titles.get(error.code, error.name),
+                      messages.get(error.code, error.description or error.name))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    log.exception("unexpected error in the inbox")
+    return error_page(500, "Something went wrong",
+                      "Something went wrong on our side. Nothing was sent to the patient unless the page says so; "
+                      "reload the ticket and check before trying again.")

@@ -1,0 +1,56 @@
+"""The inbox forms. Every one carries a CSRF token (Flask-WTF) and says what is wrong in words."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from assistant.gateway.validation import clean_text
+
+MAX_REPLY_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+
+
+def _cleaned(value):
+    # Invisible control and formatting characters never reach a patient or the database.
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    username = StringField("User name", validators=[DataRequired("Type your user name."), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired("Type your password."), Length(max=256)])
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token: sign out, hand back, reopen."""
+
+
+class TakeOverForm(FlaskForm):
+    # Who had the conversation when the page was drawn: taking it from a
+    # colleague is only done on purpose, never by a stale page.
+    expected = HiddenField()
+
+    def validate_expected(self, field):
+        if field.data and not field.data.isdigit():
+            raise ValidationError("invalid form")
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField("Reply to the patient", filters=[_cleaned],
+                         validators=[DataRequired("Write the reply before sending it."),
+                                     Length(max=MAX_REPLY_CHARS, message=f"A reply can be at most {MAX_REPLY_CHARS} characters.")])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Internal note", filters=[_cleaned],
+                         validators=[DataRequired("Write the note before saving it."),
+                                     Length(max=MAX_NOTE_CHARS, message=f"A note can be at most {MAX_NOTE_CHARS} characters.")])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField("Assign to", choices=[], validate_choice=True)
+
+
+class ResolveForm(FlaskForm):
+    hand_back = BooleanField("Also hand the conversation back to the assistant", default=True)

@@ -1,0 +1,224 @@
+"""What staff do to a ticket and its conversation, each recorded with who and when.
+
+Every operation writes a ticket event (the ticket's history) and an audit
+entry in the same transaction as the change. Messages to the patient go
+through assistant.delivery after that transaction, so a slow SMS provider
+never holds a database lock, and what the channel answered is recorded too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from assistant.delivery import Delivery, deliver
+from assistant.inbox.trail import record
+from assistant.site import Site
+from assistant.storage.database import Database
+from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
+
+HAND_BACK_TEXT = ("You are back with the automated assistant: a member of staff has handed this conversation back. "
+                  "You can keep asking questions here. If it is an emergency, call {emergency_number} now.")
+
+
+class Refused(Exception):
+    """The action cannot be done as asked; the message tells the staff member why and what to do."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message: str
+    category: str = "success"  # success, warning
+    delivery: Delivery | None = None
+
+
+def _ticket(session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise LookupError(ticket_id)
+    return ticket
+
+
+def _name(session, staff_id: int | None) -> str:
+    if staff_id is None:
+        return "nobody"
+    user = session.get(StaffUser, staff_id)
+    return (user.display_name or user.username) if user else "a former colleague"
+
+
+def _sentence_start(name: str) -> str:
+    return name[:1].upper() + name[1:]  # not str.capitalize(): "Anna Smith" must stay "Anna Smith"
+
+
+def _event(session, ticket: Ticket, staff_id: int | None, action: str, detail: str = "") -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, staff_id=staff_id, action=action, detail=detail)
+    session.add(event)
+    ticket.updated_at = utcnow()
+    return event
+
+
+def _set_status(session, ticket: Ticket, staff_id: int, status: str) -> None:
+    if ticket.status != status:
+        _event(session, ticket, staff_id, "status", f"{ticket.status} → {status}")
+        ticket.status = status
+
+
+def _claim(session, conversation: Conversation, staff_id: int, expected: int | None) -> bool:
+    """Take the conversation if it is still held by `expected` (None: the assistant); False if it changed meanwhile."""
+    holder = Conversation.taken_over_by_id
+    condition = holder.is_(None) if expected is None else holder == expected
+    result = session.execute(update(Conversation).where(Conversation.id == conversation.id, condition)
+                             .values(taken_over_by_id=staff_id, taken_over_at=utcnow()))
+    session.expire(conversation)
+    return result.rowcount == 1
+
+
+def take_over(db: Database, ticket_id: int, staff_id: int, expected: int | None) -> Outcome:
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        conversation = ticket.conversation
+        holder = conversation.taken_over_by_id
+        if holder == staff_id:
+            raise Refused("You have already taken over this conversation.")
+        if holder != expected:
+            raise Refused(f"{_sentence_start(_name(session, holder))} has just taken over this conversation. "
+                          "Read the page again before taking it over.")
+        if not _claim(session, conversation, staff_id, expected):
+            raise Refused("Someone took over this conversation at the same moment. Read the page again.")
+        origin = "from the assistant" if expected is None else f"from {_name(session, expected)}"
+        _event(session, ticket, staff_id, "take_over", f"took over the conversation {origin}")
+        if ticket.status == "open":
+            _set_status(session, ticket, staff_id, "in_progress")
+        record(session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id, detail=origin)
+    return Outcome("You have taken over this conversation. The assistant stays silent in it until you hand it back; "
+                   "emergency messages still get the emergency number and raise an urgent ticket.")
+
+
+def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        conversation = ticket.conversation
+        holder = conversation.taken_over_by_id
+        took_over = False
+        if holder is None:
+            # A staff reply while the assistant also answers would confuse the patient.
+            if not _claim(session, conversation, staff_id, None):
+                raise Refused("Someone took over this conversation at the same moment. Read the page again.")
+            _event(session, ticket, staff_id, "take_over", "took over the conversation from the assistant to reply")
+            record(session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id,
+                   detail="from the assistant, to reply")
+            took_over = True
+        elif holder != staff_id:
+            raise Refused(f"{_sentence_start(_name(session, holder))} has taken over this conversation. "
+                          "Take it over from them before replying; your text is still in the box.")
+        if ticket.status == "open":
+            _set_status(session, ticket, staff_id, "in_progress")
+        staff_name = _name(session, staff_id)
+        channel, sender_key, conversation_id = conversation.channel, conversation.sender_key, conversation.id
+    delivery = deliver(db, channel, sender_key, text, role="staff", data={"staff_id": staff_id, "staff_name": staff_name})
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        _event(session, ticket, staff_id, "reply", delivery.detail)
+        record(session, staff_id, "reply", conversation_id=conversation_id, ticket_id=ticket_id, detail=delivery.detail)
+    prefix = "You have taken over this conversation; the assistant stays silent until you hand it back. " if took_over else ""
+    if delivery.delivered:
+        return Outcome(f"{prefix}Reply sent: {delivery.detail}.", "success", delivery)
+    return Outcome(f"{prefix}Your reply is saved in the conversation but did not reach the patient ({delivery.detail}). "
+                   "Contact the patient another way.", "warning", delivery)
+
+
+def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int]:
+    conversation = ticket.conversation
+    holder = conversation.taken_over_by_id
+    if holder is None:
+        raise Refused("The assistant is already answering this conversation.")
+    result = session.execute(update(Conversation).where(Conversation.id == conversation.id,
+                                                        Conversation.taken_over_by_id == holder)
+                             .values(taken_over_by_id=None, taken_over_at=None))
+    if result.rowcount != 1:
+        raise Refused("The conversation changed hands at the same moment. Read the page again.")
+    detail = "handed the conversation back to the assistant"
+    if holder != staff_id:
+        detail += f" (it was taken over by {_name(session, holder)})"
+    _event(session, ticket, staff_id, "hand_back", detail)
+    record(session, staff_id, "hand_back", conversation_id=conversation.id, ticket_id=ticket.id)
+    return conversation.channel, conversation.sender_key, conversation.id
+
+
+def _tell_patient_handed_back(db: Database, site: Site, ticket_id: int, staff_id: int,
+                              channel: str, sender_key: str) -> Delivery:
+    delivery = deliver(db, channel, sender_key, site.fill(HAND_BACK_TEXT), role="assistant",
+                       data={"route": "smalltalk", "handed_back": True})
+    with db.session() as session:
+        _event(session, _ticket(session, ticket_id), staff_id, "patient_told", f"told the patient: {delivery.detail}")
+    return delivery
+
+
+def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int) -> Outcome:
+    with db.session() as session:
+        channel, sender_key, _ = _hand_back_in(session, _ticket(session, ticket_id), staff_id)
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key)
+    if delivery.delivered:
+        return Outcome(f"The assistant answers this conversation again. The patient was told ({delivery.detail}).",
+                       "success", delivery)
+    return Outcome(f"The assistant answers this conversation again, but the patient could not be told ({delivery.detail}).",
+                   "warning", delivery)
+
+
+def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool) -> Outcome:
+    handed_back = None
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        if ticket.status == "resolved":
+            raise Refused("This ticket is already resolved.")
+        _set_status(session, ticket, staff_id, "resolved")
+        record(session, staff_id, "resolve", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
+        if also_hand_back and ticket.conversation.taken_over_by_id is not None:
+            handed_back = _hand_back_in(session, ticket, staff_id)
+    if handed_back is None:
+        return Outcome("Ticket resolved.")
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1])
+    told = f"the patient was told ({delivery.detail})" if delivery.delivered else f"the patient could not be told ({delivery.detail})"
+    return Outcome(f"Ticket resolved and the conversation handed back to the assistant; {told}.",
+                   "success" if delivery.delivered else "warning", delivery)
+
+
+def reopen(db: Database, ticket_id: int, staff_id: int) -> Outcome:
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        if ticket.status != "resolved":
+            raise Refused("Only a resolved ticket can be reopened.")
+        _set_status(session, ticket, staff_id, "open")
+        record(session, staff_id, "reopen", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
+    return Outcome("Ticket reopened.")
+
+
+def assign(db: Database, ticket_id: int, staff_id: int, assignee_id: int | None) -> Outcome:
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        if assignee_id is not None:
+            assignee = session.get(StaffUser, assignee_id)
+            if assignee is None or not assignee.active:
+                raise Refused("That colleague has no active account.")
+        if ticket.assigned_to_id == assignee_id:
+            raise Refused("The ticket is already assigned that way.")
+        ticket.assigned_to_id = assignee_id
+        detail = f"assigned to {_name(session, assignee_id)}" if assignee_id is not None else "unassigned"
+        _event(session, ticket, staff_id, "assign", detail)
+        record(session, staff_id, "assign", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
+    return Outcome("Ticket unassigned." if assignee_id is None else f"Ticket {detail}.")
+
+
+def add_note(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        _event(session, ticket, staff_id, "note", text)
+        record(session, staff_id, "note", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
+    return Outcome("Internal note saved. It is not sent to the patient.")
+
+
+def active_staff(db: Database) -> list[StaffUser]:
+    with db.session() as session:
+        return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name,
+                                                                                               StaffUser.username)))

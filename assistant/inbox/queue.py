@@ -1,0 +1,179 @@
+"""The queue: open tickets, most urgent kind first and then longest waiting, with filters and counts,
+and the JSON the page polls so a new urgent ticket shows up without reloading."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import abort, jsonify, render_template, request, url_for
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+
+from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
+from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for
+from assistant.storage.models import Conversation, StaffUser, Ticket
+from assistant.storage.tickets import KINDS
+
+STATUS_FILTERS = {
+    "active": ("open", "in_progress"),
+    "open": ("open",),
+    "in_progress": ("in_progress",),
+    "resolved": ("resolved",),
+}
+STATUS_FILTER_LABELS = {"active": "Open or in progress", "open": "Open", "in_progress": "In progress", "resolved": "Resolved"}
+CHANNEL = re.compile(r"^[a-z0-9_]{1,20}$")
+MAX_ROWS = 300
+SUMMARY_PREVIEW = 160
+
+_KIND_ORDER = case({kind: position for position, kind in enumerate(KINDS)}, value=Ticket.kind, else_=len(KINDS))
+_assignee = aliased(StaffUser)
+_holder = aliased(StaffUser)
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str = "active"
+    kind: str = ""
+    channel: str = ""
+    assignee: str = ""  # "", "me", "none" or a staff id
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        filters = cls(**{name: args.get(name, default).strip() for name, default in
+                         (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""))})
+        if filters.status not in STATUS_FILTERS:
+            abort(400, f"unknown status filter; use one of: {', '.join(STATUS_FILTERS)}")
+        if filters.kind and filters.kind not in KINDS:
+            abort(400, f"unknown ticket type; use one of: {', '.join(KINDS)}")
+        if filters.channel and not CHANNEL.match(filters.channel):
+            abort(400, "the channel filter must be a channel name such as web or sms")
+        if filters.assignee not in ("", "me", "none") and not (filters.assignee.isdigit() and len(filters.assignee) < 12):
+            abort(400, "the assignee filter must be me, none or a staff member")
+        return filters
+
+    @property
+    def shows_new_urgent(self) -> bool:
+        """Whether a newly raised urgent ticket belongs on the page as filtered."""
+        return (self.kind in ("", "urgent") and "open" in STATUS_FILTERS[self.status]
+                and self.assignee in ("", "none") and self.channel == "")
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    reference: str
+    kind: str
+    status: str
+    summary: str
+    contact_name: str
+    channel: str
+    created_at: object
+    assigned_to: str
+    taken_over_by: str
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "reference": self.reference, "kind": self.kind, "kind_label": KIND_LABELS[self.kind],
+                "status": self.status, "summary": self.summary, "contact_name": self.contact_name,
+                "channel": self.channel, "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
+                "created_at": iso(self.created_at), "created_text": local_time(self.created_at),
+                "waiting": waiting_for(self.created_at), "assigned_to": self.assigned_to,
+                "taken_over_by": self.taken_over_by, "url": url_for("inbox.ticket", ticket_id=self.id)}
+
+
+def _filtered(query, filters: Filters, me: int, *, with_kind: bool = True):
+    query = query.where(Ticket.status.in_(STATUS_FILTERS[filters.status]))
+    if with_kind and filters.kind:
+        query = query.where(Ticket.kind == filters.kind)
+    if filters.channel:
+        query = query.where(Conversation.channel == filters.channel)
+    if filters.assignee == "me":
+        query = query.where(Ticket.assigned_to_id == me)
+    elif filters.assignee == "none":
+        query = query.where(Ticket.assigned_to_id.is_(None))
+    elif filters.assignee:
+        query = query.where(Ticket.assigned_to_id == int(filters.assignee))
+    return query
+
+
+def _name(user: StaffUser | None) -> str:
+    return (user.display_name or user.username) if user else ""
+
+
+def _preview(text: str) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= SUMMARY_PREVIEW else text[:SUMMARY_PREVIEW - 1] + "…"
+
+
+def _rows(session, query) -> list[QueueRow]:
+    return [QueueRow(id=t.id, reference=t.reference, kind=t.kind, status=t.status, summary=_preview(t.summary),
+                     contact_name=str((t.contact or {}).get("name") or ""), channel=channel, created_at=t.created_at,
+                     assigned_to=_name(assignee), taken_over_by=_name(holder))
+            for t, channel, assignee, holder in session.execute(query).all()]
+
+
+def _row_query():
+    return (select(Ticket, Conversation.channel, _assignee, _holder)
+            .join(Conversation, Ticket.conversation_id == Conversation.id)
+            .outerjoin(_assignee, Ticket.assigned_to_id == _assignee.id)
+            .outerjoin(_holder, Conversation.taken_over_by_id == _holder.id))
+
+
+def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> list[QueueRow]:
+    """Most urgent kind first (urgent, clinical, booking, administrative), then longest waiting first."""
+    query = _filtered(_row_query(), filters, me).order_by(_KIND_ORDER, Ticket.created_at, Ticket.id).limit(limit)
+    return _rows(session, query)
+
+
+def counts_per_kind(session, filters: Filters, me: int) -> dict[str, int]:
+    query = select(Ticket.kind, func.count(Ticket.id)).join(Conversation, Ticket.conversation_id == Conversation.id)
+    counted = dict(session.execute(_filtered(query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
+    return {kind: counted.get(kind, 0) for kind in KINDS}
+
+
+def open_urgent_count(session) -> int:
+    return session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) or 0
+
+
+def latest_ticket_id(session) -> int:
+    return session.scalar(select(func.max(Ticket.id))) or 0
+
+
+@bp.context_processor
+def _urgent_state():
+    """Every signed-in page shows the open urgent count (tab title, counter) and where live updates start."""
+    if current_staff() is None:
+        return {}
+    with db().session() as session:
+        return {"open_urgent": open_urgent_count(session), "latest_ticket": latest_ticket_id(session)}
+
+
+@bp.get("/")
+@role_required(*WORK_ROLES)
+def queue():
+    filters = Filters.from_args(request.args)
+    me = current_staff().id
+    with db().session() as session:
+        rows = queue_rows(session, filters, me, MAX_ROWS + 1)
+        counts = counts_per_kind(session, filters, me)
+        channels = sorted(set(CHANNEL_LABELS) | set(session.scalars(select(Conversation.channel).distinct())))
+        colleagues = list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
+    return render_template("inbox/queue.html", rows=rows[:MAX_ROWS], more=len(rows) > MAX_ROWS, counts=counts,
+                           filters=filters, channels=channels, colleagues=colleagues,
+                           status_labels=STATUS_FILTER_LABELS, base_title="Inbox")
+
+
+@bp.get("/api/urgent")
+@role_required(*WORK_ROLES)
+def urgent_poll():
+    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are open."""
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 12:
+        abort(400, "'after' must be a ticket id (a whole number)")
+    with db().session() as session:
+        query = (_row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > int(after))
+                 .order_by(Ticket.id).limit(50))
+        new = _rows(session, query)
+        newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > int(after), Ticket.kind != "urgent")) or 0
+        return jsonify({"open_urgent": open_urgent_count(session), "latest_ticket": latest_ticket_id(session),
+                        "new_urgent": [row.to_json() for row in new], "new_other": newer_other})

@@ -1,0 +1,189 @@
+"""The ticket page (conversation, contact details, what the assistant understood, notes, history)
+and the staff actions on it: take over, reply, hand back, resolve, reopen, assign, note."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from assistant.inbox import operations
+from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
+from assistant.inbox.blueprint import CHANNEL_LABELS, ROLE_LABELS, bp, db, iso, local_time, site
+from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReplyForm, ResolveForm, TakeOverForm
+from assistant.inbox.trail import record
+from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
+
+EVENT_LABELS = {
+    "created": "Ticket raised", "status": "Status changed", "take_over": "Took over", "hand_back": "Handed back",
+    "patient_told": "Patient told", "reply": "Replied", "note": "Internal note", "assign": "Assignment",
+}
+
+
+def _message_json(message: Message) -> dict:
+    data = message.data or {}
+    return {"id": message.id, "role": message.role, "role_label": ROLE_LABELS.get(message.role, message.role),
+            "text": message.text, "at": iso(message.created_at), "at_text": local_time(message.created_at),
+            "route": data.get("route"), "procedure": data.get("procedure"), "topic": data.get("topic"),
+            "red_flag": data.get("red_flag"), "staff_name": data.get("staff_name"),
+            "delivery": data.get("delivery"), "delivered": data.get("delivered")}
+
+
+def _understood(messages: list[Message]) -> dict:
+    """The last procedure and topic the assistant worked with in this conversation."""
+    understood = {}
+    for message in messages:
+        data = message.data or {}
+        if message.role == "assistant":
+            for key in ("procedure", "topic"):
+                if data.get(key):
+                    understood[key] = data[key]
+    return understood
+
+
+def _assign_choices(colleagues: list[StaffUser]) -> list[tuple[str, str]]:
+    return [("", "Nobody")] + [(str(c.id), c.display_name or c.username) for c in colleagues]
+
+
+def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_form: ReplyForm | None = None,
+          note_form: NoteForm | None = None, audit: bool = False):
+    me = current_staff()
+    with db().session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            abort(404)
+        conversation = ticket.conversation
+        messages = list(conversation.messages)
+        events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
+        people = {u.id: u for u in session.scalars(select(StaffUser))}
+        siblings = list(session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id)
+                                        .order_by(Ticket.id)))
+        if audit:
+            record(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
+    colleagues = [u for u in people.values() if u.active]
+    colleagues.sort(key=lambda u: (u.display_name or u.username).lower())
+    assign_form = AssignForm(assignee=str(ticket.assigned_to_id or ""))
+    assign_form.assignee.choices = _assign_choices(colleagues)
+    resolve_form = ResolveForm(hand_back=conversation.taken_over_by_id is not None)
+    holder = people.get(conversation.taken_over_by_id)
+    return render_template(
+        "inbox/ticket.html", ticket=ticket, conversation=conversation, messages=[_message_json(m) for m in messages],
+        events=events, people=people, siblings=siblings, holder=holder, me=me, understood=_understood(messages),
+        reply_form=reply_form or ReplyForm(), note_form=note_form or NoteForm(), assign_form=assign_form,
+        resolve_form=resolve_form, take_over_form=TakeOverForm(expected=str(conversation.taken_over_by_id or "")),
+        notes=[e for e in events if e.action == "note"], event_labels=EVENT_LABELS, error=error,
+        channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
+        base_title=f"{ticket.reference} – Inbox",
+    ), status
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@role_required(*WORK_ROLES)
+def ticket(ticket_id: int):
+    return _page(ticket_id, audit=True)
+
+
+@bp.get("/api/tickets/<int:ticket_id>/messages")
+@role_required(*WORK_ROLES)
+def ticket_messages(ticket_id: int):
+    """Messages after id `after`, so the open ticket page shows the patient's new messages by itself."""
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 12:
+        abort(400, "'after' must be a message id (a whole number)")
+    with db().session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None:
+            abort(404)
+        holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
+        messages = session.scalars(select(Message).where(Message.conversation_id == ticket.conversation_id,
+                                                         Message.id > int(after)).order_by(Message.id).limit(200))
+        return jsonify({"messages": [_message_json(m) for m in messages],
+                        "taken_over_by": (holder.display_name or holder.username) if holder else None})
+
+
+def _done(ticket_id: int, outcome: operations.Outcome, anchor: str = ""):
+    flash(outcome.message, outcome.category)
+    return redirect(url_for("inbox.ticket", ticket_id=ticket_id) + anchor, code=303)
+
+
+def _run(ticket_id: int, action, anchor: str = "", **page):
+    """Do one action; a refusal shows the page again with the reason (and what was typed) and status 409."""
+    try:
+        outcome = action()
+    except LookupError:
+        abort(404)
+    except operations.Refused as refusal:
+        return _page(ticket_id, status=409, error=str(refusal), **page)
+    return _done(ticket_id, outcome, anchor)
+
+
+def _invalid(ticket_id: int, form, **page):
+    errors = [message for messages in form.errors.values() for message in messages]
+    return _page(ticket_id, status=400, error=" ".join(errors) or "The form was not filled in correctly.", **page)
+
+
+@bp.post("/tickets/<int:ticket_id>/take-over")
+@role_required(*WORK_ROLES)
+def take_over(ticket_id: int):
+    form = TakeOverForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    expected = int(form.expected.data) if form.expected.data else None
+    return _run(ticket_id, lambda: operations.take_over(db(), ticket_id, current_staff().id, expected), "#reply")
+
+
+@bp.post("/tickets/<int:ticket_id>/reply")
+@role_required(*WORK_ROLES)
+def reply(ticket_id: int):
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form, reply_form=form)
+    return _run(ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data), "#reply",
+                reply_form=form)
+
+
+@bp.post("/tickets/<int:ticket_id>/hand-back")
+@role_required(*WORK_ROLES)
+def hand_back(ticket_id: int):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id))
+
+
+@bp.post("/tickets/<int:ticket_id>/resolve")
+@role_required(*WORK_ROLES)
+def resolve(ticket_id: int):
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data)))
+
+
+@bp.post("/tickets/<int:ticket_id>/reopen")
+@role_required(*WORK_ROLES)
+def reopen(ticket_id: int):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    return _run(ticket_id, lambda: operations.reopen(db(), ticket_id, current_staff().id))
+
+
+@bp.post("/tickets/<int:ticket_id>/assign")
+@role_required(*WORK_ROLES)
+def assign(ticket_id: int):
+    form = AssignForm()
+    form.assignee.choices = _assign_choices(operations.active_staff(db()))
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    assignee = int(form.assignee.data) if form.assignee.data else None
+    return _run(ticket_id, lambda: operations.assign(db(), ticket_id, current_staff().id, assignee))
+
+
+@bp.post("/tickets/<int:ticket_id>/notes")
+@role_required(*WORK_ROLES)
+def add_note(ticket_id: int):
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form, note_form=form)
+    return _run(ticket_id, lambda: operations.add_note(db(), ticket_id, current_staff().id, form.text.data), "#notes",
+                note_form=form)

@@ -1,0 +1,181 @@
+"""Shared helpers for the inbox tests: databases on SQLite and PostgreSQL, staff accounts, signing in.
+
+Storage tests take the `storage_url` fixture and run twice: on a fresh
+migrated SQLite file and on a PostgreSQL database created for this test
+session (CREATE DATABASE ir_test_<random> on 127.0.0.1:5432, migrated with
+Alembic, emptied between tests, dropped at the end). When no PostgreSQL
+server answers, the PostgreSQL half is skipped and the reason is printed.
+
+A test module binds the fixtures it uses to module names, e.g.
+    storage_url, inbox_app = support.storage_url, support.inbox_app
+(with postgres_url and migrated_sqlite_template, which storage_url needs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import secrets
+import shutil
+
+import pytest
+from argon2 import PasswordHasher, profiles
+from sqlalchemy import text, update
+
+from assistant.config import Settings
+from assistant.storage.database import Database
+from assistant.storage.migrate import upgrade
+from assistant.storage.models import Base, Conversation, StaffUser, Ticket
+from assistant.storage.tickets import create_ticket
+
+PASSWORD = "correct horse battery staple"
+POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+_addresses = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL run SKIPPED: no server answered on 127.0.0.1:5432 ({str(exc).strip().splitlines()[0]})")
+    name = f"ir_test_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _empty_postgres(url: str) -> None:
+    database = Database(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with database.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    database.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request, tmp_path, migrated_sqlite_template) -> str:
+    """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "inbox.db"
+        shutil.copy(migrated_sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+# Real argon2id, at its cheapest: sign-in runs hundreds of times in the tests (the default costs ~0.3 s a hash).
+CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+def make_app(database_url: str, var_dir, monkeypatch, *, rasa_url: str = "http://127.0.0.1:9", insecure_cookies: bool = True,
+             production_hashing: bool = False):
+    from assistant.gateway import create_app
+
+    monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
+    monkeypatch.setenv("RASA_URL", rasa_url)
+    monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
+    monkeypatch.setenv("ASSISTANT_VAR_DIR", str(var_dir))
+    # `make test` exports the real var/rasa_tracker.db; the retention commands must never reach it from a test.
+    monkeypatch.setenv("TRACKER_DIALECT", "sqlite")
+    monkeypatch.setenv("TRACKER_DB", str(var_dir / "rasa_tracker.db"))
+    monkeypatch.delenv("ASSISTANT_SECRET_KEY", raising=False)
+    if insecure_cookies:
+        monkeypatch.setenv("ASSISTANT_INSECURE_COOKIES", "1")
+    else:
+        monkeypatch.delenv("ASSISTANT_INSECURE_COOKIES", raising=False)
+    return create_app(Settings.from_env(), {"TESTING": True, "INBOX_PASSWORD_HASHER": None if production_hashing else CHEAP_HASHER})
+
+
+@pytest.fixture
+def inbox_app(storage_url, tmp_path, monkeypatch):
+    app = make_app(storage_url, tmp_path, monkeypatch)
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+def client_for(app, base_url: str = "http://localhost"):
+    """A test client from its own address, so the per-address sign-in limit of one test does not reach another."""
+    client = app.test_client()
+    number = next(_addresses)
+    client.environ_base["REMOTE_ADDR"] = f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+    client.environ_base["wsgi.url_scheme"] = base_url.split(":")[0]
+    return client
+
+
+def create_staff(db: Database, username: str, role: str = "secretariat", *, display_name: str = "",
+                 password: str = PASSWORD, active: bool = True) -> int:
+    with db.session() as session:
+        user = StaffUser(username=username, display_name=display_name or username.capitalize(), role=role,
+                         password_hash=CHEAP_HASHER.hash(password), active=active)
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def page_token(client, path: str = "/inbox/login") -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return csrf_from(response.get_data(as_text=True))
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = page_token(client, "/inbox/login")
+    return client.post("/inbox/login", data={"csrf_token": token, "username": username, "password": password})
+
+
+def signed_in(app, username: str, role: str = "secretariat", **staff) -> tuple:
+    """A client signed in as a new staff member; returns (client, staff id)."""
+    staff_id = create_staff(app.extensions["db"], username, role, **staff)
+    client = client_for(app)
+    response = login(client, username)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client, staff_id
+
+
+def post_form(client, path: str, data: dict | None = None, *, token_from: str | None = None):
+    """Submit a form the way the browser does: with the CSRF token of the page it came from."""
+    token = page_token(client, token_from or path.rsplit("/", 1)[0])
+    return client.post(path, data={"csrf_token": token, **(data or {})})
+
+
+def raise_ticket(db: Database, sender: str, kind: str, summary: str = "", *, channel: str = "web",
+                 age: dt.timedelta | None = None, contact: dict | None = None, route: str | None = None) -> int:
+    """A ticket as the assistant raises it; `age` backdates it."""
+    created = create_ticket(db, channel, sender, kind, summary or f"{kind} request from {sender}", contact=contact,
+                            route=route or {"urgent": "urgent", "clinical": "escalate_symptom",
+                                            "booking": "escalate_booking"}.get(kind, "escalate_admin"))
+    if age is not None:
+        moment = dt.datetime.now(dt.UTC) - age
+        with db.session() as session:
+            session.execute(update(Ticket).where(Ticket.id == created.id).values(created_at=moment, updated_at=moment))
+    return created.id
+
+
+def conversation_of(db: Database, ticket_id: int) -> Conversation:
+    with db.session() as session:
+        return session.get(Ticket, ticket_id).conversation

@@ -1,0 +1,149 @@
+"""The queue: what is shown, in which order, with which filters and counts, and the live urgent poll."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import update
+
+from assistant.storage.models import Ticket
+from tests.support import inbox as support
+from tests.support.inbox import raise_ticket, signed_in
+
+# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
+postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
+    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
+
+HOUR = dt.timedelta(hours=1)
+
+
+def references_in(html: str) -> list[str]:
+    return re.findall(r'data-reference="([^"]+)"', html)
+
+
+def reference_of(db, ticket_id: int) -> str:
+    with db.session() as session:
+        return session.get(Ticket, ticket_id).reference
+
+
+def set_status(db, ticket_id: int, status: str, assigned_to: int | None = None) -> None:
+    with db.session() as session:
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status=status, assigned_to_id=assigned_to))
+
+
+def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest_waiting_first(inbox_app):
+    db = inbox_app.extensions["db"]
+    raised = {
+        "admin_old": raise_ticket(db, "a1", "administrative", age=50 * HOUR),
+        "booking_new": raise_ticket(db, "b1", "booking", age=1 * HOUR),
+        "urgent_new": raise_ticket(db, "u1", "urgent", age=0.1 * HOUR),
+        "clinical": raise_ticket(db, "c1", "clinical", age=3 * HOUR),
+        "booking_old": raise_ticket(db, "b2", "booking", age=30 * HOUR),
+        "urgent_old": raise_ticket(db, "u2", "urgent", age=2 * HOUR),
+    }
+    client, _ = signed_in(inbox_app, "anna")
+
+    shown = references_in(client.get("/inbox/").get_data(as_text=True))
+
+    expected = ["urgent_old", "urgent_new", "clinical", "booking_old", "booking_new", "admin_old"]
+    assert shown == [reference_of(db, raised[name]) for name in expected]
+
+
+def test_resolved_tickets_leave_the_queue_and_the_status_filter_finds_them(inbox_app):
+    db = inbox_app.extensions["db"]
+    waiting, started, done = (raise_ticket(db, s, "booking") for s in ("p1", "p2", "p3"))
+    set_status(db, started, "in_progress")
+    set_status(db, done, "resolved")
+    client, _ = signed_in(inbox_app, "anna")
+
+    def shown(query: str = "") -> set[str]:
+        return set(references_in(client.get(f"/inbox/{query}").get_data(as_text=True)))
+
+    assert shown() == {reference_of(db, waiting), reference_of(db, started)}
+    assert shown("?status=open") == {reference_of(db, waiting)}
+    assert shown("?status=in_progress") == {reference_of(db, started)}
+    assert shown("?status=resolved") == {reference_of(db, done)}
+
+
+def test_filters_by_type_channel_and_assignee_and_counts_per_type(inbox_app):
+    db = inbox_app.extensions["db"]
+    client, me = signed_in(inbox_app, "anna")
+    _, colleague = signed_in(inbox_app, "ben")
+    web_booking = raise_ticket(db, "w1", "booking")
+    sms_booking = raise_ticket(db, "+447700900123", "booking", channel="sms")
+    sms_clinical = raise_ticket(db, "+447700900456", "clinical", channel="sms")
+    mine = raise_ticket(db, "w2", "administrative")
+    theirs = raise_ticket(db, "w3", "administrative")
+    set_status(db, mine, "open", assigned_to=me)
+    set_status(db, theirs, "open", assigned_to=colleague)
+
+    def shown(query: str) -> set[int]:
+        html = client.get(f"/inbox/?{query}").get_data(as_text=True)
+        return {int(i) for i in re.findall(r'data-ticket-id="(\d+)"', html)}
+
+    assert shown("kind=booking") == {web_booking, sms_booking}
+    assert shown("channel=sms") == {sms_booking, sms_clinical}
+    assert shown("kind=booking&channel=sms") == {sms_booking}
+    assert shown("assignee=me") == {mine}
+    assert shown(f"assignee={colleague}") == {theirs}
+    assert shown("assignee=none") == {web_booking, sms_booking, sms_clinical}
+
+    html = client.get("/inbox/?channel=sms&kind=booking").get_data(as_text=True)
+    counts = dict(re.findall(r'id="count-([a-z]+)">(\d+)<', html))
+    # Counts follow the other filters (here: SMS only) and ignore the type filter, so every type shows its number.
+    assert counts == {"all": "2", "urgent": "0", "clinical": "1", "booking": "1", "administrative": "0"}
+
+
+def test_an_unknown_filter_value_is_refused_with_a_clear_message(inbox_app):
+    client, _ = signed_in(inbox_app, "anna")
+    for query, message in [("status=lost", "unknown status filter"), ("kind=gossip", "unknown ticket type"),
+                           ("channel=%3Cscript%3E", "channel name"), ("assignee=everyone", "me, none or a staff member")]:
+        response = client.get(f"/inbox/?{query}")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+
+
+def test_the_tab_title_and_counter_show_open_urgent_tickets(inbox_app):
+    db = inbox_app.extensions["db"]
+    client, _ = signed_in(inbox_app, "anna")
+    assert "<title>Inbox</title>" in client.get("/inbox/").get_data(as_text=True)
+
+    raise_ticket(db, "p1", "urgent", "I am bleeding a lot")
+    html = client.get("/inbox/").get_data(as_text=True)
+
+    assert "<title>(1) URGENT – Inbox</title>" in html
+    assert re.search(r'class="urgent-counter-number">1<', html)
+
+
+def test_the_poll_reports_new_urgent_tickets_and_counts_other_new_ones(inbox_app):
+    db = inbox_app.extensions["db"]
+    client, _ = signed_in(inbox_app, "anna")
+    before = raise_ticket(db, "p0", "urgent", "old emergency")
+    html = client.get("/inbox/").get_data(as_text=True)
+    latest = int(re.search(r'data-latest-ticket="(\d+)"', html).group(1))
+    assert latest == before
+
+    urgent = raise_ticket(db, "p1", "urgent", "my chest hurts", contact={"name": "Sam Jones"})
+    raise_ticket(db, "p2", "booking")
+    taken = raise_ticket(db, "p3", "urgent", "already being handled")
+    set_status(db, taken, "in_progress")
+
+    body = client.get(f"/inbox/api/urgent?after={latest}").json
+
+    assert [t["id"] for t in body["new_urgent"]] == [urgent]
+    new = body["new_urgent"][0]
+    assert new["summary"] == "my chest hurts" and new["contact_name"] == "Sam Jones"
+    assert new["url"] == f"/inbox/tickets/{urgent}" and new["channel_label"] == "web chat"
+    assert body["open_urgent"] == 2  # the old one and the new one; the one in progress is being handled
+    assert body["new_other"] == 1
+    assert client.get("/inbox/api/urgent?after=abc").status_code == 400
+
+
+def test_patient_text_is_shown_as_text_never_as_html(inbox_app):
+    db = inbox_app.extensions["db"]
+    raise_ticket(db, "p1", "booking", '<script>alert("x")</script><b>bold</b>', contact={"name": "<img src=x onerror=alert(1)>"})
+    client, _ = signed_in(inbox_app, "anna")
+    html = client.get("/inbox/").get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
