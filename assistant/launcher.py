@@ -1,23 +1,23 @@
 """`python -m assistant.launcher MODEL`: run Rasa, the action server and the gateway together.
 
-The processes are supervised by honcho (from the Procfile): their output is
-prefixed with their name, Ctrl-C stops all three, and if one dies the others
-are stopped too. Once every health check answers, the URLs are printed.
+The processes listed in the Procfile run under supervisord: a process that
+dies is restarted on its own while the others keep serving (the gateway
+answers patients safely meanwhile), and Ctrl-C stops all three. Once every
+health check answers, the URLs are printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import re
+import signal
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 import requests
-from honcho.environ import parse_procfile
-from honcho.manager import Manager
-from honcho.printer import Printer
 
 from assistant.config import ROOT, Settings
 from assistant.training import rasa_env
@@ -89,6 +89,32 @@ def announce(env: dict[str, str], timeout: float) -> None:
     )
 
 
+def procfile_commands(text: str, env: dict[str, str]) -> dict[str, str]:
+    """'name: command' lines, with $VARIABLES filled from `env`."""
+    commands = {}
+    for line in text.splitlines():
+        match = re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line.strip())
+        if match and not line.lstrip().startswith("#"):
+            commands[match.group(1)] = re.sub(r"\$(\w+)", lambda m: env.get(m.group(1), m.group(0)), match.group(2))
+    return commands
+
+
+def supervisord_config(commands: dict[str, str], run_dir: Path) -> str:
+    sections = [
+        "[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\n"
+        f"pidfile={run_dir / 'supervisord.pid'}\n",
+        f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\n",
+        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+        f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\n",
+    ]
+    for name, command in commands.items():
+        sections.append(
+            f"[program:{name}]\ncommand={command.replace('%', '%%')}\ndirectory={ROOT}\n"
+            "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
+            "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n")
+    return "\n".join(sections)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="the trained Rasa model (.tar.gz)")
@@ -97,14 +123,19 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     env = environment(settings, args.model.resolve())
-    procfile = parse_procfile((ROOT / "Procfile").read_text())
-    manager = Manager(Printer(sys.stdout))
-    for name, command in procfile.processes.items():
-        manager.add_process(name, command, env=env, cwd=str(ROOT))
+    run_dir = settings.var_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config = run_dir / "supervisord.conf"
+    config.write_text(supervisord_config(procfile_commands((ROOT / "Procfile").read_text(), env), run_dir))
+    supervisor = subprocess.Popen([str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(config)], cwd=ROOT, env=env)
     threading.Thread(target=announce, args=(env, args.ready_timeout), daemon=True).start()
-    os.chdir(ROOT)
-    manager.loop()
-    return manager.returncode or 0
+
+    def stop(signum, _frame):
+        supervisor.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return supervisor.wait()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,30 @@ class RunningSystem:
     process: subprocess.Popen
     log_path: Path
 
+    @property
+    def supervisor_config(self) -> Path:
+        return Path(self.env["ASSISTANT_VAR_DIR"]) / "run" / "supervisord.conf"
+
+    def ctl(self, *args: str) -> str:
+        """supervisorctl for this system: "pid actions", "stop rasa", "start rasa"."""
+        done = subprocess.run([str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(self.supervisor_config), *args],
+                              capture_output=True, text=True, timeout=120)
+        return done.stdout.strip()
+
+    def pid(self, program: str) -> int:
+        return int(self.ctl("pid", program))
+
+    def wait_healthy(self, timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.gateway}/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"not healthy again after {timeout} s")
+
     def chat(self, sender: str, message: str) -> dict:
         response = requests.post(f"{self.gateway}/api/chat", json={"sender": sender, "message": message}, timeout=60)
         response.raise_for_status()
@@ -44,18 +68,20 @@ def prepare_index() -> Path:
     return index
 
 
-def start_system(workdir: Path) -> RunningSystem:
+def start_system(workdir: Path, database_url: str | None = None) -> RunningSystem:
+    """Start everything with its files in `workdir` (the same workdir again = a restart)."""
     model = ensure_model(ROOT / "var" / "models")
     index = prepare_index()
-    database_url = f"sqlite:///{workdir / 'assistant.db'}"
+    database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
     upgrade(database_url)
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
     env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
                GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
                ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"))
     log_path = workdir / "system.log"
+    # Appended: a restart keeps the first run's log.
     process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
-                               cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+                               cwd=ROOT, env=env, stdout=log_path.open("a"), stderr=subprocess.STDOUT,
                                start_new_session=True)
     system = RunningSystem(
         gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
@@ -76,7 +102,7 @@ def start_system(workdir: Path) -> RunningSystem:
 
 
 def stop_system(system: RunningSystem) -> None:
-    """Ctrl-C, as a person would; honcho stops the three processes."""
+    """Ctrl-C, as a person would; supervisord stops the three processes."""
     if system.process.poll() is None:
         os.killpg(system.process.pid, signal.SIGINT)
         try:
