@@ -55,6 +55,17 @@ def render(folds: int) -> str:
                       f"recall {stats['recall']:.3f}, support {stats['support']})."]
     lines += ["", "Worst confusions (count, true intent → predicted):", ""]
     lines += [f"- {count} × {intent} → {other}" for count, intent, other in confusions(intents)]
+    lines += ["", "What we did about them:", "",
+              "- Topic intents confuse neighbours (definition/reasons, duration/procedure day, return to activity). "
+              "The answer action therefore does not trust the intent alone: it ranks the sections of the chosen "
+              "text by retrieval, with the intent's topic only as a small prior (`knowledge/targets.py`); "
+              "`make eval` measures the result as *dialogue as deployed*.",
+              "- `inform_procedure` ↔ `ask_definition`/`ask_reasons`: both end in `action_answer_question`, and a "
+              "bare procedure name answers its definition, so the confusion costs little.",
+              "- `request_human` → `bot_challenge`: the bot-challenge reply offers a \"Talk to a person\" button.",
+              "- Emergencies never depend on this classifier: the red-flag detector runs on every message first.",
+              "- Still to do: the intent F1 is low for a 33-intent model on ~1,000 examples; more varied examples "
+              "for the weakest intents, and merging intents the dialogue treats alike, are the next steps."]
     return "\n".join(lines)
 
 
