@@ -77,7 +77,7 @@ WATCH_TYPING = """() => {
 def test_three_questions_in_a_row_show_each_answer_with_its_source(chat):
     chat.start()
     chat.page.evaluate(WATCH_TYPING)
-    for question, section in [("what is embolization?", "Definition"), ("how do I prepare?", "Preparation"),
+    for question, section in [("what is embolization?", "What it is"), ("how do I prepare?", "Preparing"),
                               ("when can I drive?", "Driving")]:
         answer = chat.ask(question)
         expect(answer.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d"))
