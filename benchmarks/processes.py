@@ -1,0 +1,166 @@
+"""The running assistant's processes: how long each takes to answer its health check, and its memory.
+
+The system is started the way tests.support.system.start_system does (the
+launcher and its supervisord, free loopback ports), but all three health URLs
+are polled from the moment of launch, so each process gets its own cold-start time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from assistant.config import ROOT
+from assistant.storage.migrate import upgrade
+from assistant.training import ensure_model
+from tests.support.ports import free_port
+from tests.support.system import RunningSystem, prepare_index, stop_system
+
+READY_TIMEOUT = 300
+# Every benchmark conversation comes from 127.0.0.1: the gateway's per-address limit (meant for one household,
+# or one flood) would refuse most of them. The per-sender limit stays as configured; a conversation sends 6 messages.
+LOAD_TEST_ENV = {"ASSISTANT_RATE_LIMIT_PER_ADDRESS": "1000000 per minute"}
+ROLES = ("rasa", "actions", "gateway", "launcher")
+
+
+@dataclass
+class ColdStart:
+    """Seconds from launch: first HTTP answer of any status (the process is up), first 200 (healthy)."""
+
+    first_answer_s: dict[str, float] = field(default_factory=dict)
+    healthy_s: dict[str, float] = field(default_factory=dict)
+
+
+def health_urls(system: RunningSystem) -> dict[str, str]:
+    return {"rasa": f"{system.rasa}/webhooks/rest/", "actions": f"{system.actions}/health",
+            "gateway": f"{system.gateway}/healthz"}
+
+
+def launch(workdir: Path) -> tuple[RunningSystem, ColdStart]:
+    model = ensure_model(ROOT / "var" / "models")
+    index = prepare_index()
+    database_url = f"sqlite:///{workdir / 'assistant.db'}"
+    upgrade(database_url)
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
+    env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
+               GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
+               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"), **LOAD_TEST_ENV)
+    log_path = workdir / "system.log"
+    launched = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
+                               cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    system = RunningSystem(
+        gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
+        actions=f"http://127.0.0.1:{ports['ACTION_PORT']}", database_url=database_url, env=env,
+        process=process, log_path=log_path)
+    cold, urls = ColdStart(), health_urls(system)
+    while len(cold.healthy_s) < len(urls) and time.monotonic() - launched < READY_TIMEOUT:
+        if process.poll() is not None:
+            raise RuntimeError(f"the assistant exited while starting:\n{log_path.read_text()[-4000:]}")
+        for name, url in urls.items():
+            if name in cold.healthy_s:
+                continue
+            try:
+                status = requests.get(url, timeout=2).status_code
+            except requests.RequestException:
+                continue
+            cold.first_answer_s.setdefault(name, time.monotonic() - launched)
+            if status == 200:
+                cold.healthy_s[name] = time.monotonic() - launched
+        time.sleep(0.2)
+    if len(cold.healthy_s) < len(urls):
+        stop_system(system)
+        raise RuntimeError(f"not healthy after {READY_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
+    return system, cold
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])  # after "pid (name) state": the parent's pid
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it, by walking /proc (psutil is not installed)."""
+    children = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError):  # the process ended while we looked
+                children[_parent(int(entry.name))].append(int(entry.name))
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children[pid])
+    return found
+
+
+def role(pid: int) -> str:
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    command = " ".join(argv)
+    # First: a shell wrapping a command carries that command in its own command line.
+    if Path(argv[0]).name in ("sh", "bash", "dash") or "assistant.launcher" in command or "supervisord" in command:
+        return "launcher"
+    if "rasa_sdk" in command:
+        return "actions"
+    if "gunicorn" in command:
+        return "gateway"
+    if any(Path(arg).name == "rasa" for arg in argv) and "run" in argv:
+        return "rasa"
+    return "other"
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0  # no user memory (a zombie)
+
+
+def pids_by_role(launcher_pid: int) -> dict[str, set[int]]:
+    """Compared at the start and the end of a run: a changed set means supervisord (or gunicorn) restarted something."""
+    pids: dict[str, set[int]] = defaultdict(set)
+    for pid in descendants(launcher_pid):
+        with contextlib.suppress(OSError):
+            pids[role(pid)].add(pid)
+    return dict(pids)
+
+
+def memory_by_role(launcher_pid: int) -> dict[str, tuple[float, int]]:
+    """Resident MB and process count per role; gunicorn's master and workers are summed."""
+    totals: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    for pid in descendants(launcher_pid):
+        try:
+            name, megabytes = role(pid), resident_mb(pid)
+        except OSError:
+            continue
+        totals[name][0] += megabytes
+        totals[name][1] += 1
+    return {name: (mb, count) for name, (mb, count) in totals.items()}
+
+
+def unhealthy(system: RunningSystem) -> list[str]:
+    """The processes whose health check does not answer 200 now (a crash mid-run would show here)."""
+    failing = []
+    for name, url in health_urls(system).items():
+        try:
+            healthy = requests.get(url, timeout=5).status_code == 200
+        except requests.RequestException:
+            healthy = False
+        if not healthy:
+            failing.append(name)
+    return failing
+
+
+def logged_errors(log_path: Path) -> Counter:
+    """ERROR records in the processes' output, by logger name (Rasa's, Python's and gunicorn's formats)."""
+    return Counter(re.findall(r"\bERROR[\s:]+([A-Za-z_][\w.]*)", log_path.read_text(errors="replace")))

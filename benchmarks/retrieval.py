@@ -1,0 +1,178 @@
+"""Retrieval alone: query embedding time, and FAISS search time as the collection grows.
+
+The collections are synthetic unit vectors of the embedding's dimension, of two kinds:
+- random: enough for the cost of exact search, and the worst case for an approximate
+  index (random vectors in 384 dimensions have no neighbourhoods to exploit);
+- clustered: topics in a low-dimensional subspace plus noise, the shape real sentence
+  embeddings have, for a realistic recall of the approximate index.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchmarks.stats import summary
+from benchmarks.turns import MIX
+
+SIZES = (1_000, 10_000, 100_000)
+DIMENSIONS = 384
+QUERIES = 500
+ALL_CHUNK_QUERIES = 100  # the retriever's k=all call returns every chunk: fewer queries keep it short
+K = 10
+HNSW_M = 32
+EF_SEARCH = (16, 32, 64, 128)
+QUESTIONS = (*MIX[:-1], "can I eat before the procedure?", "will it hurt?", "when can I shower after a drain?",
+             "do I need someone to take me home?", "what is a nephrostomy?")
+
+
+def embedding_time(repeats: int = 100) -> dict:
+    """Seconds to load the model on first use, then milliseconds per single question.
+
+    Measured with torch's default intra-op threads (one per core), as the action
+    server runs it, and with one thread, calls interleaved so both see the same
+    load: on a busy machine the threads of one small query wait for each other's cores.
+    """
+    import torch
+
+    from knowledge import embedding
+
+    started = time.perf_counter()
+    embedding.model()
+    load_seconds = time.perf_counter() - started
+    embedding.embed(list(QUESTIONS))  # warm-up: first calls allocate and tune kernels
+    default_threads = torch.get_num_threads()
+    timings: dict[int, list[float]] = {default_threads: [], 1: []}
+    try:
+        for i in range(repeats):
+            for threads, times in timings.items():
+                torch.set_num_threads(threads)
+                started = time.perf_counter()
+                embedding.embed([QUESTIONS[i % len(QUESTIONS)]])
+                times.append((time.perf_counter() - started) * 1000)
+    finally:
+        torch.set_num_threads(default_threads)
+    return {"model_load_s": load_seconds, "default_threads": default_threads,
+            "by_threads": {threads: summary(times) for threads, times in timings.items()}}
+
+
+def normalised(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def random_vectors(rng: np.random.Generator, count: int) -> np.ndarray:
+    return normalised(rng.standard_normal((count, DIMENSIONS), dtype=np.float32))
+
+
+@dataclass
+class ClusteredSpace:
+    """Topic centres in a 32-dimensional subspace; a vector is a centre, a spread around it, and a little noise."""
+
+    projection: np.ndarray
+    centres: np.ndarray
+
+    @classmethod
+    def create(cls, rng: np.random.Generator, latent: int = 32, topics: int = 200) -> ClusteredSpace:
+        projection = np.linalg.qr(rng.standard_normal((DIMENSIONS, latent)))[0].T.astype(np.float32)
+        return cls(projection, rng.standard_normal((topics, latent)).astype(np.float32))
+
+    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        latent = self.centres[rng.integers(0, len(self.centres), count)]
+        latent = latent + 0.6 * rng.standard_normal(latent.shape, dtype=np.float32)
+        return normalised(latent @ self.projection + 0.03 * rng.standard_normal((count, DIMENSIONS), dtype=np.float32))
+
+
+def timed_searches(index, queries: np.ndarray, k: int) -> tuple[list[float], np.ndarray]:
+    """One query at a time, as the action server asks: per-query milliseconds and the ids found."""
+    timings, found = [], []
+    for query in queries:
+        started = time.perf_counter()
+        _, ids = index.search(query[None, :], k)
+        timings.append((time.perf_counter() - started) * 1000)
+        found.append(ids[0])
+    return timings, np.array(found)
+
+
+def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
+
+
+def row(size: int, data: str, role: str, params: str, build_s: float, timings: list[float], recall: float | None) -> dict:
+    latency = summary(timings)
+    return {"chunks": size, "data": data, "role": role, "params": params, "build_s": build_s, "mean_ms": latency["mean"],
+            "p95_ms": latency["p95"], "recall": recall}
+
+
+def timed_build(index, vectors: np.ndarray) -> float:
+    started = time.perf_counter()
+    index.add(vectors)
+    return time.perf_counter() - started
+
+
+def exact_rows(size: int, vectors: np.ndarray, queries: np.ndarray) -> list[dict]:
+    """Exact search: FAISS's default threads, one thread, and k=all chunks as knowledge.retriever asks today."""
+    import faiss
+
+    flat = faiss.IndexFlatIP(DIMENSIONS)
+    build = timed_build(flat, vectors)
+    default_threads = faiss.omp_get_max_threads()
+    rows = [row(size, "random", "exact", f"k={K}, {default_threads} threads (default)", build,
+                timed_searches(flat, queries, K)[0], 1.0)]
+    try:
+        faiss.omp_set_num_threads(1)
+        rows.append(row(size, "random", "exact, 1 thread", f"k={K}, 1 thread", build, timed_searches(flat, queries, K)[0], 1.0))
+    finally:
+        faiss.omp_set_num_threads(default_threads)
+    rows.append(row(size, "random", "exact, k=all", f"k=all chunks (the retriever's call today), {default_threads} threads",
+                    build, timed_searches(flat, queries[:ALL_CHUNK_QUERIES], size)[0], None))
+    return rows
+
+
+def approximate_rows(size: int, data: str, vectors: np.ndarray, queries: np.ndarray, ef_values: tuple[int, ...]) -> list[dict]:
+    import faiss
+
+    flat = faiss.IndexFlatIP(DIMENSIONS)
+    flat.add(vectors)
+    _, truth = flat.search(queries, K)
+    hnsw = faiss.IndexHNSWFlat(DIMENSIONS, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    build = timed_build(hnsw, vectors)
+    rows = []
+    for ef in ef_values:
+        hnsw.hnsw.efSearch = ef
+        timings, found = timed_searches(hnsw, queries, K)
+        rows.append(row(size, data, "approximate" if data == "clustered" else "approximate, worst case",
+                        f"M={HNSW_M}, efSearch={ef}, k={K}", build, timings, recall_at_k(found, truth)))
+    return rows
+
+
+def search_at_scale(seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    space = ClusteredSpace.create(rng)
+    random_queries, clustered_queries = random_vectors(rng, QUERIES), space.sample(rng, QUERIES)
+    rows = []
+    for size in SIZES:
+        random_corpus = random_vectors(rng, size)
+        exact = exact_rows(size, random_corpus, random_queries)
+        rows += exact
+        rows += approximate_rows(size, "clustered", space.sample(rng, size), clustered_queries, EF_SEARCH)
+        rows += approximate_rows(size, "random", random_corpus, random_queries, EF_SEARCH[-1:])
+        print(f"  {size:,} chunks: exact search mean {exact[0]['mean_ms']:.2f} ms", flush=True)
+    return rows
+
+
+def index_build_time() -> dict:
+    """knowledge.build.build on the real texts into a temporary folder (the embedding model already loaded)."""
+    import tempfile
+    from pathlib import Path
+
+    from assistant.config import ROOT
+    from knowledge.build import build
+
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:
+        started = time.perf_counter()
+        manifest = build(ROOT / "knowledge" / "texts", Path(folder) / "index")
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "documents": manifest["documents"], "chunks": manifest["chunks"],
+            "topic_examples": manifest["topic_examples"]}

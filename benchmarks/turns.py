@@ -1,0 +1,158 @@
+"""Conversation load: full turns through the gateway against bare Rasa roundtrips.
+
+Each worker thread is one conversation at a time (its own sender id and its own
+keep-alive session) and sends the message mix in order, as a patient would; after
+one round of the mix it starts a new conversation, so trackers stay the size of a
+real chat. A level stops after a fixed number of requests or a time limit,
+whichever comes first. Three targets per level:
+
+- gateway: POST /api/chat with the mix (red-flag check, storage, Rasa, actions, retrieval);
+- rasa hello: Rasa's REST webhook with "hello", answered by a rule without the action server;
+- rasa mix: Rasa's REST webhook with the mix (Rasa + action server + retrieval, no gateway),
+  which splits the gateway's time into its own share and the dialogue's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+
+from assistant.config import Settings
+from assistant.safety import fixed_replies
+from benchmarks.stats import summary
+
+MIX = ("what is embolization?", "how do I prepare?", "when can I drive?", "what are the risks of a biopsy",
+       "how long does an angiogram take", "thanks")
+LEVELS = (1, 8, 32)
+TARGETS = ("gateway", "rasa hello", "rasa mix")
+REQUEST_TIMEOUT = 30
+
+# One request: (session, sender, text) -> (outcome, cause). Outcome: "ok", "lost" (200 without a message),
+# "safe_reply" (the gateway's fixed answer when Rasa failed) or "error" (non-200, no answer); cause: e.g. "HTTP 429".
+Send = Callable[[requests.Session, str, str], tuple[str, str]]
+
+
+@dataclass
+class LevelResult:
+    target: str
+    concurrency: int
+    latencies_ms: list[float] = field(default_factory=list)  # of the requests answered properly
+    outcomes: Counter = field(default_factory=Counter)
+    causes: Counter = field(default_factory=Counter)  # why requests failed: "HTTP 429", "ReadTimeout", ...
+    seconds: float = 0.0
+    max_requests: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def failed(self) -> int:
+        return self.sent - self.outcomes["ok"]
+
+    @property
+    def hit_time_limit(self) -> bool:
+        return self.sent < self.max_requests
+
+    @property
+    def latency(self) -> dict[str, float]:
+        return summary(self.latencies_ms)
+
+
+def via_gateway(gateway: str) -> Send:
+    # The gateway answers 200 with this fixed text when Rasa failed behind it: a lost answer, not a success.
+    safe_reply = Settings.from_env().site.fill(fixed_replies.UNAVAILABLE)
+
+    def send(session: requests.Session, sender: str, text: str) -> tuple[str, str]:
+        response = session.post(f"{gateway}/api/chat", json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT)
+        if response.status_code != 200:
+            return "error", f"HTTP {response.status_code}"
+        messages = response.json().get("messages") or []
+        if not messages:
+            return "lost", "no message"
+        if any(m.get("text") == safe_reply for m in messages):
+            return "safe_reply", "safe reply"
+        return "ok", ""
+
+    return send
+
+
+def via_rasa(rasa: str) -> Send:
+    def send(session: requests.Session, sender: str, text: str) -> tuple[str, str]:
+        response = session.post(f"{rasa}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                timeout=REQUEST_TIMEOUT)
+        if response.status_code != 200:
+            return "error", f"HTTP {response.status_code}"
+        return ("ok", "") if response.json() else ("lost", "no message")
+
+    return send
+
+
+def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: int, max_requests: int,
+              time_limit: float, run_id: str) -> LevelResult:
+    result = LevelResult(target, concurrency, max_requests=max_requests)
+    lock = threading.Lock()
+    issued = itertools.count()
+    deadline = time.monotonic() + time_limit
+
+    def may_send() -> bool:
+        with lock:
+            return next(issued) < max_requests and time.monotonic() < deadline
+
+    def conversation(worker: int) -> None:
+        with requests.Session() as session:
+            for turn in itertools.count():
+                if not may_send():
+                    return
+                sender = f"bench-{run_id}-{target.replace(' ', '-')}-c{concurrency}-w{worker}-n{turn // len(MIX)}"
+                started = time.perf_counter()
+                try:
+                    outcome, cause = send(session, sender, messages[turn % len(messages)])
+                except (requests.RequestException, ValueError) as exc:
+                    outcome, cause = "error", exc.__class__.__name__
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                with lock:
+                    if outcome == "ok":  # a failure is counted, not timed: a fast refusal would flatter the percentiles
+                        result.latencies_ms.append(elapsed_ms)
+                    result.outcomes[outcome] += 1
+                    if cause:
+                        result.causes[cause] += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(conversation, range(concurrency)))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
+    """The mix once through a freshly started gateway: the first answer pays for loading the embedding model."""
+    send, timings = via_gateway(gateway), []
+    with requests.Session() as session:
+        for text in MIX:
+            started = time.perf_counter()
+            outcome, _ = send(session, f"bench-{run_id}-warmup", text)
+            timings.append((f"{text} ({outcome})", (time.perf_counter() - started) * 1000))
+    return timings
+
+
+def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str) -> list[LevelResult]:
+    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)),
+             "rasa mix": (via_rasa(rasa), MIX)}
+    results = []
+    for concurrency in LEVELS:
+        for target in TARGETS:
+            send, messages = plans[target]
+            result = run_level(target, send, messages, concurrency, max_requests, time_limit, run_id)
+            latency = result.latency
+            print(f"  {target:<10} x{concurrency:<2} {result.sent} requests in {result.seconds:.1f} s: "
+                  f"p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, failed {result.failed}", flush=True)
+            results.append(result)
+    return results
