@@ -197,7 +197,7 @@ def setup(r: Results) -> str:
     rows.append(["**total**", f"{sum(s.seconds for s in steps):.0f}", ""])
     failures = [f"`{s.command}` failed; the end of its output:\n\n```\n{s.output_tail}\n```" for s in steps if s.returncode]
     sources = f"pip's cache held {r.setup.pip_cache_mb:.0f} MB" + (
-        f"; pip also installs from the machine's local wheel folder ({r.setup.pip_find_links})" if r.setup.pip_find_links else "")
+        "; pip also installs from a local wheel folder configured on this machine" if r.setup.pip_find_links else "")
     return "\n\n".join([
         "## 4. Set-up from a fresh clone",
         f"`git clone` of the committed state ({r.setup.commit}) into a temporary folder, then each make target timed on its "
