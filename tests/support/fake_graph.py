@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.support.ports import free_port
+from tests.support.local_server import LocalServer
 
 TOKEN = "test-graph-token"
 PHONE_NUMBER_ID = "106540352242922"
@@ -30,19 +27,16 @@ def _error(status: int, code: int, message: str, kind: str = "OAuthException") -
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-class FakeGraph:
+class FakeGraph(LocalServer):
+    name = "the Graph API"
+
     def __init__(self, token: str = TOKEN, phone_number_id: str = PHONE_NUMBER_ID):
         self.token = token
         self.phone_number_id = phone_number_id
-        self.messages: list[dict] = []  # the JSON body of every accepted message, in order
         self.window_closed: set[str] = set()  # wa ids that get 131047 for free-form messages
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__()  # messages: the JSON body of every accepted message, in order
+        self.base = self.url
         self.url = f"{self.base}/{VERSION}"
-        self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
-        # A short poll interval: shutting the server down at the end of a test waits one interval.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def _send(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -79,20 +73,3 @@ class FakeGraph:
     def texts(self, to: str | None = None) -> list[str]:
         with self._lock:
             return [m["text"]["body"] for m in self.messages if m["type"] == "text" and (to is None or m["to"] == to)]
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
-        """The messages once at least `count` arrived; fails after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.02)
-        raise AssertionError(f"the Graph API got {len(self.messages)} message(s), expected {count}: {self.messages}")
-
-    def __enter__(self) -> FakeGraph:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()

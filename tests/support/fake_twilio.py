@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
-import time
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.support.ports import free_port
+from tests.support.local_server import LocalServer
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -29,18 +26,14 @@ def _error(status: int, code: int, message: str) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-class FakeTwilio:
+class FakeTwilio(LocalServer):
+    name = "Twilio"
+
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN):
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.messages: list[dict] = []  # the form fields of every accepted message, in order
         self.blocked: set[str] = set()  # numbers that sent STOP to Twilio itself
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
-        # A short poll interval: shutting the server down at the end of a test waits one interval.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()  # messages: the form fields of every accepted message, in order
 
     def _create(self, request: Request) -> Response:
         auth = request.authorization
@@ -75,20 +68,3 @@ class FakeTwilio:
     def bodies(self, to: str | None = None) -> list[str]:
         with self._lock:
             return [m["Body"] for m in self.messages if to is None or m["To"] == to]
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[dict]:
-        """The messages once at least `count` arrived; fails after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
-            time.sleep(0.02)
-        raise AssertionError(f"Twilio got {len(self.messages)} message(s), expected {count}: {self.messages}")
-
-    def __enter__(self) -> FakeTwilio:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
