@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.replies import procedure_button, send, send_answer
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
-from knowledge.retriever import IndexUnavailable
+from knowledge.retriever import IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
 
 UNAVAILABLE = ("Sorry, I can't look that up right now. The secretariat can help on {department_phone} "
@@ -33,9 +33,9 @@ def procedures_in_message(tracker: Tracker) -> list[str]:
     return named_procedures(services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker))
 
 
-def likely_procedures(query: str, topic: str, limit: int = 3) -> list[dict]:
+def likely_procedures(raw: RawScores, topic: str, limit: int = 3) -> list[dict]:
     """Chunks of the procedures whose `topic` section best matches the question."""
-    result = services.retriever().search(query, topic=topic, k=12)
+    result = services.retriever().rank(raw, topic=topic, k=12)
     seen, chunks = set(), []
     for hit in result.hits:
         if hit.procedure != GENERAL and hit.procedure not in seen:
@@ -57,7 +57,8 @@ class ActionAnswerQuestion(Action):
                                tracker.get_slot("current_procedure"), tracker.get_slot("current_topic"))
         try:
             retriever = services.retriever()
-            hit = choose_section(retriever, retriever.raw_scores(text), target, topic_of_intent(intent),
+            raw = retriever.raw_scores(text)  # embedded once per turn
+            hit = choose_section(retriever, raw, target, topic_of_intent(intent),
                                  float(intent_data.get("confidence") or 0.0), keep_topic=intent == "inform_procedure")
         except IndexUnavailable:
             hit = None
@@ -73,6 +74,6 @@ class ActionAnswerQuestion(Action):
         if procedure or hit.section in GENERAL_TOPICS:
             send_answer(dispatcher, site, hit.chunk, hit.score)
         else:
-            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(text, hit.section)]
+            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section)]
             send_answer(dispatcher, site, hit.chunk, hit.score, extra=ASK_WHICH, buttons=buttons)
         return events

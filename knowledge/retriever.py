@@ -164,14 +164,16 @@ class Retriever:
         from knowledge.keywords import tokenize
 
         loaded = self.index()
-        vector = embedding.embed([query])
+        # The question and, for the topic score, the question with its procedure
+        # names masked: embedded in one call.
+        masked = loaded.matcher.mask(query)
+        vectors = embedding.embed([query] if masked == query else [query, masked])
+        vector, topic_vector = vectors[:1], vectors[-1]
         dense = np.zeros(len(loaded.chunks), dtype=np.float32)
         scores, ids = loaded.dense.search(vector, len(loaded.chunks))
         dense[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
         tokens = tokenize(query)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
-        masked = loaded.matcher.mask(query)
-        topic_vector = vector[0] if masked == query else embedding.embed([masked])[0]
         return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), self._topic_scores(loaded, topic_vector))
 
     @staticmethod
