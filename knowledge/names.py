@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from knowledge.catalog import GENERAL
-from knowledge.keywords import fold
+from knowledge.keywords import fold, tokenize
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 FUZZY_MIN_CHARS = 6
@@ -61,6 +62,11 @@ class ProcedureMatcher:
         # Longest names first so "uterine fibroid embolization" wins over "embolization".
         pairs = {(normalise(name), procedure) for procedure, names in names_by_procedure.items() for name in names}
         self._names = sorted((p for p in pairs if p[0]), key=lambda p: -len(p[0]))
+        self._family = FamilyNames(names_by_procedure)
+        self._fuzzy_by_size: dict[int, list[int]] = {}  # words in a name -> indices of the names long enough to fuzz
+        for index, (name, _) in enumerate(self._names):
+            if len(name) >= FUZZY_MIN_CHARS:
+                self._fuzzy_by_size.setdefault(name.count(" ") + 1, []).append(index)
 
     @classmethod
     def from_entries(cls, entries) -> ProcedureMatcher:
@@ -73,7 +79,11 @@ class ProcedureMatcher:
 
     def mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in order of appearance; exact names before fuzzy ones."""
-        padded = f" {normalise(text)} "
+        return list(self._mentions(normalise(text)))
+
+    @lru_cache(maxsize=512)  # noqa: B019 - one matcher per loaded index; a turn asks about the same text several times
+    def _mentions(self, normalised: str) -> tuple[Mention, ...]:
+        padded = f" {normalised} "
         taken: list[tuple[int, int]] = []
         found: list[Mention] = []
 
@@ -81,24 +91,38 @@ class ProcedureMatcher:
             return all(end <= s or start >= e for s, e in taken)
 
         for name, procedure in self._names:
+            if f" {name} " not in padded:  # a substring test first: most names are not in a message
+                continue
             for match in re.finditer(re.escape(f" {name} "), padded):
                 start, end = match.start() + 1, match.end() - 1
                 if free(start, end):
                     taken.append((start, end))
                     found.append(Mention(procedure, start, end, name))
-        words = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", padded)]
-        for name, procedure in self._names:
-            if len(name) < FUZZY_MIN_CHARS:
-                continue
-            size = name.count(" ") + 1
-            for i in range(len(words) - size + 1):
-                start, end = words[i][0], words[i + size - 1][1]
-                if free(start, end) and fuzz.ratio(padded[start:end], name) >= FUZZY_SCORE:
-                    taken.append((start, end))
-                    found.append(Mention(procedure, start, end, name))
+        for name_index, start, end in self._fuzzy_candidates(padded):
+            name, procedure = self._names[name_index]
+            if free(start, end):
+                taken.append((start, end))
+                found.append(Mention(procedure, start, end, name))
         found.sort(key=lambda m: m.start)
         specific = [m for m in found if m.procedure != GENERAL]
-        return specific or found
+        return tuple(specific or found)
+
+    def _fuzzy_candidates(self, padded: str) -> list[tuple[int, int, int]]:
+        """(name index, start, end) of every window of words close to a name, longest names first, then by position.
+
+        The same order as comparing each name with each window in turn, with the comparisons done by rapidfuzz in C.
+        """
+        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", padded)]
+        candidates = []
+        for size, indices in self._fuzzy_by_size.items():
+            windows = [(words[i][0], words[i + size - 1][1]) for i in range(len(words) - size + 1)]
+            if not windows:
+                continue
+            scores = process.cdist([self._names[i][0] for i in indices], [padded[a:b] for a, b in windows],
+                                   scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE)
+            for row, column in zip(*scores.nonzero(), strict=True):
+                candidates.append((indices[row], *windows[column]))
+        return sorted(candidates)
 
     def mask(self, text: str, placeholder: str = "it") -> str:
         """The normalised text with every procedure name replaced, leaving what is asked about it."""
@@ -114,7 +138,67 @@ class ProcedureMatcher:
                 ordered.append(mention.procedure)
         return ordered
 
-    def resolve(self, value: str) -> str | None:
-        """Map an entity value or a name to a procedure id (None if unknown)."""
+    def resolve(self, value: str, context: str = "") -> str | None:
+        """Map an entity value or a name to a procedure id (None if unknown).
+
+        With `context` (the whole message), a family name such as "drain" is
+        resolved by the message's other words ("drain" + "jaundice": biliary).
+        """
         found = self.procedures(value)
-        return found[0] if found else None
+        if not found or not context:
+            return found[0] if found else None
+        mention = Mention(found[0], 0, 0, normalise(value))
+        return self._family.resolve(mention, f" {normalise(context)} ").procedure
+
+
+class FamilyNames:
+    """Names that several procedures share as a family: "drain", "stent", "biopsy", "fna".
+
+    A name is a family name when its words are part of a longer name of
+    another procedure ("drain" in "biliary drain" and "kidney drain"). Such a
+    mention goes to the family member whose other name words the message
+    uses most ("the drain for my jaundice": biliary drainage), and stays with
+    its own procedure when the message gives no better clue.
+    """
+
+    # A word in the names of this many procedures or more tells nothing ("guided", "treatment").
+    COMMON = 4
+
+    def __init__(self, names_by_procedure: dict[str, list[str]]):
+        self._words: dict[str, set[str]] = {}
+        self._names: dict[str, list[set[str]]] = {}
+        for procedure, names in names_by_procedure.items():
+            if procedure == GENERAL:
+                continue
+            stems = [set(tokenize(name)) for name in names]
+            self._names[procedure] = [s for s in stems if s]
+            self._words[procedure] = set().union(*stems) if stems else set()
+        spread: dict[str, int] = {}
+        for words in self._words.values():
+            for word in words:
+                spread[word] = spread.get(word, 0) + 1
+        self._common = {word for word, count in spread.items() if count >= self.COMMON}
+
+    def members(self, name: str, owner: str) -> list[str]:
+        """Other procedures with a longer name that contains all of `name`'s words."""
+        words = set(tokenize(name))
+        if not words:
+            return []
+        return [p for p, names in self._names.items()
+                if p != owner and any(words < other for other in names)]
+
+    def resolve(self, mention: Mention, padded_text: str) -> Mention:
+        members = self.members(mention.name, mention.procedure)
+        if not members:
+            return mention
+        clues = set(tokenize(padded_text)) - set(tokenize(mention.name)) - self._common
+
+        def overlap(procedure: str) -> int:
+            return len(clues & self._words.get(procedure, set()))
+
+        own = overlap(mention.procedure)
+        scored = sorted(((overlap(p), p) for p in members), reverse=True)
+        best, procedure = scored[0]
+        if best > own and (len(scored) == 1 or scored[1][0] < best):
+            return Mention(procedure, mention.start, mention.end, mention.name)
+        return mention
