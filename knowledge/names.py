@@ -14,7 +14,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from knowledge.catalog import GENERAL
-from knowledge.keywords import fold, tokenize
+from knowledge.families import FamilyNames
+from knowledge.keywords import fold
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 FUZZY_MIN_CHARS = 6
@@ -104,6 +105,7 @@ class ProcedureMatcher:
                 taken.append((start, end))
                 found.append(Mention(procedure, start, end, name))
         found.sort(key=lambda m: m.start)
+        found = [Mention(self._family.resolve(m.name, m.procedure, normalised), m.start, m.end, m.name) for m in found]
         specific = [m for m in found if m.procedure != GENERAL]
         return tuple(specific or found)
 
@@ -147,58 +149,5 @@ class ProcedureMatcher:
         found = self.procedures(value)
         if not found or not context:
             return found[0] if found else None
-        mention = Mention(found[0], 0, 0, normalise(value))
-        return self._family.resolve(mention, f" {normalise(context)} ").procedure
+        return self._family.resolve(normalise(value), found[0], normalise(context))
 
-
-class FamilyNames:
-    """Names that several procedures share as a family: "drain", "stent", "biopsy", "fna".
-
-    A name is a family name when its words are part of a longer name of
-    another procedure ("drain" in "biliary drain" and "kidney drain"). Such a
-    mention goes to the family member whose other name words the message
-    uses most ("the drain for my jaundice": biliary drainage), and stays with
-    its own procedure when the message gives no better clue.
-    """
-
-    # A word in the names of this many procedures or more tells nothing ("guided", "treatment").
-    COMMON = 4
-
-    def __init__(self, names_by_procedure: dict[str, list[str]]):
-        self._words: dict[str, set[str]] = {}
-        self._names: dict[str, list[set[str]]] = {}
-        for procedure, names in names_by_procedure.items():
-            if procedure == GENERAL:
-                continue
-            stems = [set(tokenize(name)) for name in names]
-            self._names[procedure] = [s for s in stems if s]
-            self._words[procedure] = set().union(*stems) if stems else set()
-        spread: dict[str, int] = {}
-        for words in self._words.values():
-            for word in words:
-                spread[word] = spread.get(word, 0) + 1
-        self._common = {word for word, count in spread.items() if count >= self.COMMON}
-
-    def members(self, name: str, owner: str) -> list[str]:
-        """Other procedures with a longer name that contains all of `name`'s words."""
-        words = set(tokenize(name))
-        if not words:
-            return []
-        return [p for p, names in self._names.items()
-                if p != owner and any(words < other for other in names)]
-
-    def resolve(self, mention: Mention, padded_text: str) -> Mention:
-        members = self.members(mention.name, mention.procedure)
-        if not members:
-            return mention
-        clues = set(tokenize(padded_text)) - set(tokenize(mention.name)) - self._common
-
-        def overlap(procedure: str) -> int:
-            return len(clues & self._words.get(procedure, set()))
-
-        own = overlap(mention.procedure)
-        scored = sorted(((overlap(p), p) for p in members), reverse=True)
-        best, procedure = scored[0]
-        if best > own and (len(scored) == 1 or scored[1][0] < best):
-            return Mention(procedure, mention.start, mention.end, mention.name)
-        return mention

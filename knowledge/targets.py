@@ -33,7 +33,7 @@ def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[s
     """Procedures the message names, from the entity extractor first, then the names list."""
     found: list[str] = []
     for value in entity_values:
-        resolved = matcher.resolve(str(value))
+        resolved = matcher.resolve(str(value), context=text)
         if resolved and resolved not in found:
             found.append(resolved)
     for procedure in matcher.procedures(text):

@@ -1,0 +1,37 @@
+"""Procedure names in messages: family names such as "drain" or "stent" follow the message's other words."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import ROOT
+from knowledge.documents import load_and_validate
+from knowledge.names import ProcedureMatcher
+
+
+@pytest.fixture(scope="module")
+def matcher() -> ProcedureMatcher:
+    docs, _ = load_and_validate(ROOT / "knowledge" / "texts")
+    return ProcedureMatcher.from_entries(docs)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("my drain fell out", ["abscess_drainage"]),
+        ("will the drain make my jaundice go away", ["biliary_drainage"]),
+        ("the drain in my kidney is leaking", ["nephrostomy"]),
+        ("why would they drain fluid from my knee", ["joint_injection"]),
+        ("when can I drive after my stent", ["angioplasty_stenting"]),
+        ("why a stent rather than an operation on the carotid", ["carotid_stenting"]),
+        ("how long does a liver biopsy take", ["image_guided_biopsy"]),
+        ("a biopsy of my thyroid lump", ["thyroid_fna"]),
+    ],
+)
+def test_family_names_follow_the_other_words(matcher, message, expected):
+    assert matcher.procedures(message) == expected
+
+
+def test_an_entity_value_is_resolved_in_its_message(matcher):
+    assert matcher.resolve("drain") == "abscess_drainage"
+    assert matcher.resolve("drain", context="the drain for my jaundice") == "biliary_drainage"
