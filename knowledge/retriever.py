@@ -35,9 +35,9 @@ class Fusion:
     by `make eval`, which reports them with the results (docs/EVALUATION.md).
     """
 
-    dense_weight: float = 0.6
-    keyword_saturation: float = 4.0
-    topic_weight: float = 0.4
+    dense_weight: float = 0.5
+    keyword_saturation: float = 8.0
+    topic_weight: float = 0.6
     general_boost: float = 0.05
     abstain_below: float = 0.5
 
