@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.replies import procedure_button, send, send_answer
+from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
@@ -44,11 +45,11 @@ def likely_procedures(raw: RawScores, topic: str, limit: int = 3) -> list[dict]:
     return chunks[:limit]
 
 
-class ActionAnswerQuestion(Action):
+class ActionAnswerQuestion(ThreadedAction):
     def name(self) -> str:
         return "action_answer_question"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def run_blocking(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         site = services.site()
         text = tracker.latest_message.get("text") or ""
         intent_data = tracker.latest_message.get("intent") or {}

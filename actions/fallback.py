@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.answer import procedures_in_message
 from actions.replies import send, send_answer
+from actions.threaded import ThreadedAction
 from knowledge.retriever import IndexUnavailable
 
 REPHRASE = ("Sorry, I'm not sure I understood. Could you ask it another way? For example: "
@@ -30,11 +31,11 @@ SUGGESTIONS = [
 ]
 
 
-class ActionHandleFallback(Action):
+class ActionHandleFallback(ThreadedAction):
     def name(self) -> str:
         return "action_handle_fallback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+    def run_blocking(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         site = services.site()
         text = tracker.latest_message.get("text") or ""
         named = procedures_in_message(tracker)

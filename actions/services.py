@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from assistant.config import Settings
 from assistant.site import Site
@@ -18,9 +20,23 @@ from knowledge.names import ProcedureMatcher
 from knowledge.retriever import IndexUnavailable, Retriever
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-@lru_cache(maxsize=1)
+def shared(create: Callable[[], T]) -> Callable[[], T]:
+    """One instance, created on first use; actions run in worker threads, so two first uses may not both create it."""
+    cached, lock = lru_cache(maxsize=1)(create), threading.Lock()
+
+    @wraps(create)
+    def get() -> T:
+        with lock:
+            return cached()
+
+    get.cache_clear = cached.cache_clear
+    return get
+
+
+@shared
 def settings() -> Settings:
     return Settings.from_env()
 
@@ -29,12 +45,12 @@ def site() -> Site:
     return settings().site
 
 
-@lru_cache(maxsize=1)
+@shared
 def retriever() -> Retriever:
     return Retriever(settings().knowledge_dir, settings().index_dir)
 
 
-@lru_cache(maxsize=1)
+@shared
 def database() -> Database:
     return Database(settings().database_url)
 
@@ -47,7 +63,7 @@ def matcher() -> ProcedureMatcher:
         return _matcher_from_texts()
 
 
-@lru_cache(maxsize=1)
+@shared
 def _matcher_from_texts() -> ProcedureMatcher:
     docs, _ = load_and_validate(settings().knowledge_dir)
     return ProcedureMatcher.from_entries(docs)

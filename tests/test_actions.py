@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -36,7 +37,7 @@ def tracker(name: str) -> Tracker:
 
 def run(action, name: str):
     dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, tracker(name), {})
+    events = asyncio.run(action.run(dispatcher, tracker(name), {}))
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
