@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from assistant.config import ROOT
+from assistant.site import load_site
 from assistant.storage.conversations import history
 from assistant.storage.database import Database
 
@@ -21,6 +23,17 @@ def test_three_questions_in_one_conversation_get_three_answers_with_sources(syst
         assert answer["sources"][0]["reviewed"]
         assert isinstance(answer["score"], float)
         assert "{" not in answer["text"]
+
+
+def test_a_greeting_gets_the_department_facts_and_working_buttons(system):
+    [greeting] = system.chat("greeting", "hello")["messages"]
+
+    assert "{" not in greeting["text"]
+    assert load_site(ROOT / "site.yml").emergency_number in greeting["text"]
+    payloads = [button["payload"] for button in greeting["buttons"]]
+    assert '/ask_definition{"procedure": "interventional radiology"}' in payloads
+    # Rasa reads {name} in a response as a slot and logs an error when there is none.
+    assert "interpolator" not in system.log_path.read_text()
 
 
 def test_the_conversation_is_stored_for_the_secretariat(system):
