@@ -21,7 +21,7 @@ from knowledge import topic_examples
 from knowledge.catalog import section_label, section_question
 from knowledge.documents import Document, Problem, content_hash, load_and_validate
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 
 
 def chunks_of(docs: list[Document]) -> list[dict]:

@@ -41,10 +41,10 @@ class Fusion:
     """
 
     dense_weight: float = 0.5
-    keyword_saturation: float = 8.0
+    keyword_saturation: float = 4.0
     topic_weight: float = 0.6
     general_boost: float = 0.05
-    abstain_below: float = 0.5
+    abstain_below: float = 0.56
 
 
 DEFAULT_FUSION = Fusion()
