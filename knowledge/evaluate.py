@@ -102,16 +102,18 @@ def tune(retriever: Retriever, prepared: list[Prepared], base: Fusion, grid: dic
     return best
 
 
-THRESHOLDS = [round(x, 2) for x in np.arange(0.10, 0.56, 0.02)]
+THRESHOLDS = [round(x, 2) for x in np.arange(0.10, 0.62, 0.02)]
 MODES = {
     "fused (dense + BM25 + topic examples)": {
         "dense_weight": [0.5, 0.6, 0.7, 0.8], "keyword_saturation": [2.0, 4.0, 8.0], "topic_weight": [0.2, 0.4, 0.6, 0.8],
-        "general_boost": [0.0, 0.05, 0.1], "abstain_below": THRESHOLDS},
+        "general_boost": [0.0, 0.05, 0.1], "procedure_boost": [0.0, 0.04], "abstain_below": THRESHOLDS},
     "fused (dense + BM25)": {"dense_weight": [0.5, 0.6, 0.7, 0.8, 0.9], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
-                             "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
-    "dense only": {"dense_weight": [1.0], "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
+                             "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "procedure_boost": [0.0],
+                             "abstain_below": THRESHOLDS},
+    "dense only": {"dense_weight": [1.0], "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1],
+                   "procedure_boost": [0.0], "abstain_below": THRESHOLDS},
     "keyword only (BM25)": {"dense_weight": [0.0], "topic_weight": [0.0], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
-                            "general_boost": [0.0, 0.03, 0.06, 0.1], "abstain_below": THRESHOLDS},
+                            "general_boost": [0.0, 0.03, 0.06, 0.1], "procedure_boost": [0.0], "abstain_below": THRESHOLDS},
 }
 
 
@@ -142,7 +144,8 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
         if name.startswith("dialogue"):
             continue
         lines.append(f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
-                     f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, abstain below {fusion.abstain_below}")
+                     f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, "
+                     f"procedure boost {fusion.procedure_boost}, abstain below {fusion.abstain_below}")
     return "\n".join(lines)
 
 

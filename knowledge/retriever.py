@@ -35,16 +35,20 @@ class Fusion:
 
     score = dense_weight * cosine + (1 - dense_weight) * bm25 / (bm25 + keyword_saturation)
             + topic_weight * (similarity to the example questions of the chunk's topic)
-            (+ general_boost for general pages when the question names no procedure).
+            (+ general_boost for general pages when the question names no procedure)
+            (+ procedure_boost for the sections of the procedures filtered on, so that "do I need a
+               pregnancy test before it?" stays with the procedure's preparation rather than the
+               general pregnancy page, which the filter also lets through).
     The defaults are tuned on the tuning half of knowledge/eval/questions.yml
     by `make eval`, which reports them with the results (docs/EVALUATION.md).
     """
 
     dense_weight: float = 0.5
     keyword_saturation: float = 4.0
-    topic_weight: float = 0.6
+    topic_weight: float = 0.4
     general_boost: float = 0.05
-    abstain_below: float = 0.56
+    procedure_boost: float = 0.04
+    abstain_below: float = 0.5
 
 
 DEFAULT_FUSION = Fusion()
@@ -226,6 +230,8 @@ class Retriever:
         score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic)
         if prefer_general:
             score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
+        if procedures:
+            score = score + fusion.procedure_boost * np.isin(loaded.chunk_procedures, procedures)
         for section, bonus in (section_prior or {}).items():
             score = score + bonus * (loaded.chunk_sections == section)
         score = np.where(keep, score, -np.inf)
