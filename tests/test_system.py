@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import requests
 
 from assistant.config import ROOT
@@ -34,6 +36,14 @@ def test_a_greeting_gets_the_department_facts_and_working_buttons(system):
     assert '/ask_definition{"procedure": "interventional radiology"}' in payloads
     # Rasa reads {name} in a response as a slot and logs an error when there is none.
     assert "interpolator" not in system.log_path.read_text()
+
+
+def test_rasa_keeps_conversations_in_its_tuned_tracker_store(system):
+    system.chat("tracker-store", "what is an angiogram?")
+    # Rasa falls back to an in-memory store (a warning only) when it cannot import the one endpoints.yml names.
+    with sqlite3.connect(system.env["TRACKER_DB"]) as tracker_db:
+        assert tracker_db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert tracker_db.execute("SELECT count(*) FROM events WHERE sender_id = 'web:tracker-store'").fetchone()[0] > 0
 
 
 def test_the_conversation_is_stored_for_the_secretariat(system):

@@ -1,0 +1,77 @@
+"""rasa_addons, run in the Rasa environment (Python 3.10) as the Rasa server runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+from sqlalchemy.engine import make_url
+
+from assistant.config import ROOT
+from assistant.training import rasa_env
+from tests.support.inbox import postgres_url  # noqa: F401  (fixture)
+
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+
+def in_rasa(code: str) -> str:
+    done = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], cwd=ROOT, env=dict(rasa_env(), PYTHONPATH="."),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_action_replies_are_still_validated_after_the_fix():
+    verdicts = in_rasa("""
+        import rasa_addons  # applies the fix, as loading the tracker store does
+        from jsonschema import ValidationError
+        from rasa.core.actions.action import RemoteAction
+
+        action = RemoteAction("action_answer_question", None)
+        good = {"events": [{"event": "slot", "name": "current_topic", "value": "driving"}],
+                "responses": [{"custom": {"text": "You should not drive for 24 hours."}}]}
+        verdicts = [RemoteAction._validate_action_result.__module__, action._validate_action_result(good)]
+        try:
+            action._validate_action_result({"events": "not a list"})
+        except ValidationError as error:
+            verdicts.append("refused: " + ("Failed to validate Action server response" in error.message) * "with Rasa's message")
+        print(verdicts)
+    """)
+    assert verdicts == "['rasa_addons.action_validation', True, \"refused: with Rasa's message\"]"
+
+
+def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(tmp_path):
+    modes = in_rasa(f"""
+        from rasa.core.tracker_store import create_tracker_store
+        from rasa.shared.core.domain import Domain
+        from rasa.utils.endpoints import read_endpoint_config
+        import os
+        os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DIALECT="sqlite",
+                          TRACKER_DB="{tmp_path / 'tracker.db'}")
+        store = create_tracker_store(read_endpoint_config("endpoints.yml", "tracker_store"), Domain.empty())
+        with store.engine.connect() as connection:
+            print([type(store).__name__] + [connection.exec_driver_sql(f"PRAGMA {{name}}").scalar()
+                                            for name in ("journal_mode", "synchronous")])
+    """)
+    assert modes == "['TunedSQLTrackerStore', 'wal', 1]"  # synchronous 1 = NORMAL
+
+
+def test_the_scaled_set_up_keeps_conversations_in_postgresql(request):
+    database = make_url(request.getfixturevalue("postgres_url")).database
+    found = in_rasa(f"""
+        import asyncio
+        import os
+        from rasa.core.tracker_store import create_tracker_store
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.trackers import DialogueStateTracker
+        from rasa.shared.core.events import UserUttered
+        from rasa.utils.endpoints import read_endpoint_config
+        os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DB_HOST="127.0.0.1",
+                          TRACKER_DB_PORT="5432", TRACKER_DB="{database}", TRACKER_DB_USER="postgres",
+                          TRACKER_DB_PASSWORD="", REDIS_HOST="127.0.0.1", REDIS_PORT="6379")
+        store = create_tracker_store(read_endpoint_config("endpoints.scaled.yml", "tracker_store"), Domain.empty())
+        asyncio.run(store.save(DialogueStateTracker.from_events("sms:+15550100", [UserUttered("hello")])))
+        kept = asyncio.run(store.retrieve("sms:+15550100"))
+        print([type(store).__name__, store.engine.dialect.name, [e.text for e in kept.events if isinstance(e, UserUttered)]])
+    """)
+    assert found == "['TunedSQLTrackerStore', 'postgresql', ['hello']]"
