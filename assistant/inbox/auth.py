@@ -135,7 +135,9 @@ def role_required(*roles: str):
 
 @bp.context_processor
 def _staff_in_templates():
-    return {"staff": current_staff(), "ROLE_NAMES": ROLE_NAMES, "action_form": ActionForm()}
+    # formdata=None: the buttons only need a fresh token, and reading the submitted form here would raise again
+    # while the error page for a refused request (413: too large) is drawn.
+    return {"staff": current_staff(), "ROLE_NAMES": ROLE_NAMES, "action_form": ActionForm(formdata=None)}
 
 
 def _safe_next(target: str | None) -> str:
