@@ -148,6 +148,21 @@ def memory_by_role(launcher_pid: int) -> dict[str, tuple[float, int]]:
     return {name: (mb, count) for name, (mb, count) in totals.items()}
 
 
+def cpu_seconds_by_role(launcher_pid: int) -> dict[str, float]:
+    """User + system CPU seconds used so far per role (gunicorn's master and workers summed), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = defaultdict(float)
+    for pid in descendants(launcher_pid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            name = role(pid)
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return dict(totals)
+
+
 def unhealthy(system: RunningSystem) -> list[str]:
     """The processes whose health check does not answer 200 now (a crash mid-run would show here)."""
     failing = []

@@ -10,7 +10,7 @@ from benchmarks.processes import ROLES, ColdStart
 from benchmarks.profiling import Profile
 from benchmarks.retrieval import ALL_CHUNK_QUERIES, QUERIES
 from benchmarks.targets import Target, by_key
-from benchmarks.turns import LEVELS, MIX, TARGETS, LevelResult
+from benchmarks.turns import LEVELS, MIX, PAUSE, TARGETS, LevelResult
 
 PROFILE_ROWS = 12
 
@@ -92,10 +92,11 @@ def targets(r: Results) -> str:
     return "## Targets\n\n" + table(["target", "measured", "result"], rows)
 
 
-def turns(r: Results) -> str:
-    found = by_key(r.turns)
-    rows = []
+def level_rows(r: Results, paced: bool) -> list[list]:
+    found, rows = by_key(r.turns, paced), []
     for c in LEVELS:
+        if ("rasa hello", c) not in found:
+            continue
         hello_p50 = found["rasa hello", c].latency["p50"]
         for target in TARGETS:
             level = found[target, c]
@@ -105,8 +106,18 @@ def turns(r: Results) -> str:
                                if cause not in ("no message", "safe reply"))
             failed += f" ({errors})" if errors else ""
             cut = " (time limit)" if level.hit_time_limit else ""
+            cpu = level.cpu_ms_per_request
             rows.append([c, target, f"{level.sent}{cut}", f"{level.sent / level.seconds:.1f}", ms(lat["p50"]), ms(lat["p95"]),
-                         ms(lat["p99"]), ms(lat["max"]), failed, f"{lat['p50'] / hello_p50:.1f}×"])
+                         ms(lat["p99"]), ms(lat["max"]), failed, f"{lat['p50'] / hello_p50:.1f}×",
+                         " / ".join(ms(cpu.get(role, 0.0)) for role in ("rasa", "actions", "gateway"))])
+    return rows
+
+
+LEVEL_COLUMNS = ["concurrent", "target", "requests", "req/s", "p50", "p95", "p99", "max", "failed (err / lost / safe)",
+                 "p50 / rasa hello p50", "CPU ms per request: rasa / actions / gateway"]
+
+
+def turns(r: Results) -> str:
     first = table(["message (outcome)", "ms"], [[text, ms(t)] for text, t in r.first_turns])
     return "\n\n".join([
         "## 1. Conversation turns",
@@ -118,10 +129,19 @@ def turns(r: Results) -> str:
         "*rasa mix*: Rasa's REST webhook with the same mix as the gateway (Rasa + action server, no gateway). "
         "Failed = errors (non-200 or no answer in 30 s) / lost (200 with no message) / safe replies (the gateway's "
         "fixed \"technical problem\" answer, given when Rasa failed behind it), with the errors' causes. Latencies in "
-        "ms, over the requests answered properly (a failure is counted, not timed). The gateway's per-address rate limit "
-        "is raised for the run, since every conversation comes from 127.0.0.1; its per-sender limit stays.",
-        table(["concurrent", "target", "requests", "req/s", "p50", "p95", "p99", "max", "failed (err / lost / safe)",
-               "p50 / rasa hello p50"], rows),
+        "ms, over the requests answered properly (a failure is counted, not timed). CPU ms per request: the user + "
+        "system CPU time each process group used during the level (from /proc), divided by the requests sent. The "
+        "gateway's per-address rate limit is raised for the run, since every conversation comes from 127.0.0.1; its "
+        "per-sender limit stays.",
+        f"### Paced conversations (the targets are judged on these)\n\nAfter each answer a conversation waits "
+        f"{PAUSE[0]:.0f}–{PAUSE[1]:.0f} s (uniform, seeded), quicker than a patient reads an answer and types the next "
+        "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
+        "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
+        table(LEVEL_COLUMNS, level_rows(r, paced=True)),
+        "### Back to back (capacity)\n\nEach conversation sends its next message as soon as the answer arrives, so N "
+        "requests are always in flight. This shows how many turns per second the machine serves; past that, "
+        "latency is queueing (Little's law: waiting ≈ in flight / throughput).",
+        table(LEVEL_COLUMNS, level_rows(r, paced=False)),
         "The first turns after the cold start, sent as soon as every health check answered (ms):",
         first,
     ])
@@ -134,10 +154,11 @@ def retrieval(r: Results) -> str:
     return "\n\n".join([
         "## 2. Retrieval",
         f"Query embedding (`knowledge.embedding.embed` on one question, all-MiniLM-L6-v2 on CPU, after a warm-up). "
-        f"Loading the model on first use: {e['model_load_s']:.1f} s. The action server runs torch's default of "
-        f"{e['default_threads']} intra-op thread(s); the one-thread row is for comparison (calls interleaved). Times in ms.",
+        f"Loading the model on first use: {e['model_load_s']:.1f} s. The action server runs torch with "
+        f"{e['default_threads']} intra-op thread(s), as `knowledge.embedding` sets it up; the other row is for comparison "
+        "(calls interleaved). Times in ms.",
         table(["torch threads", "calls", "mean", "p50", "p95", "p99"],
-              [[f"{threads}" + (" (default)" if threads == e["default_threads"] else ""), t["n"], ms(t["mean"]), ms(t["p50"]),
+              [[f"{threads}" + (" (as run)" if threads == e["default_threads"] else ""), t["n"], ms(t["mean"]), ms(t["p50"]),
                 ms(t["p95"]), ms(t["p99"])] for threads, t in e["by_threads"].items()]),
         f"Knowledge index build (`knowledge.build.build` on the real texts into a temporary folder, model already loaded): "
         f"{b['seconds']:.1f} s for {b['documents']} texts, {b['chunks']} chunks and {b['topic_examples']} topic examples.",
@@ -219,7 +240,7 @@ def misses(r: Results) -> str:
     notes = (turn_findings(r) if any(t.about_turns for t in missed) else []) + retrieval_findings(r)
     parts += [f"- {note}" for note in notes]
     if any(t.about_turns for t in missed):
-        found = by_key(r.turns)
+        found = by_key(r.turns)  # back to back: the medians there carry the most load
         split = []
         for c in LEVELS:
             gateway, hello, mix = (found[t, c].latency["p50"] for t in ("gateway", "rasa hello", "rasa mix"))

@@ -2,7 +2,7 @@
 
 Parts, one after another so they do not compete for the CPU: retrieval alone
 (embedding, index build, FAISS at scale), the real system (cold start, memory,
-conversation load at 1, 8 and 32 concurrent conversations; cProfile if a turn
+conversation load at 1, 8 and 32 concurrent conversations, back to back and paced; cProfile if a turn
 target is missed), then the set-up from a fresh clone (skippable).
 """
 
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.memory_idle = processes.memory_by_role(system.process.pid)
                 pids_at_start = processes.pids_by_role(system.process.pid)
                 results.first_turns = turns.first_turns(system.gateway, run_id)
-                results.turns = turns.measure(system.gateway, system.rasa, args.requests, args.time_limit, run_id)
+                results.turns = turns.measure(system.gateway, system.rasa, args.requests, args.time_limit, run_id,
+                                              lambda: processes.cpu_seconds_by_role(system.process.pid))
                 results.memory_loaded = processes.memory_by_role(system.process.pid)
                 results.unhealthy["after the load test"] = processes.unhealthy(system)
                 results.targets = targets.evaluate(results.turns, results.search)

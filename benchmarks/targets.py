@@ -21,18 +21,23 @@ class Target:
     qualifier: str = ""  # how it was met, when only in part
 
 
-def by_key(levels: list[LevelResult]) -> dict[tuple[str, int], LevelResult]:
-    return {(r.target, r.concurrency): r for r in levels}
+def by_key(levels: list[LevelResult], paced: bool = False) -> dict[tuple[str, int], LevelResult]:
+    return {(r.target, r.concurrency): r for r in levels if r.paced == paced}
+
+
+def as_judged(levels: list[LevelResult]) -> dict[tuple[str, int], LevelResult]:
+    """The levels the targets are judged on: paced conversations where there are several, the one conversation alone."""
+    return {**by_key(levels, paced=False), **by_key(levels, paced=True)}
 
 
 def p50_ratio(levels: list[LevelResult], concurrency: int) -> float:
-    found = by_key(levels)
+    found = as_judged(levels)
     return found["gateway", concurrency].latency["p50"] / found["rasa hello", concurrency].latency["p50"]
 
 
 def evaluate(levels: list[LevelResult], search_rows: list[dict]) -> list[Target]:
     ratios = {c: p50_ratio(levels, c) for c in LEVELS}
-    at_32 = by_key(levels)["gateway", 32]
+    at_32 = as_judged(levels)["gateway", 32]
     p95 = at_32.latency["p95"]
     largest = max(r["chunks"] for r in search_rows)
     at_largest = [r for r in search_rows if r["chunks"] == largest]
@@ -45,10 +50,10 @@ def evaluate(levels: list[LevelResult], search_rows: list[dict]) -> list[Target]
         search += (f"; HNSW {best['params']} on clustered vectors: mean {best['mean_ms']:.2f} ms, "
                    f"recall@10 {best['recall']:.3f}")
     return [
-        Target(f"full turn p50 ≤ {TURN_RATIO}× bare Rasa roundtrip p50 (every level)",
+        Target(f"full turn p50 ≤ {TURN_RATIO}× bare Rasa roundtrip p50 (every level, paced conversations)",
                ", ".join(f"×{c}: {ratio:.1f}×" for c, ratio in ratios.items()),
                all(ratio <= TURN_RATIO for ratio in ratios.values()), True),
-        Target(f"p95 ≤ {P95_MS_AT_32:.0f} ms at 32 concurrent conversations, 0 errors",
+        Target(f"p95 ≤ {P95_MS_AT_32:.0f} ms at 32 concurrent (paced) conversations, 0 errors",
                f"p95 {p95:.0f} ms, {at_32.failed} failed of {at_32.sent}",
                p95 <= P95_MS_AT_32 and at_32.failed == 0 and not at_32.hit_time_limit, True),
         Target(f"retrieval search ≤ {SEARCH_MS_AT_100K:.0f} ms per query at {largest:,} chunks (mean)", search,

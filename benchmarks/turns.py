@@ -10,11 +10,18 @@ whichever comes first. Three targets per level:
 - rasa hello: Rasa's REST webhook with "hello", answered by a rule without the action server;
 - rasa mix: Rasa's REST webhook with the mix (Rasa + action server + retrieval, no gateway),
   which splits the gateway's time into its own share and the dialogue's.
+
+Two kinds of load. *Paced* conversations pause between messages, as a patient
+reads the answer and types the next question; this is what "N concurrent
+conversations" means, and the targets are judged on it. *Back to back* (no
+pause) keeps N requests in flight all the time: it measures capacity, and its
+latencies are mostly queueing (Little's law: N / throughput).
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from collections import Counter
@@ -33,6 +40,9 @@ MIX = ("what is embolization?", "how do I prepare?", "when can I drive?", "what 
 LEVELS = (1, 8, 32)
 TARGETS = ("gateway", "rasa hello", "rasa mix")
 REQUEST_TIMEOUT = 30
+# Seconds a paced conversation waits after each answer (uniform, seeded per worker): quicker than a patient
+# reading an answer and typing the next question on a phone, so the load is on the heavy side of real.
+PAUSE = (2.0, 4.0)
 
 # One request: (session, sender, text) -> (outcome, cause). Outcome: "ok", "lost" (200 without a message),
 # "safe_reply" (the gateway's fixed answer when Rasa failed) or "error" (non-200, no answer); cause: e.g. "HTTP 429".
@@ -48,6 +58,12 @@ class LevelResult:
     causes: Counter = field(default_factory=Counter)  # why requests failed: "HTTP 429", "ReadTimeout", ...
     seconds: float = 0.0
     max_requests: int = 0
+    paced: bool = False
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time per process role during the level
+
+    @property
+    def cpu_ms_per_request(self) -> dict[str, float]:
+        return {name: ms / self.sent for name, ms in self.cpu_ms.items()} if self.sent else {}
 
     @property
     def sent(self) -> int:
@@ -96,8 +112,8 @@ def via_rasa(rasa: str) -> Send:
 
 
 def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: int, max_requests: int,
-              time_limit: float, run_id: str) -> LevelResult:
-    result = LevelResult(target, concurrency, max_requests=max_requests)
+              time_limit: float, run_id: str, paced: bool = False) -> LevelResult:
+    result = LevelResult(target, concurrency, max_requests=max_requests, paced=paced)
     lock = threading.Lock()
     issued = itertools.count()
     deadline = time.monotonic() + time_limit
@@ -107,11 +123,15 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
             return next(issued) < max_requests and time.monotonic() < deadline
 
     def conversation(worker: int) -> None:
+        pauses = random.Random(worker)
+        if paced:  # conversations start spread over one pause, not all at once
+            time.sleep(pauses.uniform(0, PAUSE[1]))
         with requests.Session() as session:
             for turn in itertools.count():
                 if not may_send():
                     return
-                sender = f"bench-{run_id}-{target.replace(' ', '-')}-c{concurrency}-w{worker}-n{turn // len(MIX)}"
+                kind = "paced" if paced else "b2b"
+                sender = f"bench-{run_id}-{target.replace(' ', '-')}-{kind}-c{concurrency}-w{worker}-n{turn // len(MIX)}"
                 started = time.perf_counter()
                 try:
                     outcome, cause = send(session, sender, messages[turn % len(messages)])
@@ -124,6 +144,8 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
                     result.outcomes[outcome] += 1
                     if cause:
                         result.causes[cause] += 1
+                if paced:
+                    time.sleep(min(pauses.uniform(*PAUSE), max(0.0, deadline - time.monotonic())))
 
     started = time.monotonic()
     with ThreadPoolExecutor(concurrency) as pool:
@@ -143,16 +165,25 @@ def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
     return timings
 
 
-def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str) -> list[LevelResult]:
+def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str,
+            cpu_seconds: Callable[[], dict[str, float]]) -> list[LevelResult]:
+    """Every target at every level, back to back and paced (paced only where there is more than one conversation)."""
     plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)),
              "rasa mix": (via_rasa(rasa), MIX)}
     results = []
-    for concurrency in LEVELS:
-        for target in TARGETS:
-            send, messages = plans[target]
-            result = run_level(target, send, messages, concurrency, max_requests, time_limit, run_id)
-            latency = result.latency
-            print(f"  {target:<10} x{concurrency:<2} {result.sent} requests in {result.seconds:.1f} s: "
-                  f"p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, failed {result.failed}", flush=True)
-            results.append(result)
+    for paced in (False, True):
+        for concurrency in LEVELS:
+            if paced and concurrency == 1:
+                continue  # one conversation pausing between messages is the back-to-back level, slower
+            for target in TARGETS:
+                send, messages = plans[target]
+                before = cpu_seconds()
+                result = run_level(target, send, messages, concurrency, max_requests, time_limit, run_id, paced)
+                after = cpu_seconds()
+                result.cpu_ms = {name: (after[name] - before.get(name, 0.0)) * 1000 for name in after}
+                latency = result.latency
+                print(f"  {target:<10} x{concurrency:<2} {'paced' if paced else 'b2b  '} {result.sent} requests in "
+                      f"{result.seconds:.1f} s: p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, "
+                      f"failed {result.failed}", flush=True)
+                results.append(result)
     return results
