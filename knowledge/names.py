@@ -64,6 +64,8 @@ class ProcedureMatcher:
         pairs = {(normalise(name), procedure) for procedure, names in names_by_procedure.items() for name in names}
         self._names = sorted((p for p in pairs if p[0]), key=lambda p: -len(p[0]))
         self._family = FamilyNames(names_by_procedure)
+        # Per matcher (so a reloaded index's matcher takes its cache with it): a turn asks about one text several times.
+        self._mentions = lru_cache(maxsize=512)(self._find_mentions)
         self._fuzzy_by_size: dict[int, list[int]] = {}  # words in a name -> indices of the names long enough to fuzz
         for index, (name, _) in enumerate(self._names):
             if len(name) >= FUZZY_MIN_CHARS:
@@ -82,8 +84,7 @@ class ProcedureMatcher:
         """Non-overlapping mentions in order of appearance; exact names before fuzzy ones."""
         return list(self._mentions(normalise(text)))
 
-    @lru_cache(maxsize=512)  # noqa: B019 - one matcher per loaded index; a turn asks about the same text several times
-    def _mentions(self, normalised: str) -> tuple[Mention, ...]:
+    def _find_mentions(self, normalised: str) -> tuple[Mention, ...]:
         padded = f" {normalised} "
         taken: list[tuple[int, int]] = []
         found: list[Mention] = []
