@@ -42,7 +42,6 @@ def hotspots(profiler: cProfile.Profile, calls: int) -> list[dict]:
 class Profile:
     timing: dict[str, float]  # unprofiled milliseconds per call
     hotspots: list[dict]
-    timing_one_thread: dict[str, float] | None = None  # the same calls with torch limited to one thread
     failed: int = 0  # profiled turns that got no real answer (the profile then shows a failure path)
 
 
@@ -62,25 +61,6 @@ def profile_calls(call, count: int) -> list[dict]:
         call()
     profiler.disable()
     return hotspots(profiler, count)
-
-
-def by_torch_threads(call, count: int) -> tuple[dict[str, float], dict[str, float] | None]:
-    """Milliseconds per call with torch's threads as set up and with one, interleaved so both see the same load."""
-    import torch
-
-    default_threads, timings = torch.get_num_threads(), {"default": [], "one": []}
-    if default_threads == 1:
-        return time_calls(call, count), None
-    try:
-        for _ in range(count):
-            for name, threads in (("default", default_threads), ("one", 1)):
-                torch.set_num_threads(threads)
-                started = time.perf_counter()
-                call()
-                timings[name].append((time.perf_counter() - started) * 1000)
-    finally:
-        torch.set_num_threads(default_threads)
-    return summary(timings["default"]), summary(timings["one"])
 
 
 def answer_action(workdir: Path, count: int = 60) -> Profile:
@@ -107,8 +87,7 @@ def answer_action(workdir: Path, count: int = 60) -> Profile:
 
     try:
         answer()  # warm-up: index, model, database
-        timing, timing_one_thread = by_torch_threads(answer, count)
-        return Profile(timing, profile_calls(answer, count), timing_one_thread)
+        return Profile(time_calls(answer, count), profile_calls(answer, count))
     finally:
         for name, value in saved.items():
             if value is None:

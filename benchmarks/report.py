@@ -251,12 +251,10 @@ def misses(r: Results) -> str:
     for name, profile in r.profiles.items():
         timing, spots = profile.timing, profile.hotspots
         total = spots[0]["ms_per_turn"] if spots else float("nan")
-        one = profile.timing_one_thread
-        with_one = f" (with torch on one thread, interleaved: mean {ms(one['mean'])} ms, p95 {ms(one['p95'])} ms)" if one else ""
         failed = (f" **{profile.failed} of the {2 * timing['n'] + 1} profiled turns got no answer from Rasa, so this "
                   "profile shows the failure path.**") if profile.failed else ""
         parts.append(f"cProfile of {PROFILE_TITLES[name]}: unprofiled, {timing['n']} calls took mean {ms(timing['mean'])} ms, "
-                     f"p95 {ms(timing['p95'])} ms{with_one}. Profiled, the project's own functions by cumulative time "
+                     f"p95 {ms(timing['p95'])} ms. Profiled, the project's own functions by cumulative time "
                      "per call (library time is inside them; cProfile slows Python-heavy code such as torch's module "
                      f"calls most, so read the shares more than the milliseconds):{failed}")
         parts.append(table(["function", "calls", "ms", "share"],
