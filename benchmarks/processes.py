@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -19,11 +17,7 @@ from pathlib import Path
 
 import requests
 
-from assistant.config import ROOT
-from assistant.storage.migrate import upgrade
-from assistant.training import ensure_model
-from tests.support.ports import free_port
-from tests.support.system import RunningSystem, prepare_index, stop_system
+from tests.support.system import RunningSystem, launch_system, stop_system
 
 READY_TIMEOUT = 300
 # Every benchmark conversation comes from 127.0.0.1: the gateway's per-address limit (meant for one household,
@@ -46,23 +40,8 @@ def health_urls(system: RunningSystem) -> dict[str, str]:
 
 
 def launch(workdir: Path) -> tuple[RunningSystem, ColdStart]:
-    model = ensure_model(ROOT / "var" / "models")
-    index = prepare_index()
-    database_url = f"sqlite:///{workdir / 'assistant.db'}"
-    upgrade(database_url)
-    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
-    env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
-               GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
-               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"), **LOAD_TEST_ENV)
-    log_path = workdir / "system.log"
-    launched = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
-                               cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    system = RunningSystem(
-        gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
-        actions=f"http://127.0.0.1:{ports['ACTION_PORT']}", database_url=database_url, env=env,
-        process=process, log_path=log_path)
+    system = launch_system(workdir, extra_env=LOAD_TEST_ENV, log_mode="w")
+    process, log_path, launched = system.process, system.log_path, system.launched_at
     cold, urls = ColdStart(), health_urls(system)
     while len(cold.healthy_s) < len(urls) and time.monotonic() - launched < READY_TIMEOUT:
         if process.poll() is not None:

@@ -30,6 +30,7 @@ class RunningSystem:
     env: dict
     process: subprocess.Popen
     log_path: Path
+    launched_at: float = 0.0  # time.monotonic() when the launcher was started
 
     @property
     def supervisor_config(self) -> Path:
@@ -68,8 +69,9 @@ def prepare_index() -> Path:
     return index
 
 
-def start_system(workdir: Path, database_url: str | None = None) -> RunningSystem:
-    """Start everything with its files in `workdir` (the same workdir again = a restart)."""
+def launch_system(workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None,
+                  log_mode: str = "a") -> RunningSystem:
+    """Launch everything with its files in `workdir`, without waiting for it to be ready."""
     model = ensure_model(ROOT / "var" / "models")
     index = prepare_index()
     database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
@@ -77,16 +79,23 @@ def start_system(workdir: Path, database_url: str | None = None) -> RunningSyste
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
     env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
                GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
-               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"))
+               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"), **(extra_env or {}))
     log_path = workdir / "system.log"
-    # Appended: a restart keeps the first run's log.
+    launched_at = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
-                               cwd=ROOT, env=env, stdout=log_path.open("a"), stderr=subprocess.STDOUT,
+                               cwd=ROOT, env=env, stdout=log_path.open(log_mode), stderr=subprocess.STDOUT,
                                start_new_session=True)
-    system = RunningSystem(
+    return RunningSystem(
         gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
         actions=f"http://127.0.0.1:{ports['ACTION_PORT']}", database_url=database_url, env=env,
-        process=process, log_path=log_path)
+        process=process, log_path=log_path, launched_at=launched_at)
+
+
+def start_system(workdir: Path, database_url: str | None = None) -> RunningSystem:
+    """Start everything with its files in `workdir` (the same workdir again = a restart) and wait until healthy."""
+    # Appended log: a restart keeps the first run's log.
+    system = launch_system(workdir, database_url)
+    process, log_path = system.process, system.log_path
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
