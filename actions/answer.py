@@ -30,8 +30,10 @@ def entity_values(tracker: Tracker) -> list[str]:
 
 
 def procedures_in_message(tracker: Tracker) -> list[str]:
-    """Procedures the latest message names, from the entity extractor and the names list."""
-    return named_procedures(services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker))
+    """Procedures the latest message names, from the entity extractor and the names list
+    ("the stent" in a conversation about carotid stenting stays with carotid stenting)."""
+    return named_procedures(services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker),
+                            tracker.get_slot("current_procedure"))
 
 
 def likely_procedures(raw: RawScores, topic: str, limit: int = 3) -> list[dict]:

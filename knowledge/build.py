@@ -1,7 +1,9 @@
 """`python -m knowledge.build`: validate the texts and write the search index.
 
 The index folder holds the dense vectors (FAISS), the keyword index (bm25s),
-the chunks with their metadata, and a manifest with the model name and the
+the chunks with their metadata, the vectors of the patient questions each
+section answers (the texts' `questions:`) and of the dialogue's example
+questions per topic, and a manifest with the model name and the
 texts' content hash. It is rebuilt only when the texts changed, unless --force.
 """
 
@@ -21,7 +23,7 @@ from knowledge import topic_examples
 from knowledge.catalog import section_label, section_question
 from knowledge.documents import Document, Problem, content_hash, load_and_validate
 
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 
 
 def chunks_of(docs: list[Document]) -> list[dict]:
@@ -37,6 +39,7 @@ def chunks_of(docs: list[Document]) -> list[dict]:
                 "reviewed": doc.reviewed,
                 "names": doc.names,
                 "text": section.text,
+                "questions": doc.questions.get(section.id, []),
             })
     return chunks
 
@@ -81,6 +84,8 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     vectors = embedding.embed([dense_text(c) for c in chunks])
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
+    asked = [(position, question) for position, chunk in enumerate(chunks) for question in chunk["questions"]]
+    asked_vectors = embedding.embed([q for _, q in asked]) if asked else np.zeros((0, vectors.shape[1]))
     examples = topic_examples.load()
     example_vectors = embedding.embed([text for _, text in examples]) if examples else np.zeros((0, vectors.shape[1]))
     keyword = bm25s.BM25()
@@ -92,6 +97,8 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     faiss.write_index(dense, str(staging / "dense.faiss"))
     keyword.save(str(staging / "bm25"))
     (staging / "chunks.json").write_text(json.dumps(chunks, ensure_ascii=False, indent=1))
+    np.save(staging / "questions.npy", asked_vectors.astype(np.float32))
+    (staging / "questions.json").write_text(json.dumps([position for position, _ in asked]))
     np.save(staging / "topic_examples.npy", example_vectors.astype(np.float32))
     (staging / "topic_examples.json").write_text(json.dumps([topic for topic, _ in examples]))
     manifest = {
@@ -101,6 +108,7 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
         "content_hash": texts_hash,
         "topic_examples_hash": topic_examples.source_hash(),
         "topic_examples": len(examples),
+        "questions": len(asked),
         "documents": len(docs),
         "chunks": len(chunks),
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -78,6 +78,23 @@ class Document:
     def reviewed(self) -> str:
         return str(self.meta.get("last_reviewed", ""))
 
+    @property
+    def questions(self) -> dict[str, list[str]]:
+        """Patient questions each section answers (`questions:` in the header), for retrieval only."""
+        asked = self.meta.get("questions")
+        if not isinstance(asked, dict):
+            return {}
+        return {str(section): [str(q) for q in values if str(q).strip()]
+                for section, values in asked.items() if isinstance(values, list)}
+
+    def line_of_key(self, key: str, after: str) -> int:
+        """The header line of `key:` below the key `after` (that key's own line if not found)."""
+        start = self.meta_lines.get(after, 1)
+        for number, line in enumerate(self.header, start=2):
+            if number > start and re.match(rf"^\s+{re.escape(key)}\s*:", line):
+                return number
+        return start
+
 
 def text_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.md") if p.name.lower() != "readme.md")
@@ -198,6 +215,25 @@ def _check_sections(doc: Document) -> list[Problem]:
     return problems
 
 
+def _check_questions(doc: Document) -> list[Problem]:
+    """`questions:` maps section ids of this text to lists of patient questions."""
+    shown, asked = str(doc.path), doc.meta.get("questions")
+    if asked is None:
+        return []
+    at = doc.meta_lines.get("questions", 1)
+    if not isinstance(asked, dict):
+        return [Problem(shown, at, "error", "questions must map section ids to lists of questions")]
+    problems = []
+    sections = {section.id for section in doc.sections}
+    for section, values in asked.items():
+        line = doc.line_of_key(str(section), after="questions")
+        if section not in sections:
+            problems.append(Problem(shown, line, "error", f"questions for section '{section}', which this text does not have"))
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            problems.append(Problem(shown, line, "error", f"questions for '{section}' must be a list of non-empty strings"))
+    return problems
+
+
 def _normal_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
@@ -244,7 +280,7 @@ def load_and_validate(directory: Path, today: dt.date | None = None) -> tuple[li
         doc, found = parse(path)
         problems += found
         if doc is not None:
-            problems += _check_meta(doc, today) + _check_sections(doc)
+            problems += _check_meta(doc, today) + _check_sections(doc) + _check_questions(doc)
             docs.append(doc)
     problems += _check_across(docs, directory)
     return docs, problems

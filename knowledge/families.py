@@ -40,6 +40,10 @@ class FamilyNames:
             return []
         return sorted(p for p, names in self._names.items() if p != owner and any(words < other for other in names))
 
+    def in_family(self, name: str, owner: str, procedure: str) -> bool:
+        """Whether `procedure` is `name`'s own procedure or one of its family ("the stent" and carotid stenting)."""
+        return procedure == owner or procedure in self.members(name, owner)
+
     def resolve(self, name: str, owner: str, text: str) -> str:
         """The procedure `name` means in `text`: `owner` unless a family member fits the other words better."""
         members = self.members(name, owner)

@@ -134,20 +134,27 @@ class ProcedureMatcher:
             padded = padded[: mention.start] + placeholder + padded[mention.end:]
         return " ".join(padded.split())
 
-    def procedures(self, text: str) -> list[str]:
+    def procedures(self, text: str, current: str | None = None) -> list[str]:
+        """The procedures `text` names, in order. A family name ("the stent", "the drain") means the
+        conversation's `current` procedure when that is one of the family."""
         ordered: list[str] = []
         for mention in self.mentions(text):
-            if mention.procedure not in ordered:
-                ordered.append(mention.procedure)
+            procedure = mention.procedure
+            if current and procedure != current and self._family.in_family(mention.name, procedure, current):
+                procedure = current
+            if procedure not in ordered:
+                ordered.append(procedure)
         return ordered
 
-    def resolve(self, value: str, context: str = "") -> str | None:
+    def resolve(self, value: str, context: str = "", current: str | None = None) -> str | None:
         """Map an entity value or a name to a procedure id (None if unknown).
 
         With `context` (the whole message), a family name such as "drain" is
         resolved by the message's other words ("drain" + "jaundice": biliary).
         """
-        found = self.procedures(value)
+        found = self.procedures(value, current)
+        if found and found[0] == current:
+            return current
         if not found or not context:
             return found[0] if found else None
         return self._family.resolve(normalise(value), found[0], normalise(context))

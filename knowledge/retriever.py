@@ -35,20 +35,23 @@ class Fusion:
 
     score = dense_weight * cosine + (1 - dense_weight) * bm25 / (bm25 + keyword_saturation)
             + topic_weight * (similarity to the example questions of the chunk's topic)
+            + question_weight * (similarity to the nearest patient question the section answers, from the text's
+               `questions:`; 0 for a section without any)
             (+ general_boost for general pages when the question names no procedure)
             (+ procedure_boost for the sections of the procedures filtered on, so that "do I need a
                pregnancy test before it?" stays with the procedure's preparation rather than the
                general pregnancy page, which the filter also lets through).
-    The defaults are tuned on the tuning half of knowledge/eval/questions.yml
+    The defaults are tuned on the tuning set knowledge/eval/questions.yml
     by `make eval`, which reports them with the results (docs/EVALUATION.md).
     """
 
-    dense_weight: float = 0.5
-    keyword_saturation: float = 4.0
+    dense_weight: float = 0.3
+    keyword_saturation: float = 8.0
     topic_weight: float = 0.4
-    general_boost: float = 0.05
+    general_boost: float = 0.0
     procedure_boost: float = 0.04
-    abstain_below: float = 0.5
+    question_weight: float = 0.1
+    abstain_below: float = 0.46
 
 
 DEFAULT_FUSION = Fusion()
@@ -82,6 +85,7 @@ class RawScores:
     dense: np.ndarray  # cosine similarity with the chunk
     keyword: np.ndarray  # BM25 score of the chunk
     topic: np.ndarray  # similarity with the example questions of the chunk's topic
+    asked: np.ndarray  # similarity with the nearest question the chunk answers (its text's `questions:`)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class LoadedIndex:
         self.keyword = bm25s.BM25.load(str(index_dir / "bm25"))
         self.chunks: list[dict] = json.loads((index_dir / "chunks.json").read_text())
         self.by_key = {(c["procedure"], c["section"]): i for i, c in enumerate(self.chunks)}
+        self.question_vectors = np.load(index_dir / "questions.npy")
+        self.question_chunks = np.array(json.loads((index_dir / "questions.json").read_text()), dtype=np.int64)
         self.topic_vectors = np.load(index_dir / "topic_examples.npy")
         self.topic_labels = json.loads((index_dir / "topic_examples.json").read_text())
         self.chunk_topics = [c["section"] for c in self.chunks]
@@ -185,12 +191,15 @@ class Retriever:
         vector_of = {text: vectors[i] for i, text in enumerate(unique)}
         dense = self._dense_scores(loaded, vector_of[texts[0]])
         topic = self._topic_scores(loaded, vector_of[texts[1]])
+        asked = self._asked_scores(loaded, vector_of[texts[0]])
         if first:
-            dense = (1 - FIRST_CLAUSE_WEIGHT) * dense + FIRST_CLAUSE_WEIGHT * self._dense_scores(loaded, vector_of[texts[2]])
-            topic = (1 - FIRST_CLAUSE_WEIGHT) * topic + FIRST_CLAUSE_WEIGHT * self._topic_scores(loaded, vector_of[texts[3]])
+            blend = FIRST_CLAUSE_WEIGHT
+            dense = (1 - blend) * dense + blend * self._dense_scores(loaded, vector_of[texts[2]])
+            topic = (1 - blend) * topic + blend * self._topic_scores(loaded, vector_of[texts[3]])
+            asked = (1 - blend) * asked + blend * self._asked_scores(loaded, vector_of[texts[2]])
         tokens = tokenize(query)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
-        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic)
+        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked)
 
     @staticmethod
     def _dense_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:
@@ -199,6 +208,14 @@ class Retriever:
         scores, ids = loaded.dense.search(vector[None, :], len(loaded.chunks))
         dense[ids[0][ids[0] >= 0]] = scores[0][ids[0] >= 0]
         return dense
+
+    @staticmethod
+    def _asked_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:
+        """Per chunk: similarity with the nearest of the patient questions it answers (0 without any)."""
+        asked = np.zeros(len(loaded.chunks), dtype=np.float32)
+        if len(loaded.question_chunks):
+            np.maximum.at(asked, loaded.question_chunks, np.clip(loaded.question_vectors @ vector, 0.0, None))
+        return asked
 
     @staticmethod
     def _topic_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:
@@ -227,7 +244,8 @@ class Retriever:
         if not keep.any():
             return Result([], abstained=True)
         keyword = raw.keyword / (raw.keyword + fusion.keyword_saturation)
-        score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic)
+        score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic
+                 + fusion.question_weight * raw.asked)
         if prefer_general:
             score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
         if procedures:

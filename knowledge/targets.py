@@ -29,14 +29,16 @@ def topic_of_intent(intent: str | None) -> str | None:
     return None
 
 
-def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[str]) -> list[str]:
-    """Procedures the message names, from the entity extractor first, then the names list."""
+def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[str],
+                     current: str | None = None) -> list[str]:
+    """Procedures the message names, from the entity extractor first, then the names list;
+    a family name ("the stent") keeps the conversation's `current` procedure when it is one of the family."""
     found: list[str] = []
     for value in entity_values:
-        resolved = matcher.resolve(str(value), context=text)
+        resolved = matcher.resolve(str(value), context=text, current=current)
         if resolved and resolved not in found:
             found.append(resolved)
-    for procedure in matcher.procedures(text):
+    for procedure in matcher.procedures(text, current):
         if procedure not in found:
             found.append(procedure)
     return found
@@ -45,7 +47,7 @@ def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[s
 def answer_target(matcher: ProcedureMatcher, intent: str | None, text: str, entity_values: list[str],
                   current_procedure: str | None, current_topic: str | None) -> Target:
     """The topic comes from the intent (else the previous turn's), the procedure from this message (else context)."""
-    named = named_procedures(matcher, text, entity_values)
+    named = named_procedures(matcher, text, entity_values, current_procedure)
     procedure = named[-1] if named else current_procedure
     topic = topic_of_intent(intent) or current_topic or "definition"
     general = topic in GENERAL_TOPICS or not procedure
@@ -53,7 +55,7 @@ def answer_target(matcher: ProcedureMatcher, intent: str | None, text: str, enti
 
 
 # How much the intent's topic counts when ranking the sections of the chosen
-# text (times the intent's confidence). Chosen on the tuning half (make eval):
+# text (times the intent's confidence). Chosen on the tuning set (make eval):
 # the section's own retrieval score carries most of the decision.
 INTENT_PRIOR = 0.1
 

@@ -99,3 +99,18 @@ def test_the_build_command_refuses_invalid_texts(texts, tmp_path, capsys):
     assert build_main(["--texts", str(texts), "--index", str(tmp_path / "index")]) == 1
     assert "unknown section 'risk'" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+def test_questions_for_a_section_the_text_lacks_are_reported_on_their_line(texts):
+    path = texts / "embolization.md"
+    edit(path, "\n  driving:\n", "\n  drivin:\n")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, '  drivin:')}: error: questions for section 'drivin', which this text does not have" in found
+
+
+def test_questions_must_be_lists_of_text(texts):
+    path = texts / "embolization.md"
+    edit(path, "questions:\n  definition:\n", "questions:\n  definition: what is it\n  unused:\n")
+    found = problems_in(texts)
+    line = line_of(path, "  definition: what is it")
+    assert f"{path}:{line}: error: questions for 'definition' must be a list of non-empty strings" in found

@@ -35,3 +35,17 @@ def test_family_names_follow_the_other_words(matcher, message, expected):
 def test_an_entity_value_is_resolved_in_its_message(matcher):
     assert matcher.resolve("drain") == "abscess_drainage"
     assert matcher.resolve("drain", context="the drain for my jaundice") == "biliary_drainage"
+
+
+@pytest.mark.parametrize(
+    ("message", "current", "expected"),
+    [
+        ("does the stent stop me having a stroke?", "carotid_stenting", ["carotid_stenting"]),
+        ("can the drain block?", "biliary_drainage", ["biliary_drainage"]),
+        ("can the drain block?", None, ["abscess_drainage"]),
+        ("and a stent in my leg?", "nephrostomy", ["angioplasty_stenting"]),
+    ],
+)
+def test_a_family_name_keeps_the_conversation_procedure_of_its_family(matcher, message, current, expected):
+    assert matcher.procedures(message, current) == expected
+    assert matcher.resolve(message.split()[2].strip("?"), context=message, current=current) == expected[0]

@@ -106,3 +106,13 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(tmp_path):
 
     build(texts, index)
     assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
+
+
+def test_the_patient_questions_a_section_lists_point_at_that_section(retriever):
+    loaded = retriever.index()
+    position = loaded.by_key[("angiography", "driving")]
+    listed = loaded.chunks[position]["questions"]
+    assert listed, "the angiography text lists the questions its driving section answers"
+    raw = retriever.raw_scores(listed[0])
+    assert raw.asked[position] == pytest.approx(1.0, abs=1e-3)
+    assert int(raw.asked.argmax()) == position or raw.asked.max() == pytest.approx(raw.asked[position])
