@@ -24,8 +24,10 @@ from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher
 from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Result, Retriever
 
-QUESTIONS = ROOT / "knowledge" / "eval" / "questions.yml"
-HELD_BACK = ROOT / "knowledge" / "eval" / "held_back.yml"
+EVAL = ROOT / "knowledge" / "eval"
+# Tuning sets: the first set, and each held-back set once it has been scored and its results looked at.
+TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml")
+HELD_BACK = EVAL / "held_back.yml"
 REPORT = ROOT / "docs" / "EVALUATION.md"
 
 
@@ -139,17 +141,18 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
     lines = [
         "## Retrieval",
         "",
-        "Command: `make eval` (`python -m knowledge.evaluate`). Two question sets, each written before the tuning "
-        f"it serves: the tuning set `knowledge/eval/questions.yml` ({counts['tune'][0]} questions, "
-        f"{counts['tune'][1]} of them ones the texts cannot answer) and the held-back set "
-        f"`knowledge/eval/held_back.yml` ({counts['held'][0]} questions, {counts['held'][1]} not answerable), written "
-        "later by someone who saw neither the texts nor the first set. Each mode's settings were chosen on the "
+        "Command: `make eval` (`python -m knowledge.evaluate`). The tuning set is "
+        + " and ".join(f"`knowledge/eval/{path.name}`" for path in TUNING)
+        + f" ({counts['tune'][0]} questions, {counts['tune'][1]} of them ones the texts cannot answer); the held-back "
+        f"set is `knowledge/eval/held_back.yml` ({counts['held'][0]} questions, {counts['held'][1]} not answerable), "
+        "written by someone who saw neither the texts nor the other sets. Each mode's settings were chosen on the "
         "tuning set only; the held-back set was scored once with them, at the end.",
         "",
-        "History: `questions.yml` was first split into a tuning half and a held-back half. Development looked at "
-        "the held-back half's results over several rounds (it reached 86.1 % top-1 while the tuning half reached "
-        "96.5 %), so it was no longer unseen; both halves became the tuning set and the new held-back set replaced "
-        "them.",
+        "History, so that no number below is mistaken for an unseen one: `questions.yml` was first split into a "
+        "tuning half and a held-back half; development looked at that held-back half over several rounds (86.1 % "
+        "top-1 at the end, the tuning half 96.5 %), so both halves became tuning data. `held_back_1.yml` was then "
+        "written and scored once (87.4 % top-1 for the product, 83.2 % without the section questions); its "
+        "failures were looked at, so it became tuning data too, and `held_back.yml` was written for this table.",
         "",
         "The procedure filter comes from the names in the question, else from the conversation (`context`);"
         " the topic is not given (the dialogue's intent would normally give it), so this measures retrieval alone.",
@@ -252,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     retriever = Retriever(settings.knowledge_dir, settings.index_dir)
     docs, _ = load_and_validate(settings.knowledge_dir)
     matcher = ProcedureMatcher.from_entries(docs)
-    sets = {"tune": yaml.safe_load(QUESTIONS.read_text()), "held": yaml.safe_load(HELD_BACK.read_text())}
+    sets = {"tune": [item for path in TUNING for item in yaml.safe_load(path.read_text())],
+            "held": yaml.safe_load(HELD_BACK.read_text())}
     if args.tune_only:
         del sets["held"]
     halves = {half: prepare(retriever, matcher, items) for half, items in sets.items()}
