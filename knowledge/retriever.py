@@ -47,11 +47,11 @@ class Fusion:
 
     dense_weight: float = 0.3
     keyword_saturation: float = 8.0
-    topic_weight: float = 0.4
+    topic_weight: float = 0.6
     general_boost: float = 0.0
     procedure_boost: float = 0.04
     question_weight: float = 0.1
-    abstain_below: float = 0.46
+    abstain_below: float = 0.56
 
 
 DEFAULT_FUSION = Fusion()
