@@ -1,10 +1,10 @@
 """`make eval`: measure retrieval on the labelled patient questions.
 
-Two sets of labelled questions, both written before the tuning they serve:
-knowledge/eval/questions.yml (the tuning set; its own second half was the
-first held-back set, spent during development) and knowledge/eval/held_back.yml,
-written later by someone who saw neither the texts nor the first set. The fusion
-settings are chosen on the tuning set only, then every mode is scored on both.
+Labelled questions, each set written before the tuning it serves: the tuning
+sets (TUNING: knowledge/eval/questions.yml, and held-back sets once their results
+were looked at) and the held-back set knowledge/eval/held_back.yml, written by
+someone who saw neither the texts nor the other sets. The fusion settings are
+chosen on the tuning sets only, then every mode is scored on both.
 Modes: fused (the product), dense only, keyword only, and the dialogue as deployed.
 The table goes to docs/EVALUATION.md.
 """
@@ -75,7 +75,7 @@ def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion,
     top1 = top3 = rr = 0.0
     answerable = abstain_items = abstained = abstained_right = 0
     for p, result in zip(prepared, ranked or rank_all(retriever, prepared, fusion), strict=True):
-        did_abstain = not result.hits or result.hits[0].score < fusion.abstain_below
+        did_abstain = fusion.abstains(result.hits)
         should_abstain = p.item.get("expect") == "abstain"
         abstained += did_abstain
         if should_abstain:

@@ -41,7 +41,7 @@ class Fusion:
             (+ procedure_boost for the sections of the procedures filtered on, so that "do I need a
                pregnancy test before it?" stays with the procedure's preparation rather than the
                general pregnancy page, which the filter also lets through).
-    The defaults are tuned on the tuning set knowledge/eval/questions.yml
+    The defaults are tuned on the tuning sets (knowledge/eval/questions.yml and held_back_1.yml)
     by `make eval`, which reports them with the results (docs/EVALUATION.md).
     """
 
@@ -52,6 +52,10 @@ class Fusion:
     procedure_boost: float = 0.04
     question_weight: float = 0.1
     abstain_below: float = 0.56
+
+    def abstains(self, hits: list) -> bool:
+        """Whether a ranking (best first) is too weak to answer from."""
+        return not hits or hits[0].score < self.abstain_below
 
 
 DEFAULT_FUSION = Fusion()
@@ -255,7 +259,7 @@ class Retriever:
         score = np.where(keep, score, -np.inf)
         order = np.argsort(-score, kind="stable")[: min(k, int(keep.sum()))]
         hits = [Hit(loaded.chunks[i], float(score[i]), float(raw.dense[i]), float(keyword[i])) for i in order]
-        return Result(hits, abstained=hits[0].score < fusion.abstain_below)
+        return Result(hits, abstained=fusion.abstains(hits))
 
     def search(self, query: str, procedures: list[str] | None = None, topic: str | None = None,
                k: int = 3, prefer_general: bool = False) -> Result:
