@@ -2,7 +2,7 @@
 
 rasa-sdk awaits a synchronous `run()` on its one event loop, so while one
 conversation's question was embedded every other conversation's action waited.
-Run in a thread, the loop keeps accepting calls, and torch and FAISS, which
+Run in a thread, the loop keeps accepting calls, and ONNX Runtime and FAISS, which
 release the GIL, let two answers be computed on two cores at once.
 """
 

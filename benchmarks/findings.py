@@ -35,7 +35,7 @@ def ratio_budget(r) -> list[str]:
         return []
     full, bare = _cpu(r, "gateway", one), _cpu(r, "rasa hello", one)
     rasa_extra, actions, own = full.get("rasa", 0.0) - bare.get("rasa", 0.0), full.get("actions", 0.0), full.get("gateway", 0.0)
-    embedding = min(t["p50"] for t in r.embedding["by_threads"].values())
+    embedding = r.embedding["ways"][r.embedding["as_run"]]["p50"]
     return [f"**The ratio target leaves {budget:.0f} ms for an answer.** With {one} conversation the trivial roundtrip takes "
             f"{hello:.0f} ms, so a full turn may add {budget:.0f} ms; it adds {gateway - hello:.0f} ms. Per request it costs "
             f"{rasa_extra:.0f} ms more CPU in Rasa than the rule's reply (calling the action server: the tracker and domain "
@@ -113,8 +113,8 @@ def cold_first_turns(r) -> list[str]:
         return []
     return [f"**Not every first turn after a start was answered** ({', '.join(unanswered)}; the first took "
             f"{r.first_turns[0][1] / 1000:.1f} s, the gateway waits {Settings.from_env().rasa_timeout:.0f} s for Rasa). A "
-            "first question waits for the action server to load the embedding model and the index "
-            f"({r.embedding['model_load_s']:.1f} s for the model alone in this process). Likely fix: have the action server "
+            "first question waits for the action server to load the encoder and the index "
+            f"({r.embedding['model_load_s']:.1f} s for the encoder alone in this process). Likely fix: have the action server "
             "load them before the system reports ready (`make run` waits for the gateway's `/healthz`)."]
 
 

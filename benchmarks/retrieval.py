@@ -30,35 +30,47 @@ QUESTIONS = (*MIX[:-1], "can I eat before the procedure?", "will it hurt?", "whe
 
 
 def embedding_time(repeats: int = 100) -> dict:
-    """Seconds to load the model on first use, then milliseconds per single question.
+    """Seconds to load the encoder on first use, then milliseconds per single question, three ways.
 
-    Measured with torch's intra-op threads as knowledge.embedding leaves them (what
-    the action server runs), and with the other choice (one thread, or one per core),
-    calls interleaved so both see the same load: on a busy machine the threads of one
-    small query wait for each other's cores.
+    The ONNX encoder as the action server runs it (knowledge.embedding: one
+    thread), the same with one thread per core, and sentence-transformers on
+    torch (one thread), which the encoder replaced. Calls are interleaved so all
+    see the same load: on a busy machine the threads of one small query wait for
+    each other's cores.
     """
     import torch
+    from sentence_transformers import SentenceTransformer
 
-    from knowledge import embedding
+    from knowledge import embedding, encoder_export
 
     started = time.perf_counter()
-    embedding.model()
+    embedding.encoder()
     load_seconds = time.perf_counter() - started
-    embedding.embed(list(QUESTIONS))  # warm-up: first calls allocate and tune kernels
-    default_threads = torch.get_num_threads()
-    other = 1 if default_threads > 1 else os.cpu_count() or 1
-    timings: dict[int, list[float]] = {default_threads: [], other: []}
+    cores = os.cpu_count() or 1
+    other_threads = 1 if embedding.QUERY_THREADS > 1 else cores
+    wide = embedding.Encoder(encoder_export.ensure_exported(), threads=other_threads)
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    transformer = SentenceTransformer(str(encoder_export._model_path()), device="cpu")
+    ways = {
+        f"ONNX Runtime, {embedding.QUERY_THREADS} thread(s) (as run)": embedding.embed,
+        f"ONNX Runtime, {other_threads} thread(s)": wide.encode,
+        "sentence-transformers on torch, 1 thread (before)": lambda texts: transformer.encode(
+            texts, normalize_embeddings=True, show_progress_bar=False),
+    }
+    timings: dict[str, list[float]] = {label: [] for label in ways}
     try:
+        for encode in ways.values():
+            encode(list(QUESTIONS))  # warm-up: first calls allocate and tune kernels
         for i in range(repeats):
-            for threads, times in timings.items():
-                torch.set_num_threads(threads)
+            for label, encode in ways.items():
                 started = time.perf_counter()
-                embedding.embed([QUESTIONS[i % len(QUESTIONS)]])
-                times.append((time.perf_counter() - started) * 1000)
+                encode([QUESTIONS[i % len(QUESTIONS)]])
+                timings[label].append((time.perf_counter() - started) * 1000)
     finally:
-        torch.set_num_threads(default_threads)
-    return {"model_load_s": load_seconds, "default_threads": default_threads,
-            "by_threads": {threads: summary(times) for threads, times in timings.items()}}
+        torch.set_num_threads(torch_threads)
+    return {"model_load_s": load_seconds, "as_run": next(iter(ways)),
+            "ways": {label: summary(times) for label, times in timings.items()}}
 
 
 def normalised(vectors: np.ndarray) -> np.ndarray:
@@ -122,10 +134,13 @@ def exact_rows(size: int, vectors: np.ndarray, queries: np.ndarray) -> list[dict
     """Exact search with FAISS's threads as run, with the other choice, and for k=all chunks as knowledge.retriever asks."""
     import faiss
 
+    from knowledge.retriever import SEARCH_THREADS
+
     flat = faiss.IndexFlatIP(DIMENSIONS)
     build = timed_build(flat, vectors)
-    as_run = faiss.omp_get_max_threads()  # torch and FAISS share OpenMP: knowledge.embedding's setting applies
+    as_run = SEARCH_THREADS  # what knowledge.retriever limits FAISS and BLAS to
     other = 1 if as_run > 1 else os.cpu_count() or 1
+    faiss.omp_set_num_threads(as_run)
     rows = [row(size, "random", "exact", f"k={K}, {threads(as_run)} (as run)", build, timed_searches(flat, queries, K)[0], 1.0)]
     if other != as_run:
         try:
@@ -172,7 +187,7 @@ def search_at_scale(seed: int = 0) -> list[dict]:
 
 
 def index_build_time() -> dict:
-    """knowledge.build.build on the real texts into a temporary folder (the embedding model already loaded)."""
+    """knowledge.build.build on the real texts into a temporary folder (the encoder already exported)."""
     import tempfile
     from pathlib import Path
 

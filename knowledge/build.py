@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import time
@@ -71,7 +72,7 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     import bm25s
     import faiss
 
-    from knowledge import embedding
+    from knowledge import embedding, encoder_export
     from knowledge.keywords import tokenize
 
     started = time.perf_counter()
@@ -81,13 +82,15 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     if errors:
         raise ValueError("\n".join(map(str, errors)))
     chunks = chunks_of(docs)
-    vectors = embedding.embed([dense_text(c) for c in chunks])
+    # A build has the machine to itself: its batches may use every core.
+    embed = embedding.Encoder(encoder_export.ensure_exported(), threads=os.cpu_count() or 1).encode
+    vectors = embed([dense_text(c) for c in chunks])
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     asked = [(position, question) for position, chunk in enumerate(chunks) for question in chunk["questions"]]
-    asked_vectors = embedding.embed([q for _, q in asked]) if asked else np.zeros((0, vectors.shape[1]))
+    asked_vectors = embed([q for _, q in asked]) if asked else np.zeros((0, vectors.shape[1]))
     examples = topic_examples.load()
-    example_vectors = embedding.embed([text for _, text in examples]) if examples else np.zeros((0, vectors.shape[1]))
+    example_vectors = embed([text for _, text in examples]) if examples else np.zeros((0, vectors.shape[1]))
     keyword = bm25s.BM25()
     keyword.index([tokenize(keyword_text(c)) for c in chunks], show_progress=False)
 

@@ -23,6 +23,12 @@ from knowledge.names import ProcedureMatcher
 
 log = logging.getLogger(__name__)
 
+# A question's matrix products (a few thousand vectors of 384 numbers) take a
+# fraction of a millisecond on one thread. With the BLAS and OpenMP default of
+# a thread per core, the idle threads spin after every product: 42 ms of CPU
+# for an 11 ms question, taken from Rasa and the gateway on the same cores.
+SEARCH_THREADS = 1
+
 # A message that asks several things: how much its first clause counts in the
 # dense and topic scores (the rest is the whole message). Chosen on the tuning
 # half of knowledge/eval/questions.yml.
@@ -111,7 +117,9 @@ class LoadedIndex:
     def __init__(self, index_dir: Path, manifest: dict):
         import bm25s
         import faiss
+        from threadpoolctl import threadpool_limits
 
+        threadpool_limits(SEARCH_THREADS)  # numpy's BLAS and FAISS's OpenMP, for the whole process
         self.manifest = manifest
         self.dense = faiss.read_index(str(index_dir / "dense.faiss"))
         self.keyword = bm25s.BM25.load(str(index_dir / "bm25"))
