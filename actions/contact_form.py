@@ -77,8 +77,19 @@ class ActionStartRequest(Action):
             events.append(SlotSet("contact_method", normalise_contact(sender)))
         if kind == "clinical":
             # What they wrote is what the nurse needs to read; no need to ask again.
-            events.append(SlotSet("contact_about", (tracker.latest_message.get("text") or "")[:500]))
+            events.append(SlotSet("contact_about", last_words(tracker)[:500]))
         return events
+
+
+def last_words(tracker: Tracker) -> str:
+    """The patient's latest message in their own words: a button's payload ("/ask_personal_medical",
+    from the hand-over reply) stands for the question before it."""
+    for event in reversed(tracker.events):
+        text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
+        if text and not text.startswith("/"):
+            return text
+    text = (tracker.latest_message.get("text") or "").strip()
+    return "" if text.startswith("/") else text
 
 
 class ValidateContactForm(FormValidationAction):

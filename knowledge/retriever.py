@@ -18,6 +18,7 @@ import numpy as np
 from knowledge.build import INDEX_FORMAT, read_manifest
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.clauses import first_clause
+from knowledge.cues import Cues, cues_of
 from knowledge.documents import content_hash, text_files
 from knowledge.names import ProcedureMatcher
 
@@ -46,7 +47,10 @@ class Fusion:
             (+ general_boost for general pages when the question names no procedure)
             (+ procedure_boost for the sections of the procedures filtered on, so that "do I need a
                pregnancy test before it?" stays with the procedure's preparation rather than the
-               general pregnancy page, which the filter also lets through).
+               general pregnancy page, which the filter also lets through)
+            (+ cue_weight for the sections the question's phrasing asks for, knowledge/cues.py: "what is
+               ..." the definition, "is that normal?" aftercare, and "my procedure" with no procedure
+               named the general pages).
     The defaults are tuned on the tuning sets (knowledge/eval/questions.yml and held_back_1.yml)
     by `make eval`, which reports them with the results (docs/EVALUATION.md).
     """
@@ -57,6 +61,7 @@ class Fusion:
     general_boost: float = 0.0
     procedure_boost: float = 0.04
     question_weight: float = 0.1
+    cue_weight: float = 0.2
     abstain_below: float = 0.56
 
     def abstains(self, hits: list) -> bool:
@@ -96,6 +101,7 @@ class RawScores:
     keyword: np.ndarray  # BM25 score of the chunk
     topic: np.ndarray  # similarity with the example questions of the chunk's topic
     asked: np.ndarray  # similarity with the nearest question the chunk answers (its text's `questions:`)
+    cues: Cues = Cues()  # what the question's phrasing says about the section it wants
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,7 @@ class Retriever:
             asked = (1 - blend) * asked + blend * self._asked_scores(loaded, vector_of[texts[2]])
         tokens = tokenize(query)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
-        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked)
+        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues_of(query))
 
     @staticmethod
     def _dense_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:
@@ -262,12 +268,17 @@ class Retriever:
             score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
         if procedures:
             score = score + fusion.procedure_boost * np.isin(loaded.chunk_procedures, procedures)
+        for section in raw.cues.sections:
+            score = score + fusion.cue_weight * (loaded.chunk_sections == section)
+        if prefer_general and raw.cues.any_procedure:
+            score = score + fusion.cue_weight * (loaded.chunk_procedures == GENERAL)
         for section, bonus in (section_prior or {}).items():
             score = score + bonus * (loaded.chunk_sections == section)
         score = np.where(keep, score, -np.inf)
         order = np.argsort(-score, kind="stable")[: min(k, int(keep.sum()))]
         hits = [Hit(loaded.chunks[i], float(score[i]), float(raw.dense[i]), float(keyword[i])) for i in order]
-        return Result(hits, abstained=fusion.abstains(hits))
+        # A dose, a cost, a booking or the patient's own results: a person answers, however well a section matches.
+        return Result(hits, abstained=fusion.abstains(hits) or raw.cues.hand_over is not None)
 
     def search(self, query: str, procedures: list[str] | None = None, topic: str | None = None,
                k: int = 3, prefer_general: bool = False) -> Result:

@@ -35,10 +35,18 @@ def tracker(name: str) -> Tracker:
     return Tracker.from_dict(json.loads((TRACKERS / f"{name}.json").read_text()))
 
 
-def run(action, name: str):
+def run(action, name: str | Tracker):
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker(name), {}))
+    events = asyncio.run(action.run(dispatcher, tracker(name) if isinstance(name, str) else name, {}))
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+def message_in_conversation(text: str, intent: str, confidence: float, procedure: str | None = None) -> Tracker:
+    """A tracker whose latest message is `text`, classified as `intent`, in a conversation about `procedure`."""
+    state = json.loads((TRACKERS / "asked_what_is_embolization.json").read_text())
+    state["latest_message"] = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
+    state["slots"]["current_procedure"] = procedure
+    return Tracker.from_dict(state)
 
 
 def data(message: dict) -> dict:
@@ -134,3 +142,32 @@ def test_without_an_index_the_patient_is_told_whom_to_call(monkeypatch, tmp_path
     [message], _ = run(ActionAnswerQuestion(), "asked_what_is_embolization")
     assert data(message)["route"] == "fallback"
     assert services.site().department_phone in text(message)
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "route", "payload", "reason"),
+    [
+        ("how much oramorph is safe to take for the pain after my fibroid embolisation", "ask_sedation",
+         "escalate_symptom", "/ask_personal_medical", "hand_over_dose"),
+        ("my biopsy report says atypical cells, does that mean i have cancer", "ask_results",
+         "escalate_symptom", "/ask_personal_medical", "hand_over_own_results"),
+        ("will my insurance cover the y90 treatment", "ask_reasons", "escalate_admin", "/request_admin", "hand_over_cost"),
+    ],
+)
+def test_a_question_only_a_person_may_answer_is_handed_over_even_if_taken_for_a_topic(
+        database, question, intent, route, payload, reason):
+    [message], slots = run(ActionAnswerQuestion(), message_in_conversation(question, intent, 0.9, "embolization"))
+    assert data(message)["route"] == route
+    assert data(message)["sources"] == [] and data(message)["topic"] is None
+    assert buttons(message) == [{"title": "Leave my details", "payload": payload}]
+    assert services.site().department_phone in text(message) or services.site().emergency_number in text(message)
+    with database.session() as session:
+        assert [(q.text, q.reason) for q in session.scalars(select(UnansweredQuestion))] == [(question, reason)]
+
+
+def test_an_unclear_booking_request_is_handed_over_instead_of_answered_from_a_text():
+    question = "can i move my biopsy appointment to next week, im away on thursday"
+    [message], slots = run(ActionHandleFallback(), message_in_conversation(question, "nlu_fallback", 0.3))
+    assert data(message)["route"] == "escalate_booking"
+    assert buttons(message) == [{"title": "Leave my details", "payload": "/request_booking"}]
+    assert slots["missed_in_a_row"] == 0

@@ -119,3 +119,14 @@ def test_leaving_the_form_clears_it_and_says_nothing_was_sent():
     slots = slots_of(ActionLeaveRequest().run(dispatcher, tracker("booking_form_completed"), {}))
     assert "nothing has been sent" in dispatcher.messages[0]["custom"]["text"]
     assert slots["contact_name"] is None and slots["request_kind"] is None
+
+
+def test_a_clinical_request_started_from_a_button_keeps_the_patients_own_question():
+    state = json.loads((TRACKERS / "symptom_reported_by_sms.json").read_text())
+    question = "how much oramorph can i take after my embolisation"
+    state["events"] = [{"event": "user", "text": question}, {"event": "bot", "text": "I can't advise on medicine doses."},
+                       {"event": "user", "text": "/ask_personal_medical"}]
+    state["latest_message"] = {"text": "/ask_personal_medical", "intent": {"name": "ask_personal_medical", "confidence": 1.0},
+                               "entities": []}
+    slots = slots_of(ActionStartRequest().run(CollectingDispatcher(), Tracker.from_dict(state), {}))
+    assert slots["contact_about"] == question

@@ -116,3 +116,24 @@ def test_the_patient_questions_a_section_lists_point_at_that_section(retriever):
     raw = retriever.raw_scores(listed[0])
     assert raw.asked[position] == pytest.approx(1.0, abs=1e-3)
     assert int(raw.asked.argmax()) == position or raw.asked.max() == pytest.approx(raw.asked[position])
+
+
+def test_a_phrasing_cue_adds_its_weight_to_the_section_it_points_at_and_no_other(retriever):
+    from dataclasses import replace
+
+    from knowledge.retriever import DEFAULT_FUSION
+
+    raw = retriever.raw_scores("what is an embolisation exactly?")
+    assert raw.cues.sections == ("definition",)
+    with_cue = {h.section: h.score for h in retriever.rank(raw, ["embolization"], k=100).hits if h.procedure == "embolization"}
+    without = {h.section: h.score
+               for h in retriever.rank(raw, ["embolization"], k=100, fusion=replace(DEFAULT_FUSION, cue_weight=0.0)).hits
+               if h.procedure == "embolization"}
+    assert DEFAULT_FUSION.cue_weight > 0
+    assert with_cue["definition"] - without["definition"] == pytest.approx(DEFAULT_FUSION.cue_weight, abs=1e-5)
+    assert all(with_cue[s] == pytest.approx(without[s], abs=1e-6) for s in with_cue if s != "definition")
+
+
+def test_my_procedure_without_a_name_leans_to_the_general_pages(retriever):
+    result = retriever.search("do i need to arrange for somebody to pick me up after my procedure", prefer_general=True)
+    assert result.best.procedure == "general_ir"

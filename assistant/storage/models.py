@@ -63,7 +63,7 @@ class UnansweredQuestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sender_key: Mapped[str] = mapped_column(String(128), index=True)
     text: Mapped[str] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(String(32))  # low_confidence, abstained, no_index
+    reason: Mapped[str] = mapped_column(String(32))  # low_confidence, abstained, no_index, hand_over_<kind> (actions/hand_over.py)
     procedure: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

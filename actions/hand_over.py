@@ -1,0 +1,39 @@
+"""Questions only a person may answer, caught by their wording before any text is searched.
+
+The classifier sends dose, cost, booking and own-results questions to the
+secretariat when it recognises them; one it takes for a topic question ("how
+much oramorph is safe after my fibroid embolisation?" as a sedation question)
+would otherwise get a section of the texts. The wording check
+(knowledge/cues.py) does not depend on the classifier. The patient is told
+who can help and gets a button that starts the contact form of the right kind.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.contact_form import ROUTE_OF_KIND
+from actions.replies import send
+from assistant.site import Site
+
+# cue kind -> (contact form kind, what to say, the intent whose rule starts that form)
+HAND_OVER = {
+    "dose": ("clinical", "I can't advise on medicine doses. Please follow what your care team or pharmacist told you. "
+             "I can ask a nurse or doctor from the department to contact you. If you feel unwell or think it may be "
+             "an emergency, call {emergency_number} now.", "ask_personal_medical"),
+    "own_results": ("clinical", "I can't explain your own scans or results. The doctor who asked for the test will "
+                    "go through them with you. I can ask someone from the department to contact you, or you can call "
+                    "{department_phone} ({opening_hours}).", "ask_personal_medical"),
+    "cost": ("administrative", "I can't help with costs, payment or insurance, but the secretariat can: call "
+             "{department_phone} ({opening_hours}), or leave your details and they will contact you.", "request_admin"),
+    "booking": ("booking", "I can't book, move or cancel appointments or tell you waiting times, but the secretariat "
+                "can: call {department_phone} ({opening_hours}), or leave your details and they will contact you.",
+                "request_booking"),
+}
+BUTTON = "Leave my details"
+
+
+def hand_over(dispatcher: CollectingDispatcher, site: Site, kind: str, procedure: str | None) -> None:
+    form_kind, text, intent = HAND_OVER[kind]
+    send(dispatcher, site.fill(text), ROUTE_OF_KIND[form_kind], procedure=procedure,
+         buttons=[{"title": BUTTON, "payload": f"/{intent}"}])

@@ -1,0 +1,85 @@
+"""Phrasings that say which section a question wants, whatever it is about.
+
+The embeddings and keywords weigh what a question is about; a few ways of
+asking say more about which section answers it than its subject does:
+- "what is PAE for my prostate?", "what's SIRT exactly" ask for the definition,
+  though the subject ("prostate", "liver cancer") pulls towards the reasons;
+- "is that normal?", "bleeding after the procedure, normal?" ask what is
+  expected afterwards (aftercare), not for the warning signs;
+- "after my procedure", with no procedure named, is about any procedure, so
+  the general pages answer it.
+A few ways of asking say the texts must not answer at all, whatever section
+matches: a medicine dose, costs or insurance, booking or moving an
+appointment, or what the patient's own scan or report shows. Those go to the
+secretariat (`hand_over`), which the classifier would decide alone otherwise.
+Each cue adds `Fusion.cue_weight` to the sections it points at (chosen by
+`make eval`). The patterns came from the spent evaluation sets' failures. On
+those sets the definition cue fires on 64 questions and is right for 51 (most
+of the rest are questions the texts cannot answer: "what are visiting
+hours"); the aftercare cue fires on 20 and is right for 16. The hand-over patterns
+catch 38 of the 114 unanswerable questions there and no answerable one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# "what is X" / "what's X" / "whats a X", at the start of the message or of a clause.
+_WHAT_IS = re.compile(r"(?:^|[,.?!;:]\s*)(?:so\s+|and\s+|ok\s+|but\s+)?(?:what|wat|wot)(?:\s+is|\s+are|'s|s|\s+exactly\s+is)"
+                      r"\s+(?:(?:a|an|the|this|that|it|they)\s+)?([^,.?!;:]*)", re.IGNORECASE)
+# ... unless the rest asks about something else than what it is ("what is the recovery like").
+_NOT_A_DEFINITION = re.compile(
+    r"\b(?:risk|happen|recover|prepar|bring|long|after|before|result|side|chance|normal|wrong|should|do i|can i|will|need|"
+    r"stop|drive|work|eat|pain|hurt|sign|symptom|dose|cost|wait|time|day|involve|expect|alternative|success|"
+    r"complication|point|purpose|used for|reason|why)", re.IGNORECASE)
+MAX_SUBJECT_WORDS = 6
+# "is that normal?", "normal?" -- but not "back to normal" (return to activity) or "normal life".
+_NORMAL = re.compile(r"\bnormal\b", re.IGNORECASE)
+_BACK_TO_NORMAL = re.compile(r"back to normal|normal\s+(?:life|activit|routine|things|diet|food|work)", re.IGNORECASE)
+# "my procedure", "the procedure", "any procedure": about procedures in general when none is named.
+_ANY_PROCEDURE = re.compile(r"\b(?:my|the|a|any|this|your|an)\s+(?:procedure|op)\b", re.IGNORECASE)
+
+# What the texts must not answer, by who should: the kinds of the contact form (actions/contact_form.py).
+_HAND_OVER = {
+    "dose": re.compile(
+        r"(?<!radiation )\bdos(?:e|es|age|ing)\b|\b\d+\s?mg\b|\bhow (?:many|much)\b[^?.!,]{0,30}\b(?:tablets?|pills?|"
+        r"paracetamol|ibuprofen|painkillers?|morphine|oramorph|codeine|tramadol|insulin|units?|puffs?|ml)\b", re.IGNORECASE),
+    "cost": re.compile(r"\b(?:cost|costs|price|pay for|paying|fees?|bill|invoice|refund|insurance cover|"
+                       r"covered by (?:my )?insurance|go private|privately|self[- ]?pay)\b", re.IGNORECASE),
+    "booking": re.compile(r"\b(?:cancel|reschedul\w*|re-?book|postpone|move|change|bring forward|push back)\b[^?.!]{0,30}"
+                          r"\b(?:appointment|booking|date|slot|time)\b|\bappointment letter\b|"
+                          r"\bwhen is my (?:appointment|procedure)\b|\bwaiting (?:list|time)\b", re.IGNORECASE),
+    "own_results": re.compile(r"\b(?:my|his|her|mum'?s|dad'?s)\s+(?:\w+\s+){0,3}(?:scan|report|results?|mri|ct|x-?ray)\s+"
+                              r"(?:says|shows?|said|showed|came back)\b|\bwhat (?:does|do) my (?:\w+\s+){0,3}"
+                              r"(?:scan|report|results?)\b|\bwhat my (?:\w+\s+){0,4}(?:scan|report|results?)\b", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class Cues:
+    sections: tuple[str, ...] = ()  # sections the phrasing asks for
+    any_procedure: bool = False  # speaks of "my procedure" (counts only when no procedure is named)
+    hand_over: str | None = None  # asks what only a person may answer: "dose", "cost", "booking" or "own_results"
+
+
+def asks_what_it_is(text: str) -> bool:
+    for match in _WHAT_IS.finditer(text):
+        subject = match.group(1).strip()
+        if len(subject.split()) <= MAX_SUBJECT_WORDS and not _NOT_A_DEFINITION.search(subject):
+            return True
+    return False
+
+
+def asks_if_normal(text: str) -> bool:
+    return bool(_NORMAL.search(text)) and not _BACK_TO_NORMAL.search(text)
+
+
+def cues_of(text: str) -> Cues:
+    sections = []
+    if asks_what_it_is(text):
+        sections.append("definition")
+    if asks_if_normal(text):
+        sections.append("aftercare")
+    hand_over = next((kind for kind, pattern in _HAND_OVER.items() if pattern.search(text)), None)
+    return Cues(tuple(sections), bool(_ANY_PROCEDURE.search(text)), hand_over)
