@@ -216,17 +216,20 @@ def parse_with_rasa(texts: list[str]) -> list[dict]:
 
 ESCALATION_INTENTS = {"request_booking", "request_reschedule", "request_cancel", "request_admin", "report_symptom",
                       "ask_personal_medical", "request_human", "report_emergency", "out_of_scope"}
+SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "stop"}
 
 
 def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: list[Prepared], parses: list[dict]) -> Scores:
     """What a patient gets: the intent gives the topic (or escalates), as in action_answer_question;
-    an unclear message goes to retrieval with abstention, as in action_handle_fallback."""
+    an unclear message goes to retrieval with abstention, as in action_handle_fallback; a dose, cost,
+    booking or own-results question is handed over by both (actions/hand_over.py)."""
     from knowledge.targets import answer_target, choose_section, topic_of_intent
 
     right = answerable = abstain_items = abstained = abstained_right = 0
     for p, parse in zip(prepared, parses, strict=True):
         item, intent = p.item, parse["intent"]
-        if intent in ESCALATION_INTENTS or intent in ("greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "stop"):
+        handed_over = p.raw.cues.hand_over is not None  # the answer and fallback actions hand these over first
+        if intent in ESCALATION_INTENTS or intent in SMALL_TALK_INTENTS or handed_over:
             key = None
         elif intent.startswith("ask_") or intent == "inform_procedure":
             values = [e["value"] for e in parse["entities"] if e["entity"] == "procedure"]
