@@ -75,7 +75,7 @@ def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion,
     top1 = top3 = rr = 0.0
     answerable = abstain_items = abstained = abstained_right = 0
     for p, result in zip(prepared, ranked or rank_all(retriever, prepared, fusion), strict=True):
-        did_abstain = fusion.abstains(result.hits)
+        did_abstain = fusion.abstains(result.hits)  # the threshold alone: the modes compare rankings
         should_abstain = p.item.get("expect") == "abstain"
         abstained += did_abstain
         if should_abstain:
@@ -159,7 +159,10 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
         "written for this table before any of the changes it judges.",
         "",
         "The procedure filter comes from the names in the question, else from the conversation (`context`);"
-        " the topic is not given (the dialogue's intent would normally give it), so this measures retrieval alone.",
+        " the topic is not given (the dialogue's intent would normally give it), so this measures retrieval alone."
+        " Abstention in these retrieval rows is the score threshold alone; the wording check that hands dose, cost,"
+        " booking and own-results questions to the secretariat (`knowledge/cues.py`) is counted in the dialogue row,"
+        " where the actions apply it.",
         "",
         "| mode | top-1 | top-3 | MRR | abstention precision | abstention recall |",
         "| --- | --- | --- | --- | --- | --- |",
