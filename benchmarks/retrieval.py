@@ -51,7 +51,7 @@ def embedding_time(repeats: int = 100) -> dict:
     wide = embedding.Encoder(encoder_export.ensure_exported(), threads=other_threads)
     torch_threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    transformer = SentenceTransformer(str(encoder_export._model_path()), device="cpu")
+    transformer = SentenceTransformer(str(encoder_export.model_path()), device="cpu")
     ways = {
         f"ONNX Runtime, {embedding.QUERY_THREADS} thread(s) (as run)": embedding.embed,
         f"ONNX Runtime, {other_threads} thread(s)": wide.encode,

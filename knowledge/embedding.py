@@ -15,6 +15,7 @@ The encoder is loaded on first use, not at import, so the action server starts a
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -34,7 +35,7 @@ _encoder: Encoder | None = None
 class Encoder:
     """An exported MiniLM: its tokenizer and an ONNX Runtime session."""
 
-    def __init__(self, export_dir, threads: int = QUERY_THREADS):
+    def __init__(self, export_dir: Path, threads: int = QUERY_THREADS):
         import onnxruntime
         from tokenizers import Tokenizer
 

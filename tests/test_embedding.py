@@ -24,7 +24,7 @@ TEXTS = [
 def sentence_transformer():
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(encoder_export._model_path()), device="cpu")
+    return SentenceTransformer(str(encoder_export.model_path()), device="cpu")
 
 
 def test_vectors_match_sentence_transformers_one_by_one_and_in_a_padded_batch(sentence_transformer):
