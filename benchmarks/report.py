@@ -254,7 +254,7 @@ def misses(r: Results) -> str:
                   "profile shows the failure path.**") if profile.failed else ""
         parts.append(f"cProfile of {PROFILE_TITLES[name]}: unprofiled, {timing['n']} calls took mean {ms(timing['mean'])} ms, "
                      f"p95 {ms(timing['p95'])} ms. Profiled, the project's own functions by cumulative time "
-                     "per call (library time is inside them; cProfile slows Python-heavy code such as torch's module "
+                     "per call (library time is inside them; cProfile slows Python-heavy code such as SQLAlchemy's and Flask's "
                      f"calls most, so read the shares more than the milliseconds):{failed}")
         parts.append(table(["function", "calls", "ms", "share"],
                            [[f"`{s['function']}`", f"{s['calls_per_turn']:.1f}", ms(s["ms_per_turn"]),
