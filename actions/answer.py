@@ -14,11 +14,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.hand_over import hand_over
+from actions.hand_over import hand_over_if_asked
 from actions.replies import procedure_button, send, send_answer
 from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
-from knowledge.cues import cues_of
 from knowledge.retriever import IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
 
@@ -60,11 +59,9 @@ class ActionAnswerQuestion(ThreadedAction):
         intent = intent_data.get("name")
         target = answer_target(services.matcher(), intent, text, entity_values(tracker),
                                tracker.get_slot("current_procedure"), tracker.get_slot("current_topic"))
-        handed_over = cues_of(text).hand_over
-        if handed_over:
-            hand_over(dispatcher, site, handed_over, target.procedure)
-            services.log_unanswered(tracker.sender_id, text, f"hand_over_{handed_over}", target.procedure)
-            return [SlotSet("missed_in_a_row", 0)]
+        handed_over = hand_over_if_asked(dispatcher, tracker, target.procedure)
+        if handed_over is not None:
+            return handed_over
         try:
             retriever = services.retriever()
             raw = retriever.raw_scores(text)  # embedded once per turn

@@ -16,10 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.answer import procedures_in_message
-from actions.hand_over import hand_over
+from actions.hand_over import hand_over_if_asked
 from actions.replies import send, send_answer
 from actions.threaded import ThreadedAction
-from knowledge.cues import cues_of
 from knowledge.retriever import IndexUnavailable
 
 REPHRASE = ("Sorry, I'm not sure I understood. Could you ask it another way? For example: "
@@ -42,11 +41,9 @@ class ActionHandleFallback(ThreadedAction):
         text = tracker.latest_message.get("text") or ""
         named = procedures_in_message(tracker)
         procedure = named[-1] if named else tracker.get_slot("current_procedure")
-        handed_over = cues_of(text).hand_over
-        if handed_over:
-            hand_over(dispatcher, site, handed_over, procedure)
-            services.log_unanswered(tracker.sender_id, text, f"hand_over_{handed_over}", procedure)
-            return [SlotSet("missed_in_a_row", 0)]
+        handed_over = hand_over_if_asked(dispatcher, tracker, procedure)
+        if handed_over is not None:
+            return handed_over
         try:
             result = services.retriever().search(text, [procedure] if procedure else None,
                                                   prefer_general=not procedure, k=1)

@@ -10,11 +10,14 @@ who can help and gets a button that starts the contact form of the right kind.
 
 from __future__ import annotations
 
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import services
 from actions.contact_form import ROUTE_OF_KIND
 from actions.replies import send
-from assistant.site import Site
+from knowledge.cues import cues_of
 
 # cue kind -> (contact form kind, what to say, the intent whose rule starts that form)
 HAND_OVER = {
@@ -33,7 +36,14 @@ HAND_OVER = {
 BUTTON = "Leave my details"
 
 
-def hand_over(dispatcher: CollectingDispatcher, site: Site, kind: str, procedure: str | None) -> None:
-    form_kind, text, intent = HAND_OVER[kind]
-    send(dispatcher, site.fill(text), ROUTE_OF_KIND[form_kind], procedure=procedure,
+def hand_over_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, procedure: str | None) -> list[dict] | None:
+    """Hand the latest message over if only a person may answer it: the events to return, else None."""
+    text = tracker.latest_message.get("text") or ""
+    kind = cues_of(text).hand_over
+    if kind is None:
+        return None
+    form_kind, reply, intent = HAND_OVER[kind]
+    send(dispatcher, services.site().fill(reply), ROUTE_OF_KIND[form_kind], procedure=procedure,
          buttons=[{"title": BUTTON, "payload": f"/{intent}"}])
+    services.log_unanswered(tracker.sender_id, text, f"hand_over_{kind}", procedure)
+    return [SlotSet("missed_in_a_row", 0)]
