@@ -51,8 +51,8 @@ class Fusion:
             (+ cue_weight for the sections the question's phrasing asks for, knowledge/cues.py: "what is
                ..." the definition, "is that normal?" aftercare, and "my procedure" with no procedure
                named the general pages).
-    The defaults are tuned on the tuning sets (knowledge/eval/questions.yml and held_back_1.yml)
-    by `make eval`, which reports them with the results (docs/EVALUATION.md).
+    The defaults are tuned on the tuning sets (`TUNING` in knowledge/evaluate.py) by `make eval`,
+    which reports them with the results (docs/EVALUATION.md).
     """
 
     dense_weight: float = 0.3
