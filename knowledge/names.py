@@ -62,7 +62,7 @@ class ProcedureMatcher:
     def __init__(self, names_by_procedure: dict[str, list[str]]):
         # Longest names first so "uterine fibroid embolization" wins over "embolization".
         pairs = {(normalise(name), procedure) for procedure, names in names_by_procedure.items() for name in names}
-        self._names = sorted((p for p in pairs if p[0]), key=lambda p: -len(p[0]))
+        self._names = sorted((p for p in pairs if p[0]), key=lambda p: (-len(p[0]), p))
         self._family = FamilyNames(names_by_procedure)
         # Per matcher (so a reloaded index's matcher takes its cache with it): a turn asks about one text several times.
         self._mentions = lru_cache(maxsize=512)(self._find_mentions)
@@ -92,14 +92,18 @@ class ProcedureMatcher:
         def free(start: int, end: int) -> bool:
             return all(end <= s or start >= e for s, e in taken)
 
+        exact = []
         for name, procedure in self._names:
             if f" {name} " not in padded:  # a substring test first: most names are not in a message
                 continue
             for match in re.finditer(re.escape(f" {name} "), padded):
-                start, end = match.start() + 1, match.end() - 1
-                if free(start, end):
-                    taken.append((start, end))
-                    found.append(Mention(procedure, start, end, name))
+                exact.append(Mention(procedure, match.start() + 1, match.end() - 1, name))
+        # Leftmost-longest: of two overlapping names, the longer wins, and of two as long the one that starts
+        # first ("bile drain care": "bile drain", not "drain care"), whatever order the names were listed in.
+        for mention in sorted(exact, key=lambda m: (m.start - m.end, m.start, m.name)):
+            if free(mention.start, mention.end):
+                taken.append((mention.start, mention.end))
+                found.append(mention)
         for name_index, start, end in self._fuzzy_candidates(padded):
             name, procedure = self._names[name_index]
             if free(start, end):

@@ -49,3 +49,15 @@ def test_an_entity_value_is_resolved_in_its_message(matcher):
 def test_a_family_name_keeps_the_conversation_procedure_of_its_family(matcher, message, current, expected):
     assert matcher.procedures(message, current) == expected
     assert matcher.resolve(message.split()[2].strip("?"), context=message, current=current) == expected[0]
+
+
+def test_of_two_overlapping_names_as_long_the_first_in_the_message_wins_whatever_the_list_order():
+    names = {"biliary_drainage": ["bile drain"], "abscess_drainage": ["drain bile"]}
+    for ordered in (names, dict(reversed(names.items()))):
+        matcher = ProcedureMatcher(ordered)
+        assert matcher.procedures("a bile drain bile leak") == ["biliary_drainage"]
+        assert matcher.procedures("a drain bile drain leak") == ["abscess_drainage"]
+
+
+def test_coiling_names_embolization(matcher):
+    assert matcher.procedures("how long is a coiling procedure for a bleeding artery") == ["embolization"]
