@@ -39,3 +39,50 @@ def test_asking_whether_something_is_normal_points_at_aftercare_but_back_to_norm
 def test_speaking_of_my_procedure_marks_a_question_about_any_procedure():
     assert cues_of("do i need someone to pick me up after my procedure").any_procedure
     assert not cues_of("do i need someone to pick me up after the angiogram").any_procedure
+
+
+@pytest.mark.parametrize("question", [
+    "do i stop my warfarin before the nephrostomy",
+    "I'm on Eliquis, is that a problem for my liver biopsy next week",
+    "should dad keep taking his clopidogrel and aspirin before the angioplasty",
+])
+def test_a_blood_thinner_before_a_procedure_points_at_the_blood_thinners_page(question):
+    assert "anticoagulants" in cues_of(question).sections
+
+
+@pytest.mark.parametrize("question", [
+    "will i need blood thinners after the stent",
+    "do i need to start clopidogrel before my carotid stent",
+    "why a filter instead of blood thinners",
+])
+def test_a_blood_thinner_taken_afterwards_started_for_or_replaced_by_the_procedure_does_not(question):
+    assert "anticoagulants" not in cues_of(question).sections
+
+
+def test_a_reaction_to_contrast_dye_points_at_the_contrast_page():
+    assert "contrast_allergy" in cues_of("I got a rash after the dye for my CT, does that matter for the angiogram").sections
+    assert "contrast_allergy" in cues_of("allergic to iodine contrast, is the embolisation safe").sections
+    assert "contrast_allergy" not in cues_of("will the dye show up on the scan").sections
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("how many mg of oxycodone can I take when I get home", "dose"),
+    ("how much calpol can we give her after the biopsy", "dose"),
+    ("how much medicine should we give him tonight", "dose"),
+    ("please cancel my port insertion on tuesday", "booking"),
+    ("I need to reschedule my angiogram", "booking"),
+    ("when is my next follow-up appointment", "booking"),
+    ("I've lost the letter, what time do I come in", "booking"),
+])
+def test_doses_and_bookings_are_handed_over_however_they_are_worded(question, kind):
+    assert cues_of(question).hand_over == kind
+
+
+@pytest.mark.parametrize("question", [
+    "how much pain will I be in after the embolisation",
+    "how long does the port insertion take",
+    "when can I go back to work after my angiogram",
+    "will the letter tell me when to stop eating",
+])
+def test_questions_the_texts_answer_are_not_handed_over(question):
+    assert cues_of(question).hand_over is None

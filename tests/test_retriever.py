@@ -64,6 +64,11 @@ def test_a_procedure_filter_keeps_that_procedure_and_the_general_only_topics(ret
 def test_a_general_topic_is_found_during_a_procedure_conversation(retriever):
     result = retriever.search("I'm on rivaroxaban, do I have to stop it?", ["image_guided_biopsy"])
     assert (result.best.procedure, result.best.section) == ("general_ir", "anticoagulants")
+    # Asked with the procedure's name, whose own preparation section speaks of medicines too.
+    named = retriever.search("can I still take my xarelto before the angioplasty", ["angioplasty_stenting"])
+    assert (named.best.procedure, named.best.section) == ("general_ir", "anticoagulants")
+    dye = retriever.search("I had hives from ct dye once, I'm booked for an angiogram", ["angiography"])
+    assert (dye.best.procedure, dye.best.section) == ("general_ir", "contrast_allergy")
 
 
 def test_without_a_procedure_the_general_page_is_preferred(retriever):
