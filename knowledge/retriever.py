@@ -2,7 +2,9 @@
 
 The retriever refuses an index built from other texts than the ones on disk
 (their content hash differs) and reloads a rebuilt index on the next query,
-so the action server needs no restart after `make knowledge`.
+so the action server needs no restart after `make knowledge`. It looks at the
+files at most once every `RECHECK_SECONDS`: a turn asks for the index several
+times, and each look stats every text.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +37,11 @@ SEARCH_THREADS = 1
 # dense and topic scores (the rest is the whole message). Chosen on the tuning
 # half of knowledge/eval/questions.yml.
 FIRST_CLAUSE_WEIGHT = 0.5
+
+# How stale the retriever's view of the files may be: an edited text or a rebuilt
+# index is noticed within this time. Looking costs a stat of every text (about
+# 0.3 ms), and a turn used to look three or four times.
+RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -142,12 +150,14 @@ class LoadedIndex:
 
 
 class Retriever:
-    def __init__(self, texts_dir: Path, index_dir: Path):
+    def __init__(self, texts_dir: Path, index_dir: Path, recheck_seconds: float = RECHECK_SECONDS):
         self.texts_dir = Path(texts_dir)
         self.index_dir = Path(index_dir)
+        self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._loaded: LoadedIndex | None = None
         self._fingerprint: tuple | None = None
+        self._checked_at = -float("inf")
         self._error: str | None = None
 
     def _current_fingerprint(self) -> tuple:
@@ -162,17 +172,19 @@ class Retriever:
 
     def index(self) -> LoadedIndex:
         """The loaded index, reloaded if the files changed; raises IndexUnavailable."""
-        fingerprint = self._current_fingerprint()
         with self._lock:
-            if fingerprint != self._fingerprint:
-                self._fingerprint = fingerprint
-                self._loaded, self._error = None, None
-                try:
-                    self._loaded = self._load()
-                    log.info("knowledge index loaded: %s chunks", len(self._loaded.chunks))
-                except IndexUnavailable as exc:
-                    self._error = str(exc)
-                    log.error("knowledge index refused: %s", exc)
+            if time.monotonic() - self._checked_at >= self.recheck_seconds:
+                fingerprint = self._current_fingerprint()
+                if fingerprint != self._fingerprint:
+                    self._fingerprint = fingerprint
+                    self._loaded, self._error = None, None
+                    try:
+                        self._loaded = self._load()
+                        log.info("knowledge index loaded: %s chunks", len(self._loaded.chunks))
+                    except IndexUnavailable as exc:
+                        self._error = str(exc)
+                        log.error("knowledge index refused: %s", exc)
+                self._checked_at = time.monotonic()  # the window starts once a (re)load is done
             if self._loaded is None:
                 raise IndexUnavailable(self._error or "no index")
             return self._loaded

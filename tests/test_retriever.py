@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -101,15 +102,19 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(tmp_path):
     texts = copy_slice(tmp_path / "texts")
     index = tmp_path / "index"
     build(texts, index)
-    retriever = Retriever(texts, index)
+    retriever = Retriever(texts, index, recheck_seconds=0.5)
     assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
 
     path = texts / "embolization.md"
     path.write_text(path.read_text().replace("## definition\n", "## definition\nThe Blue Giraffe Protocol applies.\n", 1))
+    # Within the recheck window the files are not looked at again; after it, the edit is noticed.
+    assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
+    time.sleep(0.6)
     with pytest.raises(IndexUnavailable):
         retriever.lookup("embolization", "definition")
 
     build(texts, index)
+    time.sleep(0.6)
     assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
 
 
