@@ -2,7 +2,7 @@
 
 Labelled questions, each set written before the tuning it serves: the tuning
 sets (TUNING: knowledge/eval/questions.yml, and held-back sets once their results
-were looked at) and the held-back set knowledge/eval/held_back_2.yml, written by
+were looked at) and the held-back set knowledge/eval/held_back_3.yml, written by
 someone who saw neither the texts nor the other sets. The fusion settings are
 chosen on the tuning sets only, then every mode is scored on both.
 Modes: fused (the product), dense only, keyword only, and the dialogue as deployed.
@@ -26,8 +26,8 @@ from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Result, Retri
 
 EVAL = ROOT / "knowledge" / "eval"
 # Tuning sets: the first set, and each held-back set once it has been scored and its results looked at.
-TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml", EVAL / "held_back.yml")
-HELD_BACK = EVAL / "held_back_2.yml"
+TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml", EVAL / "held_back.yml", EVAL / "held_back_2.yml")
+HELD_BACK = EVAL / "held_back_3.yml"
 REPORT = ROOT / "docs" / "EVALUATION.md"
 
 
@@ -155,7 +155,8 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
         "top-1 at the end, the tuning half 96.5 %), so both halves became tuning data. `held_back_1.yml` was then "
         "written and scored once (87.4 % top-1 for the product, 83.2 % without the section questions); its "
         "failures were looked at, so it became tuning data too. `held_back.yml` followed the same way (83.9 % "
-        "top-1, 82.9 % without the section questions, dialogue as deployed 83.9 %), and `held_back_2.yml` was "
+        "top-1, 82.9 % without the section questions, dialogue as deployed 83.9 %), and so did `held_back_2.yml` "
+        "(92.7 % top-1, 91.3 % without the section questions, dialogue as deployed 88.5 %). `held_back_3.yml` was "
         "written for this table before any of the changes it judges.",
         "",
         "The procedure filter comes from the names in the question, else from the conversation (`context`);"
