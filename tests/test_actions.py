@@ -152,6 +152,8 @@ def test_without_an_index_the_patient_is_told_whom_to_call(monkeypatch, tmp_path
         ("my biopsy report says atypical cells, does that mean i have cancer", "ask_results",
          "escalate_symptom", "/ask_personal_medical", "hand_over_own_results"),
         ("will my insurance cover the y90 treatment", "ask_reasons", "escalate_admin", "/request_admin", "hand_over_cost"),
+        ("is there parking near the department for my fibroid embolisation", "ask_procedure_day", "escalate_admin",
+         "/request_admin", "hand_over_practical"),
     ],
 )
 def test_a_question_only_a_person_may_answer_is_handed_over_even_if_taken_for_a_topic(

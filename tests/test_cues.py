@@ -73,8 +73,15 @@ def test_a_reaction_to_contrast_dye_points_at_the_contrast_page():
     ("I need to reschedule my angiogram", "booking"),
     ("when is my next follow-up appointment", "booking"),
     ("I've lost the letter, what time do I come in", "booking"),
+    ("can my biopsy be moved to a morning slot", "booking"),
+    ("could you swap my angiogram to another week", "booking"),
+    ("the biopsy came back with abnormal cells, what now", "own_results"),
+    ("my scan found a shadow, does that mean I have cancer", "own_results"),
+    ("where can we park when we come for dad's PICC line", "practical"),
+    ("can I get a sick note after the embolisation", "practical"),
+    ("what are the visiting hours after the TACE", "practical"),
 ])
-def test_doses_and_bookings_are_handed_over_however_they_are_worded(question, kind):
+def test_questions_only_a_person_may_answer_are_handed_over_however_they_are_worded(question, kind):
     assert cues_of(question).hand_over == kind
 
 
@@ -83,6 +90,10 @@ def test_doses_and_bookings_are_handed_over_however_they_are_worded(question, ki
     "how long does the port insertion take",
     "when can I go back to work after my angiogram",
     "will the letter tell me when to stop eating",
+    "is the x-ray dose lower for children",
+    "what is the test dose before SIRT for",
+    "how long should I park for during the hip injection",
+    "when will the biopsy results come back",
 ])
 def test_questions_the_texts_answer_are_not_handed_over(question):
     assert cues_of(question).hand_over is None
