@@ -2,7 +2,7 @@
 
 Labelled questions, each set written before the tuning it serves: the tuning
 sets (TUNING: knowledge/eval/questions.yml, and held-back sets once their results
-were looked at) and the held-back set knowledge/eval/held_back_3.yml, written by
+were looked at) and the held-back set knowledge/eval/held_back_4.yml, written by
 someone who saw neither the texts nor the other sets. The fusion settings are
 chosen on the tuning sets only, then every mode is scored on both.
 Modes: fused (the product), dense only, keyword only, and the dialogue as deployed.
@@ -26,8 +26,9 @@ from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Result, Retri
 
 EVAL = ROOT / "knowledge" / "eval"
 # Tuning sets: the first set, and each held-back set once it has been scored and its results looked at.
-TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml", EVAL / "held_back.yml", EVAL / "held_back_2.yml")
-HELD_BACK = EVAL / "held_back_3.yml"
+TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml", EVAL / "held_back.yml", EVAL / "held_back_2.yml",
+          EVAL / "held_back_3.yml")
+HELD_BACK = EVAL / "held_back_4.yml"
 REPORT = ROOT / "docs" / "EVALUATION.md"
 
 
@@ -156,13 +157,14 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
         "written and scored once (87.4 % top-1 for the product, 83.2 % without the section questions); its "
         "failures were looked at, so it became tuning data too. `held_back.yml` followed the same way (83.9 % "
         "top-1, 82.9 % without the section questions, dialogue as deployed 83.9 %), and so did `held_back_2.yml` "
-        "(92.7 % top-1, 91.3 % without the section questions, dialogue as deployed 88.5 %). `held_back_3.yml` was "
+        "(92.7 % top-1, 91.3 % without the section questions, dialogue as deployed 88.5 %) and `held_back_3.yml` "
+        "(94.3 % top-1, 92.7 % without the phrasing cues, dialogue as deployed 89.8 %). `held_back_4.yml` was "
         "written for this table before any of the changes it judges.",
         "",
         "The procedure filter comes from the names in the question, else from the conversation (`context`);"
         " the topic is not given (the dialogue's intent would normally give it), so this measures retrieval alone."
         " Abstention in these retrieval rows is the score threshold alone; the wording check that hands dose, cost,"
-        " booking and own-results questions to the secretariat (`knowledge/cues.py`) is counted in the dialogue row,"
+        " booking, own-results and practical questions to the secretariat (`knowledge/cues.py`) is counted in the dialogue row,"
         " where the actions apply it.",
         "",
         "| mode | top-1 | top-3 | MRR | abstention precision | abstention recall |",
@@ -226,7 +228,7 @@ SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_chall
 def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: list[Prepared], parses: list[dict]) -> Scores:
     """What a patient gets: the intent gives the topic (or escalates), as in action_answer_question;
     an unclear message goes to retrieval with abstention, as in action_handle_fallback; a dose, cost,
-    booking or own-results question is handed over by both (actions/hand_over.py)."""
+    booking, own-results or practical question is handed over by both (actions/hand_over.py)."""
     from knowledge.targets import answer_target, choose_section, topic_of_intent
 
     right = answerable = abstain_items = abstained = abstained_right = 0
