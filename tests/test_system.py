@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from http.client import HTTPConnection
+from urllib.parse import urlsplit
 
 import requests
 
@@ -64,6 +67,23 @@ def test_health_reports_every_dependency(system):
     body = requests.get(f"{system.gateway}/healthz", timeout=10).json()
     assert body == {"status": "ok", "checks": {"database": "ok", "rasa": "ok", "action_server": "ok",
                                                 "knowledge_index": "ok"}}
+
+
+def test_a_connection_left_idle_between_two_messages_is_still_open_for_the_next(system):
+    # A patient's next message, or a proxy's pooled connection, comes seconds later on the same connection: the
+    # gateway must not close it first (a close racing the next request reaches the patient as a connection error).
+    address = urlsplit(system.gateway)
+    connection = HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        for pause in (0, 3):
+            time.sleep(pause)
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+    finally:
+        connection.close()
 
 
 def routes(reply: dict) -> list[str]:
