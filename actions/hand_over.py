@@ -33,8 +33,8 @@ HAND_OVER = {
                 "can: call {department_phone} ({opening_hours}), or leave your details and they will contact you.",
                 "request_booking"),
     "practical": ("administrative", "I can't help with parking, visiting or paperwork such as sick notes and copies of "
-                  "records, but the secretariat can: call "
-                  "{department_phone} ({opening_hours}), or leave your details and they will contact you.", "request_admin"),
+                  "records, but the secretariat can: call {department_phone} ({opening_hours}), or leave your details "
+                  "and they will contact you.", "request_admin"),
 }
 BUTTON = "Leave my details"
 

@@ -58,10 +58,9 @@ _BLOOD_THINNER = re.compile(
     r"enoxaparin|clexane|lovenox|dalteparin|fragmin|tinzaparin|innohep)\b", re.IGNORECASE)
 _NOT_BEFORE = re.compile(r"\bafter(?:wards)?\b|\bstart(?:s|ed|ing)?\b|\binstead of\b|\brather than\b", re.IGNORECASE)
 # A reaction to contrast dye, past or feared: the general page on contrast and allergies.
-_CONTRAST_REACTION = re.compile(
-    r"\b(?:allerg\w*|reactions?|reacted|hives|rash|anaphyla\w*)\b[^.?!]{0,60}\b(?:dye|contrast|iodine)\b|"
-    r"\b(?:dye|contrast|iodine)\b[^.?!]{0,60}\b(?:allerg\w*|reactions?|reacted|hives|rash|anaphyla\w*)\b",
-    re.IGNORECASE)
+_REACTION = r"\b(?:allerg\w*|reactions?|reacted|hives|rash|anaphyla\w*)\b"
+_DYE = r"\b(?:dye|contrast|iodine)\b"
+_CONTRAST_REACTION = re.compile(rf"{_REACTION}[^.?!]{{0,60}}{_DYE}|{_DYE}[^.?!]{{0,60}}{_REACTION}", re.IGNORECASE)
 
 # What the texts must not answer, by who should: the kinds of the contact form (actions/contact_form.py).
 _HAND_OVER = {

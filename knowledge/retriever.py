@@ -57,8 +57,9 @@ class Fusion:
                pregnancy test before it?" stays with the procedure's preparation rather than the
                general pregnancy page, which the filter also lets through)
             (+ cue_weight for the sections the question's phrasing asks for, knowledge/cues.py: "what is
-               ..." the definition, "is that normal?" aftercare, and "my procedure" with no procedure
-               named the general pages).
+               ..." the definition, "is that normal?" aftercare, a blood thinner before a procedure the
+               blood-thinners page, a contrast reaction the contrast page, and "my procedure" with no
+               procedure named the general pages).
     The defaults are tuned on the tuning sets (`TUNING` in knowledge/evaluate.py) by `make eval`,
     which reports them with the results (docs/EVALUATION.md).
     """
