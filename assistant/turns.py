@@ -44,12 +44,12 @@ class TurnHandler:
     def handle(self, channel: str, sender: str, text: str) -> list[Reply]:
         red_flag = detect_red_flag(text)
         patient_data = {"red_flag": red_flag.category} if red_flag else {}
-        self._store(channel, sender, [("patient", text, patient_data)])
+        taken_over = self._store(channel, sender, [("patient", text, patient_data)])
 
         if red_flag:
             replies = [fixed(fixed_replies.EMERGENCY, "urgent", self.site)]
             self._urgent_ticket(channel, sender, text, f"red flag: {red_flag.category}")
-        elif self._taken_over(channel, sender):
+        elif taken_over:
             return []
         else:
             try:
@@ -65,28 +65,25 @@ class TurnHandler:
                                       for r in replies])
         return replies
 
-    def _taken_over(self, channel: str, sender: str) -> bool:
-        try:
-            return conversations.is_taken_over(self.db, channel, sender)
-        except Exception:
-            log.exception("could not read the take-over state; the assistant answers")
-            return False
-
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
         self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)
 
-    def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]]) -> None:
-        self._write("messages", {"channel": channel, "sender": sender, "entries": [list(e) for e in entries]},
-                    f"{len(entries)} message(s)")
+    def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]]) -> bool:
+        """Store the messages; True if a staff member has the conversation (False when the database is down:
+        the assistant answers rather than leave the patient without a reply)."""
+        return bool(self._write("messages", {"channel": channel, "sender": sender,
+                                             "entries": [list(e) for e in entries]}, f"{len(entries)} message(s)"))
 
-    def _write(self, kind: str, payload: dict, what: str) -> None:
-        """Write now, after any spooled writes (order matters); spool it if the database fails."""
+    def _write(self, kind: str, payload: dict, what: str):
+        """Write now, after any spooled writes (order matters); spool it if the database fails.
+        Returns what the write returned, None when it was spooled."""
         try:
             self.spool.replay(self._replay)
             if self.spool.backlog():
                 raise RuntimeError("earlier writes are still waiting")
-            self._replay[kind](**payload)
+            return self._replay[kind](**payload)
         except Exception as exc:
             # The patient still gets an answer; /healthz shows the backlog until the database is back.
             log.error("database write failed (%s: %s); spooled for retry", what, exc.__class__.__name__)
             self.spool.put(kind, payload)
+            return None

@@ -23,13 +23,18 @@ def conversation_for(session, channel: str, sender_key: str) -> Conversation:
     return found
 
 
-def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> None:
-    """Append (role, text, data) entries to the sender's conversation, in order."""
+def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> bool:
+    """Append (role, text, data) entries to the sender's conversation, in order.
+
+    Returns whether a staff member has the conversation, read in the same
+    transaction: a patient's turn needs both, and one transaction is cheaper.
+    """
     with db.session() as session:
         conversation = conversation_for(session, channel, sender_key)
         conversation.updated_at = utcnow()
         for role, text, data in entries:
             session.add(Message(conversation_id=conversation.id, role=role, text=text, data=data))
+        return conversation.taken_over_by_id is not None
 
 
 def history(db: Database, channel: str, sender_key: str) -> list[dict]:
