@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge import topic_examples
+from knowledge import encoder_export, topic_examples
 from knowledge.catalog import section_label, section_question
 from knowledge.documents import Document, Problem, content_hash, load_and_validate
 
@@ -64,7 +64,8 @@ def is_current(texts_dir: Path, index_dir: Path) -> bool:
     manifest = read_manifest(index_dir)
     return (bool(manifest) and manifest.get("format") == INDEX_FORMAT
             and manifest.get("content_hash") == content_hash(texts_dir)
-            and manifest.get("topic_examples_hash") == topic_examples.source_hash())
+            and manifest.get("topic_examples_hash") == topic_examples.source_hash()
+            and manifest.get("encoder") == encoder_export.wanted_stamp())
 
 
 def build(texts_dir: Path, index_dir: Path) -> dict:
@@ -72,7 +73,7 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     import bm25s
     import faiss
 
-    from knowledge import embedding, encoder_export
+    from knowledge import embedding
     from knowledge.keywords import tokenize
 
     started = time.perf_counter()
@@ -82,7 +83,7 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     if errors:
         raise ValueError("\n".join(map(str, errors)))
     chunks = chunks_of(docs)
-    # A build has the machine to itself: its batches may use every core.
+    # A build has the machine to itself: each text's run may use every core.
     embed = embedding.Encoder(encoder_export.ensure_exported(), threads=os.cpu_count() or 1).encode
     vectors = embed([dense_text(c) for c in chunks])
     dense = faiss.IndexFlatIP(vectors.shape[1])
@@ -107,6 +108,7 @@ def build(texts_dir: Path, index_dir: Path) -> dict:
     manifest = {
         "format": INDEX_FORMAT,
         "model": embedding.MODEL_NAME,
+        "encoder": encoder_export.wanted_stamp(),  # a new export (another wheel, exporter or quantisation) rebuilds
         "dimensions": int(vectors.shape[1]),
         "content_hash": texts_hash,
         "topic_examples_hash": topic_examples.source_hash(),

@@ -1,4 +1,5 @@
-"""The ONNX encoder gives the vectors sentence-transformers gives, and keeps its export current."""
+"""The int8 ONNX encoder stays close to sentence-transformers, gives a text the same vector wherever it is embedded,
+and keeps its export current."""
 
 from __future__ import annotations
 
@@ -27,21 +28,43 @@ def sentence_transformer():
     return SentenceTransformer(str(encoder_export.model_path()), device="cpu")
 
 
-def test_vectors_match_sentence_transformers_one_by_one_and_in_a_padded_batch(sentence_transformer):
+def test_vectors_stay_close_to_sentence_transformers_and_have_unit_length(sentence_transformer):
     expected = sentence_transformer.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
-    batch = embedding.embed(TEXTS)
-    single = np.vstack([embedding.embed([text]) for text in TEXTS])
-    assert batch.dtype == np.float32 and batch.shape == (len(TEXTS), encoder_export.DIMENSIONS)
-    np.testing.assert_allclose(batch, expected, atol=1e-4)
-    np.testing.assert_allclose(single, expected, atol=1e-4)
-    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    vectors = embedding.embed(TEXTS)
+    assert vectors.dtype == np.float32 and vectors.shape == (len(TEXTS), encoder_export.DIMENSIONS)
+    # int8 weights: on 699 example questions the cosine with the float model's vector is 0.993 at the median and
+    # 0.973 at worst ("ok": the fewer the words, the further off).
+    assert np.all(np.sum(vectors * expected, axis=1) > 0.97)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_rows_come_back_in_the_order_of_the_texts_across_batches():
-    texts = [f"question number {i} " + "word " * (i % 7) for i in range(embedding.BATCH_SIZE * 2 + 5)]
+def test_the_nearest_text_is_the_one_sentence_transformers_finds(sentence_transformer):
+    questions = ["can I drive home afterwards", "is the dye safe if I have kidney problems",
+                 "will I be awake during the procedure", "how long until I can go back to work"]
+    passages = ["Do not drive for 24 hours after sedation; arrange for someone to take you home.",
+                "Contrast dye can affect the kidneys; tell us about kidney disease before the scan.",
+                "Most procedures are done under local anaesthetic with sedation, so you stay awake but relaxed.",
+                "Most people return to work within a week, depending on the job."]
+    ours = embedding.embed(questions) @ embedding.embed(passages).T
+    theirs = (sentence_transformer.encode(questions, normalize_embeddings=True)
+              @ sentence_transformer.encode(passages, normalize_embeddings=True).T)
+    assert ours.argmax(axis=1).tolist() == theirs.argmax(axis=1).tolist() == [0, 1, 2, 3]
+
+
+def test_a_text_gets_the_same_vector_alone_and_among_any_other_texts():
+    # The int8 network scales activations per call: in a shared batch a neighbour (or padding) would shift the vector.
+    alone = embedding.embed(["when can i drive after my angiogram"])[0]
+    with_short = embedding.embed(["hi", "when can i drive after my angiogram"])[1]
+    with_long = embedding.embed(["when can i drive after my angiogram", TEXTS[4]])[0]
+    np.testing.assert_array_equal(alone, with_short)
+    np.testing.assert_array_equal(alone, with_long)
+
+
+def test_rows_come_back_in_the_order_of_the_texts():
+    texts = [f"question number {i} " + "word " * (i % 7) for i in range(40)]
     together = embedding.embed(texts)
-    np.testing.assert_allclose(together[40], embedding.embed([texts[40]])[0], atol=1e-5)
-    np.testing.assert_allclose(together[-1], embedding.embed([texts[-1]])[0], atol=1e-5)
+    np.testing.assert_array_equal(together[17], embedding.embed([texts[17]])[0])
+    np.testing.assert_array_equal(together[-1], embedding.embed([texts[-1]])[0])
     assert embedding.embed([]).shape == (0, encoder_export.DIMENSIONS)
 
 
@@ -61,4 +84,4 @@ def test_an_outdated_or_partial_export_is_replaced(tmp_path):
     assert not encoder_export.is_current(directory)
     encoder_export.ensure_exported(directory)
     vectors = embedding.Encoder(directory).encode(["what is an angiogram"])
-    np.testing.assert_allclose(vectors, embedding.embed(["what is an angiogram"]), atol=1e-5)
+    np.testing.assert_array_equal(vectors, embedding.embed(["what is an angiogram"]))

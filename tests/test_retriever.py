@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import ROOT
-from knowledge.build import build
+from knowledge.build import build, is_current
 from knowledge.catalog import GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, Retriever
 
@@ -91,6 +92,18 @@ def test_an_index_built_from_other_texts_is_refused(built, tmp_path):
     path.write_text(path.read_text().replace("## risks\n", "## risks\nAn edit after the build.\n", 1))
     with pytest.raises(IndexUnavailable, match="other texts"):
         Retriever(changed, index).search("what is embolization?")
+
+
+def test_an_index_built_with_another_encoder_export_is_rebuilt(built, tmp_path):
+    texts, index = built
+    copy = tmp_path / "index"
+    shutil.copytree(index, copy)
+    assert is_current(texts, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    # As an index from before the int8 export: its vectors no longer match the questions' vectors.
+    manifest["encoder"] = manifest["encoder"] | {"exporter": 1, "weights": "float32"}
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    assert not is_current(texts, copy)
 
 
 def test_a_missing_index_is_refused_with_the_command_to_run(tmp_path):
