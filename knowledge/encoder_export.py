@@ -3,7 +3,7 @@
 The export holds the whole of what sentence-transformers computes for this
 model (the BERT encoder, mean pooling over the real tokens, unit length). Its
 matrix weights are then quantised to 8-bit integers, one scale per output
-channel (ONNX Runtime's dynamic quantisation): a question is embedded about
+channel (ONNX Runtime's dynamic quantisation): a question is embedded two to
 three times faster than with the float network, and the vectors stay within a
 cosine of 0.97 of sentence-transformers' (0.99 at the median,
 tests/test_embedding.py); `make eval` scores the same with either
