@@ -6,8 +6,8 @@ load them and exports the network, with its mean pooling and normalisation,
 to an int8 ONNX file (knowledge/encoder_export.py). From then on every
 embedding, the index build's and the action server's, runs that file with ONNX
 Runtime: vectors within a cosine of 0.97 of sentence-transformers' (0.99 at
-the median, tests/test_embedding.py) in a fraction of the time (docs/BENCHMARKS.md), and
-the action server never imports torch.
+the median, tests/test_embedding.py) in a fraction of the time
+(docs/BENCHMARKS.md), and the action server never imports torch.
 
 Each text is run on its own. The int8 network scales its activations per call,
 so in a batch a text's vector would depend on the texts beside it (and on their
