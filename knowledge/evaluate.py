@@ -2,8 +2,8 @@
 
 Labelled questions, each set written before the tuning it serves: the tuning
 sets (TUNING: knowledge/eval/questions.yml, and held-back sets once their results
-were looked at) and the held-back set knowledge/eval/held_back_4.yml, written by
-someone who saw neither the texts nor the other sets. The fusion settings are
+were looked at) and the held-back set (HELD_BACK, the newest knowledge/eval/held_back_N.yml),
+written by someone who saw neither the texts nor the other sets. The fusion settings are
 chosen on the tuning sets only, then every mode is scored on both.
 Modes: fused (the product), dense only, keyword only, and the dialogue as deployed.
 The table goes to docs/EVALUATION.md.
