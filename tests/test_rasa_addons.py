@@ -40,6 +40,46 @@ def test_action_replies_are_still_validated_after_the_fix():
     assert verdicts == "['rasa_addons.action_validation', True, \"refused: with Rasa's message\"]"
 
 
+def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_event():
+    verdicts = in_rasa("""
+        import copy
+        import datetime
+        from rasa.shared.core import events
+        from rasa_addons.action_validation import reply_validators
+
+        validators = reply_validators()
+        samples = [events.UserUttered("hi", {"name": "greet", "confidence": 0.9}), events.ActionExecuted("utter_greet"),
+                   events.SlotSet("current_topic", "driving"), events.BotUttered("Hello", {"custom": {"a": 1}}),
+                   events.ActiveLoop("contact_form"), events.Restarted(), events.SessionStarted(),
+                   events.FollowupAction("action_listen"), events.AllSlotsReset(), events.ConversationPaused(),
+                   events.ConversationResumed(), events.UserUtteranceReverted(), events.ActionReverted(),
+                   events.LoopInterrupted(True), events.ActionExecutionRejected("contact_form"),
+                   events.ReminderScheduled("remind", datetime.datetime(2030, 1, 1)),
+                   events.ReminderCancelled(name="remind"), events.EntitiesAdded([{"entity": "procedure", "value": "x"}])]
+        valid = [e.as_dict() for e in samples]
+        broken = []
+        for event in valid:
+            for key in list(event):
+                without = copy.deepcopy(event)
+                del without[key]
+                broken.append(without)
+                for wrong in (12, "text", None, [1], {"x": 1}):
+                    changed = copy.deepcopy(event)
+                    changed[key] = wrong
+                    broken.append(changed)
+        broken += [{"event": "no_such_event"}, {"event": 3}, "slot", None, [], {}]
+        replies = [{"events": [e]} for e in valid + broken]
+        replies += [{"events": valid, "responses": [{"text": "hi"}]}, {"events": "not a list"}, {"responses": "x"},
+                    {"events": valid + ["slot"]}, [], None, {}]
+        disagreements = [r for r in replies if validators.is_valid(r) != validators.full.is_valid(r)]
+        accepted = sum(validators.full.is_valid(r) for r in replies)
+        print([len(replies), accepted > 20, len(replies) - accepted > 20, disagreements])
+    """)
+    total, some_accepted, some_refused, disagreements = eval(verdicts)  # noqa: S307 (our own printed list)
+    assert total > 300 and some_accepted and some_refused
+    assert disagreements == []
+
+
 def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(tmp_path):
     modes = in_rasa(f"""
         from rasa.core.tracker_store import create_tracker_store
