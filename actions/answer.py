@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.hand_over import hand_over_if_asked
 from actions.replies import procedure_button, send, send_answer
+from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, RawScores
@@ -72,12 +72,11 @@ class ActionAnswerQuestion(ThreadedAction):
         if hit is None:
             send(dispatcher, site.fill(UNAVAILABLE), "fallback", procedure=target.procedure, topic=target.topic)
             services.log_unanswered(tracker.sender_id, text, "no_index", target.procedure)
-            return [SlotSet("missed_in_a_row", 0)]
+            return slot_changes(tracker, missed_in_a_row=0)
 
         procedure = target.procedure or (hit.procedure if hit.procedure != GENERAL else None)
-        events = [SlotSet("current_topic", hit.section), SlotSet("missed_in_a_row", 0)]
-        if procedure:
-            events.append(SlotSet("current_procedure", procedure))
+        events = slot_changes(tracker, current_topic=hit.section, missed_in_a_row=0,
+                              **({"current_procedure": procedure} if procedure else {}))
         if procedure or hit.section in GENERAL_TOPICS:
             send_answer(dispatcher, site, hit.chunk, hit.score)
         else:

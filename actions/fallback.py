@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.answer import procedures_in_message
 from actions.hand_over import hand_over_if_asked
 from actions.replies import send, send_answer
+from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.retriever import IndexUnavailable
 
@@ -50,8 +50,9 @@ class ActionHandleFallback(ThreadedAction):
             if result.best:
                 chunk = result.best.chunk
                 send_answer(dispatcher, site, chunk, result.best.score)
-                return [SlotSet("current_procedure", chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure),
-                        SlotSet("current_topic", chunk["section"]), SlotSet("missed_in_a_row", 0)]
+                return slot_changes(tracker,
+                                    current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,
+                                    current_topic=chunk["section"], missed_in_a_row=0)
             reason = "low_confidence"
         except IndexUnavailable:
             reason = "no_index"
@@ -62,4 +63,4 @@ class ActionHandleFallback(ThreadedAction):
                  buttons=[{"title": "Talk to a person", "payload": "/request_human"}])
         else:
             send(dispatcher, REPHRASE, "fallback", procedure=procedure, buttons=SUGGESTIONS)
-        return [SlotSet("missed_in_a_row", missed)]
+        return slot_changes(tracker, missed_in_a_row=missed)

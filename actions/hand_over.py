@@ -11,12 +11,12 @@ who can help and gets a button that starts the contact form of the right kind.
 from __future__ import annotations
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.contact_form import ROUTE_OF_KIND
 from actions.replies import send
+from actions.slots import slot_changes
 from knowledge.cues import cues_of
 
 # cue kind -> (contact form kind, what to say, the intent whose rule starts that form)
@@ -49,4 +49,4 @@ def hand_over_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, proce
     send(dispatcher, services.site().fill(reply), ROUTE_OF_KIND[form_kind], procedure=procedure,
          buttons=[{"title": BUTTON, "payload": f"/{intent}"}])
     services.log_unanswered(tracker.sender_id, text, f"hand_over_{kind}", procedure)
-    return [SlotSet("missed_in_a_row", 0)]
+    return slot_changes(tracker, missed_in_a_row=0)

@@ -36,9 +36,11 @@ def tracker(name: str) -> Tracker:
 
 
 def run(action, name: str | Tracker):
+    """The messages the action sends, and the slots as they are after its events."""
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker(name) if isinstance(name, str) else name, {}))
-    return dispatcher.messages, {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    before = tracker(name) if isinstance(name, str) else name
+    events = asyncio.run(action.run(dispatcher, before, {}))
+    return dispatcher.messages, {**before.slots, **{e["name"]: e["value"] for e in events if e["event"] == "slot"}}
 
 
 def message_in_conversation(text: str, intent: str, confidence: float, procedure: str | None = None) -> Tracker:
@@ -84,7 +86,14 @@ def test_a_topic_without_a_procedure_answers_from_the_general_page_and_offers_pr
     assert "which procedure" in text(message)
     assert 1 <= len(buttons(message)) <= 3
     assert all(b["payload"].startswith("/inform_procedure{") for b in buttons(message))
-    assert "current_procedure" not in slots
+    assert slots["current_procedure"] is None
+
+
+def test_a_follow_up_sets_only_the_slots_it_changes():
+    events = asyncio.run(ActionAnswerQuestion().run(CollectingDispatcher(),
+                                                    tracker("follow_up_driving_after_embolization"), {}))
+    # The procedure stays embolization and no miss is counted: only the topic moves on.
+    assert events == [{"event": "slot", "timestamp": None, "name": "current_topic", "value": "driving"}]
 
 
 def test_a_general_topic_is_answered_from_the_general_page_and_keeps_the_procedure():
