@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, Message, utcnow
@@ -33,6 +34,15 @@ def add_messages(db: Database, channel: str, sender_key: str, entries: list[tupl
     every turn writes twice, and the ORM's unit of work took 0.8 ms a write
     against 0.3 ms.
     """
+    try:
+        return _append(db, channel, sender_key, entries)
+    except IntegrityError:
+        # A patient's first two messages at once (two texts sent together): the other request created the
+        # conversation between this one's UPDATE and INSERT, so it exists now.
+        return _append(db, channel, sender_key, entries)
+
+
+def _append(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> bool:
     now = utcnow()
     key = (Conversation.channel == channel, Conversation.sender_key == sender_key)
     with db.engine.begin() as connection:
