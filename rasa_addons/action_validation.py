@@ -58,14 +58,16 @@ def reply_validators() -> ReplyValidators:
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     common, branches = event_branches(schema)
-    types = [branch["properties"]["event"]["const"] for branch in branches]
-    if len(set(types)) != len(types):
-        raise RuntimeError("Rasa's event schemas no longer have one event type each: the fast path would be wrong")
+    types = [branch.get("properties", {}).get("event", {}).get("const") for branch in branches]
+    # The shortcut is exact only while each branch pins an event type of its own; if a Rasa upgrade broke that,
+    # every event would go to the full schema instead.
+    exact = all(isinstance(t, str) for t in types) and len(set(types)) == len(types)
     outline = {**schema, "properties": {**schema["properties"], "events": {"type": "array"}}}
     return ReplyValidators(
         full=validator_class(schema),
         outline=validator_class(outline),
-        by_event={event_type: validator_class({"allOf": [common, branch]}) for event_type, branch in zip(types, branches, strict=True)},
+        by_event={event_type: validator_class({"allOf": [common, branch]})
+                  for event_type, branch in zip(types, branches, strict=True)} if exact else {},
     )
 
 
