@@ -56,7 +56,6 @@ class Encoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.threads = threads
         # ONNX Runtime lets go of the GIL while it runs, so texts run side by side in threads.
         self._pool = ThreadPoolExecutor(texts_at_once, thread_name_prefix="embed") if texts_at_once > 1 else None
         self.session = onnxruntime.InferenceSession(str(export_dir / encoder_export.MODEL_FILE), options,
