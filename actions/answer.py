@@ -64,7 +64,7 @@ class ActionAnswerQuestion(ThreadedAction):
             return handed_over
         try:
             retriever = services.retriever()
-            raw = retriever.raw_scores(text)  # embedded once per turn
+            raw = services.raw_scores(tracker.sender_id, text)  # embedded once per turn, usually before this call
             hit = choose_section(retriever, raw, target, topic_of_intent(intent),
                                  float(intent_data.get("confidence") or 0.0), keep_topic=intent == "inform_procedure")
         except IndexUnavailable:

@@ -45,8 +45,8 @@ class ActionHandleFallback(ThreadedAction):
         if handed_over is not None:
             return handed_over
         try:
-            result = services.retriever().search(text, [procedure] if procedure else None,
-                                                  prefer_general=not procedure, k=1)
+            result = services.retriever().rank(services.raw_scores(tracker.sender_id, text),
+                                                [procedure] if procedure else None, k=1, prefer_general=not procedure)
             if result.best:
                 chunk = result.best.chunk
                 send_answer(dispatcher, site, chunk, result.best.score)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import TypeVar
 
+from actions.early_retrieval import EarlyWork
 from assistant.config import Settings
 from assistant.site import Site
 from assistant.storage.database import Database
 from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher
-from knowledge.retriever import IndexUnavailable, Retriever
+from knowledge.retriever import IndexUnavailable, RawScores, Retriever
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +49,17 @@ def site() -> Site:
 @shared
 def retriever() -> Retriever:
     return Retriever(settings().knowledge_dir, settings().index_dir)
+
+
+@shared
+def early_retrieval() -> EarlyWork[RawScores]:
+    return EarlyWork(lambda text: retriever().raw_scores(text))
+
+
+def raw_scores(sender_id: str, text: str) -> RawScores:
+    """The message's retrieval scores: computed early for this conversation (actions/early_retrieval.py) or now."""
+    early = early_retrieval().take(sender_id, text)
+    return early if early is not None else retriever().raw_scores(text)
 
 
 @shared

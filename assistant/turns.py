@@ -7,15 +7,18 @@
 2. The patient's message is stored before anything can fail.
 3. While a staff member has taken the conversation over, the assistant stays
    silent: the staff member answers from the inbox.
-4. Otherwise Rasa answers; if it cannot (down, slow, or an action failed
-   inside it) the patient gets a useful fixed reply, never silence. If the
-   dialogue itself recognised an emergency, an urgent ticket is raised too.
+4. Otherwise Rasa answers (the action server starts the answer's retrieval
+   as the message goes to Rasa: assistant/early_retrieval.py); if it cannot
+   (down, slow, or an action failed inside it) the patient gets a useful fixed
+   reply, never silence. If the dialogue itself recognised an emergency, an
+   urgent ticket is raised too.
 """
 
 from __future__ import annotations
 
 import logging
 
+from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.replies import Reply, fixed, from_rasa
 from assistant.safety import fixed_replies
@@ -29,9 +32,11 @@ log = logging.getLogger(__name__)
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool):
+    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool,
+                 early_retrieval: EarlyRetrieval | None = None):
         self.db = db
         self.rasa = rasa
+        self.early_retrieval = early_retrieval
         self.site = site
         self.spool = spool
         self._replay = {
@@ -52,8 +57,11 @@ class TurnHandler:
         elif taken_over:
             return []
         else:
+            sender_id = f"{channel}:{sender}"
+            if self.early_retrieval:
+                self.early_retrieval.hint(sender_id, text)
             try:
-                replies = from_rasa(self.rasa.send(f"{channel}:{sender}", text, {"channel": channel}), self.site)
+                replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
             except RasaUnavailable as exc:
                 log.error("no answer from the assistant for a %s conversation: %s", channel, exc)
                 replies = []

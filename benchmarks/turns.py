@@ -6,7 +6,7 @@ one round of the mix it starts a new conversation, so trackers stay the size of 
 real chat. A level stops after a fixed number of requests or a time limit,
 whichever comes first. Three targets per level:
 
-- gateway: POST /api/chat with the mix (red-flag check, storage, Rasa, actions, retrieval);
+- gateway: POST /api/chat with the mix (red-flag check, storage, Rasa, actions, retrieval started early);
 - rasa hello: Rasa's REST webhook with "hello", answered by a rule without the action server;
 - rasa mix: Rasa's REST webhook with the mix (Rasa + action server + retrieval, no gateway),
   which splits the gateway's time into its own share and the dialogue's.

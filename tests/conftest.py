@@ -5,6 +5,7 @@ import pytest
 from assistant.config import Settings
 from assistant.storage.database import Database
 from assistant.storage.migrate import upgrade
+from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
 from tests.support.system import start_system, stop_system
 
@@ -28,11 +29,18 @@ def fake_rasa():
 
 
 @pytest.fixture
-def app(database_url, fake_rasa, monkeypatch, tmp_path):
+def fake_actions():
+    with FakeActionServer() as server:
+        yield server
+
+
+@pytest.fixture
+def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
     from assistant.gateway import create_app
 
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
     monkeypatch.setenv("RASA_URL", fake_rasa.url)
+    monkeypatch.setenv("ACTION_SERVER_URL", fake_actions.url)
     monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", "300")

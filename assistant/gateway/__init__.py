@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assistant import inbox, log_privacy
 from assistant.config import Settings
+from assistant.early_retrieval import EarlyRetrieval
 from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, cors, errors, health, security, widget
 from assistant.rasa_client import RasaClient
 from assistant.storage.database import Database
@@ -41,7 +42,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
     app.extensions["spool"] = Spool(settings.var_dir / "spool" / "pending-writes.jsonl")
-    app.extensions["turns"] = TurnHandler(db, rasa, settings.site, app.extensions["spool"])
+    app.extensions["turns"] = TurnHandler(db, rasa, settings.site, app.extensions["spool"],
+                                          EarlyRetrieval(settings.action_server_url))
 
     security.register(app)
     cors.register(app)
