@@ -36,6 +36,7 @@ class Results:
     logged_errors: dict[str, int] = field(default_factory=dict)  # logger -> ERROR records in the processes' output
     first_turns: list[tuple[str, float]] = field(default_factory=list)
     turns: list[LevelResult] = field(default_factory=list)
+    side_by_side: list[LevelResult] = field(default_factory=list)  # one conversation per target, taking turns
     targets: list[Target] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
     setup: Setup | None = None  # None when skipped
@@ -139,12 +140,34 @@ def turns(r: Results) -> str:
         "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
         "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
         table(LEVEL_COLUMNS, level_rows(r, paced=True)),
+        side_by_side(r),
         "### Back to back (capacity)\n\nEach conversation sends its next message as soon as the answer arrives, so N "
         "requests are always in flight. This shows how many turns per second the machine serves; past that, "
         "latency is queueing (Little's law: waiting ≈ in flight / throughput).",
         table(LEVEL_COLUMNS, level_rows(r, paced=False)),
         "The first turns after the cold start, sent as soon as every health check answered (ms):",
         first,
+    ])
+
+
+def side_by_side(r: Results) -> str:
+    """The same three targets measured in the same seconds (not judged: the targets keep the method above)."""
+    if not r.side_by_side:
+        return ""
+    hello_p50 = next(level for level in r.side_by_side if level.target == "rasa hello").latency["p50"]
+    rows = []
+    for level in r.side_by_side:
+        lat = level.latency
+        rows.append([level.target, level.sent, ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"]), level.failed,
+                     f"{lat['p50'] / hello_p50:.2f}×"])
+    return "\n\n".join([
+        "### Side by side (one conversation per target, taking turns)\n\nThe levels above run their targets one "
+        "after another, a minute or more apart, so their ratios also carry any change in the machine's speed between "
+        "the two (on a shared virtual machine, a rule's reply can go from 21 to 30 ms within minutes). "
+        "Here one conversation per "
+        "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... The targets are "
+        "still judged on the tables above; this shows how much of their ratio comes from measuring apart.",
+        table(["target", "requests", "p50", "p95", "p99", "failed", "p50 / rasa hello p50"], rows),
     ])
 
 

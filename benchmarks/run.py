@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.first_turns = turns.first_turns(system.gateway, run_id)
                 results.turns = turns.measure(system.gateway, system.rasa, args.requests, args.time_limit, run_id,
                                               lambda: processes.cpu_seconds_by_role(system.process.pid))
+                print("  side by side: one conversation per target, taking turns", flush=True)
+                results.side_by_side = turns.side_by_side(system.gateway, system.rasa, args.requests, args.time_limit, run_id)
                 results.memory_loaded = processes.memory_by_role(system.process.pid)
                 results.unhealthy["after the load test"] = processes.unhealthy(system)
                 results.targets = targets.evaluate(results.turns, results.search)

@@ -61,6 +61,13 @@ class LevelResult:
     paced: bool = False
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time per process role during the level
 
+    def record(self, outcome: str, cause: str, elapsed_ms: float) -> None:
+        if outcome == "ok":  # a failure is counted, not timed: a fast refusal would flatter the percentiles
+            self.latencies_ms.append(elapsed_ms)
+        self.outcomes[outcome] += 1
+        if cause:
+            self.causes[cause] += 1
+
     @property
     def cpu_ms_per_request(self) -> dict[str, float]:
         return {name: ms / self.sent for name, ms in self.cpu_ms.items()} if self.sent else {}
@@ -139,11 +146,7 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
                     outcome, cause = "error", exc.__class__.__name__
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 with lock:
-                    if outcome == "ok":  # a failure is counted, not timed: a fast refusal would flatter the percentiles
-                        result.latencies_ms.append(elapsed_ms)
-                    result.outcomes[outcome] += 1
-                    if cause:
-                        result.causes[cause] += 1
+                    result.record(outcome, cause, elapsed_ms)
                 if paced:
                     time.sleep(min(pauses.uniform(*PAUSE), max(0.0, deadline - time.monotonic())))
 
@@ -152,6 +155,38 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
         list(pool.map(conversation, range(concurrency)))
     result.seconds = time.monotonic() - started
     return result
+
+
+def side_by_side(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str) -> list[LevelResult]:
+    """One conversation per target, taking turns: gateway, rasa hello, rasa mix, gateway, ... back to back.
+
+    The targets' levels above run one after another, minutes apart, so a ratio between them also carries whatever
+    the machine's speed did in between (a shared virtual machine's can drift by a third within minutes). Here each target is
+    measured in the same seconds as the others, one request in flight at a time; and a rule's reply is not
+    measured on caches that only it has been using.
+    """
+    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)),
+             "rasa mix": (via_rasa(rasa), MIX)}
+    results = {target: LevelResult(target, 1, max_requests=max_requests) for target in TARGETS}
+    sessions = {target: requests.Session() for target in TARGETS}
+    deadline = time.monotonic() + time_limit * len(TARGETS)
+    started = time.monotonic()
+    for turn in itertools.count():
+        if turn >= max_requests or time.monotonic() >= deadline:
+            break
+        for target in TARGETS:
+            send, messages = plans[target]
+            sender = f"bench-{run_id}-{target.replace(' ', '-')}-side-by-side-n{turn // len(MIX)}"
+            before = time.perf_counter()
+            try:
+                outcome, cause = send(sessions[target], sender, messages[turn % len(messages)])
+            except (requests.RequestException, ValueError) as exc:
+                outcome, cause = "error", exc.__class__.__name__
+            results[target].record(outcome, cause, (time.perf_counter() - before) * 1000)
+    for target, session in sessions.items():
+        session.close()
+        results[target].seconds = time.monotonic() - started
+    return list(results.values())
 
 
 def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
