@@ -1,18 +1,44 @@
-"""Rasa's SQL tracker store, with SQLite set up for a server that writes on every turn.
+"""Rasa's SQL tracker store, with SQLite set up for a server that writes on every turn,
+and the conversations of the last minutes kept in memory between their turns.
 
 On SQLite (the embedded default) the tracker database uses write-ahead logging
 with `synchronous=NORMAL`, as the gateway's database does: a commit no longer
 waits for two disk flushes, readers do not block the writer, and a crash of
-any process loses nothing (only a power cut can lose the last moments). On
-PostgreSQL it is Rasa's store unchanged.
+any process loses nothing (only a power cut can lose the last moments).
+
+Rasa 3.6 rebuilds a conversation on every turn: it reads all of the session's
+events from the database, parses them and replays them one by one. That work
+grows with the conversation (a rule's reply took 30 ms at the first turns and
+80 ms at the sixtieth). Here the tracker a turn saved is kept, and the next turn
+of that conversation gets it back without the rebuild, but only when the
+database still ends with the event this server wrote last (one indexed query;
+with several Rasa servers, a turn another server handled makes it read the
+database again) and the tracker holds exactly what a rebuild would give. A turn
+that fails before saving leaves nothing kept. Kept trackers are dropped after
+IDLE_SECONDS without a turn, and past CONVERSATIONS the least recent goes first.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import event
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event, func
+
+# A conversation's turns come seconds or minutes apart; the rest would only hold memory.
+IDLE_SECONDS = 600
+CONVERSATIONS = 500
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    last_event_id: int  # the database's last event for this conversation, then
+    saved_at: float
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -28,3 +54,38 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.engine.dispose()  # connections opened while creating the tables reconnect with the pragmas
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        kept = self._kept.pop(sender_id, None)  # taken: a turn that fails before saving leaves nothing behind
+        if (kept is not None and time.monotonic() - kept.saved_at < IDLE_SECONDS
+                and self._last_event_id(sender_id) == kept.last_event_id):
+            return kept.tracker
+        return await super().retrieve(sender_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        self._keep(tracker)
+
+    def _last_event_id(self, sender_id: str) -> int | None:
+        with self.session_scope() as session:
+            return session.query(func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    def _keep(self, tracker: DialogueStateTracker) -> None:
+        """Keep the saved tracker if it holds exactly the events a rebuild from the database would replay."""
+        with self.session_scope() as session:
+            # Rasa's own query for what `retrieve` reads: the events of the latest session.
+            stored, last_event_id = (self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
+                                     .order_by(None).with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
+                                     .one())
+        # Not kept when they differ: the first turn holds `action_session_start` from before the session's start,
+        # and a turn that began a new session holds the old one too. The next turn reads the database instead.
+        if stored != len(tracker.events):
+            return
+        now = time.monotonic()
+        self._kept[tracker.sender_id] = _Kept(tracker, last_event_id, now)
+        while self._kept:
+            oldest = next(iter(self._kept.values()))
+            if len(self._kept) <= CONVERSATIONS and now - oldest.saved_at < IDLE_SECONDS:
+                break
+            self._kept.popitem(last=False)

@@ -116,3 +116,71 @@ def test_the_scaled_set_up_keeps_conversations_in_postgresql(request):
         print([type(store).__name__, store.engine.dialect.name, [e.text for e in kept.events if isinstance(e, UserUttered)]])
     """)
     assert found == "['TunedSQLTrackerStore', 'postgresql', ['hello']]"
+
+
+KEPT_TRACKERS = """
+    import asyncio
+    import os
+    import sqlite3
+    from rasa.core.tracker_store import create_tracker_store
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import read_endpoint_config
+    os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DIALECT="sqlite", TRACKER_DB="{db}")
+
+    def store():
+        return create_tracker_store(read_endpoint_config("endpoints.yml", "tracker_store"), Domain.empty())
+
+    def said(tracker):
+        return [e.text for e in tracker.events if isinstance(e, UserUttered)] if tracker else None
+
+    def turn(store, text):
+        tracker = asyncio.run(store.retrieve("web:p1"))
+        tracker.update(UserUttered(text))
+        asyncio.run(store.save(tracker))
+        return tracker
+
+    server, other = store(), store()
+    first = DialogueStateTracker.from_events("web:p1", [ActionExecuted("action_session_start"), SessionStarted(),
+                                                         ActionExecuted("action_listen"), UserUttered("one")])
+    asyncio.run(server.save(first))
+"""
+
+
+def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(tmp_path):
+    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    after_first = asyncio.run(server.retrieve("web:p1"))  # the first turn's tracker holds action_session_start: rebuilt
+    second = turn(server, "two")
+    third = asyncio.run(server.retrieve("web:p1"))
+    rebuilt = asyncio.run(other.retrieve("web:p1"))
+    print([after_first is first, third is second, said(third),
+           [e.as_dict() for e in third.events] == [e.as_dict() for e in rebuilt.events]])
+    """)
+    assert found == "[False, True, ['one', 'two'], True]"
+
+
+def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(tmp_path):
+    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    asyncio.run(server.retrieve("web:p1"))
+    turn(server, "two")
+    turn(other, "three")  # another Rasa server took this turn
+    after_other = said(asyncio.run(server.retrieve("web:p1")))
+    turn(server, "four")
+    failed = asyncio.run(server.retrieve("web:p1"))
+    failed.update(UserUttered("never saved"))  # the turn failed before Rasa saved it
+    after_failure = said(asyncio.run(server.retrieve("web:p1")))
+    print([after_other, after_failure])
+    """)
+    assert found == "[['one', 'two', 'three'], ['one', 'two', 'three', 'four']]"
+
+
+def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(tmp_path):
+    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    asyncio.run(server.retrieve("web:p1"))
+    turn(server, "two")
+    with sqlite3.connect("{db}") as connection:  # what `retention delete-sender` does
+        connection.execute("DELETE FROM events WHERE sender_id = 'web:p1'")
+    print(said(asyncio.run(server.retrieve("web:p1"))))
+    """.replace("{db}", str(tmp_path / "tracker.db")))
+    assert found == "None"
