@@ -21,8 +21,9 @@ from tests.support.system import RunningSystem, launch_system, stop_system
 
 READY_TIMEOUT = 300
 # Every benchmark conversation comes from 127.0.0.1: the gateway's per-address limit (meant for one household,
-# or one flood) would refuse most of them. The per-sender limit stays as configured; a conversation sends 6 messages.
-LOAD_TEST_ENV = {"ASSISTANT_RATE_LIMIT_PER_ADDRESS": "1000000 per minute"}
+# or one flood) would refuse most of them; and a long conversation sends 60 messages from one sender in seconds,
+# past the per-sender limit. Both limits are still checked on every request.
+LOAD_TEST_ENV = {"ASSISTANT_RATE_LIMIT_PER_ADDRESS": "1000000 per minute", "ASSISTANT_RATE_LIMIT_PER_SENDER": "1000000 per minute"}
 ROLES = ("rasa", "actions", "gateway", "launcher")
 
 

@@ -10,7 +10,7 @@ from benchmarks.processes import ROLES, ColdStart
 from benchmarks.profiling import Profile
 from benchmarks.retrieval import ALL_CHUNK_QUERIES, QUERIES
 from benchmarks.targets import Target, by_key
-from benchmarks.turns import LEVELS, MIX, PAUSE, TARGETS, LevelResult
+from benchmarks.turns import LEVELS, LONG_BLOCK, LONG_CONVERSATIONS, LONG_TURNS, MIX, PAUSE, TARGETS, LevelResult
 
 PROFILE_ROWS = 12
 
@@ -37,6 +37,7 @@ class Results:
     first_turns: list[tuple[str, float]] = field(default_factory=list)
     turns: list[LevelResult] = field(default_factory=list)
     side_by_side: list[LevelResult] = field(default_factory=list)  # one conversation per target, taking turns
+    long_conversations: dict[str, tuple[list[float], int]] = field(default_factory=dict)  # target -> block p50s, failed
     targets: list[Target] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
     setup: Setup | None = None  # None when skipped
@@ -133,14 +134,15 @@ def turns(r: Results) -> str:
         "fixed \"technical problem\" answer, given when Rasa failed behind it), with the errors' causes. Latencies in "
         "ms, over the requests answered properly (a failure is counted, not timed). CPU ms per request: the user + "
         "system CPU time each process group used during the level (from /proc), divided by the requests sent. The "
-        "gateway's per-address rate limit is raised for the run, since every conversation comes from 127.0.0.1; its "
-        "per-sender limit stays.",
+        "gateway's rate limits are raised for the run (they are still checked on every request), since every "
+        "conversation comes from 127.0.0.1 and a long conversation sends 60 messages from one sender in seconds.",
         f"### Paced conversations (the targets are judged on these)\n\nAfter each answer a conversation waits "
         f"{PAUSE[0]:.0f}–{PAUSE[1]:.0f} s (uniform, seeded), quicker than a patient reads an answer and types the next "
         "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
         "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
         table(LEVEL_COLUMNS, level_rows(r, paced=True)),
         side_by_side(r),
+        long_conversations(r),
         "### Back to back (capacity)\n\nEach conversation sends its next message as soon as the answer arrives, so N "
         "requests are always in flight. This shows how many turns per second the machine serves; past that, "
         "latency is queueing (Little's law: waiting ≈ in flight / throughput).",
@@ -168,6 +170,20 @@ def side_by_side(r: Results) -> str:
         "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... The targets are "
         "still judged on the tables above; this shows how much of their ratio comes from measuring apart.",
         table(["target", "requests", "p50", "p95", "p99", "failed", "p50 / rasa hello p50"], rows),
+    ])
+
+
+def long_conversations(r: Results) -> str:
+    if not r.long_conversations:
+        return ""
+    blocks = [f"turns {start + 1}–{start + LONG_BLOCK}" for start in range(0, LONG_TURNS, LONG_BLOCK)]
+    return "\n\n".join([
+        f"### Long conversations\n\nThe levels start a new conversation after each round of the mix. Here "
+        f"{LONG_CONVERSATIONS} conversations of {LONG_TURNS} turns each, one at a time and back to back, per target (the "
+        "gateway with the mix in order, Rasa with \"hello\"): the p50 of each block of turns, in ms. A turn should cost "
+        "about the same at the sixtieth turn as at the first.",
+        table(["target", *blocks, "failed"], [[target, *(ms(v) for v in values), failed]
+                                              for target, (values, failed) in r.long_conversations.items()]),
     ])
 
 

@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
                                               lambda: processes.cpu_seconds_by_role(system.process.pid))
                 print("  side by side: one conversation per target, taking turns", flush=True)
                 results.side_by_side = turns.side_by_side(system.gateway, system.rasa, args.requests, args.time_limit, run_id)
+                print("  long conversations", flush=True)
+                results.long_conversations = turns.long_conversations(system.gateway, system.rasa, run_id)
                 results.memory_loaded = processes.memory_by_role(system.process.pid)
                 results.unhealthy["after the load test"] = processes.unhealthy(system)
                 results.targets = targets.evaluate(results.turns, results.search)

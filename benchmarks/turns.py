@@ -189,6 +189,40 @@ def side_by_side(gateway: str, rasa: str, max_requests: int, time_limit: float, 
     return list(results.values())
 
 
+LONG_TURNS, LONG_CONVERSATIONS, LONG_BLOCK = 60, 4, 10
+
+
+def long_conversations(gateway: str, rasa: str, run_id: str) -> dict[str, tuple[list[float], int]]:
+    """Per target: the p50 of each block of LONG_BLOCK turns over conversations of LONG_TURNS turns (one at a time,
+    back to back), and how many turns failed (counted, not timed).
+
+    The levels restart each conversation after one round of the mix; this shows what a turn costs as the
+    conversation grows (Rasa keeps every event of a session).
+    """
+    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",))}
+    results: dict[str, tuple[list[float], int]] = {}
+    for target, (send, messages) in plans.items():
+        by_turn: list[list[float]] = [[] for _ in range(LONG_TURNS)]
+        failed = 0
+        with requests.Session() as session:
+            for conversation in range(LONG_CONVERSATIONS):
+                sender = f"bench-{run_id}-{target.replace(' ', '-')}-long-{conversation}"
+                for turn in range(LONG_TURNS):
+                    started = time.perf_counter()
+                    try:
+                        outcome, _ = send(session, sender, messages[turn % len(messages)])
+                    except (requests.RequestException, ValueError):
+                        outcome = "error"
+                    if outcome == "ok":
+                        by_turn[turn].append((time.perf_counter() - started) * 1000)
+                    else:
+                        failed += 1
+        blocks = [summary([ms for turn in by_turn[start:start + LONG_BLOCK] for ms in turn])["p50"]
+                  for start in range(0, LONG_TURNS, LONG_BLOCK)]
+        results[target] = (blocks, failed)
+    return results
+
+
 def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
     """The mix once through a freshly started gateway: the first answer pays for loading the embedding model."""
     send, timings = via_gateway(gateway), []
