@@ -55,7 +55,7 @@ class EarlyWork(Generic[T]):
         self._entries: OrderedDict[tuple[str, str], tuple[float, Future]] = OrderedDict()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="early-retrieval")
-        self.counts: Counter = Counter()
+        self._counts: Counter = Counter()
 
     def start(self, sender_id: str, text: str) -> bool:
         """Start the work for this conversation's text; False if it is already started."""
@@ -67,14 +67,14 @@ class EarlyWork(Generic[T]):
             while len(self._entries) >= self._max_entries:
                 _, (_, oldest) = self._entries.popitem(last=False)
                 oldest.cancel()
-                self.counts["dropped"] += 1
+                self._counts["dropped"] += 1
             self._entries[key] = (self._clock(), self._pool.submit(self._compute, text))
-            self.counts["started"] += 1
+            self._counts["started"] += 1
             return True
 
     def _count(self, outcome: str) -> None:
         with self._lock:
-            self.counts[outcome] += 1
+            self._counts[outcome] += 1
 
     def take(self, sender_id: str, text: str) -> T | None:
         """The result for this conversation's text, if it was started and can be had now; None otherwise."""
@@ -105,13 +105,13 @@ class EarlyWork(Generic[T]):
                 break
             del self._entries[key]
             future.cancel()
-            self.counts["expired"] += 1
+            self._counts["expired"] += 1
 
     def report(self) -> dict[str, int]:
         """How the early work went so far, and how many entries wait to be taken."""
         with self._lock:
             self._drop_expired()
-            return {**self.counts, "pending": len(self._entries)}
+            return {**self._counts, "pending": len(self._entries)}
 
 
 def parse_request(body: bytes) -> tuple[str, str]:

@@ -118,6 +118,21 @@ def via_rasa(rasa: str) -> Send:
     return send
 
 
+def target_plans(gateway: str, rasa: str) -> dict[str, tuple[Send, tuple[str, ...]]]:
+    """Each target's way of sending and the messages it sends, in order."""
+    return {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)), "rasa mix": (via_rasa(rasa), MIX)}
+
+
+def timed(send: Send, session: requests.Session, sender: str, text: str) -> tuple[str, str, float]:
+    """One request: its outcome, the cause of a failure, and the milliseconds it took."""
+    started = time.perf_counter()
+    try:
+        outcome, cause = send(session, sender, text)
+    except (requests.RequestException, ValueError) as exc:
+        outcome, cause = "error", exc.__class__.__name__
+    return outcome, cause, (time.perf_counter() - started) * 1000
+
+
 def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: int, max_requests: int,
               time_limit: float, run_id: str, paced: bool = False) -> LevelResult:
     result = LevelResult(target, concurrency, max_requests=max_requests, paced=paced)
@@ -139,12 +154,7 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
                     return
                 kind = "paced" if paced else "b2b"
                 sender = f"bench-{run_id}-{target.replace(' ', '-')}-{kind}-c{concurrency}-w{worker}-n{turn // len(MIX)}"
-                started = time.perf_counter()
-                try:
-                    outcome, cause = send(session, sender, messages[turn % len(messages)])
-                except (requests.RequestException, ValueError) as exc:
-                    outcome, cause = "error", exc.__class__.__name__
-                elapsed_ms = (time.perf_counter() - started) * 1000
+                outcome, cause, elapsed_ms = timed(send, session, sender, messages[turn % len(messages)])
                 with lock:
                     result.record(outcome, cause, elapsed_ms)
                 if paced:
@@ -165,8 +175,7 @@ def side_by_side(gateway: str, rasa: str, max_requests: int, time_limit: float, 
     measured in the same seconds as the others, one request in flight at a time; and a rule's reply is not
     measured on caches that only it has been using.
     """
-    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)),
-             "rasa mix": (via_rasa(rasa), MIX)}
+    plans = target_plans(gateway, rasa)
     results = {target: LevelResult(target, 1, max_requests=max_requests) for target in TARGETS}
     sessions = {target: requests.Session() for target in TARGETS}
     deadline = time.monotonic() + time_limit * len(TARGETS)
@@ -177,12 +186,7 @@ def side_by_side(gateway: str, rasa: str, max_requests: int, time_limit: float, 
         for target in TARGETS:
             send, messages = plans[target]
             sender = f"bench-{run_id}-{target.replace(' ', '-')}-side-by-side-n{turn // len(MIX)}"
-            before = time.perf_counter()
-            try:
-                outcome, cause = send(sessions[target], sender, messages[turn % len(messages)])
-            except (requests.RequestException, ValueError) as exc:
-                outcome, cause = "error", exc.__class__.__name__
-            results[target].record(outcome, cause, (time.perf_counter() - before) * 1000)
+            results[target].record(*timed(send, sessions[target], sender, messages[turn % len(messages)]))
     for target, session in sessions.items():
         session.close()
         results[target].seconds = time.monotonic() - started
@@ -199,7 +203,7 @@ def long_conversations(gateway: str, rasa: str, run_id: str) -> dict[str, tuple[
     The levels restart each conversation after one round of the mix; this shows what a turn costs as the
     conversation grows (Rasa keeps every event of a session).
     """
-    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",))}
+    plans = {target: plan for target, plan in target_plans(gateway, rasa).items() if target != "rasa mix"}
     results: dict[str, tuple[list[float], int]] = {}
     for target, (send, messages) in plans.items():
         by_turn: list[list[float]] = [[] for _ in range(LONG_TURNS)]
@@ -208,13 +212,9 @@ def long_conversations(gateway: str, rasa: str, run_id: str) -> dict[str, tuple[
             for conversation in range(LONG_CONVERSATIONS):
                 sender = f"bench-{run_id}-{target.replace(' ', '-')}-long-{conversation}"
                 for turn in range(LONG_TURNS):
-                    started = time.perf_counter()
-                    try:
-                        outcome, _ = send(session, sender, messages[turn % len(messages)])
-                    except (requests.RequestException, ValueError):
-                        outcome = "error"
+                    outcome, _, elapsed_ms = timed(send, session, sender, messages[turn % len(messages)])
                     if outcome == "ok":
-                        by_turn[turn].append((time.perf_counter() - started) * 1000)
+                        by_turn[turn].append(elapsed_ms)
                     else:
                         failed += 1
         blocks = [summary([ms for turn in by_turn[start:start + LONG_BLOCK] for ms in turn])["p50"]
@@ -237,8 +237,7 @@ def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
 def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str,
             cpu_seconds: Callable[[], dict[str, float]]) -> list[LevelResult]:
     """Every target at every level, back to back and paced (paced only where there is more than one conversation)."""
-    plans = {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)),
-             "rasa mix": (via_rasa(rasa), MIX)}
+    plans = target_plans(gateway, rasa)
     results = []
     for paced in (False, True):
         for concurrency in LEVELS:
