@@ -32,8 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool,
-                 early_retrieval: EarlyRetrieval | None = None):
+    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval):
         self.db = db
         self.rasa = rasa
         self.early_retrieval = early_retrieval
@@ -58,8 +57,7 @@ class TurnHandler:
             return []
         else:
             sender_id = f"{channel}:{sender}"
-            if self.early_retrieval:
-                self.early_retrieval.hint(sender_id, text)
+            self.early_retrieval.hint(sender_id, text)
             try:
                 replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
             except RasaUnavailable as exc:
