@@ -7,6 +7,7 @@ has been fixed, or that did not show on the day, is not repeated.
 from __future__ import annotations
 
 from assistant.config import Settings
+from assistant.gateway import server_config
 from benchmarks.targets import P95_MS_AT_32, SEARCH_MS_AT_100K, TURN_RATIO, as_judged, by_key
 
 
@@ -131,8 +132,9 @@ def failed_turns(r) -> list[str]:
         why.append(f"a safe reply means Rasa did not answer the gateway within its {timeout:.0f} s timeout")
     if any("Timeout" in cause for cause in level.causes):
         why.append("a read timeout means the benchmark's client got nothing in 30 s: turns wait in the gateway (gunicorn, "
-                   f"2 workers × 4 threads: 8 turns at a time) behind slow ones, each of which may wait {timeout:.0f} s for "
-                   "Rasa")
+                   f"{server_config.workers} worker(s) × {server_config.threads} threads: "
+                   f"{server_config.workers * server_config.threads} turns at a time) behind slow ones, each of which may "
+                   f"wait {timeout:.0f} s for Rasa")
     causes = ", ".join(f"{cause} ×{count}" for cause, count in level.causes.most_common())
     kind = "paced" if level.paced else "back to back"
     return [f"**{level.failed} failed turns at {busiest} conversations {kind}** ({causes})" + (": " + "; ".join(why) if why else "")

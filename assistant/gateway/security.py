@@ -8,9 +8,18 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-# Redis when configured (several gateways share the counts), memory otherwise.
-limiter = Limiter(key_func=get_remote_address, storage_uri=os.environ.get("ASSISTANT_RATELIMIT_STORAGE", "memory://"),
-                  default_limits=[], headers_enabled=True)
+
+def rate_limit_storage() -> str:
+    """Where the counts live: Redis when configured (several gateway processes share them), memory otherwise."""
+    return os.environ.get("ASSISTANT_RATELIMIT_STORAGE", "memory://")
+
+
+def shares_counts(storage_uri: str) -> bool:
+    """Whether several processes see the same counts (memory:// is one process's own)."""
+    return not storage_uri.startswith("memory://")
+
+
+limiter = Limiter(key_func=get_remote_address, storage_uri=rate_limit_storage(), default_limits=[], headers_enabled=True)
 
 # Pages use external scripts and styles only; nothing inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
