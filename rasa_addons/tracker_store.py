@@ -4,7 +4,10 @@ and the conversations of the last minutes kept in memory between their turns.
 On SQLite (the embedded default) the tracker database uses write-ahead logging
 with `synchronous=NORMAL`, as the gateway's database does: a commit no longer
 waits for two disk flushes, readers do not block the writer, and a crash of
-any process loses nothing (only a power cut can lose the last moments).
+any process loses nothing (only a power cut can lose the last moments). Its
+connections are pooled: SQLAlchemy 1.4, which Rasa 3.6 uses, opens and closes
+a new connection for every session on a SQLite file, three times a turn here
+(1.4 ms each with the pragmas, 0.4 ms pooled), where SQLAlchemy 2 pools them.
 
 Rasa 3.6 rebuilds a conversation on every turn: it reads all of the session's
 events from the database, parses them and replays them one by one. That work
@@ -27,7 +30,9 @@ from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event, func
+from sqlalchemy import create_engine, event, func
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 # A conversation's turns come seconds or minutes apart; the rest would only hold memory.
 IDLE_SECONDS = 600
@@ -51,9 +56,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 class TunedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            self.engine.dispose()
+            # Rasa calls the store from its event loop's thread; the pool hands a connection to one session at a time.
+            self.engine = create_engine(self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.engine.dispose()  # connections opened while creating the tables reconnect with the pragmas
+            self.sessionmaker = sessionmaker(bind=self.engine)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:

@@ -184,3 +184,17 @@ def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(tmp_
     print(said(asyncio.run(server.retrieve("web:p1"))))
     """.replace("{db}", str(tmp_path / "tracker.db")))
     assert found == "None"
+
+
+def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(tmp_path):
+    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    from sqlalchemy import event
+    opened = []
+    event.listen(server.engine, "connect", lambda *_: opened.append(1))
+    for text in ("two", "three", "four", "five", "six"):
+        turn(server, text)
+    print([len(opened), said(asyncio.run(other.retrieve("web:p1")))])
+    """)
+    opened, said = eval(found)  # noqa: S307 (our own printed list)
+    assert opened <= 1  # SQLAlchemy 1.4 on its own opens a connection per session: three a turn
+    assert said == ["one", "two", "three", "four", "five", "six"]
