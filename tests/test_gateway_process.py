@@ -58,25 +58,21 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
 
 
-def flood(url: str, sender: str, count: int) -> list[int]:
-    """`count` messages from one sender, each on a new connection (as a script hitting the API would)."""
-    statuses = []
-    for _ in range(count):
-        response = requests.post(f"{url}/api/chat", json={"sender": sender, "message": "thanks"},
-                                 headers={"Connection": "close"}, timeout=10)
-        statuses.append(response.status_code)
-    return statuses
+def flood(env: dict[str, str], count: int) -> list[int]:
+    """Start the gateway and send `count` messages from one sender, each on a new connection (as a script
+    hitting the API would); their HTTP statuses."""
+    process = start_gateway(env)
+    url, sender = f"http://127.0.0.1:{env['GATEWAY_PORT']}", f"flood-{uuid.uuid4().hex}"
+    try:
+        wait_for_answers(url, process)
+        return [requests.post(f"{url}/api/chat", json={"sender": sender, "message": "thanks"},
+                              headers={"Connection": "close"}, timeout=10).status_code for _ in range(count)]
+    finally:
+        stop(process)
 
 
 def test_a_senders_limit_holds_across_the_gateways_connections(gateway_env):
-    process = start_gateway(gateway_env)
-    url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"
-    try:
-        wait_for_answers(url, process)
-        statuses = flood(url, f"flood-{uuid.uuid4().hex}", 3 * LIMIT)
-    finally:
-        stop(process)
-    assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
+    assert flood(gateway_env, 3 * LIMIT) == [200] * LIMIT + [429] * (2 * LIMIT)
 
 
 def test_several_workers_with_counts_in_memory_refuse_to_start(gateway_env):
@@ -95,11 +91,5 @@ def test_several_workers_sharing_counts_in_redis_hold_a_senders_limit(gateway_en
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.RedisError as exc:
         pytest.skip(f"no Redis server answers at {REDIS_URL}: {exc}")
-    process = start_gateway(dict(gateway_env, GATEWAY_WORKERS="3", ASSISTANT_RATELIMIT_STORAGE=REDIS_URL))
-    url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"
-    try:
-        wait_for_answers(url, process)
-        statuses = flood(url, f"flood-{uuid.uuid4().hex}", 3 * LIMIT)
-    finally:
-        stop(process)
+    statuses = flood(dict(gateway_env, GATEWAY_WORKERS="3", ASSISTANT_RATELIMIT_STORAGE=REDIS_URL), 3 * LIMIT)
     assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
