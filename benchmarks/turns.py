@@ -123,6 +123,11 @@ def target_plans(gateway: str, rasa: str) -> dict[str, tuple[Send, tuple[str, ..
     return {"gateway": (via_gateway(gateway), MIX), "rasa hello": (via_rasa(rasa), ("hello",)), "rasa mix": (via_rasa(rasa), MIX)}
 
 
+def sender_name(run_id: str, target: str, conversation: str) -> str:
+    """A benchmark conversation's sender id: unique to the run, the target and the conversation."""
+    return f"bench-{run_id}-{target.replace(' ', '-')}-{conversation}"
+
+
 def timed(send: Send, session: requests.Session, sender: str, text: str) -> tuple[str, str, float]:
     """One request: its outcome, the cause of a failure, and the milliseconds it took."""
     started = time.perf_counter()
@@ -153,7 +158,7 @@ def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: i
                 if not may_send():
                     return
                 kind = "paced" if paced else "b2b"
-                sender = f"bench-{run_id}-{target.replace(' ', '-')}-{kind}-c{concurrency}-w{worker}-n{turn // len(MIX)}"
+                sender = sender_name(run_id, target, f"{kind}-c{concurrency}-w{worker}-n{turn // len(MIX)}")
                 outcome, cause, elapsed_ms = timed(send, session, sender, messages[turn % len(messages)])
                 with lock:
                     result.record(outcome, cause, elapsed_ms)
@@ -185,7 +190,7 @@ def side_by_side(gateway: str, rasa: str, max_requests: int, time_limit: float, 
             break
         for target in TARGETS:
             send, messages = plans[target]
-            sender = f"bench-{run_id}-{target.replace(' ', '-')}-side-by-side-n{turn // len(MIX)}"
+            sender = sender_name(run_id, target, f"side-by-side-n{turn // len(MIX)}")
             results[target].record(*timed(send, sessions[target], sender, messages[turn % len(messages)]))
     for target, session in sessions.items():
         session.close()
@@ -210,7 +215,7 @@ def long_conversations(gateway: str, rasa: str, run_id: str) -> dict[str, tuple[
         failed = 0
         with requests.Session() as session:
             for conversation in range(LONG_CONVERSATIONS):
-                sender = f"bench-{run_id}-{target.replace(' ', '-')}-long-{conversation}"
+                sender = sender_name(run_id, target, f"long-{conversation}")
                 for turn in range(LONG_TURNS):
                     outcome, _, elapsed_ms = timed(send, session, sender, messages[turn % len(messages)])
                     if outcome == "ok":

@@ -8,6 +8,7 @@ default, and several only when they share their counts in Redis.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -54,7 +55,7 @@ def wait_for_answers(url: str, process: subprocess.Popen, timeout: float = 30) -
 
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
-        os.killpg(process.pid, 15)
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
