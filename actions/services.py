@@ -53,7 +53,9 @@ def retriever() -> Retriever:
 
 @shared
 def early_retrieval() -> EarlyWork[RawScores]:
-    return EarlyWork(lambda text: retriever().raw_scores(text))
+    # Nobody waits for this work yet (Rasa is still classifying the message): its texts run one after another on
+    # one core, leaving the other to Rasa (docs/BENCHMARKS.md; the answering action's own path uses both).
+    return EarlyWork(lambda text: retriever().raw_scores(text, side_by_side=False))
 
 
 def raw_scores(sender_id: str, text: str) -> RawScores:

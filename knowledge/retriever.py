@@ -238,8 +238,8 @@ class Retriever:
         position = self.index().by_key.get((procedure, section))
         return None if position is None else self.index().chunks[position]
 
-    def raw_scores(self, query: str) -> RawScores:
-        """Dense, keyword and topic scores of `query` against every chunk."""
+    def raw_scores(self, query: str, side_by_side: bool = True) -> RawScores:
+        """Dense, keyword and topic scores of `query` against every chunk (`side_by_side`: see embedding.embed)."""
         from knowledge import embedding
         from knowledge.keywords import tokenize
 
@@ -252,7 +252,7 @@ class Retriever:
         if first:
             texts += [first, loaded.matcher.mask(first)]
         unique = list(dict.fromkeys(texts))
-        vectors = embedding.embed(unique)
+        vectors = embedding.embed(unique, side_by_side)
         vector_of = {text: vectors[i] for i, text in enumerate(unique)}
         dense = self._dense_scores(loaded, vector_of[texts[0]])
         topic = self._topic_scores(loaded, vector_of[texts[1]])

@@ -4,6 +4,7 @@ and keeps its export current."""
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -66,6 +67,26 @@ def test_rows_come_back_in_the_order_of_the_texts():
     np.testing.assert_array_equal(together[17], embedding.embed([texts[17]])[0])
     np.testing.assert_array_equal(together[-1], embedding.embed([texts[-1]])[0])
     assert embedding.embed([]).shape == (0, encoder_export.DIMENSIONS)
+
+
+def test_texts_run_one_after_another_give_the_same_vectors_without_the_second_thread(monkeypatch):
+    # Early retrieval embeds while Rasa is still classifying the message: nobody waits for it yet, so it leaves
+    # the second core to Rasa. The vectors are the same either way (each text is run alone).
+    texts = TEXTS[:4]
+    side_by_side = embedding.embed(texts)
+    threads = set()
+    run = embedding.Encoder._run
+
+    def recording_run(self, encoding):
+        threads.add(threading.current_thread().name)
+        return run(self, encoding)
+
+    monkeypatch.setattr(embedding.Encoder, "_run", recording_run)
+    np.testing.assert_array_equal(embedding.embed(texts, side_by_side=False), side_by_side)
+    assert threads == {threading.current_thread().name}
+    threads.clear()
+    embedding.embed(texts)
+    assert threads and threading.current_thread().name not in threads  # the default path uses the encoder's pool
 
 
 def test_an_outdated_or_partial_export_is_replaced(tmp_path):
