@@ -6,8 +6,8 @@ has been fixed, or that did not show on the day, is not repeated.
 
 from __future__ import annotations
 
+from assistant import gateway_gunicorn
 from assistant.config import Settings
-from assistant.gateway import server_config
 from benchmarks.targets import P95_MS_AT_32, SEARCH_MS_AT_100K, TURN_RATIO, as_judged, by_key
 
 
@@ -132,8 +132,8 @@ def failed_turns(r) -> list[str]:
         why.append(f"a safe reply means Rasa did not answer the gateway within its {timeout:.0f} s timeout")
     if any("Timeout" in cause for cause in level.causes):
         why.append("a read timeout means the benchmark's client got nothing in 30 s: turns wait in the gateway (gunicorn, "
-                   f"{server_config.workers} worker(s) × {server_config.threads} threads: "
-                   f"{server_config.workers * server_config.threads} turns at a time) behind slow ones, each of which may "
+                   f"{gateway_gunicorn.workers} worker(s) × {gateway_gunicorn.threads} threads: "
+                   f"{gateway_gunicorn.workers * gateway_gunicorn.threads} turns at a time) behind slow ones, each of which may "
                    f"wait {timeout:.0f} s for Rasa")
     causes = ", ".join(f"{cause} ×{count}" for cause, count in level.causes.most_common())
     kind = "paced" if level.paced else "back to back"

@@ -72,6 +72,19 @@ def flood(env: dict[str, str], count: int) -> list[int]:
         stop(process)
 
 
+def test_gunicorns_master_process_does_not_import_the_app():
+    # The master reads the settings module; each worker imports the app itself. A master that imported it too
+    # would hold it in memory for nothing and hand the old code to the workers a HUP reload starts.
+    command = procfile_commands((ROOT / "Procfile").read_text(), {"APP_BIN": "."})["gateway"]
+    settings_module = command.split("--config python:")[1].split()[0]
+    probe = (f"import sys, {settings_module}; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_limiter') "
+             "or m == 'assistant.gateway' or m.startswith('assistant.gateway.')))")
+    imported = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    assert imported == "[]"
+
+
 def test_a_senders_limit_holds_across_the_gateways_connections(gateway_env):
     assert flood(gateway_env, 3 * LIMIT) == [200] * LIMIT + [429] * (2 * LIMIT)
 

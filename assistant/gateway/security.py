@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-
-def rate_limit_storage() -> str:
-    """Where the counts live: Redis when configured (several gateway processes share them), memory otherwise."""
-    return os.environ.get("ASSISTANT_RATELIMIT_STORAGE", "memory://")
-
-
-def shares_counts(storage_uri: str) -> bool:
-    """Whether several processes see the same counts (memory:// is one process's own)."""
-    return not storage_uri.startswith("memory://")
-
+from assistant.rate_limit_storage import rate_limit_storage
 
 limiter = Limiter(key_func=get_remote_address, storage_uri=rate_limit_storage(), default_limits=[], headers_enabled=True)
 

@@ -1,4 +1,4 @@
-"""gunicorn's settings for the gateway (the Procfile runs it with `--config python:assistant.gateway.server_config`).
+"""gunicorn's settings for the gateway (the Procfile runs it with `--config python:assistant.gateway_gunicorn`).
 
 One worker process with threads by default. Each worker process keeps its own
 rate-limit counts when they are in memory (`memory://`, the embedded default),
@@ -7,13 +7,19 @@ messages in a minute passed a 20-a-minute limit). More workers need counts they
 share: `ASSISTANT_RATELIMIT_STORAGE=redis://...`; gunicorn refuses to start
 otherwise. A turn mostly waits for Rasa, so one process with threads keeps up
 with far more conversations than Rasa serves (docs/BENCHMARKS.md).
+
+This module sits outside the `assistant.gateway` package on purpose: gunicorn's
+master process imports it, and importing anything in that package imports the
+whole app. A master holding the app took 77 MB instead of 23 MB for nothing
+(its workers import the app themselves), and a `kill -HUP` reload started
+workers that inherited the old code from it.
 """
 
 from __future__ import annotations
 
 import os
 
-from assistant.gateway.security import rate_limit_storage, shares_counts
+from assistant.rate_limit_storage import rate_limit_storage, shares_counts
 
 bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
 workers = int(os.environ.get("GATEWAY_WORKERS", "1"))
