@@ -110,7 +110,7 @@ def level_rows(r: Results, paced: bool) -> list[list]:
             cut = " (time limit)" if level.hit_time_limit else ""
             cpu = level.cpu_ms_per_request
             rows.append([c, target, f"{level.sent}{cut}", f"{level.sent / level.seconds:.1f}", ms(lat["p50"]), ms(lat["p95"]),
-                         ms(lat["p99"]), ms(lat["max"]), failed, f"{lat['p50'] / hello_p50:.1f}×",
+                         ms(lat["p99"]), ms(lat["max"]), failed, f"{lat['p50'] / hello_p50:.2f}×",
                          " / ".join(ms(cpu.get(role, 0.0)) for role in ("rasa", "actions", "gateway"))])
     return rows
 

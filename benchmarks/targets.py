@@ -51,7 +51,7 @@ def evaluate(levels: list[LevelResult], search_rows: list[dict]) -> list[Target]
                    f"recall@10 {best['recall']:.3f}")
     return [
         Target(f"full turn p50 ≤ {TURN_RATIO}× bare Rasa roundtrip p50 (every level, paced conversations)",
-               ", ".join(f"×{c}: {ratio:.1f}×" for c, ratio in ratios.items()),
+               ", ".join(f"×{c}: {ratio:.2f}×" for c, ratio in ratios.items()),
                all(ratio <= TURN_RATIO for ratio in ratios.values()), True),
         Target(f"p95 ≤ {P95_MS_AT_32:.0f} ms at 32 concurrent (paced) conversations, 0 errors",
                f"p95 {p95:.0f} ms, {at_32.failed} failed of {at_32.sent}",
