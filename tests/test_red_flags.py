@@ -25,9 +25,12 @@ def test_dataset_shape():
         items = [p for p in PHRASES if p["lang"] == lang]
         assert len(items) >= 20
         assert {p["urgent"] for p in items} == {True, False}
+    for lang in ("de", "nl", "tr", "mixed"):
+        assert {p["urgent"] for p in PHRASES if p["lang"] == lang} == {True, False} or lang == "mixed"
     for p in PHRASES:
-        assert set(p) == {"text", "urgent", "lang", "note"}, p
-        assert p["lang"] in {"en", "fr", "es"}
+        assert {"text", "urgent", "lang", "note"} <= set(p) <= {"text", "urgent", "lang", "note", "source"}, p
+        assert p["lang"] in {"en", "fr", "es", "de", "nl", "tr", "mixed"}
+        assert p.get("source", "https://").startswith("https://")
 
 
 @pytest.mark.parametrize("phrase", PHRASES, ids=[f"{p['lang']}-{p['text'][:50]}" for p in PHRASES])

@@ -18,7 +18,7 @@ not a present emergency:
 
 Everything is matched on a normalised "skeleton" of the text (see
 `normalise`), and the patterns are compiled through the same skeleton rules,
-so they are written in ordinary spelling. English, French and Spanish patterns
+so they are written in ordinary spelling. English, French, Spanish, German, Dutch and Turkish patterns
 all run on every message: no language detection to get wrong.
 """
 
@@ -43,7 +43,7 @@ class RedFlag:
 # "jai", which is also how patients type them on a phone.
 _APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
 # Ligatures that NFKC/NFD leave alone.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l"})
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "ı": "i", "ß": "ss"})
 # Runs of one letter collapse to one letter: "bleeeeding", "bleding" and
 # "bleeding" all become "bleding"; patterns get the same treatment.
 _REPEATED_LETTERS = re.compile(r"([a-z])\1+")
@@ -113,7 +113,8 @@ def normalise(text: str) -> str:
 _GAP_STOP = (
     r"no|not|dont|doesnt|didnt|isnt|arent|wasnt|werent|havent|hasnt|hadnt|never|without|"
     r"always|usually|normally|ne|nest|pas|sans|jamais|aucun\w*|sin|nunca|siempre|"
-    r"and|but|mais|et|pero|y"
+    r"nicht|kein\w*|nie|immer|ohne|niet|geen|nooit|altijd|zonder|degil|hep|"
+    r"and|but|mais|et|pero|y|und|aber|maar|ama|ve"
 )
 _GAP = r"(?:\s+(?!(?:" + _GAP_STOP + r")\b)\w+){0,3}\s+"
 
@@ -135,10 +136,16 @@ _SEVERE = (
     r"intense|extreme|crippling|really bad|very bad|stabbing)"
 )
 _BELLY = r"(?:stomach|tummy|belly|abdomen|abdominal|gut|flank)"
+_LIMB_DE = r"(?:beine?|fuss|fusse|zehen?|arme?|hand|hande|finger|wade)"
+_LIMB_NL = r"(?:benen|been|voet|voeten|tenen|teen|armen|arm|hand|handen|vingers?|kuit)"
+_LIMB_TR = (r"(?:bacak|bacagim|bacagi|bacaklarim|bacaklari|ayak|ayagim|ayagi|ayaklarim|kol|kolum|kolu|kollarim|elim|eli|"
+            r"parmaklarim|parmaklari)")
 _PIECES = {"BREATHING": _BREATHING, "BREATH": _BREATH, "LIMB_EN": _LIMB_EN, "LIMB_FR": _LIMB_FR,
-           "LIMB_ES": _LIMB_ES, "SEVERE": _SEVERE, "BELLY": _BELLY}
+           "LIMB_ES": _LIMB_ES, "LIMB_DE": _LIMB_DE, "LIMB_NL": _LIMB_NL, "LIMB_TR": _LIMB_TR,
+           "SEVERE": _SEVERE, "BELLY": _BELLY}
 
-# Category -> patterns (en, then fr, then es). Order matters only for the
+# Category -> patterns (en, then fr, then es; German, Dutch and Turkish in _MORE_LANGUAGES below: the
+# emergency path must not depend on the product answering in a language). Order matters only for the
 # category reported when several fire: self harm first (its reply may
 # differ), catch-all "general_emergency" last.
 _PATTERN_SOURCES: dict[str, list[str]] = {
@@ -350,6 +357,103 @@ _PATTERN_SOURCES: dict[str, list[str]] = {
 }
 
 
+# German, Dutch and Turkish, per category. Turkish marks negation and "if" with suffixes, so its patterns
+# spell out the negative forms that are symptoms ("alamiyorum": I cannot take [a breath]), and a "yok"/"degil"
+# right after a symptom negates it (_POST_NEGATION).
+_MORE_LANGUAGES: dict[str, list[str]] = {
+    "self_harm": [
+        r"\b(?:mich|mir) (?:umbringen|das leben nehmen|etwas antun)\b", r"\bselbstmord\w*", r"\bsuizid\w*",
+        r"\b(?:will|mochte) (?:nicht mehr leben|sterben)\b",
+        r"\bzelfmoord\w*", r"\bmezelf (?:iets )?aan ?doen\b", r"\bwil (?:niet meer leven|dood)\b",
+        r"\bintihar\w*", r"\bkendimi oldur\w*", r"\byasamak istemiyorum\b", r"\bolmek istiyorum\b",
+    ],
+    "collapse": [
+        r"\bohnmacht\w*", r"\bbewusstlos\w*", r"\bzusammengebrochen\b", r"\bkollabiert\b",
+        r"\breagiert (?:nicht|kaum)\b", r"\bwacht nicht (?:mehr )?auf\b",
+        r"\bflauw ?gevallen\b", r"\bflauwvallen\b", r"\bbewusteloos\b", r"\breageert niet\b", r"\bin elkaar gezakt\b",
+        r"\bbayil(?!m)\w*", r"\bbilinc\w*~(?:kayb\w*|kapan\w*|yok|gitti)", r"\b(?:cevap|tepki) vermiyor\w*", r"\buyanmiyor\w*",
+        r"\byere yigil\w*",
+    ],
+    "breathing": [
+        r"\b(?:kann|kriege|krieg|bekomme)~(?:nicht|kaum|keine) (?:atmen|luft)\b", r"\batemnot\b", r"\bluftnot\b",
+        r"\batmet~(?:nicht|kaum)\b", r"\bersticke\w*",
+        r"\b(?:kan|krijg)~(?:niet|geen|nauwelijks) (?:ademen|lucht)\b", r"\bbenauwd\w*", r"\bkortademig\w*",
+        r"\bademt~(?:niet|nauwelijks)\b", r"\bstik\b", r"\bstikken\b",
+        r"\bnefes~(?:alamiyor\w*|alamadi\w*|almiyor\w*|darligi\w*|yetmiyor\w*|kesil\w*|almakta zorlan\w*)", r"\bbogul\w*",
+    ],
+    "chest_pain": [
+        r"\bbrustschmerz\w*", r"\bschmerz\w*~brust\b", r"\bbrust~(?:schmerz\w*|eng|enge|druck|tut weh|brennt)",
+        r"\bherzinfarkt\b", r"\bengegefuhl~brust\b",
+        r"\bpijn op (?:de|mijn|zijn|haar) borst\b", r"\bborst~(?:pijn|drukkend|knellend|beklemmend)", r"\bhartaanval\b",
+        r"\bhartinfarct\b",
+        r"\bgogus\w*~agri\w*", r"\bgogsum\w*~(?:agri\w*|sikis\w*|baski|yan\w*)", r"\bkalp krizi\b",
+    ],
+    "stroke": [
+        r"\bschlaganfall\b", r"\b(?:gesicht|mund|mundwinkel)~(?:hangt|hangend|schief|gelahmt|taub)\b",
+        r"\bkann~(?:nicht|kaum) (?:mehr )?(?:sprechen|reden)\b", r"\bspricht~(?:undeutlich|verwaschen|komisch|wirr)\b",
+        r"\b(?:arm|bein|seite|hand|gesichtshalfte)~(?:gelahmt|lahm|taub|schwach|kraftlos)\b", r"\blahmung\w*",
+        r"\bsehe (?:nichts|nicht mehr|doppelt)\b", r"\bplotzlich~verwirrt\b", r"\bist~verwirrt\b",
+        r"\bberoerte\b", r"\b(?:gezicht|mond|mondhoek)~(?:hangt|scheef|verlamd)\b",
+        r"\bkan~(?:niet|nauwelijks) (?:meer )?praten\b", r"\bpraat~(?:raar|onduidelijk|vreemd|wartaal)\b",
+        r"\b(?:arm|been|kant|hand)~(?:verlamd|krachteloos|slap)\b", r"\bverlamd\w*", r"\bzie (?:niets|niks) meer\b",
+        r"\bfelc\w*", r"\binme\b", r"\byuz\w*~(?:kay\w*|carpil\w*|carpik|dusuk|dustu)\b",
+        r"\bkonusamiyor\w*", r"\bkonusma\w*~(?:bozul\w*|bozuk|anlasilmiyor|pelteklesti)",
+        r"\b(?:kolum|kolu|bacagim|bacagi|yuzum|yuzu|elim|eli)~(?:tutmuyor|felc\w*|hareket etmiyor)",
+        r"\b(?:goremiyorum|gormuyor\w*)\b",
+    ],
+    "seizure": [
+        r"\bkrampfanfall\w*", r"\bepileptisch\w*", r"\bkrampft\b",
+        r"\bepileptische aanval\b", r"\bstuip\w*",
+        r"\bnobet~(?:geciriyor\w*|gecirdi\w*)", r"\bsara nobeti\b",
+    ],
+    "allergy": [
+        r"\b(?:lippen|zunge|hals|gesicht|rachen)~(?:geschwollen|schwillt|schwellen|dick)\b", r"\ballergische reaktion\b",
+        r"\banaphylak\w*",
+        r"\b(?:lippen|tong|keel|gezicht)~(?:opgezwollen|gezwollen|zwelt|dik)\b", r"\ballergische reactie\b", r"\banafylak\w*",
+        r"\b(?:dudak\w*|dilim|dili|bogaz\w*|yuz\w*)~(?:sisti|sisiyor|sismis|kapaniyor)\b", r"\balerjik (?:reaksiyon|sok)\b",
+        r"\banafilak\w*",
+    ],
+    "bleeding": [
+        r"\b(?:blutet|bluten|blutung\w*|nachblutung\w*)\b(?! ?risiko)", r"\bblut~(?:spritzt|lauft|stromt|uberall|schiesst)",
+        r"\b(?:viel|uberall|sehr viel)~blut\b", r"\bblut (?:erbroch\w*|gespuckt|gehustet)\b", r"\bbluterbrechen\b",
+        r"\b(?:schwarzer stuhl|teerstuhl)\b",
+        r"\b(?:bloedt|bloeden|bloeding\w*|nabloeding\w*)\b(?! ?risico)", r"\bbloed~(?:spuit|loopt|stroomt|overal|gutst)",
+        r"\b(?:veel|overal)~bloed\b", r"\bbloed (?:overgeven|gebraakt|opgehoest|gespuugd)\b", r"\bzwarte ontlasting\b",
+        r"\bkanama(?!di|mis|z\b|yacak)\w*\b(?! ?risk\w*)", r"\bkaniyor\w*", r"\bkan~(?:geliyor|akiyor|fiskir\w*|durmuyor|bosaliyor)",
+        r"\bkan kus\w*", r"\bkanli kus\w*", r"\bsiyah diski\w*",
+        r"\b(?:schwellung|bluterguss|beule)~(?:wachst|wird grosser|grosser)", r"\b(?:zwelling|bult)~(?:groeit|wordt groter)",
+        r"\bsislik~(?:buyuyor|artiyor)",
+    ],
+    "limb_ischaemia": [
+        r"\bLIMB_DE~(?:kalt|eiskalt|weiss|blass|blau|taub|gefuhllos|abgestorben)\b",
+        r"\b(?:kalt\w*|eiskalt\w*|taub\w*|gefuhllos\w*|kribbeln|kribbelt)~LIMB_DE\b", r"\bLIMB_DE~kribbelt\b",
+        r"\bkein gefuhl~LIMB_DE\b",
+        r"\bLIMB_NL~(?:koud|ijskoud|wit|bleek|blauw|gevoelloos|doof)\b", r"\bgeen gevoel~LIMB_NL\b",
+        r"\bLIMB_TR~(?:soguk\w*|buz gibi|bembeyaz|beyazla\w*|morar\w*|mosmor|uyus\w*|hissiz\w*|hissetmiyor\w*)",
+        r"\bLIMB_TR~hissetmiyorum\b",
+    ],
+    "abdominal": [
+        r"\b(?:starke|heftige|unertragliche|schlimme)~bauchschmerz\w*", r"\bbauch~(?:hart|bretthart)\b",
+        r"\b(?:hevige|ernstige|vreselijke|ondraaglijke)~buikpijn\b", r"\bbuik~(?:keihard|plankhard)\b",
+        r"\b(?:siddetli|dayanilmaz|cok kotu)~karin agri\w*", r"\bkarn\w*~(?:cok agri\w*|dayanilmaz|tahta gibi)",
+    ],
+    "sepsis": [
+        r"\bfieber\w*", r"\bschuttelfrost\b",
+        r"\bkoorts\w*", r"\b(?:koude )?rillingen\b",
+        r"\bates\w*", r"\btitreme\w*", r"\btitriyor\w*",
+    ],
+    "general_emergency": [
+        r"\bnotarzt\b", r"\b(?:ruf|rufen|rufe|rufen sie)~(?:krankenwagen|rettungswagen|notarzt|112|notruf)\b", r"\bnotfall\b",
+        r"\bich sterbe\b", r"\b(?:unertragliche|starkste)~schmerz\w*", r"^hilfe[.! ]*$",
+        r"\bbel~(?:ambulance|112|huisartsenpost)\b", r"\bnoodgeval\b", r"\bik ga dood\b", r"\bondraaglijke pijn\b",
+        r"\bambulans\b", r"\b112~ara\w*", r"\bimdat\b", r"\byardim edin\b", r"\bacil durum\b", r"\bolecegim\b",
+        r"\bdayanilmaz agri\w*",
+    ],
+}
+for _category, _sources in _MORE_LANGUAGES.items():
+    _PATTERN_SOURCES[_category] = _PATTERN_SOURCES[_category] + _sources
+
+
 def _expand(source: str) -> str:
     for name, piece in _PIECES.items():
         source = source.replace(name, piece)
@@ -371,7 +475,8 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
 _SENTENCE_END = re.compile(r"[.!?;]+")
 _SEGMENT_END = re.compile(r"[.!?;,:]+")
 _CLAUSE_END = _compile(
-    r"[.!?;,:]+|\b(?:and|but|however|although|though|whereas|except|mais|et|cependant|pourtant|pero|y|aunque|sino)\b"
+    r"[.!?;,:]+|\b(?:and|but|however|although|though|whereas|except|mais|et|cependant|pourtant|pero|y|aunque|sino|"
+    r"und|aber|jedoch|maar|echter|ama|fakat|ve)\b"
 )
 
 
@@ -399,9 +504,10 @@ _NEGATION_CUE = _compile(
     r"neither|denies|free of|stopped|"
     r"ne|nai|nest|ny|pas|sans|aucun\w*|jamais|ni|plus de|plus d|arret\w*|cesse\w*|"
     r"sin|nunca|ningun\w*|tampoco|jamas|dejo de|paro de|nada de|"
+    r"nicht|kein\w*|nie|ohne|niet|geen|nooit|zonder|"
     # Not negations, but the same effect: the symptom is talked about, not had.
     r"risks? of|chances? of|in case of|prevent\w*|avoid\w*|risques? de|en cas de|eviter|"
-    r"riesgos? de|en caso de|evitar|prevenir)\b"
+    r"riesgos? de|en caso de|evitar|prevenir|risiko|gefahr|vermeiden|risico|voorkomen)\b"
 )
 # Phrases containing a negation word that negate something else than the
 # symptom: "I don't know what to do, he's not breathing", "no sé qué hacer".
@@ -415,7 +521,8 @@ _NOT_A_NEGATION = _compile(
 # a participle is "I have" ("no he tenido fiebre") and keeps the negation.
 _SCOPE_BREAK = _compile(
     r"\bhe\b(?! \w+(?:ado|ido)\b)|\b(?:i|im|ive|id|hes|she|shes|they|theyre|we|you|my|his|her|their|our|its|"
-    r"je|j|il|elle|ils|elles|mon|ma|mes|son|sa|ses|yo|ella|mi|mis|su|sus|now|maintenant|ahora)\b"
+    r"je|j|il|elle|ils|elles|mon|ma|mes|son|sa|ses|yo|ella|mi|mis|su|sus|now|maintenant|ahora|"
+    r"ich|er|sie|mein\w*|jetzt|ik|hij|zij|mijn|nu)\b"
 )
 _NEGATION_WINDOW = 6  # words
 
@@ -471,10 +578,24 @@ _QUESTION_FRAME = _compile(
     r"|que (?:pasa|pasaria|ocurre|hago|debo hacer|hacer|tengo que hacer) (?:si|en caso|cuando)"
     r"|cuando (?:debo|tengo que|hay que|deberia|se debe) (?:llamar|preocupar\w*|ir|acudir|consultar|avisar)"
     r"|(?:puede|pueden|podria) (?:\w+ ){0,2}(?:causar|provocar|dar)|hay (?:riesgo|peligro|posibilidad)|y si\b"
+    r"|(?:ist|sind) (?:\w+ ){1,3}(?:normal|gefahrlich|schlimm|ublich|haufig)"
+    r"|was (?:passiert|mache ich|tue ich|soll ich tun|tun|ist) (?:wenn|bei|im|falls)"
+    r"|wie (?:hoch|gross|wahrscheinlich|haufig) ist (?:das|die|eine?)|welche (?:risiken|komplikationen|nebenwirkungen)"
+    r"|(?:kann|konnen) es zu|wann (?:soll|muss|sollte) ich (?:anrufen|kommen|mich melden|zum arzt)"
+    r"|(?:is|zijn) (?:\w+ ){1,3}(?:normaal|gevaarlijk|erg|gebruikelijk)"
+    r"|(?:can|may|could|should) i (?:take|use|have|keep) (?:\w+ ){0,4}(?:if|when)\b"
+    r"|(?:puedo|debo|tengo que) (?:tomar|usar|seguir) (?:\w+ ){0,4}(?:si|cuando)\b"
+    r"|(?:puis je|dois je|je peux|est ce que je peux) (?:prendre|continuer) (?:\w+ ){0,4}(?:si|quand)\b"
+    r"|wat (?:gebeurt er|moet ik doen|te doen|doe ik) (?:als|bij)|hoe groot is de kans"
+    r"|welke (?:risicos|complicaties|bijwerkingen)|wanneer moet ik (?:bellen|contact)"
     r")"
 )
 # An if-clause runs from "if" to the end of its segment.
-_IF = _compile(r"\b(?:if|si|in case|en cas|en caso|whenever)\b")
+_IF = _compile(r"\b(?:if|si|in case|en cas|en caso|whenever|wenn|falls|indien)\b")
+# Turkish puts "if" and "risk of" after the symptom: "kanama olursa ne yapmaliyim" (if bleeding happens, what do I
+# do), "kanama riski" (risk of bleeding); "... yok" / "... degil" right after a symptom negates it.
+_GENERAL_TR = _compile(r"\b(?:olursa|olursam|olunca|durumunda|riski\w*|belirtileri\w*|yan etkileri\w*)\b")
+_POST_NEGATION = _compile(r"^\s*(?:\w+\s+)?(?:yok|yoktu|degil|degildi)\b")
 # "The nurse said to call if I get a fever": an instruction about a possible
 # future symptom. Symptoms after the "if" are hypothetical.
 _INSTRUCTION_IF = _compile(
@@ -529,7 +650,8 @@ _RECURRED = _compile(
 )
 _HISTORY = _compile(
     r"\b(?:years ago|months ago|last year|as a child|in the past|history of|previous\w*|(?:in|en) (?:19|20)\d\d|"
-    r"il y a (?:\d+|des|quelques|plusieurs) ans|hace (?:\d+|unos|varios|muchos) anos|de nino|antecedentes)\b"
+    r"il y a (?:\d+|des|quelques|plusieurs) ans|hace (?:\d+|unos|varios|muchos) anos|de nino|antecedentes|"
+    r"vor (?:\d+|einigen|vielen|ein paar) jahren|jaar geleden|jaren geleden|yil once|yillar once)\b"
 )
 
 
@@ -546,6 +668,8 @@ def _is_general_question(text: str, pos: int) -> bool:
     if_clause = _IF.search(segment)
     main_part = segment[: if_clause.start()] if if_clause else segment
     if _QUESTION_FRAME.search(segment) and not _PRESENT_STATEMENT.search(main_part):
+        return True
+    if _GENERAL_TR.search(text[pos:end]):
         return True
     instruction = _INSTRUCTION_IF.search(text[start:end])
     return instruction is not None and pos - start >= instruction.end()
@@ -584,7 +708,7 @@ def detect_red_flag(text: str) -> RedFlag | None:
     spans = [m.span() for _, m in matches]
     for category, m in matches:
         clause_start, clause_end = _unit(norm, m.start(), _CLAUSE_END)
-        if _negated(norm[clause_start:m.start()]):
+        if _negated(norm[clause_start:m.start()]) or _POST_NEGATION.search(norm[m.end():clause_end]):
             continue
         if _is_history(norm[clause_start:clause_end]):
             continue
