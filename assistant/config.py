@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from assistant.messages import Messages
 from assistant.site import Site, load_site
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ class Settings:
     action_server_url: str
     rasa_timeout: float
     max_message_chars: int
+    messages_dir: Path = ROOT / "messages"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,8 +49,13 @@ class Settings:
             action_server_url=_env("ACTION_SERVER_URL", f"http://127.0.0.1:{_env('ACTION_PORT', '5055')}"),
             rasa_timeout=float(_env("ASSISTANT_RASA_TIMEOUT", "10")),
             max_message_chars=int(_env("ASSISTANT_MAX_MESSAGE_CHARS", "2000")),
+            messages_dir=Path(_env("ASSISTANT_MESSAGES_DIR", str(ROOT / "messages"))),
         )
 
     @cached_property
     def site(self) -> Site:
         return load_site(self.site_path)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return Messages.load(self.messages_dir)

@@ -29,6 +29,10 @@ class Site:
     @property
     def opening_hours_text(self) -> str:
         """Opening hours as a short human sentence, grouping equal days."""
+        return self.opening_hours_in()
+
+    def opening_hours_in(self, weekdays: list[str] | None = None) -> str:
+        """Opening hours with the day names of a message catalog (Monday first); English without one."""
         groups: list[tuple[list[str], tuple[str, str]]] = []
         for day in DAYS:
             hours = self.opening_hours.get(day)
@@ -40,7 +44,8 @@ class Site:
                 groups.append(([day], hours))
         parts = []
         for days, (start, end) in groups:
-            label = days[0].capitalize() if len(days) == 1 else f"{days[0].capitalize()} to {days[-1].capitalize()}"
+            first, last = (weekdays[DAYS.index(d)] if weekdays else d.capitalize() for d in (days[0], days[-1]))
+            label = first if len(days) == 1 else (f"{first}–{last}" if weekdays else f"{first} to {last}")
             parts.append(f"{label} {start}–{end}")
         return ", ".join(parts) if parts else "by appointment"
 
@@ -95,9 +100,12 @@ class Site:
             "response_time": self.response_time,
         }
 
-    def fill(self, text: str) -> str:
-        """Replace {placeholders} with the department's facts; unknown ones stay visible."""
+    def fill(self, text: str, weekdays: list[str] | None = None) -> str:
+        """Replace {placeholders} with the department's facts; unknown ones stay visible.
+        `weekdays` names the days in the text's language (a message catalog's)."""
         values = self.placeholders()
+        if weekdays:
+            values["opening_hours"] = self.opening_hours_in(weekdays)
         return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 

@@ -3,11 +3,20 @@
 1. The red-flag check runs first, on every message, whatever the dialogue
    state (inside a form, or while a staff member has the conversation): an
    emergency gets the emergency number at once, without waiting for the
-   classifier, and raises an urgent ticket.
-2. The patient's message is stored before anything can fail.
+   classifier, and raises an urgent ticket. The reply is in the patient's
+   language when its catalog has one, and always in English as well.
+2. The patient's message is stored before anything can fail, with the
+   conversation's language (assistant/language.py: judged on messages long
+   enough to tell; a short "hola" keeps the conversation's language, and
+   switching an established one takes a longer message than setting it).
 3. While a staff member has taken the conversation over, the assistant stays
    silent: the staff member answers from the inbox.
-4. Otherwise Rasa answers (the action server starts the answer's retrieval
+4. A patient writing in a language the department has no reviewed texts in
+   gets a short sentence in that language (the secretariat's number and
+   hours, the emergency number), and one ticket per conversation tells staff
+   to call back in that language. The dialogue, trained on English, is not
+   asked: it misreads other languages, up to false emergency alarms.
+5. Otherwise Rasa answers (the action server starts the answer's retrieval
    as the message goes to Rasa: assistant/early_retrieval.py); if it cannot
    (down, slow, or an action failed inside it) the patient gets a useful fixed
    reply, never silence. If the dialogue itself recognised an emergency, an
@@ -19,66 +28,105 @@ from __future__ import annotations
 import logging
 
 from assistant.early_retrieval import EarlyRetrieval
+from assistant.language import MIN_WORDS_TO_SWITCH, identify, word_count
+from assistant.messages import REFERENCE, Messages
 from assistant.rasa_client import RasaClient, RasaUnavailable
-from assistant.replies import Reply, fixed, from_rasa
-from assistant.safety import fixed_replies
+from assistant.replies import Reply, from_rasa
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
 from assistant.storage import conversations, tickets
+from assistant.storage.conversations import ConversationState
 from assistant.storage.database import Database
 from assistant.storage.spool import Spool
 
 log = logging.getLogger(__name__)
+LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's language" ticket
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval):
+    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval,
+                 messages: Messages):
         self.db = db
         self.rasa = rasa
         self.early_retrieval = early_retrieval
         self.site = site
         self.spool = spool
+        self.messages = messages
         self._replay = {
-            "messages": lambda channel, sender, entries: conversations.add_messages(
-                self.db, channel, sender, [tuple(e) for e in entries]),
+            "messages": lambda channel, sender, entries, language=None, language_if_unset=None: (
+                conversations.add_messages(self.db, channel, sender, [tuple(e) for e in entries], language,
+                                           language_if_unset)),
             "urgent_ticket": lambda channel, sender, text: tickets.create_ticket(
                 self.db, channel, sender, "urgent", text, route="urgent"),
+            "language_ticket": lambda channel, sender, text, language: self._language_ticket(
+                channel, sender, text, language),
         }
 
     def handle(self, channel: str, sender: str, text: str) -> list[Reply]:
         red_flag = detect_red_flag(text)
+        told = identify(text)
         patient_data = {"red_flag": red_flag.category} if red_flag else {}
-        taken_over = self._store(channel, sender, [("patient", text, patient_data)])
+        if told:
+            patient_data["language"] = told
+        switch_to = told if word_count(text) >= MIN_WORDS_TO_SWITCH else None
+        state = self._store(channel, sender, [("patient", text, patient_data)], switch_to, told)
+        language = state.language or told or REFERENCE
 
         if red_flag:
-            replies = [fixed(fixed_replies.EMERGENCY, "urgent", self.site)]
+            replies = [self._fixed("emergency", language, "urgent", in_reference_too=True)]
             self._urgent_ticket(channel, sender, text, f"red flag: {red_flag.category}")
-        elif taken_over:
+        elif state.taken_over:
             return []
+        elif not self.messages.answers_in(language):
+            replies = [self._fixed("no_texts_in_language", language, "escalate_admin", in_reference_too=True)]
+            self._write("language_ticket", {"channel": channel, "sender": sender, "text": text, "language": language},
+                        "language ticket")
         else:
-            sender_id = f"{channel}:{sender}"
-            self.early_retrieval.hint(sender_id, text)
-            try:
-                replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
-            except RasaUnavailable as exc:
-                log.error("no answer from the assistant for a %s conversation: %s", channel, exc)
-                replies = []
-            if not replies:
-                replies = [fixed(fixed_replies.UNAVAILABLE, "fallback", self.site)]
-            if any(r.route == "urgent" for r in replies):
-                self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue")
+            replies = self._dialogue(channel, sender, text, language)
         self._store(channel, sender, [("assistant", r.text, {k: v for k, v in r.to_dict().items() if k != "text"})
                                       for r in replies])
         return replies
 
+    def _dialogue(self, channel: str, sender: str, text: str, language: str) -> list[Reply]:
+        sender_id = f"{channel}:{sender}"
+        self.early_retrieval.hint(sender_id, text)
+        try:
+            replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
+        except RasaUnavailable as exc:
+            log.error("no answer from the assistant for a %s conversation: %s", channel, exc)
+            replies = []
+        if not replies:
+            replies = [self._fixed("unavailable", language, "fallback")]
+        if any(r.route == "urgent" for r in replies):
+            self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue")
+        return replies
+
+    def _fixed(self, key: str, language: str, route: str, in_reference_too: bool = False) -> Reply:
+        if in_reference_too:
+            return Reply(text=self.messages.in_language_and_reference(key, language, self.site), route=route)
+        return Reply(text=self.messages.text(key, language, self.site), route=route)
+
+    def _language_ticket(self, channel: str, sender: str, text: str, language: str) -> None:
+        if tickets.has_open_ticket(self.db, channel, sender, LANGUAGE_ROUTE):
+            return
+        name = self.messages.catalogs[language].name if self.messages.has(language) else language
+        tickets.create_ticket(self.db, channel, sender, "administrative",
+                              f"Writes in {name} ({language}), a language without reviewed texts: please call "
+                              f"back in that language if you can. First message: {text}", route=LANGUAGE_ROUTE)
+
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
         self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)
 
-    def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]]) -> bool:
-        """Store the messages; True if a staff member has the conversation (False when the database is down:
-        the assistant answers rather than leave the patient without a reply)."""
-        return bool(self._write("messages", {"channel": channel, "sender": sender,
-                                             "entries": [list(e) for e in entries]}, f"{len(entries)} message(s)"))
+    def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]],
+               language: str | None = None, language_if_unset: str | None = None) -> ConversationState:
+        """Store the messages (and the conversation's language, when told); the conversation's state after it.
+        When the database is down: not taken over (the assistant answers rather than leave the patient without
+        a reply) and no stored language."""
+        state = self._write("messages", {"channel": channel, "sender": sender,
+                                         "entries": [list(e) for e in entries], "language": language,
+                                         "language_if_unset": language_if_unset},
+                            f"{len(entries)} message(s)")
+        return state if isinstance(state, ConversationState) else ConversationState(False, None)
 
     def _write(self, kind: str, payload: dict, what: str):
         """Write now, after any spooled writes (order matters); spool it if the database fails.

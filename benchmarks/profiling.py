@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.config import ROOT, Settings
-from assistant.safety import fixed_replies
 from assistant.storage.migrate import upgrade
 from benchmarks.processes import LOAD_TEST_ENV
 from benchmarks.stats import summary
@@ -108,7 +107,7 @@ def gateway(workdir: Path, rasa_url: str, actions_url: str, count: int = 60) -> 
     limits = {"RATE_LIMIT_PER_ADDRESS": LOAD_TEST_ENV["ASSISTANT_RATE_LIMIT_PER_ADDRESS"]}
     client = create_app(settings, {"TESTING": True, **limits}).test_client()
     turn, failed = iter(range(10**9)), []
-    safe_reply = settings.site.fill(fixed_replies.UNAVAILABLE)
+    safe_reply = settings.messages.text("unavailable", "en", settings.site)
 
     def chat() -> None:
         n = next(turn)

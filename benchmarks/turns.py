@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import requests
 
 from assistant.config import Settings
-from assistant.safety import fixed_replies
 from benchmarks.stats import summary
 
 MIX = ("what is embolization?", "how do I prepare?", "when can I drive?", "what are the risks of a biopsy",
@@ -91,7 +90,8 @@ class LevelResult:
 
 def via_gateway(gateway: str) -> Send:
     # The gateway answers 200 with this fixed text when Rasa failed behind it: a lost answer, not a success.
-    safe_reply = Settings.from_env().site.fill(fixed_replies.UNAVAILABLE)
+    settings = Settings.from_env()
+    safe_reply = settings.messages.text("unavailable", "en", settings.site)
 
     def send(session: requests.Session, sender: str, text: str) -> tuple[str, str]:
         response = session.post(f"{gateway}/api/chat", json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT)

@@ -14,7 +14,7 @@ postgres_url, migrated_sqlite_template, storage_url = (
 
 def test_messages_are_kept_in_order_with_the_take_over_state(storage_url):
     db = Database(storage_url)
-    assert conversations.add_messages(db, "web", "patient-1", [("patient", "hello", {})]) is False
+    assert conversations.add_messages(db, "web", "patient-1", [("patient", "hello", {})]).taken_over is False
     conversations.add_messages(db, "web", "patient-1", [("assistant", "Hello!", {"route": "greeting"}),
                                                         ("assistant", "How can I help?", {})])
     conversations.add_messages(db, "sms", "patient-1", [("patient", "other channel", {})])
@@ -44,3 +44,13 @@ def test_a_new_patients_first_two_messages_at_once_land_in_one_conversation(stor
             thread.join()
         assert sorted(m["text"] for m in conversations.history(db, "whatsapp", f"new-{n}")) == ["hi", "my drain is leaking"]
     assert failures == []
+
+
+def test_a_conversation_keeps_its_language_until_a_message_sets_another(storage_url):
+    db = Database(storage_url)
+    first = conversations.add_messages(db, "web", "p-lang", [("patient", "bonjour", {})], None, "fr")
+    assert first.language == "fr"
+    # Only when unset: a name typed into the form ("Jean-Pierre Dubois") does not switch it.
+    assert conversations.add_messages(db, "web", "p-lang", [("patient", "x", {})], None, "de").language == "fr"
+    assert conversations.add_messages(db, "web", "p-lang", [("assistant", "ok", {})]).language == "fr"
+    assert conversations.add_messages(db, "web", "p-lang", [("patient", "y", {})], "es").language == "es"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.storage.database import Database
@@ -24,10 +26,17 @@ def conversation_for(session, channel: str, sender_key: str) -> Conversation:
     return found
 
 
-def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> bool:
-    """Append (role, text, data) entries to the sender's conversation, in order.
+class ConversationState(NamedTuple):
+    taken_over: bool  # a staff member has the conversation
+    language: str | None  # the patient's language as stored, after this write
 
-    Returns whether a staff member has the conversation, read in the same
+
+def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]],
+                 language: str | None = None, language_if_unset: str | None = None) -> ConversationState:
+    """Append (role, text, data) entries to the sender's conversation, in order. `language`, when given,
+    becomes the conversation's language; `language_if_unset` only when it has none yet.
+
+    Returns whether a staff member has the conversation and its language, read in the same
     transaction: a patient's turn needs both, and one transaction is cheaper.
     Two statements on an existing conversation (an UPDATE that returns the
     take-over state, one INSERT for the messages), written without the ORM:
@@ -37,31 +46,35 @@ def add_messages(db: Database, channel: str, sender_key: str, entries: list[tupl
     (0.38 against 0.16 ms).
     """
     try:
-        return _append(db, channel, sender_key, entries)
+        return _append(db, channel, sender_key, entries, language, language_if_unset)
     except IntegrityError:
         # A patient's first two messages at once (two texts sent together): the other request created the
         # conversation between this one's UPDATE and INSERT, so it exists now.
-        return _append(db, channel, sender_key, entries)
+        return _append(db, channel, sender_key, entries, language, language_if_unset)
 
 
 _TOUCH = (update(Conversation)
           .where(Conversation.channel == bindparam("of_channel"), Conversation.sender_key == bindparam("of_sender"))
-          .values(updated_at=bindparam("at"))
-          .returning(Conversation.id, Conversation.taken_over_by_id))
+          .values(updated_at=bindparam("at"),
+                  language=func.coalesce(bindparam("language"), Conversation.language, bindparam("language_if_unset")))
+          .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language))
 _CREATE = (insert(Conversation)
            .values(channel=bindparam("of_channel"), sender_key=bindparam("of_sender"), created_at=bindparam("at"),
-                   updated_at=bindparam("at"))
-           .returning(Conversation.id, Conversation.taken_over_by_id))
+                   updated_at=bindparam("at"),
+                   language=func.coalesce(bindparam("language"), bindparam("language_if_unset")))
+           .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language))
 _ADD = insert(Message)
 
 
-def _append(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]]) -> bool:
-    key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow()}
+def _append(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]],
+            language: str | None, language_if_unset: str | None) -> ConversationState:
+    key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow(), "language": language,
+           "language_if_unset": language_if_unset}
     with db.engine.begin() as connection:
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).first()
         connection.execute(_ADD, [{"conversation_id": found.id, "role": role, "text": text, "data": data,
                                    "created_at": key["at"]} for role, text, data in entries])
-        return found.taken_over_by_id is not None
+        return ConversationState(found.taken_over_by_id is not None, found.language)
 
 
 def history(db: Database, channel: str, sender_key: str) -> list[dict]:

@@ -37,6 +37,8 @@ class Conversation(Base):
     # silent in it (the red-flag check still runs).
     taken_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     taken_over_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The patient's language (ISO 639-1), from their messages (assistant/language.py); None until one is told.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id",
                                                    cascade="all, delete-orphan")

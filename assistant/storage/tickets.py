@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from assistant.storage.conversations import conversation_for
+from sqlalchemy import select
+
+from assistant.storage.conversations import conversation_for, find_conversation
 from assistant.storage.database import Database
 from assistant.storage.models import Ticket, TicketEvent
 
@@ -37,3 +39,12 @@ def create_ticket(db: Database, channel: str, sender_key: str, kind: str, summar
         session.add(ticket)
         session.flush()
         return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
+
+
+def has_open_ticket(db: Database, channel: str, sender_key: str, route: str) -> bool:
+    """Whether the sender's conversation already has an unresolved ticket raised for `route`."""
+    with db.session() as session:
+        conversation = find_conversation(session, channel, sender_key)
+        return conversation is not None and session.scalar(
+            select(Ticket.id).where(Ticket.conversation_id == conversation.id, Ticket.route == route,
+                                    Ticket.status != "resolved").limit(1)) is not None

