@@ -6,7 +6,8 @@
    classifier, and raises an urgent ticket. The reply is in the patient's
    language when its catalog has one, and always in English as well.
 2. The patient's message is stored before anything can fail, with the
-   conversation's language (assistant/language.py: judged on messages long
+   conversation's language (the widget's page language starts it; then
+   assistant/language.py: judged on messages long
    enough to tell; a short "hola" keeps the conversation's language, and
    switching an established one takes a longer message than setting it).
 3. While a staff member has taken the conversation over, the assistant stays
@@ -62,15 +63,17 @@ class TurnHandler:
                 channel, sender, text, language),
         }
 
-    def handle(self, channel: str, sender: str, text: str) -> list[Reply]:
+    def handle(self, channel: str, sender: str, text: str, page_language: str | None = None) -> list[Reply]:
+        """`page_language`: the language of the page the widget is on; it starts a conversation in that
+        language, and a message long enough to judge switches it."""
         red_flag = detect_red_flag(text)
         told = identify(text)
         patient_data = {"red_flag": red_flag.category} if red_flag else {}
         if told:
             patient_data["language"] = told
         switch_to = told if word_count(text) >= MIN_WORDS_TO_SWITCH else None
-        state = self._store(channel, sender, [("patient", text, patient_data)], switch_to, told)
-        language = state.language or told or REFERENCE
+        state = self._store(channel, sender, [("patient", text, patient_data)], switch_to, page_language or told)
+        language = state.language or switch_to or page_language or told or REFERENCE
 
         if red_flag:
             replies = [self._fixed("emergency", language, "urgent", in_reference_too=True)]

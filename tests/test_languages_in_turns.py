@@ -77,3 +77,28 @@ def test_a_patient_who_switches_language_gets_the_new_one_from_the_next_reply(cl
     assert reply["route"] == "escalate_admin" and reply["text"].startswith("Por ahora")
     [back] = chat(client, "switch-1", "sorry, can I ask in English instead?")
     assert back["route"] == "answer"
+
+
+def test_the_widgets_page_language_starts_the_conversation_in_it(client, fake_rasa):
+    response = client.post("/api/chat", json={"sender": "page-fr", "message": "ok", "language": "fr-BE"})
+    [reply] = response.json["messages"]
+    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Pour l'instant")
+    assert fake_rasa.received == []
+
+
+def test_an_english_page_keeps_short_messages_in_the_dialogue(client, fake_rasa):
+    fake_rasa.reply = ENGLISH_ANSWER
+    response = client.post("/api/chat", json={"sender": "page-en", "message": "PICC?", "language": "en-GB"})
+    assert response.json["messages"][0]["route"] == "answer"
+
+
+def test_a_malformed_page_language_is_refused_and_nothing_is_stored(client, database):
+    for bad in ("français", "f", 12, "en_GB", "en-GB\n"):
+        response = client.post("/api/chat", json={"sender": "page-bad", "message": "hello", "language": bad})
+        assert response.status_code == 400 and "language" in response.json["error"]
+    assert history(database, "web", "page-bad") == []
+
+
+def test_a_sender_with_a_trailing_newline_is_refused(client):
+    response = client.post("/api/chat", json={"sender": "demo\n", "message": "hello"})
+    assert response.status_code == 400

@@ -340,7 +340,10 @@
   }
 
   var api = {
-    send: function (sender, message) { return request("POST", "/api/chat", { sender: sender, message: message }); },
+    // The page's language starts the conversation in it (the gateway answers in it where it can).
+    send: function (sender, message) {
+      return request("POST", "/api/chat", { sender: sender, message: message, language: config.locale });
+    },
     history: function (sender, after) {
       return request("GET", "/api/chat/history?sender=" + encodeURIComponent(sender) + "&after=" + (after || 0));
     },

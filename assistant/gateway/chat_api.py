@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from assistant.gateway.security import limiter
-from assistant.gateway.validation import BadRequest, json_object, message_text, sender_id
+from assistant.gateway.validation import BadRequest, json_object, message_text, page_language, sender_id
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
 
@@ -44,7 +44,7 @@ def chat():
     body = json_object(request.get_data(), request.content_type)
     sender = sender_id(body)
     text = message_text(body, current_app.config["MAX_MESSAGE_CHARS"])
-    replies = current_app.extensions["turns"].handle(CHANNEL, sender, text)
+    replies = current_app.extensions["turns"].handle(CHANNEL, sender, text, page_language(body))
     return jsonify({"sender": sender, "messages": [r.to_dict() for r in replies]})
 
 

@@ -6,7 +6,9 @@ import json
 import re
 import unicodedata
 
-SENDER = re.compile(r"^[A-Za-z0-9_.:@+-]{1,128}$")
+SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
+# The page's language, as the widget reads it from its script tag or the page (BCP 47: "fr", "fr-BE", "es-419").
+PAGE_LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})*")
 MAX_JSON_DEPTH = 4
 
 
@@ -55,7 +57,7 @@ def sender_id(body: dict) -> str:
     sender = body.get("sender")
     if not isinstance(sender, str):
         raise BadRequest("'sender' is required and must be a string")
-    if not SENDER.match(sender):
+    if not SENDER.fullmatch(sender):
         raise BadRequest("'sender' must be 1 to 128 letters, digits or the characters _ . : @ + -")
     return sender
 
@@ -70,3 +72,13 @@ def message_text(body: dict, max_chars: int) -> str:
     if len(text) > max_chars:
         raise BadRequest(f"'message' is too long: at most {max_chars} characters")
     return text
+
+
+def page_language(body: dict) -> str | None:
+    """The optional `language` of the page the widget is on, as a lower-case primary language code."""
+    value = body.get("language")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not PAGE_LANGUAGE.fullmatch(value):
+        raise BadRequest("'language' must be a language tag such as \"fr\" or \"es-419\"")
+    return value.split("-")[0].lower()
