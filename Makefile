@@ -59,9 +59,10 @@ pytest: model browser
 
 test: lint validate stories pytest
 
-eval: knowledge
+eval: model
 	@$(APP) -m knowledge.evaluate
 	@$(APP) scripts/red_flag_report.py
+	@$(APP) -m knowledge.evaluate_dialogue
 
 nlu-eval: install
 	@$(APP) scripts/nlu_report.py
