@@ -17,7 +17,7 @@ CARE_TEAM_FIRST = "This is general information: your care team's instructions co
 
 def source_of(chunk: dict) -> dict:
     return {"doc": chunk["doc"], "section": chunk["section"], "section_title": chunk["section_title"],
-            "title": chunk["title"], "reviewed": chunk["reviewed"]}
+            "title": chunk["title"], "status": chunk["status"], "reviewed": chunk["reviewed"]}
 
 
 def send(dispatcher: CollectingDispatcher, text: str, route: str, *, procedure: str | None = None,

@@ -23,6 +23,15 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+MODES = ("demo", "production")
+
+
+def _mode(value: str) -> str:
+    if value not in MODES:
+        raise ValueError(f"ASSISTANT_MODE must be one of {', '.join(MODES)}, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     var_dir: Path
@@ -35,6 +44,9 @@ class Settings:
     rasa_timeout: float
     max_message_chars: int
     messages_dir: Path = ROOT / "messages"
+    # "production" refuses to start with draft or overdue texts or the example site.yml; "demo" starts and
+    # says what production would refuse.
+    mode: str = "demo"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,6 +62,7 @@ class Settings:
             rasa_timeout=float(_env("ASSISTANT_RASA_TIMEOUT", "10")),
             max_message_chars=int(_env("ASSISTANT_MAX_MESSAGE_CHARS", "2000")),
             messages_dir=Path(_env("ASSISTANT_MESSAGES_DIR", str(ROOT / "messages"))),
+            mode=_mode(_env("ASSISTANT_MODE", "demo")),
         )
 
     @cached_property

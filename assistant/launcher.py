@@ -9,6 +9,7 @@ health check answers, the URLs are printed.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import requests
 
 from assistant.config import ROOT, Settings
 from assistant.training import rasa_env
+from knowledge import review
 
 
 def environment(settings: Settings, model: Path) -> dict[str, str]:
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
+    review.enforce(settings, dt.date.today(), lambda line: print(line, flush=True))
     env = environment(settings, args.model.resolve())
     run_dir = settings.var_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,8 @@ class Site:
     timezone: str
     opening_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
     response_time: str = "within one working day"
+    # The shipped site.yml is an example; production mode refuses to start until the department removes this.
+    example: bool = False
 
     @property
     def opening_hours_text(self) -> str:

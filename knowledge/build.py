@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge import encoder_export, topic_examples
+from knowledge import encoder_export, review, topic_examples
 from knowledge.catalog import section_label, section_question
 from knowledge.documents import Document, Problem, content_hash, load_and_validate
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 
 
 def chunks_of(docs: list[Document]) -> list[dict]:
@@ -37,6 +37,8 @@ def chunks_of(docs: list[Document]) -> list[dict]:
                 "section": section.id,
                 "title": doc.title,
                 "section_title": section_label(section.id),
+                # Shown as "reviewed <date>" only for a signed text unchanged since; otherwise as a draft.
+                "status": "signed" if doc.signed else "draft",
                 "reviewed": doc.reviewed,
                 "names": doc.names,
                 "text": section.text,
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(p.level == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"knowledge: {len(docs)} texts, {errors} errors, {warnings} warnings")
+    for line in review.report(docs, dt.date.today()):
+        print(line)
     if errors:
         return 1
     if args.check:

@@ -18,8 +18,9 @@ import yaml
 from assistant.site import KNOWN_PLACEHOLDERS
 from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
 
-REQUIRED_KEYS = ("id", "procedure", "title", "names", "language", "reviewer",
-                 "last_reviewed", "review_due", "sources")
+REQUIRED_KEYS = ("id", "procedure", "title", "names", "language", "review_due", "sources")
+SIGN_OFF_KEYS = ("name", "role", "date", "sections")
+SIGNED_SOURCE_KEYS = ("publisher", "title", "url", "date")
 HEADING = re.compile(r"^##\s+(\S.*?)\s*$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_SECTION_WORDS = 160
@@ -75,8 +76,29 @@ class Document:
         return [str(n) for n in self.meta.get("names") or []]
 
     @property
-    def reviewed(self) -> str:
-        return str(self.meta.get("last_reviewed", ""))
+    def sign_off(self) -> dict | None:
+        """Who signed the text off, when, and the hash of each section they signed (None: a draft)."""
+        value = self.meta.get("sign_off")
+        return value if isinstance(value, dict) else None
+
+    def changed_since_sign_off(self) -> list[str]:
+        """Sections whose text differs from what was signed off (every section of a draft)."""
+        signed = (self.sign_off or {}).get("sections") or {}
+        return [s.id for s in self.sections if signed.get(s.id) != section_hash(s.text)]
+
+    @property
+    def signed(self) -> bool:
+        """Signed off, and nothing changed since: only then is it shown to patients as reviewed."""
+        return self.sign_off is not None and not self.changed_since_sign_off()
+
+    @property
+    def reviewed(self) -> str | None:
+        """The sign-off date shown to patients, or None for a draft."""
+        return str(self.sign_off["date"]) if self.signed else None
+
+    @property
+    def review_due(self) -> dt.date | None:
+        return _as_date(self.meta.get("review_due"))
 
     @property
     def questions(self) -> dict[str, list[str]]:
@@ -94,6 +116,20 @@ class Document:
             if number > start and re.match(rf"^\s+{re.escape(key)}\s*:", line):
                 return number
         return start
+
+
+def section_hash(text: str) -> str:
+    """A short hash of a section's text, whitespace-insensitive: what a sign-off records."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
+def _as_date(value) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def text_files(directory: Path) -> list[Path]:
@@ -171,20 +207,32 @@ def _check_meta(doc: Document, today: dt.date) -> list[Problem]:
         problems.append(Problem(shown, at.get("names", 1), "error", "names must be a list"))
     if meta.get("language") and not re.fullmatch(r"[a-z]{2}", str(meta["language"])):
         problems.append(Problem(shown, at.get("language", 1), "error", "language must be a two-letter code such as 'en'"))
-    dates = {}
-    for key in ("last_reviewed", "review_due"):
-        if not meta.get(key):
-            continue
-        value = meta[key]
-        if isinstance(value, dt.date):
-            dates[key] = value
-        else:
-            try:
-                dates[key] = dt.date.fromisoformat(str(value))
-            except ValueError:
-                problems.append(Problem(shown, at.get(key, 1), "error", f"{key} must be a date YYYY-MM-DD"))
-    if "review_due" in dates and dates["review_due"] < today:
-        problems.append(Problem(shown, at.get("review_due", 1), "warning", f"review overdue since {dates['review_due']}"))
+    if meta.get("review_due"):
+        if doc.review_due is None:
+            problems.append(Problem(shown, at.get("review_due", 1), "error", "review_due must be a date YYYY-MM-DD"))
+        elif doc.review_due < today:
+            problems.append(Problem(shown, at.get("review_due", 1), "warning", f"review overdue since {doc.review_due}"))
+    if "sign_off" not in meta:
+        problems.append(Problem(shown, 1, "error", "missing metadata 'sign_off' (null for a draft)"))
+    sign_off = meta.get("sign_off")
+    if sign_off is not None:
+        line = at.get("sign_off", 1)
+        if not isinstance(sign_off, dict) or any(not sign_off.get(k) for k in SIGN_OFF_KEYS):
+            problems.append(Problem(shown, line, "error", f"sign_off needs {', '.join(SIGN_OFF_KEYS)} "
+                                                          "(written by python -m knowledge.sign_off)"))
+        elif _as_date(sign_off["date"]) is None:
+            problems.append(Problem(shown, line, "error", "sign_off date must be a date YYYY-MM-DD"))
+        elif changed := doc.changed_since_sign_off():
+            problems.append(Problem(shown, line, "warning", "changed since its sign-off, shown as a draft until "
+                                                            f"signed again: {', '.join(changed)}"))
+    sources = meta.get("sources")
+    if sources is not None:
+        if not isinstance(sources, list) or not all(isinstance(x, dict) and x.get("title") for x in sources):
+            problems.append(Problem(shown, at.get("sources", 1), "error",
+                                    "each source is a mapping with at least a title: {publisher, title, url, date}"))
+        elif sign_off is not None and not all(all(x.get(k) for k in SIGNED_SOURCE_KEYS) for x in sources):
+            problems.append(Problem(shown, at.get("sources", 1), "error",
+                                    "a signed-off text names each source's publisher, title, url and date"))
     return problems
 
 

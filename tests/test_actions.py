@@ -68,8 +68,7 @@ def test_a_named_procedure_gets_its_definition_with_the_source():
     assert data(message)["route"] == "answer"
     assert (data(message)["procedure"], data(message)["topic"]) == ("embolization", "definition")
     assert data(message)["sources"] == [{"doc": "embolization", "section": "definition", "section_title": "What it is",
-                                         "title": "Embolization",
-                                         "reviewed": "2026-11-23"}]
+                                         "title": "Embolization", "status": "draft", "reviewed": None}]
     assert "care team's instructions come first" in text(message)
     assert slots["current_procedure"] == "embolization" and slots["current_topic"] == "definition"
 

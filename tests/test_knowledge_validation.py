@@ -68,9 +68,11 @@ def test_an_unknown_placeholder_is_reported_on_its_line(texts):
 
 def test_missing_metadata_is_reported(texts):
     path = texts / "nephrostomy.md"
-    lines = [line for line in path.read_text().splitlines() if not line.startswith("reviewer:")]
+    lines = [line for line in path.read_text().splitlines() if not line.startswith(("sign_off:", "review_due:"))]
     path.write_text("\n".join(lines) + "\n")
-    assert f"{path}:1: error: missing metadata 'reviewer'" in problems_in(texts)
+    found = problems_in(texts)
+    assert f"{path}:1: error: missing metadata 'review_due'" in found
+    assert f"{path}:1: error: missing metadata 'sign_off' (null for a draft)" in found
 
 
 def test_a_name_used_by_two_texts_is_reported(texts):

@@ -82,7 +82,9 @@ def test_three_questions_in_a_row_show_each_answer_with_its_source(chat):
         answer = chat.ask(question)
         expect(answer.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d"))
         expect(answer.locator(".ira-sources")).to_contain_text(f"Embolization — {section}")
-        expect(answer.locator(".ira-sources")).to_contain_text("reviewed")
+        # Every shipped text is a draft: it must never be shown as reviewed.
+        expect(answer.locator(".ira-sources .ira-draft")).to_have_text(" · Draft — not yet reviewed by a clinician")
+        expect(answer.locator(".ira-sources")).not_to_contain_text("reviewed 2")
         assert answer.locator(".ira-text p").count() > 1  # the answer's paragraphs stay paragraphs
     expect(chat.texts("patient")).to_have_text(["what is embolization?", "how do I prepare?", "when can I drive?"])
     assert chat.page.evaluate("window.typingShown") is True

@@ -85,6 +85,7 @@
       source: "Source",
       sources: "Sources",
       reviewed: "reviewed {date}",
+      draft: "Draft — not yet reviewed by a clinician",
       emergency: "Emergency",
       call: "Call {number}",
       helpful: "Was this helpful?",
@@ -141,6 +142,7 @@
       source: "Source",
       sources: "Sources",
       reviewed: "relu le {date}",
+      draft: "Brouillon — pas encore relu par un médecin",
       emergency: "Urgence",
       call: "Appeler le {number}",
       helpful: "Cette réponse vous a-t-elle aidé ?",
@@ -197,6 +199,7 @@
       source: "Fuente",
       sources: "Fuentes",
       reviewed: "revisado el {date}",
+      draft: "Borrador — aún no revisado por un profesional sanitario",
       emergency: "Urgencia",
       call: "Llamar al {number}",
       helpful: "¿Le ha sido útil?",
@@ -667,7 +670,10 @@
       var name = url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: label }) : el("span", { text: label });
       list.appendChild(el("li", {}, [
         name,
-        source.reviewed ? el("span", { class: "ira-reviewed", text: " · " + fill(T.reviewed, { date: reviewedDate(source.reviewed) }) }) : null,
+        // Only a text a clinician signed off (and nobody changed since) is shown as reviewed.
+        source.status === "signed" && source.reviewed
+          ? el("span", { class: "ira-reviewed", text: " · " + fill(T.reviewed, { date: reviewedDate(source.reviewed) }) })
+          : el("span", { class: "ira-draft", text: " · " + T.draft }),
       ]));
     });
     return el("div", { class: "ira-sources" }, [

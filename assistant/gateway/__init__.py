@@ -20,6 +20,8 @@ from assistant.turns import TurnHandler
 
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    if settings.mode == "production" and settings.site.example:
+        raise RuntimeError(f"production mode refuses to start: {settings.site_path} still holds the example values")
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings,
