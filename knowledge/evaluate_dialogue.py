@@ -57,6 +57,8 @@ class Scored:
     @property
     def route_ok(self) -> bool:
         want = self.item["route"]
+        if self.item.get("needs_context") and self.route == "clarify":
+            return True  # a FAQ heading naming no procedure: asking which one is right
         if want == "answer" and not covered(self.item):
             # No text for it: anything but an answer from another procedure's leaflet is right.
             return self.route != "answer" or self.procedure in (None, "general_ir")
@@ -67,7 +69,9 @@ class Scored:
 
     @property
     def answer_target(self) -> bool:
-        return self.item["route"] == "answer" and covered(self.item) and bool(self.item.get("procedure"))
+        """Scored on procedure and section: a covered procedure the question names (or the general pages)."""
+        return (self.item["route"] == "answer" and covered(self.item) and bool(self.item.get("procedure"))
+                and not self.item.get("needs_context"))
 
 
 def score(item: dict, replies: list[dict]) -> Scored:

@@ -59,3 +59,9 @@ def test_a_french_question_answered_in_english_is_not_in_the_patients_language()
     french = item(lang="fr", text="quand puis-je conduire ?")
     summary = Table([score(french, [answer(text="Most people are advised not to drive for at least 24 hours.")])]).summary()
     assert summary["reply in the patient's language"].startswith("0.0 %")
+
+
+def test_a_question_naming_no_procedure_may_be_answered_by_asking_which_one():
+    heading = {**item(text="Are there any risks?", topic="risks"), "needs_context": True}
+    scored = score(heading, [{"text": "Which procedure do you mean?", "route": "clarify"}])
+    assert scored.route_ok and not scored.answer_target
