@@ -3,7 +3,7 @@
 Usage: python scripts/split_real_questions.py <folder with en.jsonl, fr.jsonl, es.jsonl as collected>
 
 Refuses to run when the halves exist: the split is made once, so that the test half stays sealed. A site
-(the URL's host without "www.") is wholly in one half; sites are taken in the order of their hash and each
+(the URL's host without "www.") is wholly in one half, whatever the language of its pages; sites are taken in the order of their hash and each
 goes to the half that has fewer of that language's questions so far.
 """
 
@@ -54,6 +54,7 @@ def main(folder: Path) -> int:
     docs, _ = load_and_validate(ROOT / "knowledge" / "texts")
     matcher = ProcedureMatcher.from_entries(docs)
     halves: dict[str, list[dict]] = {"dev": [], "test": []}
+    half_of_site: dict[str, str] = {}  # a site with pages in two languages stays in one half
     for lang in ("en", "fr", "es"):
         seen, by_site = set(), defaultdict(list)
         for line in (folder / f"{lang}.jsonl").read_text(encoding="utf-8").splitlines():
@@ -71,7 +72,7 @@ def main(folder: Path) -> int:
             by_site[site(row["url"])].append(row)
         sizes = {"dev": 0, "test": 0}
         for name in sorted(by_site, key=lambda s: hashlib.sha256(s.encode()).hexdigest()):
-            half = min(sizes, key=lambda h: (sizes[h], h))
+            half = half_of_site.setdefault(name, min(sizes, key=lambda h: (sizes[h], h)))
             halves[half].extend(by_site[name])
             sizes[half] += len(by_site[name])
     REAL.mkdir(parents=True, exist_ok=True)
