@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import socket
 import subprocess
 import threading
+import time
 import uuid
 
 import pytest
@@ -20,6 +22,7 @@ import requests
 
 from assistant.config import ROOT
 from tests.support.gateway_process import environment, gateway_command, start, stop, wait_for_answers
+from tests.support.ports import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 LIMIT = 5
@@ -107,3 +110,38 @@ def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gatew
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/healthz", timeout=2)
 
+
+def chat(url: str, sender: str, message: str) -> requests.Response:
+    return requests.post(f"{url}/api/chat", json={"sender": sender, "message": message},
+                         headers={"Connection": "close"}, timeout=10)
+
+
+@pytest.fixture
+def silent_redis():
+    """A local port that accepts connections (the system does, from the listen backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+@pytest.mark.parametrize("storage", ["refused", "silent"])
+def test_with_the_rate_limit_storage_down_emergencies_are_answered_and_limits_count_in_memory(
+        gateway_env, storage, silent_redis):
+    storage_url = silent_redis if storage == "silent" else f"redis://127.0.0.1:{free_port()}/0"
+    process = start(dict(gateway_env, ASSISTANT_RATELIMIT_STORAGE=storage_url))
+    url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"
+    try:
+        wait_for_answers(url, process)
+        started = time.monotonic()
+        emergency = chat(url, f"down-{uuid.uuid4().hex}", "I can't breathe")
+        emergency_took = time.monotonic() - started
+        sender = f"down-{uuid.uuid4().hex}"
+        statuses = [chat(url, sender, "thanks").status_code for _ in range(LIMIT + 1)]
+    finally:
+        stop(process)
+    assert emergency.status_code == 200
+    assert emergency.json()["messages"][0]["route"] == "urgent"
+    assert emergency_took < 2, f"the emergency reply took {emergency_took:.1f} s"
+    # Counted in the process's memory meanwhile: still limited, not waved through.
+    assert statuses == [200] * LIMIT + [429]
