@@ -44,7 +44,7 @@ class WaitressWorker(Worker):
             inbuf_overflow=BODY_IN_MEMORY_BYTES,
             # poll, not select: select fails on descriptors above 1024.
             asyncore_use_poll=True,
-            ident="",
+            ident="",  # no Server header naming the software
         )
         while self.alive and self.ppid == os.getppid():
             # One pass of waitress's loop at a time, so the master hears from this worker at least every second.
