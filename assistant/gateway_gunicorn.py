@@ -1,5 +1,9 @@
 """gunicorn's settings for the gateway (the Procfile runs it with `--config python:assistant.gateway_gunicorn`).
 
+gunicorn runs the processes; each worker serves HTTP with waitress
+(assistant/gateway_worker.py), which reads whole requests before a thread
+sees them, so slow or half-sent requests cannot hold the threads.
+
 One worker process with threads by default. Each worker process keeps its own
 rate-limit counts when they are in memory (`memory://`, the embedded default),
 so with two workers a sender could send twice its limit (measured: 38 of 40
@@ -22,13 +26,17 @@ import os
 from assistant.rate_limit_storage import rate_limit_storage, shares_counts
 
 bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+worker_class = "assistant.gateway_worker.WaitressWorker"
 workers = int(os.environ.get("GATEWAY_WORKERS", "1"))
 threads = int(os.environ.get("GATEWAY_THREADS", "8"))
 timeout = 60
-# An idle connection stays open 75 s (gunicorn's default is 2 s): a patient's next message or a proxy's pooled
-# connection comes seconds later, and a close racing that request reaches it as a connection error. Idle
-# connections wait in each worker's poller, not in a thread. Keep it longer than a proxy's idle timeout in front.
+# The read timeout: a connection that sends nothing for 75 s is closed, whether it is idle between requests or
+# stopped mid-headers or mid-body. Long rather than short: a patient's next message or a proxy's pooled
+# connection comes seconds later, and a close racing that request reaches it as a connection error. A silent
+# connection waits in the worker's event loop, not in a thread. Keep it longer than a proxy's idle timeout.
 keepalive = 75
+# Open connections per worker (slow ones included); more wait in the listen backlog.
+worker_connections = 1000
 # No runtime control socket (gunicorn's default puts one in the home folder, shared by every gunicorn of the
 # user, and it can change the worker count behind the check below); supervisord runs the process.
 control_socket_disable = True

@@ -131,7 +131,7 @@ def failed_turns(r) -> list[str]:
     if level.outcomes["safe_reply"]:
         why.append(f"a safe reply means Rasa did not answer the gateway within its {timeout:.0f} s timeout")
     if any("Timeout" in cause for cause in level.causes):
-        why.append("a read timeout means the benchmark's client got nothing in 30 s: turns wait in the gateway (gunicorn, "
+        why.append("a read timeout means the benchmark's client got nothing in 30 s: turns wait in the gateway (gunicorn with waitress, "
                    f"{gateway_gunicorn.workers} worker(s) × {gateway_gunicorn.threads} threads: "
                    f"{gateway_gunicorn.workers * gateway_gunicorn.threads} turns at a time) behind slow ones, each of which may "
                    f"wait {timeout:.0f} s for Rasa")

@@ -1,4 +1,4 @@
-"""The gateway as the Procfile runs it: gunicorn, its settings module, real connections.
+"""The gateway as the Procfile runs it: gunicorn, its settings module, its waitress worker, real connections.
 
 Rate limits are counted per process when the counts are in memory, so these
 tests go through the real server rather than Flask's test client: one worker by
@@ -7,9 +7,12 @@ default, and several only when they share their counts in Redis.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -18,7 +21,7 @@ import redis
 import requests
 
 from assistant.config import ROOT
-from assistant.launcher import procfile_commands
+from tests.support.gateway_process import environment, gateway_command, start, stop, wait_for_answers
 from tests.support.ports import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -28,41 +31,14 @@ LIMIT = 5
 @pytest.fixture
 def gateway_env(database_url, fake_rasa, fake_actions, tmp_path) -> dict[str, str]:
     fake_rasa.reply = [{"recipient_id": "x", "text": "You're welcome."}]
-    return dict(os.environ, APP_BIN=str(ROOT / ".venv" / "bin"), GATEWAY_HOST="127.0.0.1",
-                GATEWAY_PORT=str(free_port()), RASA_URL=fake_rasa.url, ACTION_SERVER_URL=fake_actions.url,
-                ASSISTANT_DATABASE_URL=database_url, ASSISTANT_VAR_DIR=str(tmp_path),
-                ASSISTANT_RATE_LIMIT_PER_SENDER=f"{LIMIT} per minute")
-
-
-def start_gateway(env: dict[str, str]) -> subprocess.Popen:
-    command = procfile_commands((ROOT / "Procfile").read_text(), env)["gateway"]
-    return subprocess.Popen(command, shell=True, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-
-
-def wait_for_answers(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the gateway exited:\n{process.stdout.read()}")
-        try:
-            requests.get(f"{url}/healthz", timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError("the gateway did not answer")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+    return environment(database_url, fake_rasa.url, fake_actions.url, tmp_path,
+                       ASSISTANT_RATE_LIMIT_PER_SENDER=f"{LIMIT} per minute")
 
 
 def flood(env: dict[str, str], count: int) -> list[int]:
     """Start the gateway and send `count` messages from one sender, each on a new connection (as a script
     hitting the API would); their HTTP statuses."""
-    process = start_gateway(env)
+    process = start(env)
     url, sender = f"http://127.0.0.1:{env['GATEWAY_PORT']}", f"flood-{uuid.uuid4().hex}"
     try:
         wait_for_answers(url, process)
@@ -73,11 +49,12 @@ def flood(env: dict[str, str], count: int) -> list[int]:
 
 
 def test_gunicorns_master_process_does_not_import_the_app():
-    # The master reads the settings module; each worker imports the app itself. A master that imported it too
-    # would hold it in memory for nothing and hand the old code to the workers a HUP reload starts.
-    command = procfile_commands((ROOT / "Procfile").read_text(), {"APP_BIN": "."})["gateway"]
-    settings_module = command.split("--config python:")[1].split()[0]
-    probe = (f"import sys, {settings_module}; "
+    # The master reads the settings module and loads the worker class; each worker imports the app itself. A
+    # master that imported it too would hold it in memory for nothing and hand the old code to the workers a HUP
+    # reload starts.
+    settings_module = gateway_command({"APP_BIN": "."}).split("--config python:")[1].split()[0]
+    worker_module = importlib.import_module(settings_module).worker_class.rsplit(".", 1)[0]
+    probe = (f"import sys, {settings_module}, {worker_module}; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_limiter') "
              "or m == 'assistant.gateway' or m.startswith('assistant.gateway.')))")
     imported = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, capture_output=True,
@@ -90,7 +67,7 @@ def test_a_senders_limit_holds_across_the_gateways_connections(gateway_env):
 
 
 def test_several_workers_with_counts_in_memory_refuse_to_start(gateway_env):
-    process = start_gateway(dict(gateway_env, GATEWAY_WORKERS="2"))
+    process = start(dict(gateway_env, GATEWAY_WORKERS="2"))
     try:
         output, _ = process.communicate(timeout=60)
     finally:
@@ -107,3 +84,64 @@ def test_several_workers_sharing_counts_in_redis_hold_a_senders_limit(gateway_en
         pytest.skip(f"no Redis server answers at {REDIS_URL}: {exc}")
     statuses = flood(dict(gateway_env, GATEWAY_WORKERS="3", ASSISTANT_RATELIMIT_STORAGE=REDIS_URL), 3 * LIMIT)
     assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
+
+
+def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gateway_env, fake_rasa):
+    # supervisord (and an orchestrator) stop the gateway with SIGTERM: a patient whose turn is under way still
+    # gets the reply.
+    fake_rasa.delay = 2
+    process = start(gateway_env)
+    url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"
+    replies: list[requests.Response] = []
+    try:
+        wait_for_answers(url, process)
+        turn = threading.Thread(target=lambda: replies.append(requests.post(
+            f"{url}/api/chat", json={"sender": f"stop-{uuid.uuid4().hex}", "message": "thanks"}, timeout=10)))
+        turn.start()
+        while not fake_rasa.received:
+            turn.join(0.05)
+        os.killpg(process.pid, signal.SIGTERM)
+        turn.join(10)
+        process.wait(timeout=20)
+    finally:
+        stop(process)
+    assert [r.status_code for r in replies] == [200]
+    assert replies[0].json()["messages"][0]["text"] == "You're welcome."
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/healthz", timeout=2)
+
+
+def chat(url: str, sender: str, message: str) -> requests.Response:
+    return requests.post(f"{url}/api/chat", json={"sender": sender, "message": message},
+                         headers={"Connection": "close"}, timeout=10)
+
+
+@pytest.fixture
+def silent_redis():
+    """A local port that accepts connections (the system does, from the listen backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+
+@pytest.mark.parametrize("storage", ["refused", "silent"])
+def test_with_the_rate_limit_storage_down_emergencies_are_answered_and_limits_count_in_memory(
+        gateway_env, storage, silent_redis):
+    storage_url = silent_redis if storage == "silent" else f"redis://127.0.0.1:{free_port()}/0"
+    process = start(dict(gateway_env, ASSISTANT_RATELIMIT_STORAGE=storage_url))
+    url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"
+    try:
+        wait_for_answers(url, process)
+        started = time.monotonic()
+        emergency = chat(url, f"down-{uuid.uuid4().hex}", "I can't breathe")
+        emergency_took = time.monotonic() - started
+        sender = f"down-{uuid.uuid4().hex}"
+        statuses = [chat(url, sender, "thanks").status_code for _ in range(LIMIT + 1)]
+    finally:
+        stop(process)
+    assert emergency.status_code == 200
+    assert emergency.json()["messages"][0]["route"] == "urgent"
+    assert emergency_took < 2, f"the emergency reply took {emergency_took:.1f} s"
+    # Counted in the process's memory meanwhile: still limited, not waved through.
+    assert statuses == [200] * LIMIT + [429]

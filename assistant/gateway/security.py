@@ -6,9 +6,15 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from assistant.rate_limit_storage import rate_limit_storage
+from assistant.rate_limit_storage import rate_limit_storage, storage_options
 
-limiter = Limiter(key_func=get_remote_address, storage_uri=rate_limit_storage(), default_limits=[], headers_enabled=True)
+# When the shared storage (Redis) is down, each process counts in its own memory, with the same limits, until the
+# storage answers again (checked at growing intervals), and any storage error left lets the request through: a
+# patient, above all one with an emergency, is never refused because the counts cannot be reached (without them a
+# storage error answered 500 before the red-flag check could run).
+limiter = Limiter(key_func=get_remote_address, storage_uri=rate_limit_storage(),
+                  storage_options=storage_options(rate_limit_storage()), default_limits=[], headers_enabled=True,
+                  in_memory_fallback_enabled=True, swallow_errors=True)
 
 # Pages use external scripts and styles only; nothing inline.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
