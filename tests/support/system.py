@@ -91,10 +91,10 @@ def launch_system(workdir: Path, database_url: str | None = None, extra_env: dic
         process=process, log_path=log_path, launched_at=launched_at)
 
 
-def start_system(workdir: Path, database_url: str | None = None) -> RunningSystem:
+def start_system(workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None) -> RunningSystem:
     """Start everything with its files in `workdir` (the same workdir again = a restart) and wait until healthy."""
     # Appended log: a restart keeps the first run's log.
-    system = launch_system(workdir, database_url)
+    system = launch_system(workdir, database_url, extra_env)
     process, log_path = system.process, system.log_path
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
