@@ -208,7 +208,8 @@ _PATTERN_SOURCES: dict[str, list[str]] = {
         r"\b(?:infarto|ataque (?:al|de) corazon|paro cardiaco)\b",
     ],
     "stroke": [
-        r"\bstroke\b(?! of luck)",
+        # Not the name of a treatment or a service: "how is stroke thrombectomy done?"
+        r"\bstroke\b(?! of luck| (?:thrombectomy|treatment|unit|clinic|team|service|nurse|prevention|risk|rehab\w*)\b)",
         r"\b(?:face|mouth|smile|lip)~(?:droop\w*|drop\w*|crooked|lopsided|sagg\w*|twisted|fallen|numb)",
         r"\bdroop\w*~(?:face|mouth|eye|side)\b",
         r"\b(?:slur\w*|gibberish|garbled)", r"\b(?:talking|speaking|speech|words)~(?:strange|weird|funny|wrong|nonsense|jumbled|mixed up)",
@@ -274,9 +275,10 @@ _PATTERN_SOURCES: dict[str, list[str]] = {
         r"\bsoak\w*~(?:dressing|bandage|sheets?|pad|plaster)\b",
         r"\b(?:vomit\w*|throw\w* up|threw up|puk\w*|being sick|cough\w* up)~blood\b",
         r"\bblack~(?:stools?|poo|poop|poos|bowel motions?)\b", r"\b(?:stools?|poo|poop|poos)~black\b",
-        r"\b(?:lump|swelling|bump|bulge|haematoma|hematoma|bruise)~(?:growing|getting bigger|bigger|expanding|ballooning|swelling up)",
+        r"\b(?:lump|swelling|bump|bulge|haematoma|hematoma|bruise)~(?:growing|getting bigger|bigger(?! than)|expanding|ballooning|swelling up)",
         r"\b(?:swell\w*|swollen|growing|getting bigger|expanding)~(?:fast|quickly|quick|rapidly|by the minute)\b",
-        r"\b(?:hard|tense|pulsating|throbbing|pulsing)~(?:lump|swelling|bump|mass)\b",
+        # A hard lump alone is common for days after a puncture; tense or pulsating, it may be a bleed.
+        r"\b(?:tense|pulsating|throbbing|pulsing)~(?:lump|swelling|bump|mass)\b",
         r"\b(?:getting bigger|getting larger|ballooning)\b",
         r"\b(?:lump|site|groin|swelling|bump|wrist)~(?:pulsat\w*|throbbing)",
         r"\b(?:cant|wont|doesnt|hasnt|isnt|not|never|didnt) stop\w*~bleed\w*",
@@ -693,6 +695,20 @@ def _is_history(clause: str) -> bool:
     return _HISTORY.search(clause) is not None
 
 
+# Pain that has lasted weeks is for the care team today, not the emergency number; only the catch-all
+# "severe pain" is judged so: specific signs (chest, belly, limb, headache) fire whatever their duration.
+_LASTING_WEEKS = _compile(
+    r"\b(?:for|since|after|over) (?:a|one|two|three|four|several|few|couple of|\d+) (?:weeks?|months?)\b"
+    r"|\b(?:a|one|two|three|four|several|few|\d+) (?:weeks?|months?) (?:now|ago|later|after|on)\b"
+    r"|\bsince last (?:week|month)\b"
+)
+
+
+def _is_lasting_general_pain(category: str, matched: str, text: str) -> bool:
+    return category == "general_emergency" and re.search(r"pain|ache", matched) is not None and \
+        _LASTING_WEEKS.search(text) is not None
+
+
 # ---------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------
@@ -710,7 +726,7 @@ def detect_red_flag(text: str) -> RedFlag | None:
         clause_start, clause_end = _unit(norm, m.start(), _CLAUSE_END)
         if _negated(norm[clause_start:m.start()]) or _POST_NEGATION.search(norm[m.end():clause_end]):
             continue
-        if _is_history(norm[clause_start:clause_end]):
+        if _is_history(norm[clause_start:clause_end]) or _is_lasting_general_pain(category, m.group(0), norm):
             continue
         if _is_general_question(norm, m.start()):
             continue
