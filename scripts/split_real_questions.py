@@ -3,8 +3,8 @@
 Usage: python scripts/split_real_questions.py <folder with en.jsonl, fr.jsonl, es.jsonl as collected>
 
 Refuses to run when the halves exist: the split is made once, so that the test half stays sealed. A site
-(the URL's host without "www.") is wholly in one half, whatever the language of its pages; sites are taken in the order of their hash and each
-goes to the half that has fewer of that language's questions so far.
+(the URL's host without "www.") is wholly in one half, whatever the language of its pages; sites are taken
+in the order of their hash and each goes to the half that has fewer of that language's questions so far.
 """
 
 from __future__ import annotations

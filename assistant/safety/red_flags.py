@@ -275,7 +275,8 @@ _PATTERN_SOURCES: dict[str, list[str]] = {
         r"\bsoak\w*~(?:dressing|bandage|sheets?|pad|plaster)\b",
         r"\b(?:vomit\w*|throw\w* up|threw up|puk\w*|being sick|cough\w* up)~blood\b",
         r"\bblack~(?:stools?|poo|poop|poos|bowel motions?)\b", r"\b(?:stools?|poo|poop|poos)~black\b",
-        r"\b(?:lump|swelling|bump|bulge|haematoma|hematoma|bruise)~(?:growing|getting bigger|bigger(?! than)|expanding|ballooning|swelling up)",
+        r"\b(?:lump|swelling|bump|bulge|haematoma|hematoma|bruise)~"
+        r"(?:growing|getting bigger|bigger(?! than)|expanding|ballooning|swelling up)",
         r"\b(?:swell\w*|swollen|growing|getting bigger|expanding)~(?:fast|quickly|quick|rapidly|by the minute)\b",
         # A hard lump alone is common for days after a puncture; tense or pulsating, it may be a bleed.
         r"\b(?:tense|pulsating|throbbing|pulsing)~(?:lump|swelling|bump|mass)\b",
