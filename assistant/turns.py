@@ -5,8 +5,10 @@
    emergency gets the emergency number at once, without waiting for the
    classifier, and raises an urgent ticket.
 2. The patient's message is stored before anything can fail.
-3. While a staff member has taken the conversation over, the assistant stays
-   silent: the staff member answers from the inbox.
+3. While a staff member has taken the conversation over, the assistant does
+   not answer questions: the staff member answers from the inbox. The patient
+   is told so at once (a member of staff will reply; in an emergency call ...),
+   and a ticket resolved meanwhile is reopened (assistant/storage/held.py).
 4. Otherwise Rasa answers (the action server starts the answer's retrieval
    as the message goes to Rasa: assistant/early_retrieval.py); if it cannot
    (down, slow, or an action failed inside it) the patient gets a useful fixed
@@ -16,6 +18,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from assistant.early_retrieval import EarlyRetrieval
@@ -24,7 +27,7 @@ from assistant.replies import Reply, fixed, from_rasa
 from assistant.safety import fixed_replies
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
-from assistant.storage import conversations, tickets
+from assistant.storage import conversations, held, tickets
 from assistant.storage.database import Database
 from assistant.storage.spool import Spool
 
@@ -50,11 +53,13 @@ class TurnHandler:
         patient_data = {"red_flag": red_flag.category} if red_flag else {}
         taken_over = self._store(channel, sender, [("patient", text, patient_data)])
 
+        stored_data: dict = {}
         if red_flag:
             replies = [fixed(fixed_replies.EMERGENCY, "urgent", self.site)]
             self._urgent_ticket(channel, sender, text, f"red flag: {red_flag.category}")
         elif taken_over:
-            return []
+            reply, stored_data = self._while_held(channel, sender, text)
+            replies = [reply]
         else:
             sender_id = f"{channel}:{sender}"
             self.early_retrieval.hint(sender_id, text)
@@ -67,9 +72,28 @@ class TurnHandler:
                 replies = [fixed(fixed_replies.UNAVAILABLE, "fallback", self.site)]
             if any(r.route == "urgent" for r in replies):
                 self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue")
-        self._store(channel, sender, [("assistant", r.text, {k: v for k, v in r.to_dict().items() if k != "text"})
-                                      for r in replies])
+        self._store(channel, sender, [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"},
+                                                             **stored_data}) for r in replies])
         return replies
+
+    def _while_held(self, channel: str, sender: str, text: str) -> tuple[Reply, dict]:
+        """The reply while a staff member holds the conversation, and what to store with it."""
+        now = dt.datetime.now(dt.UTC)
+        try:
+            turn = held.patient_wrote_while_held(self.db, channel, sender, text, now)
+        except Exception as exc:  # the message itself is stored; saying too much beats saying nothing
+            log.error("could not read the %s conversation's hold (%s); the full note is sent",
+                      channel, exc.__class__.__name__)
+            turn = held.HeldTurn(full_note=True)
+        if turn.reopened:
+            log.info("a %s patient wrote while staff kept the conversation; ticket %s is open again",
+                     channel, turn.reopened)
+        if not turn.full_note:
+            return fixed(fixed_replies.STAFF_WILL_READ, "smalltalk", self.site), {"held_note": "receipt"}
+        reply = fixed(fixed_replies.STAFF_WILL_REPLY, "smalltalk", self.site)
+        if not self.site.is_open(now):
+            reply.text += " " + self.site.when_answered(now)
+        return reply, {"held_note": held.FULL_NOTE}
 
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
         self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)

@@ -192,13 +192,26 @@ def test_resolving_can_hand_back_at_the_same_time_and_a_resolved_ticket_can_be_r
     assert statuses == ["open → in_progress", "in_progress → resolved", "resolved → open"]
 
 
-def test_resolving_without_handing_back_keeps_the_assistant_silent(inbox_app):
+def test_resolving_without_handing_back_keeps_the_conversation_and_the_patients_next_message_reopens_the_ticket(
+        inbox_app):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "administrative")
     client, me = signed_in(inbox_app, "anna")
     post_form(client, f"/inbox/tickets/{ticket}/take-over", {"expected": ""})
-    post_form(client, f"/inbox/tickets/{ticket}/resolve", {})  # box unticked
+    resolved = post_form(client, f"/inbox/tickets/{ticket}/resolve", {})  # box unticked
     assert status_of(db, ticket) == "resolved" and conversation_of(db, ticket).taken_over_by_id == me
+    assert "if the patient writes again" in flash_of(client.get(resolved.headers["Location"]))
+
+    [reply] = inbox_app.extensions["turns"].handle("web", "p1", "one more thing about my letter")
+
+    assert reply.text.startswith("Thank you. A member of staff has your message and will reply here.")
+    assert inbox_app.config["SETTINGS"].site.emergency_number in reply.text
+    assert status_of(db, ticket) == "open" and conversation_of(db, ticket).taken_over_by_id == me
+    events = events_of(db, ticket)
+    assert events[-2:] == [(None, "status", "resolved → open"),
+                           (None, "reopened", "reopened: the patient wrote while a member of staff kept the conversation")]
+    page = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    assert "one more thing about my letter" in page and "reopened: the patient wrote" in page
 
 
 def test_assigning_to_a_colleague_is_recorded_and_an_inactive_account_is_refused(inbox_app):

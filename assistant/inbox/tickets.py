@@ -16,6 +16,7 @@ from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
 EVENT_LABELS = {
     "created": "Ticket raised", "status": "Status changed", "take_over": "Took over", "hand_back": "Handed back",
     "patient_told": "Patient told", "reply": "Replied", "note": "Internal note", "assign": "Assignment",
+    "reopened": "Reopened",
 }
 
 

@@ -33,8 +33,9 @@ class Conversation(Base):
     sender_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    # While a staff member has taken the conversation over, the assistant stays
-    # silent in it (the red-flag check still runs).
+    # While a staff member has taken the conversation over, the assistant does not
+    # answer questions in it: it tells the patient a member of staff will reply
+    # (the red-flag check still runs).
     taken_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     taken_over_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
