@@ -232,6 +232,52 @@ def test_assigning_to_a_colleague_is_recorded_and_an_inactive_account_is_refused
         assert session.get(Ticket, ticket).assigned_to_id is None
 
 
+def kind_and_priority(db, ticket_id: int) -> tuple[str, str]:
+    with db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket.kind, ticket.priority
+
+
+def test_staff_change_a_tickets_type_and_priority_and_the_change_is_recorded(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative", "my arm is swollen and red")
+    client, me = signed_in(inbox_app, "anna")
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
+
+    changed = post_form(client, f"/inbox/tickets/{ticket}/reclassify", {"kind": "clinical", "priority": "high"})
+
+    assert changed.status_code == 303
+    assert kind_and_priority(db, ticket) == ("clinical", "high")
+    detail = "type Administrative → Clinical; priority Normal → High"
+    assert (me, "reclassify", detail) in events_of(db, ticket)
+    assert (me, "reclassify", ticket) in audit_of(db)
+    page = client.get(changed.headers["Location"]).get_data(as_text=True)
+    assert f"Changed: {detail}." in page and "High priority" in page and 'selected value="clinical"' in page
+
+    same = post_form(client, f"/inbox/tickets/{ticket}/reclassify", {"kind": "clinical", "priority": "high"})
+    assert same.status_code == 409 and "already has that type and priority" in same.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [{"kind": "vip", "priority": "normal"}, {"kind": "booking", "priority": "top"},
+                                  {"kind": "booking"}])
+def test_an_unknown_type_or_priority_is_refused_and_nothing_changes(inbox_app, form):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative")
+    client, me = signed_in(inbox_app, "anna")
+    assert post_form(client, f"/inbox/tickets/{ticket}/reclassify", form).status_code == 400
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
+    assert not [e for e in events_of(db, ticket) if e[1] == "reclassify"]
+
+
+def test_changing_the_type_or_priority_needs_the_forms_csrf_token(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative")
+    client, _ = signed_in(inbox_app, "anna")
+    response = client.post(f"/inbox/tickets/{ticket}/reclassify", data={"kind": "clinical", "priority": "high"})
+    assert response.status_code == 400 and "reload the page and try again" in response.get_data(as_text=True)
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
+
+
 def test_an_internal_note_is_kept_on_the_ticket_and_never_reaches_the_patient(inbox_app):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "clinical")

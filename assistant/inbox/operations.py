@@ -17,6 +17,7 @@ from assistant.inbox.trail import record
 from assistant.site import Site
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
+from assistant.storage.tickets import KINDS, PRIORITIES
 
 HAND_BACK_TEXT = ("You are back with the automated assistant: a member of staff has handed this conversation back. "
                   "You can keep asking questions here. If it is an emergency, call {emergency_number} now.")
@@ -216,6 +217,28 @@ def assign(db: Database, ticket_id: int, staff_id: int, assignee_id: int | None)
         _event(session, ticket, staff_id, "assign", detail)
         record(session, staff_id, "assign", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
     return Outcome("Ticket unassigned." if assignee_id is None else f"Ticket {detail}.")
+
+
+def reclassify(db: Database, ticket_id: int, staff_id: int, kind: str, priority: str,
+               kind_labels: dict[str, str], priority_labels: dict[str, str]) -> Outcome:
+    """Change the ticket's type and priority (a clinical worry filed as paperwork, a false alarm filed as urgent)."""
+    if kind not in KINDS or priority not in PRIORITIES:
+        raise Refused("Choose a type and a priority from the lists.")
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        changes = []
+        if ticket.kind != kind:
+            changes.append(f"type {kind_labels[ticket.kind]} → {kind_labels[kind]}")
+            ticket.kind = kind
+        if ticket.priority != priority:
+            changes.append(f"priority {priority_labels[ticket.priority]} → {priority_labels[priority]}")
+            ticket.priority = priority
+        if not changes:
+            raise Refused("The ticket already has that type and priority.")
+        detail = "; ".join(changes)
+        _event(session, ticket, staff_id, "reclassify", detail)
+        record(session, staff_id, "reclassify", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
+    return Outcome(f"Changed: {detail}.")
 
 
 def add_note(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:

@@ -90,6 +90,8 @@ class Ticket(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # urgent, clinical, booking, administrative
+    # high, normal, low: the queue's first order, before the kind; staff change it (and the kind) on the ticket page.
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, in_progress, resolved
     summary: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[dict] = mapped_column(JSON, default=dict)  # name, phone, email, about, preferred_times, consent

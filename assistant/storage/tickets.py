@@ -10,6 +10,7 @@ from assistant.storage.database import Database
 from assistant.storage.models import Ticket, TicketEvent
 
 KINDS = ("urgent", "clinical", "booking", "administrative")
+PRIORITIES = ("high", "normal", "low")
 # No 0/O or 1/I: references are read out over the phone.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -19,6 +20,10 @@ class CreatedTicket:
     id: int
     reference: str
     kind: str
+
+
+def default_priority(kind: str) -> str:
+    return "high" if kind == "urgent" else "normal"
 
 
 def new_reference() -> str:
@@ -32,6 +37,7 @@ def create_ticket(db: Database, channel: str, sender_key: str, kind: str, summar
     with db.session() as session:
         conversation = conversation_for(session, channel, sender_key)
         ticket = Ticket(reference=new_reference(), conversation_id=conversation.id, kind=kind, status="open",
+                        priority=default_priority(kind),
                         summary=summary[:2000], contact=contact or {}, route=route, procedure=procedure)
         ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
         session.add(ticket)
