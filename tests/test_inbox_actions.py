@@ -362,7 +362,8 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     client, me = signed_in(app, "inbox-nurse")
 
     assert post_form(client, f"/inbox/tickets/{ticket}/take-over", {"expected": ""}).status_code == 303
-    assert system.chat(sender, "when can I drive?")["messages"] == []  # the assistant stays silent
+    [note] = system.chat(sender, "when can I drive?")["messages"]  # staff answer now: the patient is told so
+    assert note["text"].startswith("Thank you. A member of staff has your message and will reply here.")
     emergency = system.chat(sender, "I have chest pain")["messages"]
     assert [m["route"] for m in emergency] == ["urgent"]  # ... but never about an emergency
     with db.session() as session:
