@@ -1,9 +1,12 @@
 """The contact form: how the secretariat can reach the patient about a request.
 
-action_start_request  says what will happen and which kind of ticket it is
+action_start_request  says what will happen and which kind of ticket it is (clinical
+                      whenever the patient's words are a clinical worry, whatever
+                      the path: actions/clinical_worry.py)
 validate_contact_form checks each answer (phone or e-mail formats, lengths)
 action_submit_request raises the ticket and gives its reference and when
-                      the secretariat will answer (from the opening hours)
+                      the secretariat will answer (from the opening hours); a
+                      clinical worry told in the form makes it a clinical ticket
 action_leave_request  after "stop": nothing is sent, the slots are cleared
 """
 
@@ -19,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from actions.clinical_worry import clinical_worry
 from actions.replies import send
 
 FORM_SLOTS = ("contact_name", "contact_method", "contact_about", "preferred_times", "contact_consent")
@@ -28,6 +32,7 @@ KIND_OF_INTENT = {
     "report_symptom": "clinical", "ask_personal_medical": "clinical",
 }
 ROUTE_OF_KIND = {"booking": "escalate_booking", "administrative": "escalate_admin", "clinical": "escalate_symptom"}
+CLINICAL_INTENTS = ("report_symptom", "ask_personal_medical")
 PHONE_CHANNELS = ("sms", "whatsapp", "whatsapp_twilio")
 
 INTRO = {
@@ -39,6 +44,10 @@ INTRO = {
                  "an emergency, call {emergency_number} now. I can ask a nurse or doctor from the department to "
                  "contact you: a few short questions first."),
 }
+# "Talk to a person": what the secretariat does for every kind of request.
+INTRO_PERSON = ("I'll pass your message to the secretariat. They help with appointments, questions for the nurses and "
+                "doctors, paperwork, bills and insurance. I'll ask a few short questions. You can also call them on "
+                "{department_phone} ({opening_hours}). If it is an emergency, call {emergency_number} now.")
 STOP_WORDS = {"stop", "cancel", "quit", "exit", "never mind", "nevermind", "forget it"}
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -68,16 +77,18 @@ class ActionStartRequest(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        kind = KIND_OF_INTENT.get(intent, "administrative")
-        send(dispatcher, services.site().fill(INTRO[kind]), ROUTE_OF_KIND[kind],
-             procedure=tracker.get_slot("current_procedure"))
+        words = last_words(tracker)
+        worry = clinical_worry(words)
+        kind = "clinical" if worry else KIND_OF_INTENT.get(intent, "administrative")
+        intro = INTRO_PERSON if intent == "request_human" and kind != "clinical" else INTRO[kind]
+        send(dispatcher, services.site().fill(intro), ROUTE_OF_KIND[kind], procedure=tracker.get_slot("current_procedure"))
         events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("request_kind", kind)]
         channel, sender = split_sender(tracker.sender_id)
         if channel in PHONE_CHANNELS and normalise_contact(sender):
             events.append(SlotSet("contact_method", normalise_contact(sender)))
-        if kind == "clinical":
+        if intent in CLINICAL_INTENTS or worry == "symptom":
             # What they wrote is what the nurse needs to read; no need to ask again.
-            events.append(SlotSet("contact_about", last_words(tracker)[:500]))
+            events.append(SlotSet("contact_about", words[:500]))
         return events
 
 
@@ -149,6 +160,8 @@ class ActionSubmitRequest(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         site = services.site()
         kind = tracker.get_slot("request_kind") or "administrative"
+        if clinical_worry(tracker.get_slot("contact_about") or ""):
+            kind = "clinical"
         route = ROUTE_OF_KIND[kind]
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]
         if not tracker.get_slot("contact_consent"):

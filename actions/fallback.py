@@ -2,8 +2,9 @@
 
 First the curated texts are searched directly (a question the classifier was
 unsure of may still match one section well). Otherwise the patient is asked
-to rephrase, and after a second miss in a row offered the secretariat. Every
-miss is logged for the curators.
+to rephrase, and after a second miss in a row offered the secretariat; a
+clinical worry the texts do not answer (actions/clinical_worry.py) is offered
+a nurse or doctor instead. Every miss is logged for the curators.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.answer import procedures_in_message
-from actions.hand_over import hand_over_if_asked
+from actions.clinical_worry import clinical_worry
+from actions.hand_over import hand_over, hand_over_if_asked
 from actions.replies import send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
@@ -56,6 +58,8 @@ class ActionHandleFallback(ThreadedAction):
             reason = "low_confidence"
         except IndexUnavailable:
             reason = "no_index"
+        if clinical_worry(text):
+            return hand_over(dispatcher, tracker, "symptom", procedure)
         services.log_unanswered(tracker.sender_id, text, reason, procedure)
         missed = int(tracker.get_slot("missed_in_a_row") or 0) + 1
         if missed >= 2:

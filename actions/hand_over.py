@@ -35,16 +35,24 @@ HAND_OVER = {
     "practical": ("administrative", "I can't help with parking, visiting or paperwork such as sick notes and copies of "
                   "records, but the secretariat can: call {department_phone} ({opening_hours}), or leave your details "
                   "and they will contact you.", "request_admin"),
+    # Not a cue of knowledge/cues.py: the fallback hands a clinical worry it could not answer to a nurse
+    # (actions/clinical_worry.py); a question the texts answer is never taken from them for it.
+    "symptom": ("clinical", "I can't advise on your own symptoms. I can ask a nurse or doctor from the department to "
+                "contact you, or you can call {department_phone} ({opening_hours}). If it gets worse or you think it "
+                "may be an emergency, call {emergency_number} now.", "report_symptom"),
 }
 BUTTON = "Leave my details"
 
 
 def hand_over_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, procedure: str | None) -> list[dict] | None:
     """Hand the latest message over if only a person may answer it: the events to return, else None."""
+    kind = cues_of(tracker.latest_message.get("text") or "").hand_over
+    return None if kind is None else hand_over(dispatcher, tracker, kind, procedure)
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, procedure: str | None) -> list[dict]:
+    """Tell the patient who can help with the latest message (a HAND_OVER kind), with the button that asks them."""
     text = tracker.latest_message.get("text") or ""
-    kind = cues_of(text).hand_over
-    if kind is None:
-        return None
     form_kind, reply, intent = HAND_OVER[kind]
     send(dispatcher, services.site().fill(reply), ROUTE_OF_KIND[form_kind], procedure=procedure,
          buttons=[{"title": BUTTON, "payload": f"/{intent}"}])

@@ -10,8 +10,10 @@
    assistant/language.py: judged on messages long
    enough to tell; a short "hola" keeps the conversation's language, and
    switching an established one takes a longer message than setting it).
-3. While a staff member has taken the conversation over, the assistant stays
-   silent: the staff member answers from the inbox.
+3. While a staff member has taken the conversation over, the assistant does
+   not answer questions: the staff member answers from the inbox. The patient
+   is told so at once (a member of staff will reply; in an emergency call ...),
+   and a ticket resolved meanwhile is reopened (assistant/storage/held.py).
 4. A patient writing in a language the department has no reviewed texts in
    gets a short sentence in that language (the secretariat's number and
    hours, the emergency number), and one ticket per conversation tells staff
@@ -26,6 +28,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from assistant.early_retrieval import EarlyRetrieval
@@ -35,7 +38,7 @@ from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.replies import Reply, from_rasa
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
-from assistant.storage import conversations, tickets
+from assistant.storage import conversations, held, tickets
 from assistant.storage.conversations import ConversationState
 from assistant.storage.database import Database
 from assistant.storage.spool import Spool
@@ -68,27 +71,49 @@ class TurnHandler:
         language, and a message long enough to judge switches it."""
         red_flag = detect_red_flag(text)
         told = identify(text)
-        patient_data = {"red_flag": red_flag.category} if red_flag else {}
+        patient_data: dict = {"red_flag": red_flag.category} if red_flag else {}
         if told:
             patient_data["language"] = told
         switch_to = told if word_count(text) >= MIN_WORDS_TO_SWITCH else None
         state = self._store(channel, sender, [("patient", text, patient_data)], switch_to, page_language or told)
         language = state.language or switch_to or page_language or told or REFERENCE
 
+        stored_data: dict = {}
         if red_flag:
             replies = [self._fixed("emergency", language, "urgent", in_reference_too=True)]
             self._urgent_ticket(channel, sender, text, f"red flag: {red_flag.category}")
         elif state.taken_over:
-            return []
+            reply, stored_data = self._while_held(channel, sender, text, language)
+            replies = [reply]
         elif not self.messages.answers_in(language):
             replies = [self._fixed("no_texts_in_language", language, "escalate_admin", in_reference_too=True)]
             self._write("language_ticket", {"channel": channel, "sender": sender, "text": text, "language": language},
                         "language ticket")
         else:
             replies = self._dialogue(channel, sender, text, language)
-        self._store(channel, sender, [("assistant", r.text, {k: v for k, v in r.to_dict().items() if k != "text"})
-                                      for r in replies])
+        self._store(channel, sender, [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"},
+                                                             **stored_data}) for r in replies])
         return replies
+
+    def _while_held(self, channel: str, sender: str, text: str, language: str) -> tuple[Reply, dict]:
+        """The reply while a staff member holds the conversation, and what to store with it."""
+        now = dt.datetime.now(dt.UTC)
+        try:
+            turn = held.patient_wrote_while_held(self.db, channel, sender, text, now)
+        except Exception as exc:  # the message itself is stored; saying too much beats saying nothing
+            log.error("could not read the %s conversation's hold (%s); the full note is sent",
+                      channel, exc.__class__.__name__)
+            turn = held.HeldTurn(full_note=True)
+        if turn.reopened:
+            log.info("a %s patient wrote while staff kept the conversation; ticket %s is open again",
+                     channel, turn.reopened)
+        if not turn.full_note:
+            return self._fixed("staff_will_read", language, "smalltalk"), {"held_note": "receipt"}
+        reply = self._fixed("staff_will_reply", language, "smalltalk")
+        if not self.site.is_open(now) and self.messages.text("staff_will_reply", language, self.site) == \
+                self.messages.text("staff_will_reply", REFERENCE, self.site):
+            reply.text += " " + self.site.when_answered(now)  # said in English only, as yet
+        return reply, {"held_note": held.FULL_NOTE}
 
     def _dialogue(self, channel: str, sender: str, text: str, language: str) -> list[Reply]:
         sender_id = f"{channel}:{sender}"

@@ -181,3 +181,13 @@ def test_an_unclear_booking_request_is_handed_over_instead_of_answered_from_a_te
     assert data(message)["route"] == "escalate_booking"
     assert buttons(message) == [{"title": "Leave my details", "payload": "/request_booking"}]
     assert slots["missed_in_a_row"] == 0
+
+
+def test_an_unclear_clinical_worry_the_texts_cannot_answer_is_offered_a_nurse(database):
+    worry = "my husband has a temperature"
+    [message], slots = run(ActionHandleFallback(), message_in_conversation(worry, "nlu_fallback", 0.3))
+    assert data(message)["route"] == "escalate_symptom"
+    assert "nurse or doctor" in text(message) and services.site().emergency_number in text(message)
+    assert buttons(message) == [{"title": "Leave my details", "payload": "/report_symptom"}]
+    with database.session() as session:
+        assert [(q.text, q.reason) for q in session.scalars(select(UnansweredQuestion))] == [(worry, "hand_over_symptom")]

@@ -254,6 +254,30 @@ def test_an_emergency_from_an_opted_out_number_raises_an_urgent_ticket_without_s
         assert session.scalar(select(Ticket.kind)) == "urgent"
 
 
+def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(client, app, fake_rasa, fake_twilio,
+                                                                           monkeypatch):
+    """Before, the webhook's duplicate check and the opt-out check failed first and the patient got nothing."""
+    import dataclasses
+
+    from assistant.channels.inbound import Services
+    from assistant.storage.database import Database
+
+    broken = Database("postgresql://postgres@127.0.0.1:9/nowhere")
+    twilio = app.extensions["channels_twilio"]
+    monkeypatch.setitem(app.extensions, "channels_twilio", dataclasses.replace(
+        twilio, services=Services(broken, twilio.services.turns, twilio.services.site)))
+    monkeypatch.setattr(twilio.services.turns, "db", broken)
+    fake_rasa.reply = ANSWER
+
+    text_message(client, app, "what is embolization?")
+    text_message(client, app, "my leg is bleeding a lot")
+
+    bodies = fake_twilio.bodies()
+    assert bodies[0].startswith("Embolization blocks")
+    assert bodies[-1].startswith(f"This may be an emergency. Call {app.config['SETTINGS'].site.emergency_number} now.")
+    assert app.extensions["spool"].backlog() == 5  # 2 x (message, reply) and the urgent ticket
+
+
 @pytest.mark.parametrize(("keyword", "confirmation"), [("Arrêt", "Vous ne recevrez plus"), ("BAJA", "No recibirá"),
                                                        ("unsubscribe", "no more messages")])
 def test_stop_keywords_in_english_french_and_spanish(client, app, fake_twilio, database, keyword, confirmation):

@@ -170,11 +170,12 @@ def test_feedback_is_stored_only_for_an_answer_of_the_same_conversation(client, 
     assert client.post("/api/feedback", json={"sender": "p9", "message_id": answer_id, "rating": "meh"}).status_code == 400
 
 
-def test_while_staff_have_the_conversation_the_assistant_stays_silent_but_emergencies_still_answer(
-        client, fake_rasa, database):
+def test_while_staff_have_the_conversation_the_patient_is_told_a_person_will_reply_and_emergencies_still_answer(
+        client, fake_rasa, database, app):
     from assistant.storage.conversations import find_conversation
     from assistant.storage.models import StaffUser
 
+    site, messages = app.config["SETTINGS"].site, app.config["SETTINGS"].messages
     fake_rasa.reply = RASA_ANSWER
     post(client, {"sender": "p10", "message": "hello"})
     with database.session() as session:
@@ -184,11 +185,17 @@ def test_while_staff_have_the_conversation_the_assistant_stays_silent_but_emerge
         find_conversation(session, "web", "p10").taken_over_by_id = staff.id
     fake_rasa.received.clear()
 
-    quiet = post(client, {"sender": "p10", "message": "how long does it take?"}).json
-    assert quiet["messages"] == [] and fake_rasa.received == []
+    [told] = post(client, {"sender": "p10", "message": "how long does it take?"}).json["messages"]
+    assert told["text"].startswith(messages.text("staff_will_reply", "en", site)) and site.emergency_number in told["text"]
+    [receipt] = post(client, {"sender": "p10", "message": "and can I drive home?"}).json["messages"]
+    assert receipt["text"] == messages.text("staff_will_read", "en", site)
+    assert fake_rasa.received == []  # the assistant answers no question while staff have the conversation
     urgent = post(client, {"sender": "p10", "message": "I can't breathe"}).json["messages"]
     assert [m["route"] for m in urgent] == ["urgent"]
-    assert [m["role"] for m in history(database, "web", "p10")][-3:] == ["patient", "patient", "assistant"]
+    stored = history(database, "web", "p10")[2:]
+    assert [(m["role"], m["data"].get("held_note")) for m in stored] == [
+        ("patient", None), ("assistant", "full"), ("patient", None), ("assistant", "receipt"),
+        ("patient", None), ("assistant", None)]
 
 
 def test_a_flood_from_one_sender_is_refused_with_the_emergency_number(client, fake_rasa, app):

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import services
+from actions.clinical_worry import clinical_worry
 from actions.contact_form import ActionLeaveRequest, ActionStartRequest, ActionSubmitRequest, ValidateContactForm, normalise_contact
 from assistant.config import ROOT
 from assistant.storage.models import Conversation, Ticket
@@ -130,3 +131,62 @@ def test_a_clinical_request_started_from_a_button_keeps_the_patients_own_questio
                                "entities": []}
     slots = slots_of(ActionStartRequest().run(CollectingDispatcher(), Tracker.from_dict(state), {}))
     assert slots["contact_about"] == question
+
+
+def started_from(events: list[tuple[str, str]], intent: str) -> tuple[list[dict], dict]:
+    """ActionStartRequest after the patient's messages `events` ((text, intent) each), the last one starting it."""
+    state = json.loads((TRACKERS / "booking_request_on_the_web.json").read_text())
+    state["events"] = [{"event": "user", "text": text, "parse_data": {"intent": {"name": name}}} for text, name in events]
+    state["latest_message"] = {"text": events[-1][0], "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    dispatcher = CollectingDispatcher()
+    slots = slots_of(ActionStartRequest().run(dispatcher, Tracker.from_dict(state), {}))
+    return dispatcher.messages, slots
+
+
+@pytest.mark.parametrize("asked", ["can a nurse call me", "I'd like to speak to a doctor about my procedure"])
+def test_asking_for_a_nurse_or_doctor_opens_a_clinical_request_that_asks_what_it_is_about(asked):
+    [message], slots = started_from([(asked, "request_human")], "request_human")
+    assert slots["request_kind"] == "clinical" and message["custom"]["route"] == "escalate_symptom"
+    assert "nurse or doctor" in message["custom"]["text"]
+    assert slots.get("contact_about") is None  # asked in the form: "can a nurse call me" says nothing of why
+
+
+def test_talk_to_a_person_after_a_symptom_opens_a_clinical_request_with_the_patients_words():
+    worry = "my arm is swollen and red"
+    [message], slots = started_from([(worry, "nlu_fallback"), ("/request_human", "request_human")], "request_human")
+    assert slots["request_kind"] == "clinical" and message["custom"]["route"] == "escalate_symptom"
+    assert slots["contact_about"] == worry
+
+
+def test_talk_to_a_person_says_what_the_secretariat_does_for_every_kind_of_request():
+    [message], slots = started_from([("Talk to a person", "request_human")], "request_human")
+    text = message["custom"]["text"]
+    for task in ("appointments", "nurses and doctors", "paperwork", "bills"):
+        assert task in text
+    assert services.site().emergency_number in text and services.site().department_phone in text
+    assert slots["request_kind"] == "administrative"
+
+
+@pytest.mark.parametrize("kind", ["booking", "administrative"])
+def test_a_symptom_told_in_a_booking_or_administrative_form_raises_a_clinical_ticket(database, kind):
+    state = json.loads((TRACKERS / "booking_form_completed.json").read_text())
+    state["slots"].update(request_kind=kind, contact_about="my arm is swollen and red since the biopsy")
+    dispatcher = CollectingDispatcher()
+    ActionSubmitRequest().run(dispatcher, Tracker.from_dict(state), {})
+    with database.session() as session:
+        [ticket] = session.scalars(select(Ticket)).all()
+        assert (ticket.kind, ticket.route) == ("clinical", "escalate_symptom")
+    assert services.site().emergency_number in dispatcher.messages[0]["custom"]["text"]
+
+
+
+@pytest.mark.parametrize(("text", "worry"), [
+    ("my arm is swollen and red", "symptom"), ("I have a fever since yesterday", "symptom"),
+    ("the wound is leaking", "symptom"), ("my dad feels awful since the procedure", "symptom"),
+    ("can a nurse call me", "callback"), ("could the doctor ring me back", "callback"),
+    ("is swelling normal after an embolisation?", None), ("I want to change my appointment", None),
+    ("Maria Lopez", None), ("I need a sick note", None), ("I need a letter from my doctor", None),
+    ("Talk to a person", None), ("how much will I have to pay", None),
+])
+def test_a_clinical_worry_is_the_patients_own_symptom_or_a_wish_to_hear_from_a_clinician(text, worry):
+    assert clinical_worry(text) == worry

@@ -192,13 +192,26 @@ def test_resolving_can_hand_back_at_the_same_time_and_a_resolved_ticket_can_be_r
     assert statuses == ["open → in_progress", "in_progress → resolved", "resolved → open"]
 
 
-def test_resolving_without_handing_back_keeps_the_assistant_silent(inbox_app):
+def test_resolving_without_handing_back_keeps_the_conversation_and_the_patients_next_message_reopens_the_ticket(
+        inbox_app):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "administrative")
     client, me = signed_in(inbox_app, "anna")
     post_form(client, f"/inbox/tickets/{ticket}/take-over", {"expected": ""})
-    post_form(client, f"/inbox/tickets/{ticket}/resolve", {})  # box unticked
+    resolved = post_form(client, f"/inbox/tickets/{ticket}/resolve", {})  # box unticked
     assert status_of(db, ticket) == "resolved" and conversation_of(db, ticket).taken_over_by_id == me
+    assert "if the patient writes again" in flash_of(client.get(resolved.headers["Location"]))
+
+    [reply] = inbox_app.extensions["turns"].handle("web", "p1", "one more thing about my letter")
+
+    assert reply.text.startswith("Thank you. A member of staff has your message and will reply here.")
+    assert inbox_app.config["SETTINGS"].site.emergency_number in reply.text
+    assert status_of(db, ticket) == "open" and conversation_of(db, ticket).taken_over_by_id == me
+    events = events_of(db, ticket)
+    assert events[-2:] == [(None, "status", "resolved → open"),
+                           (None, "reopened", "reopened: the patient wrote while a member of staff kept the conversation")]
+    page = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    assert "one more thing about my letter" in page and "reopened: the patient wrote" in page
 
 
 def test_assigning_to_a_colleague_is_recorded_and_an_inactive_account_is_refused(inbox_app):
@@ -217,6 +230,52 @@ def test_assigning_to_a_colleague_is_recorded_and_an_inactive_account_is_refused
     assert post_form(client, f"/inbox/tickets/{ticket}/assign", {"assignee": ""}).status_code == 303
     with db.session() as session:
         assert session.get(Ticket, ticket).assigned_to_id is None
+
+
+def kind_and_priority(db, ticket_id: int) -> tuple[str, str]:
+    with db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        return ticket.kind, ticket.priority
+
+
+def test_staff_change_a_tickets_type_and_priority_and_the_change_is_recorded(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative", "my arm is swollen and red")
+    client, me = signed_in(inbox_app, "anna")
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
+
+    changed = post_form(client, f"/inbox/tickets/{ticket}/reclassify", {"kind": "clinical", "priority": "high"})
+
+    assert changed.status_code == 303
+    assert kind_and_priority(db, ticket) == ("clinical", "high")
+    detail = "type Administrative → Clinical; priority Normal → High"
+    assert (me, "reclassify", detail) in events_of(db, ticket)
+    assert (me, "reclassify", ticket) in audit_of(db)
+    page = client.get(changed.headers["Location"]).get_data(as_text=True)
+    assert f"Changed: {detail}." in page and "High priority" in page and 'selected value="clinical"' in page
+
+    same = post_form(client, f"/inbox/tickets/{ticket}/reclassify", {"kind": "clinical", "priority": "high"})
+    assert same.status_code == 409 and "already has that type and priority" in same.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [{"kind": "vip", "priority": "normal"}, {"kind": "booking", "priority": "top"},
+                                  {"kind": "booking"}])
+def test_an_unknown_type_or_priority_is_refused_and_nothing_changes(inbox_app, form):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative")
+    client, me = signed_in(inbox_app, "anna")
+    assert post_form(client, f"/inbox/tickets/{ticket}/reclassify", form).status_code == 400
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
+    assert not [e for e in events_of(db, ticket) if e[1] == "reclassify"]
+
+
+def test_changing_the_type_or_priority_needs_the_forms_csrf_token(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "administrative")
+    client, _ = signed_in(inbox_app, "anna")
+    response = client.post(f"/inbox/tickets/{ticket}/reclassify", data={"kind": "clinical", "priority": "high"})
+    assert response.status_code == 400 and "reload the page and try again" in response.get_data(as_text=True)
+    assert kind_and_priority(db, ticket) == ("administrative", "normal")
 
 
 def test_an_internal_note_is_kept_on_the_ticket_and_never_reaches_the_patient(inbox_app):
@@ -303,7 +362,8 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     client, me = signed_in(app, "inbox-nurse")
 
     assert post_form(client, f"/inbox/tickets/{ticket}/take-over", {"expected": ""}).status_code == 303
-    assert system.chat(sender, "when can I drive?")["messages"] == []  # the assistant stays silent
+    [note] = system.chat(sender, "when can I drive?")["messages"]  # staff answer now: the patient is told so
+    assert note["text"].startswith("Thank you. A member of staff has your message and will reply here.")
     emergency = system.chat(sender, "I have chest pain")["messages"]
     assert [m["route"] for m in emergency] == ["urgent"]  # ... but never about an emergency
     with db.session() as session:

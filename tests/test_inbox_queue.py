@@ -50,6 +50,22 @@ def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest
     assert shown == [reference_of(db, raised[name]) for name in expected]
 
 
+def test_a_higher_priority_comes_before_the_type_order_and_a_lower_one_after(inbox_app):
+    db = inbox_app.extensions["db"]
+    raised = {name: raise_ticket(db, name, kind, age=hours * HOUR) for name, kind, hours in (
+        ("urgent", "urgent", 1), ("clinical", "clinical", 2), ("booking", "booking", 3), ("admin", "administrative", 4))}
+    with db.session() as session:
+        session.execute(update(Ticket).where(Ticket.id == raised["admin"]).values(priority="high"))
+        session.execute(update(Ticket).where(Ticket.id == raised["clinical"]).values(priority="low"))
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get("/inbox/").get_data(as_text=True)
+
+    expected = ["urgent", "admin", "booking", "clinical"]  # high, then normal, then low; by type within each
+    assert references_in(html) == [reference_of(db, raised[name]) for name in expected]
+    assert html.count("High priority") == 2 and html.count("Low priority") == 1
+
+
 def test_resolved_tickets_leave_the_queue_and_the_status_filter_finds_them(inbox_app):
     db = inbox_app.extensions["db"]
     waiting, started, done = (raise_ticket(db, s, "booking") for s in ("p1", "p2", "p3"))

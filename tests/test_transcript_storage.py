@@ -54,3 +54,39 @@ def test_a_conversation_keeps_its_language_until_a_message_sets_another(storage_
     assert conversations.add_messages(db, "web", "p-lang", [("patient", "x", {})], None, "de").language == "fr"
     assert conversations.add_messages(db, "web", "p-lang", [("assistant", "ok", {})]).language == "fr"
     assert conversations.add_messages(db, "web", "p-lang", [("patient", "y", {})], "es").language == "es"
+
+
+def test_while_held_the_full_note_is_due_once_per_wait_and_a_resolved_ticket_reopens(storage_url):
+    import datetime as dt
+
+    from sqlalchemy import select, update
+
+    from assistant.storage.held import FULL_NOTE, NOTE_REPEAT, patient_wrote_while_held
+    from assistant.storage.models import Conversation, StaffUser, Ticket
+    from assistant.storage.tickets import create_ticket
+
+    db = Database(storage_url)
+    ticket = create_ticket(db, "sms", "+447700900123", "booking", "move my appointment")
+    with db.session() as session:
+        staff = StaffUser(username="anna", password_hash="-", role="secretariat")
+        session.add(staff)
+        session.flush()
+        session.execute(update(Conversation).values(taken_over_by_id=staff.id, taken_over_at=dt.datetime.now(dt.UTC)))
+        session.execute(update(Ticket).values(status="resolved"))
+
+    def patient_writes(text: str, now: dt.datetime | None = None) -> tuple[bool, str | None]:
+        conversations.add_messages(db, "sms", "+447700900123", [("patient", text, {})])
+        turn = patient_wrote_while_held(db, "sms", "+447700900123", text, now)
+        note = FULL_NOTE if turn.full_note else "receipt"
+        conversations.add_messages(db, "sms", "+447700900123", [("assistant", "...", {"held_note": note})])
+        return turn.full_note, turn.reopened
+
+    assert patient_writes("hello?") == (True, ticket.reference)  # the resolved ticket is open again
+    assert patient_writes("are you there?") == (False, None)
+    conversations.add_messages(db, "sms", "+447700900123", [("staff", "Hello, Anna here.", {})])
+    assert patient_writes("thanks") == (True, None)
+    assert patient_writes("one more thing") == (False, None)
+    later = dt.datetime.now(dt.UTC) + NOTE_REPEAT + dt.timedelta(minutes=1)
+    assert patient_writes("hello again", later) == (True, None)
+    with db.session() as session:
+        assert session.scalar(select(Ticket.status)) == "open"

@@ -197,7 +197,8 @@ def test_while_a_person_has_the_conversation_the_assistant_typing_indicator_is_n
     chat.input.press("Enter")
     expect(chat.messages("patient").last).to_have_attribute("data-id", re.compile(r"\d+"))
     assert chat.page.evaluate("window.typingShown") is False
-    expect(chat.answers).to_have_count(1)  # the assistant stayed silent
+    expect(chat.answers).to_have_count(2)  # the assistant does not answer; it says a member of staff will reply
+    expect(chat.answers.last).to_contain_text("A member of staff has your message and will reply here.")
 
 
 def test_html_in_a_reply_or_a_message_is_shown_as_text(chat, db):

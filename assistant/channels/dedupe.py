@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+import logging
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from assistant.storage.database import Database
 from assistant.storage.models import InboundMessage
 
+log = logging.getLogger(__name__)
 MAX_ID_CHARS = 128  # the column's size
 
 
@@ -18,3 +21,7 @@ def first_time(db: Database, provider: str, message_id: str) -> bool:
         return True
     except IntegrityError:
         return False
+    except SQLAlchemyError as exc:
+        # The database is down: a retry may be answered twice, but the message is not left unanswered.
+        log.error("%s message id not recorded (%s); answering it", provider, exc.__class__.__name__)
+        return True

@@ -7,12 +7,17 @@
 3. Otherwise a numbered choice ("1") becomes its button's payload, the turn
    runs like any other channel's (TurnHandler), and the replies are sent in
    order, the emergency reply first.
+With the database down the patient is still answered: the turn spools its
+writes, and a number whose opt-out cannot be read is answered (it has just
+written to us; on SMS the provider also blocks numbers that sent it STOP).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.channels import choices, optout
 from assistant.channels.channel import Channel, ProviderError
@@ -79,7 +84,11 @@ def _while_opted_out(services: Services, channel: Channel, phone: str, text: str
 
 def answer(services: Services, channel: Channel, phone: str, text: str) -> None:
     keyword = optout.keyword(text)
-    opted_out = optout.is_opted_out(services.db, channel.name, phone)
+    try:
+        opted_out = optout.is_opted_out(services.db, channel.name, phone)
+    except SQLAlchemyError as exc:
+        log.error("%s from %s: opt-out not readable (%s); answering", channel.label, mask(phone), exc.__class__.__name__)
+        opted_out = False
     # START words only matter after a STOP: otherwise "yes" is an answer for the dialogue.
     if keyword and (keyword.action != "start" or opted_out):
         _keyword(services, channel, phone, text, keyword)
@@ -87,7 +96,10 @@ def answer(services: Services, channel: Channel, phone: str, text: str) -> None:
     if opted_out:
         _while_opted_out(services, channel, phone, text)
         return
-    message = choices.resolve(services.db, channel.name, phone, text)
+    try:
+        message = choices.resolve(services.db, channel.name, phone, text)
+    except SQLAlchemyError:  # the last choices cannot be read: the text goes to the dialogue as typed
+        message = text
     replies = services.turns.handle(channel.name, phone, message)
     sent = send_all(services, channel, phone, channel.format_replies(replies))
     log.info("%s from %s answered with %d message(s)", channel.label, mask(phone), sent)

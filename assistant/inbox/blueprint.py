@@ -16,6 +16,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="template
                static_folder="static", static_url_path="/static")
 
 KIND_LABELS = {"urgent": "Urgent", "clinical": "Clinical", "booking": "Booking", "administrative": "Administrative"}
+PRIORITY_LABELS = {"high": "High", "normal": "Normal", "low": "Low"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved"}
 CHANNEL_LABELS = {"web": "web chat", "sms": "SMS", "whatsapp": "WhatsApp", "whatsapp_twilio": "WhatsApp"}
 ROLE_LABELS = {"patient": "Patient", "assistant": "Assistant", "staff": "Staff"}
@@ -96,7 +97,8 @@ def _iso_filter(moment):
 
 @bp.context_processor
 def _labels():
-    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
+    return {"KIND_LABELS": KIND_LABELS, "PRIORITY_LABELS": PRIORITY_LABELS, "STATUS_LABELS": STATUS_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS,
             "ROLE_LABELS": ROLE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "site": site()}
 
 

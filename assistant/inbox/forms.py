@@ -52,5 +52,10 @@ class AssignForm(FlaskForm):
     assignee = SelectField("Assign to", choices=[], validate_choice=True)
 
 
+class ReclassifyForm(FlaskForm):
+    kind = SelectField("Type", choices=[], validate_choice=True)
+    priority = SelectField("Priority", choices=[], validate_choice=True)
+
+
 class ResolveForm(FlaskForm):
     hand_back = BooleanField("Also hand the conversation back to the assistant", default=True)

@@ -17,6 +17,7 @@ from assistant.inbox.trail import record
 from assistant.site import Site
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
+from assistant.storage.tickets import KINDS, PRIORITIES
 
 HAND_BACK_TEXT = ("You are back with the automated assistant: a member of staff has handed this conversation back. "
                   "You can keep asking questions here. If it is an emergency, call {emergency_number} now.")
@@ -91,8 +92,9 @@ def take_over(db: Database, ticket_id: int, staff_id: int, expected: int | None)
         if ticket.status == "open":
             _set_status(session, ticket, staff_id, "in_progress")
         record(session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id, detail=origin)
-    return Outcome("You have taken over this conversation. The assistant stays silent in it until you hand it back; "
-                   "emergency messages still get the emergency number and raise an urgent ticket.")
+    return Outcome("You have taken over this conversation. The assistant no longer answers the patient's questions: "
+                   "it tells them a member of staff will reply, until you hand it back. Emergency messages still get "
+                   "the emergency number and raise an urgent ticket.")
 
 
 def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
@@ -121,7 +123,8 @@ def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
         ticket = _ticket(session, ticket_id)
         _event(session, ticket, staff_id, "reply", delivery.detail)
         record(session, staff_id, "reply", conversation_id=conversation_id, ticket_id=ticket_id, detail=delivery.detail)
-    prefix = "You have taken over this conversation; the assistant stays silent until you hand it back. " if took_over else ""
+    prefix = ("You have taken over this conversation; the assistant no longer answers the patient's questions until "
+              "you hand it back. ") if took_over else ""
     if delivery.delivered:
         return Outcome(f"{prefix}Reply sent: {delivery.detail}.", "success", delivery)
     return Outcome(f"{prefix}Your reply is saved in the conversation but did not reach the patient ({delivery.detail}). "
@@ -167,6 +170,8 @@ def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int) -> Outcom
 
 
 def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool) -> Outcome:
+    """Resolve, handing the conversation back if asked. One kept by staff is never a dead end: the patient's next
+    message is acknowledged and reopens the ticket (assistant/storage/held.py)."""
     handed_back = None
     with db.session() as session:
         ticket = _ticket(session, ticket_id)
@@ -174,9 +179,13 @@ def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_b
             raise Refused("This ticket is already resolved.")
         _set_status(session, ticket, staff_id, "resolved")
         record(session, staff_id, "resolve", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
-        if also_hand_back and ticket.conversation.taken_over_by_id is not None:
+        kept = ticket.conversation.taken_over_by_id is not None
+        if also_hand_back and kept:
             handed_back = _hand_back_in(session, ticket, staff_id)
     if handed_back is None:
+        if kept:
+            return Outcome("Ticket resolved. You still have the conversation: if the patient writes again, they are "
+                           "told a member of staff will reply and this ticket is reopened.")
         return Outcome("Ticket resolved.")
     delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1])
     told = f"the patient was told ({delivery.detail})" if delivery.delivered else f"the patient could not be told ({delivery.detail})"
@@ -208,6 +217,28 @@ def assign(db: Database, ticket_id: int, staff_id: int, assignee_id: int | None)
         _event(session, ticket, staff_id, "assign", detail)
         record(session, staff_id, "assign", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
     return Outcome("Ticket unassigned." if assignee_id is None else f"Ticket {detail}.")
+
+
+def reclassify(db: Database, ticket_id: int, staff_id: int, kind: str, priority: str,
+               kind_labels: dict[str, str], priority_labels: dict[str, str]) -> Outcome:
+    """Change the ticket's type and priority (a clinical worry filed as paperwork, a false alarm filed as urgent)."""
+    if kind not in KINDS or priority not in PRIORITIES:
+        raise Refused("Choose a type and a priority from the lists.")
+    with db.session() as session:
+        ticket = _ticket(session, ticket_id)
+        changes = []
+        if ticket.kind != kind:
+            changes.append(f"type {kind_labels[ticket.kind]} → {kind_labels[kind]}")
+            ticket.kind = kind
+        if ticket.priority != priority:
+            changes.append(f"priority {priority_labels[ticket.priority]} → {priority_labels[priority]}")
+            ticket.priority = priority
+        if not changes:
+            raise Refused("The ticket already has that type and priority.")
+        detail = "; ".join(changes)
+        _event(session, ticket, staff_id, "reclassify", detail)
+        record(session, staff_id, "reclassify", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
+    return Outcome(f"Changed: {detail}.")
 
 
 def add_note(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:

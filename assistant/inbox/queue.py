@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
 from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for
 from assistant.storage.models import Conversation, StaffUser, Ticket
-from assistant.storage.tickets import KINDS
+from assistant.storage.tickets import KINDS, PRIORITIES
 
 STATUS_FILTERS = {
     "active": ("open", "in_progress"),
@@ -27,6 +27,8 @@ MAX_ROWS = 300
 SUMMARY_PREVIEW = 160
 
 _KIND_ORDER = case({kind: position for position, kind in enumerate(KINDS)}, value=Ticket.kind, else_=len(KINDS))
+_PRIORITY_ORDER = case({priority: position for position, priority in enumerate(PRIORITIES)}, value=Ticket.priority,
+                       else_=len(PRIORITIES))
 _assignee = aliased(StaffUser)
 _holder = aliased(StaffUser)
 
@@ -64,6 +66,7 @@ class QueueRow:
     id: int
     reference: str
     kind: str
+    priority: str
     status: str
     summary: str
     contact_name: str
@@ -74,6 +77,7 @@ class QueueRow:
 
     def to_json(self) -> dict:
         return {"id": self.id, "reference": self.reference, "kind": self.kind, "kind_label": KIND_LABELS[self.kind],
+                "priority": self.priority,
                 "status": self.status, "summary": self.summary, "contact_name": self.contact_name,
                 "channel": self.channel, "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
                 "created_at": iso(self.created_at), "created_text": local_time(self.created_at),
@@ -106,7 +110,8 @@ def _preview(text: str) -> str:
 
 
 def _rows(session, query) -> list[QueueRow]:
-    return [QueueRow(id=t.id, reference=t.reference, kind=t.kind, status=t.status, summary=_preview(t.summary),
+    return [QueueRow(id=t.id, reference=t.reference, kind=t.kind, priority=t.priority, status=t.status,
+                     summary=_preview(t.summary),
                      contact_name=str((t.contact or {}).get("name") or ""), channel=channel, created_at=t.created_at,
                      assigned_to=_name(assignee), taken_over_by=_name(holder))
             for t, channel, assignee, holder in session.execute(query).all()]
@@ -120,8 +125,10 @@ def _row_query():
 
 
 def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> list[QueueRow]:
-    """Most urgent kind first (urgent, clinical, booking, administrative), then longest waiting first."""
-    query = _filtered(_row_query(), filters, me).order_by(_KIND_ORDER, Ticket.created_at, Ticket.id).limit(limit)
+    """High priority first (urgent tickets start high), then the most urgent kind (urgent, clinical, booking,
+    administrative), then the longest waiting."""
+    query = (_filtered(_row_query(), filters, me).order_by(_PRIORITY_ORDER, _KIND_ORDER, Ticket.created_at, Ticket.id)
+             .limit(limit))
     return _rows(session, query)
 
 

@@ -1,5 +1,5 @@
 """The ticket page (conversation, contact details, what the assistant understood, notes, history)
-and the staff actions on it: take over, reply, hand back, resolve, reopen, assign, note."""
+and the staff actions on it: take over, reply, hand back, resolve, reopen, assign, change type or priority, note."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from assistant.inbox import operations
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, ROLE_LABELS, bp, db, iso, local_time, site
-from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReplyForm, ResolveForm, TakeOverForm
+from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, bp, db, iso, local_time, site
+from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
     "created": "Ticket raised", "status": "Status changed", "take_over": "Took over", "hand_back": "Handed back",
     "patient_told": "Patient told", "reply": "Replied", "note": "Internal note", "assign": "Assignment",
+    "reopened": "Reopened", "reclassify": "Type or priority changed",
 }
 
 
@@ -44,6 +45,13 @@ def _assign_choices(colleagues: list[StaffUser]) -> list[tuple[str, str]]:
     return [("", "Nobody")] + [(str(c.id), c.display_name or c.username) for c in colleagues]
 
 
+def _reclassify_form(**values) -> ReclassifyForm:
+    form = ReclassifyForm(**values)
+    form.kind.choices = list(KIND_LABELS.items())
+    form.priority.choices = list(PRIORITY_LABELS.items())
+    return form
+
+
 def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_form: ReplyForm | None = None,
           note_form: NoteForm | None = None, audit: bool = False):
     me = current_staff()
@@ -64,12 +72,14 @@ def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_
     assign_form = AssignForm(assignee=str(ticket.assigned_to_id or ""))
     assign_form.assignee.choices = _assign_choices(colleagues)
     resolve_form = ResolveForm(hand_back=conversation.taken_over_by_id is not None)
+    reclassify_form = _reclassify_form(kind=ticket.kind, priority=ticket.priority)
     holder = people.get(conversation.taken_over_by_id)
     return render_template(
         "inbox/ticket.html", ticket=ticket, conversation=conversation, messages=[_message_json(m) for m in messages],
         events=events, people=people, siblings=siblings, holder=holder, me=me, understood=_understood(messages),
         reply_form=reply_form or ReplyForm(), note_form=note_form or NoteForm(), assign_form=assign_form,
-        resolve_form=resolve_form, take_over_form=TakeOverForm(expected=str(conversation.taken_over_by_id or "")),
+        resolve_form=resolve_form, reclassify_form=reclassify_form,
+        take_over_form=TakeOverForm(expected=str(conversation.taken_over_by_id or "")),
         notes=[e for e in events if e.action == "note"], event_labels=EVENT_LABELS, error=error,
         channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
         base_title=f"{ticket.reference} – Inbox",
@@ -177,6 +187,16 @@ def assign(ticket_id: int):
         return _invalid(ticket_id, form)
     assignee = int(form.assignee.data) if form.assignee.data else None
     return _run(ticket_id, lambda: operations.assign(db(), ticket_id, current_staff().id, assignee))
+
+
+@bp.post("/tickets/<int:ticket_id>/reclassify")
+@role_required(*WORK_ROLES)
+def reclassify(ticket_id: int):
+    form = _reclassify_form()
+    if not form.validate_on_submit():
+        return _invalid(ticket_id, form)
+    return _run(ticket_id, lambda: operations.reclassify(db(), ticket_id, current_staff().id, form.kind.data,
+                                                         form.priority.data, KIND_LABELS, PRIORITY_LABELS))
 
 
 @bp.post("/tickets/<int:ticket_id>/notes")

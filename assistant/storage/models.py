@@ -33,8 +33,9 @@ class Conversation(Base):
     sender_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    # While a staff member has taken the conversation over, the assistant stays
-    # silent in it (the red-flag check still runs).
+    # While a staff member has taken the conversation over, the assistant does not
+    # answer questions in it: it tells the patient a member of staff will reply
+    # (the red-flag check still runs).
     taken_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     taken_over_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The patient's language (ISO 639-1), from their messages (assistant/language.py); None until one is told.
@@ -91,6 +92,8 @@ class Ticket(Base):
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # urgent, clinical, booking, administrative
+    # high, normal, low: the queue's first order, before the kind; staff change it (and the kind) on the ticket page.
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, in_progress, resolved
     summary: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[dict] = mapped_column(JSON, default=dict)  # name, phone, email, about, preferred_times, consent

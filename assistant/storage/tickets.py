@@ -12,6 +12,7 @@ from assistant.storage.database import Database
 from assistant.storage.models import Ticket, TicketEvent
 
 KINDS = ("urgent", "clinical", "booking", "administrative")
+PRIORITIES = ("high", "normal", "low")
 # No 0/O or 1/I: references are read out over the phone.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -21,6 +22,10 @@ class CreatedTicket:
     id: int
     reference: str
     kind: str
+
+
+def default_priority(kind: str) -> str:
+    return "high" if kind == "urgent" else "normal"
 
 
 def new_reference() -> str:
@@ -34,6 +39,7 @@ def create_ticket(db: Database, channel: str, sender_key: str, kind: str, summar
     with db.session() as session:
         conversation = conversation_for(session, channel, sender_key)
         ticket = Ticket(reference=new_reference(), conversation_id=conversation.id, kind=kind, status="open",
+                        priority=default_priority(kind),
                         summary=summary[:2000], contact=contact or {}, route=route, procedure=procedure)
         ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
         session.add(ticket)
