@@ -29,6 +29,9 @@ PROCEDURES = (
     "joint_injection",
     "pelvic_congestion_embolization",
     "fallopian_tube_recanalization",
+    "paracentesis",
+    "thoracentesis",
+    "tunnelled_pleural_catheter",
 )
 GENERAL = "general_ir"
 
