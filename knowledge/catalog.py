@@ -32,6 +32,8 @@ PROCEDURES = (
     "paracentesis",
     "thoracentesis",
     "tunnelled_pleural_catheter",
+    "line_removal_exchange",
+    "fistula_angioplasty",
 )
 GENERAL = "general_ir"
 
