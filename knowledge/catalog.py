@@ -34,6 +34,8 @@ PROCEDURES = (
     "tunnelled_pleural_catheter",
     "line_removal_exchange",
     "fistula_angioplasty",
+    "nephrostomy_exchange_ureteric_stent",
+    "gastrostomy_change",
 )
 GENERAL = "general_ir"
 
