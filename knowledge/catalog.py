@@ -36,6 +36,7 @@ PROCEDURES = (
     "fistula_angioplasty",
     "nephrostomy_exchange_ureteric_stent",
     "gastrostomy_change",
+    "varicocele_embolization",
 )
 GENERAL = "general_ir"
 
