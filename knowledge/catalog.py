@@ -37,6 +37,8 @@ PROCEDURES = (
     "nephrostomy_exchange_ureteric_stent",
     "gastrostomy_change",
     "varicocele_embolization",
+    "tips_portosystemic_shunt",
+    "evar",
 )
 GENERAL = "general_ir"
 
