@@ -39,6 +39,8 @@ PROCEDURES = (
     "varicocele_embolization",
     "tips_portosystemic_shunt",
     "evar",
+    "spinal_injection",
+    "lumbar_puncture",
 )
 GENERAL = "general_ir"
 
