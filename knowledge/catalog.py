@@ -41,6 +41,8 @@ PROCEDURES = (
     "evar",
     "spinal_injection",
     "lumbar_puncture",
+    "brain_aneurysm_coiling",
+    "stroke_thrombectomy",
 )
 GENERAL = "general_ir"
 
