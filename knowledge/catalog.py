@@ -29,6 +29,20 @@ PROCEDURES = (
     "joint_injection",
     "pelvic_congestion_embolization",
     "fallopian_tube_recanalization",
+    "paracentesis",
+    "thoracentesis",
+    "tunnelled_pleural_catheter",
+    "line_removal_exchange",
+    "fistula_angioplasty",
+    "nephrostomy_exchange_ureteric_stent",
+    "gastrostomy_change",
+    "varicocele_embolization",
+    "tips_portosystemic_shunt",
+    "evar",
+    "spinal_injection",
+    "lumbar_puncture",
+    "brain_aneurysm_coiling",
+    "stroke_thrombectomy",
 )
 GENERAL = "general_ir"
 
