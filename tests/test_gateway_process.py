@@ -21,6 +21,8 @@ from assistant.config import ROOT
 from assistant.launcher import procfile_commands
 from tests.support.ports import free_port
 
+pytestmark = pytest.mark.system  # starts gunicorn
+
 REDIS_URL = "redis://127.0.0.1:6379/5"
 LIMIT = 5
 

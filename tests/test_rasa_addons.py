@@ -1,27 +1,11 @@
-"""rasa_addons, run in the Rasa environment (Python 3.10) as the Rasa server runs it."""
+"""rasa_addons, run in the Rasa environment (Python 3.10) as the Rasa server runs it (the `in_rasa` fixture)."""
 
 from __future__ import annotations
 
-import subprocess
-import textwrap
-
 from sqlalchemy.engine import make_url
 
-from assistant.config import ROOT
-from assistant.training import rasa_env
-from tests.support.inbox import postgres_url  # noqa: F401  (fixture)
 
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-
-
-def in_rasa(code: str) -> str:
-    done = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], cwd=ROOT, env=dict(rasa_env(), PYTHONPATH="."),
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
-
-
-def test_action_replies_are_still_validated_after_the_fix():
+def test_action_replies_are_still_validated_after_the_fix(in_rasa):
     verdicts = in_rasa("""
         import rasa_addons  # applies the fix, as loading the tracker store does
         from jsonschema import ValidationError
@@ -40,7 +24,7 @@ def test_action_replies_are_still_validated_after_the_fix():
     assert verdicts == "['rasa_addons.action_validation', True, \"refused: with Rasa's message\"]"
 
 
-def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_event():
+def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_event(in_rasa):
     verdicts = in_rasa("""
         import copy
         import datetime
@@ -81,7 +65,7 @@ def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_eve
     assert disagreements == []
 
 
-def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(tmp_path):
+def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(in_rasa, tmp_path):
     modes = in_rasa(f"""
         from rasa.core.tracker_store import create_tracker_store
         from rasa.shared.core.domain import Domain
@@ -97,7 +81,7 @@ def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twic
     assert modes == "['TunedSQLTrackerStore', 'wal', 1]"  # synchronous 1 = NORMAL
 
 
-def test_the_scaled_set_up_keeps_conversations_in_postgresql(request):
+def test_the_scaled_set_up_keeps_conversations_in_postgresql(in_rasa, request):
     database = make_url(request.getfixturevalue("postgres_url")).database
     found = in_rasa(f"""
         import asyncio
@@ -148,7 +132,7 @@ KEPT_TRACKERS = """
 """
 
 
-def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(tmp_path):
+def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     after_first = asyncio.run(server.retrieve("web:p1"))  # the first turn's tracker holds action_session_start: rebuilt
     second = turn(server, "two")
@@ -160,7 +144,7 @@ def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_
     assert found == "[False, True, ['one', 'two'], True]"
 
 
-def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(tmp_path):
+def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
@@ -175,7 +159,7 @@ def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_data
     assert found == "[['one', 'two', 'three'], ['one', 'two', 'three', 'four']]"
 
 
-def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(tmp_path):
+def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
@@ -186,7 +170,7 @@ def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(tmp_
     assert found == "None"
 
 
-def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(tmp_path):
+def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     from sqlalchemy import event
     opened = []

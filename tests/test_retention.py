@@ -21,12 +21,7 @@ from assistant.storage.models import (
     TicketEvent,
     UnansweredQuestion,
 )
-from tests.support import inbox as support
 from tests.support.inbox import raise_ticket
-
-# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
-postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
 
 DAY = dt.timedelta(days=1)
 NOW = dt.datetime.now(dt.UTC)
