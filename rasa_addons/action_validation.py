@@ -28,6 +28,8 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from rasa_addons.rasa_version import IncompatibleRasa
+
 
 @dataclass(frozen=True)
 class ReplyValidators:
@@ -88,4 +90,9 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def install() -> None:
+    """Replace RemoteAction._validate_action_result (rasa_addons/run.py calls this once Rasa's version is checked)."""
+    if not callable(getattr(RemoteAction, "_validate_action_result", None)) or not callable(
+            getattr(RemoteAction, "action_response_format_spec", None)):
+        raise IncompatibleRasa("Rasa's RemoteAction no longer has the _validate_action_result and "
+                               "action_response_format_spec methods that rasa_addons/action_validation.py replaces and reads")
     RemoteAction._validate_action_result = validate_action_result

@@ -34,6 +34,8 @@ from sqlalchemy import create_engine, event, func
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rasa_addons import rasa_version
+
 # A conversation's turns come seconds or minutes apart; the rest would only hold memory.
 IDLE_SECONDS = 600
 CONVERSATIONS = 500
@@ -55,6 +57,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 class TunedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Builds on SQLTrackerStore's internals (SQLEvent, _event_query, session_scope): only on the Rasa it was written for.
+        rasa_version.check_installed()
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             self.engine.dispose()
