@@ -6,19 +6,21 @@ with `synchronous=NORMAL`, as the gateway's database does: a commit no longer
 waits for two disk flushes, readers do not block the writer, and a crash of
 any process loses nothing (only a power cut can lose the last moments). Its
 connections are pooled: SQLAlchemy 1.4, which Rasa 3.6 uses, opens and closes
-a new connection for every session on a SQLite file, three times a turn here
-(1.4 ms each with the pragmas, 0.4 ms pooled), where SQLAlchemy 2 pools them.
+a new connection for every session on a SQLite file, three times a turn here,
+where SQLAlchemy 2 pools them.
 
 Rasa 3.6 rebuilds a conversation on every turn: it reads all of the session's
 events from the database, parses them and replays them one by one. That work
-grows with the conversation (a rule's reply took 30 ms at the first turns and
-80 ms at the sixtieth). Here the tracker a turn saved is kept, and the next turn
-of that conversation gets it back without the rebuild, but only when the
-database still ends with the event this server wrote last (one indexed query;
-with several Rasa servers, a turn another server handled makes it read the
-database again) and the tracker holds exactly what a rebuild would give. A turn
-that fails before saving leaves nothing kept. Kept trackers are dropped after
-IDLE_SECONDS without a turn, and past CONVERSATIONS the least recent goes first.
+grows with the conversation, and a rule's reply with it. Here the tracker a
+turn saved is kept, and the next turn of that conversation gets it back without
+the rebuild, but only when the database still ends with the event this server
+wrote last (one indexed query; with several Rasa servers, a turn another server
+handled makes it read the database again) and the tracker holds exactly what a
+rebuild would give. A turn that fails before saving leaves nothing kept. Kept
+trackers are dropped after IDLE_SECONDS without a turn, and past CONVERSATIONS
+the least recent goes first.
+
+What each of these saves: docs/BENCHMARKS.md, "Measurements behind design choices".
 """
 
 from __future__ import annotations
