@@ -24,6 +24,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import ROOT, Settings
@@ -164,25 +165,54 @@ def copy_slice(target: Path) -> Path:
     return target
 
 
+class IndexBuilder:
+    """knowledge.build.build, keeping each text's vector for the run's later builds.
+
+    Every build embeds the dialogue's example questions and every section; a text's vector does not depend
+    on the texts beside it (tests/test_embedding.py), so a rebuild after one edit needs only the edited
+    section's vector to write the same index a build from nothing writes.
+    """
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Path, index: Path) -> dict:
+        from knowledge import build, embedding
+
+        encode, vectors = embedding.Encoder.encode, self.vectors
+
+        def encode_once(encoder, batch, side_by_side=True):
+            batch = list(batch)
+            new = [text for text in dict.fromkeys(batch) if text not in vectors]
+            if new:
+                vectors.update(zip(new, encode(encoder, new, side_by_side), strict=True))
+            return np.array([vectors[text] for text in batch], dtype=np.float32).reshape(len(batch), -1)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(embedding.Encoder, "encode", encode_once)
+            return build.build(texts, index)
+
+
 @pytest.fixture(scope="session")
-def knowledge_slice(tmp_path_factory) -> tuple[Path, Path]:
+def build_index() -> IndexBuilder:
+    return IndexBuilder()
+
+
+@pytest.fixture(scope="session")
+def knowledge_slice(tmp_path_factory, build_index) -> tuple[Path, Path]:
     """(texts, index): the SLICE of the real texts and its index, built once per run with the real encoder.
     Read-only: a test that edits either works on a copy."""
-    from knowledge.build import build
-
     root = tmp_path_factory.mktemp("knowledge-slice")
     texts = copy_slice(root / "texts")
-    build(texts, root / "index")
+    build_index(texts, root / "index")
     return texts, root / "index"
 
 
 @pytest.fixture(scope="session")
-def knowledge_index(tmp_path_factory) -> Path:
+def knowledge_index(tmp_path_factory, build_index) -> Path:
     """The index of all the texts, for the running assistant; built once per run with the real encoder."""
-    from knowledge.build import build
-
     index = tmp_path_factory.mktemp("knowledge") / "index"
-    build(TEXTS, index)
+    build_index(TEXTS, index)
     return index
 
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from assistant.config import ROOT
-from knowledge.build import build, is_current
+from knowledge.build import is_current
 from knowledge.catalog import GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, Retriever
 
@@ -93,7 +93,7 @@ def test_a_missing_index_is_refused_with_the_command_to_run(tmp_path):
         Retriever(TEXTS, tmp_path / "no-index").search("what is embolization?")
 
 
-def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, tmp_path):
+def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, build_index, tmp_path):
     texts, index = shutil.copytree(knowledge_slice[0], tmp_path / "texts"), shutil.copytree(knowledge_slice[1], tmp_path / "index")
     retriever = Retriever(texts, index, recheck_seconds=0.5)
     assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
@@ -106,7 +106,7 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, tmp_pat
     with pytest.raises(IndexUnavailable):
         retriever.lookup("embolization", "definition")
 
-    build(texts, index)
+    build_index(texts, index)
     time.sleep(0.6)
     assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
 
