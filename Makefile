@@ -14,38 +14,52 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_DIALECT ?= sqlite
 export TRACKER_DB ?= $(CURDIR)/$(VAR)/rasa_tracker.db
 
-.PHONY: help install browser knowledge db model run test lint validate stories pytest eval nlu-eval bench clean
+.PHONY: help install app-env rasa-env browser knowledge db model run test lint unit validate stories pytest eval nlu-eval bench clean
 
 help:
 	@echo "make run    - set everything up and start the assistant (Ctrl-C stops it)"
 	@echo "make test   - set everything up and run every check (lint, Rasa data, stories, pytest)"
-	@echo "make knowledge | model | lint | eval | bench | clean"
+	@echo "make unit   - the tests that start nothing (no Rasa, no browser), with the app environment only"
+	@echo "make lint   - ruff, ruff format --check and the import contracts, with the app environment only"
+	@echo "make knowledge | model | eval | bench | clean"
 
-install:
-	@scripts/setup_env.sh rasa
+install: rasa-env app-env
+
+# The gateway, action server, knowledge builder and tests (Python 3.11).
+app-env:
 	@scripts/setup_env.sh app
+
+# The Rasa server (Python 3.10, TensorFlow): only training, Rasa's own checks and the running assistant need it.
+rasa-env:
+	@scripts/setup_env.sh rasa
 
 # Browser tests drive Debian's Chromium (a test tool's own browser download is not used).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium for the browser tests"; \
 		apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-knowledge: install
+knowledge: app-env
 	@$(APP) -m knowledge.build
 	@$(APP) -m knowledge.export_nlu
 
-db: install
+db: app-env
 	@$(APP) -m assistant.storage.migrate
 
-model: knowledge
+model: knowledge rasa-env
 	@$(APP) -m assistant.training > $(VAR)/.model-path
 	@echo "rasa model: $$(cat $(VAR)/.model-path)"
 
 run: model db
 	@$(APP) -m assistant.launcher "$$(cat $(VAR)/.model-path)"
 
-lint: install
+lint: app-env
 	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports --no-cache
+
+# Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others).
+unit: app-env
+	@scripts/run_pytest.sh -m "not system and not browser"
 
 validate: model
 	@$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings

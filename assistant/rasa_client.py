@@ -3,8 +3,8 @@
 urllib3's pool directly, not requests on top of it: the gateway calls Rasa on
 every turn, and requests' per-call work (merging session settings, reading
 proxy variables from the environment) cost more than the call itself
-(measured: 0.6 against 0.25 ms of CPU per call). The pool is thread-safe and
-keeps the connections alive between turns.
+(docs/BENCHMARKS.md, "Measurements behind design choices"). The pool is
+thread-safe and keeps the connections alive between turns.
 """
 
 from __future__ import annotations

@@ -302,5 +302,18 @@ def misses(r: Results) -> str:
     return "\n\n".join(parts)
 
 
-def markdown(r: Results) -> str:
-    return "\n\n".join([header(r), machine(r), targets(r), turns(r), retrieval(r), processes(r), setup(r), misses(r)]) + "\n"
+# A section written by hand (one-off measurements behind design choices, which the code's comments point to):
+# each run copies it from the file it replaces, from this heading to the end.
+KEPT_HEADING = "## Measurements behind design choices"
+
+
+def kept_section(previous: str) -> str:
+    """The hand-written section of the previous report, or nothing."""
+    start = previous.find("\n" + KEPT_HEADING + "\n")
+    return previous[start + 1:].strip() if start >= 0 else ""
+
+
+def markdown(r: Results, previous: str = "") -> str:
+    parts = [header(r), machine(r), targets(r), turns(r), retrieval(r), processes(r), setup(r), misses(r)]
+    kept = kept_section(previous)
+    return "\n\n".join(parts + ([kept] if kept else [])) + "\n"

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             with part("set-up from a fresh clone"):
                 results.setup = fresh_clone.time_setup()
 
-    text = markdown(results)
+    text = markdown(results, args.output.read_text() if args.output.is_file() else "")
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)

@@ -34,7 +34,8 @@ MAX_TOKENS = encoder_export.MAX_TOKENS
 # Rasa and the gateway for the two cores (make bench measures both choices).
 QUERY_THREADS = 1
 # A turn embeds two to four texts (the question, the question with its procedure names masked, their first
-# clauses): two at a time, one thread each, they take 1.8 instead of 2.7 ms of a patient's wait for 0.5 ms more CPU.
+# clauses): two at a time, one thread each, they shorten a patient's wait for a little more CPU
+# (docs/BENCHMARKS.md, "Measurements behind design choices").
 QUERY_TEXTS_AT_ONCE = 2
 
 _lock = threading.Lock()

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 # A question's matrix products (a few thousand vectors of 384 numbers) take a
 # fraction of a millisecond on one thread. With the BLAS and OpenMP default of
-# a thread per core, the idle threads spin after every product: 42 ms of CPU
-# for an 11 ms question, taken from Rasa and the gateway on the same cores.
+# a thread per core, the idle threads spin after every product, using more
+# CPU than the question itself, taken from Rasa and the gateway on the same
+# cores (docs/BENCHMARKS.md, "Measurements behind design choices").
 SEARCH_THREADS = 1
 
 # A message that asks several things: how much its first clause counts in the
@@ -39,8 +40,9 @@ SEARCH_THREADS = 1
 FIRST_CLAUSE_WEIGHT = 0.5
 
 # How stale the retriever's view of the files may be: an edited text or a rebuilt
-# index is noticed within this time. Looking costs a stat of every text (about
-# 0.3 ms), and a turn used to look three or four times.
+# index is noticed within this time. Looking costs a stat of every text, and a
+# turn used to look three or four times (docs/BENCHMARKS.md, "Measurements
+# behind design choices").
 RECHECK_SECONDS = 1.0
 
 

@@ -1,18 +1,21 @@
-"""Fixes the Rasa server loads at start (Python 3.10, the Rasa environment only).
+"""The project's extensions to the Rasa server (Python 3.10, the Rasa environment).
 
-endpoints.yml names `rasa_addons.tracker_store.TunedSQLTrackerStore` as the
-tracker store, so Rasa imports this package when it starts, and the fix below
-is applied before the first conversation:
+Nothing here changes Rasa when it is imported. The Rasa server is started through
+`python -m rasa_addons.run run ...` (rasa_addons/run.py), which checks the Rasa
+version these extensions were written for, installs the fixes below, then hands
+over to Rasa's own command line:
 
-- `action_validation`: Rasa 3.6 checks every action server reply against its
-  schema with `jsonschema.validate`, which first re-checks the schema itself
-  against the JSON Schema meta-schema: about 20 ms of CPU per custom action,
-  more than the answer action's own work; then each event against all 23
-  event schemas (about 0.3 ms an event). The reply is now checked with
+- `action_validation`: action server replies checked against Rasa's schema by
   validators built once, each event against its own type's schema (the same
-  verdicts and errors).
+  verdicts and errors, in a fraction of the CPU time).
+
+Loaded by Rasa itself, by name from endpoints.yml:
+
+- `tracker_store.TunedSQLTrackerStore`: Rasa's SQL store with SQLite set up for a
+  server that writes on every turn, and recent conversations kept between turns.
+
+Read by the rest of the project, without Rasa:
+
+- `tracker_schema`: the table Rasa keeps conversations in (the retention commands
+  delete from it).
 """
-
-from rasa_addons import action_validation
-
-action_validation.install()

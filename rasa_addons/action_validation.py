@@ -4,10 +4,10 @@ Rasa 3.6 checks every action server reply with `jsonschema.validate(reply, schem
 That costs twice over:
 
 - `validate` checks the schema against the meta-schema on every call (the
-  2020-12 one, with dynamic references: about 20 ms here). Rasa's schema never
-  changes, so it is checked once.
+  2020-12 one, with dynamic references: more CPU than the answer action's own
+  work). Rasa's schema never changes, so it is checked once.
 - Each event is checked against a `oneOf` of 23 event schemas, so every
-  `SlotSet` is validated 23 times (about 0.3 ms an event). Every branch pins
+  `SlotSet` is validated 23 times. Every branch pins
   `event` to its own constant, so an event whose `event` names a branch can
   match only that branch: it is checked against the event schema's common part
   and that branch alone, which accepts and refuses exactly what the `oneOf` does.
@@ -15,6 +15,7 @@ That costs twice over:
 Anything the fast path does not accept (an unknown event type, a missing
 `event`, a reply that is not an object) is checked again by the full schema,
 so an invalid reply is refused with the same error and Rasa's own message.
+What each costs: docs/BENCHMARKS.md, "Measurements behind design choices".
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from rasa_addons.rasa_version import IncompatibleRasa
 
 
 @dataclass(frozen=True)
@@ -88,4 +91,9 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 
 def install() -> None:
+    """Replace RemoteAction._validate_action_result (rasa_addons/run.py calls this once Rasa's version is checked)."""
+    if not callable(getattr(RemoteAction, "_validate_action_result", None)) or not callable(
+            getattr(RemoteAction, "action_response_format_spec", None)):
+        raise IncompatibleRasa("Rasa's RemoteAction no longer has the _validate_action_result and "
+                               "action_response_format_spec methods that rasa_addons/action_validation.py replaces and reads")
     RemoteAction._validate_action_result = validate_action_result

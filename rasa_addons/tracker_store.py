@@ -6,19 +6,21 @@ with `synchronous=NORMAL`, as the gateway's database does: a commit no longer
 waits for two disk flushes, readers do not block the writer, and a crash of
 any process loses nothing (only a power cut can lose the last moments). Its
 connections are pooled: SQLAlchemy 1.4, which Rasa 3.6 uses, opens and closes
-a new connection for every session on a SQLite file, three times a turn here
-(1.4 ms each with the pragmas, 0.4 ms pooled), where SQLAlchemy 2 pools them.
+a new connection for every session on a SQLite file, three times a turn here,
+where SQLAlchemy 2 pools them.
 
 Rasa 3.6 rebuilds a conversation on every turn: it reads all of the session's
 events from the database, parses them and replays them one by one. That work
-grows with the conversation (a rule's reply took 30 ms at the first turns and
-80 ms at the sixtieth). Here the tracker a turn saved is kept, and the next turn
-of that conversation gets it back without the rebuild, but only when the
-database still ends with the event this server wrote last (one indexed query;
-with several Rasa servers, a turn another server handled makes it read the
-database again) and the tracker holds exactly what a rebuild would give. A turn
-that fails before saving leaves nothing kept. Kept trackers are dropped after
-IDLE_SECONDS without a turn, and past CONVERSATIONS the least recent goes first.
+grows with the conversation, and a rule's reply with it. Here the tracker a
+turn saved is kept, and the next turn of that conversation gets it back without
+the rebuild, but only when the database still ends with the event this server
+wrote last (one indexed query; with several Rasa servers, a turn another server
+handled makes it read the database again) and the tracker holds exactly what a
+rebuild would give. A turn that fails before saving leaves nothing kept. Kept
+trackers are dropped after IDLE_SECONDS without a turn, and past CONVERSATIONS
+the least recent goes first.
+
+What each of these saves: docs/BENCHMARKS.md, "Measurements behind design choices".
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, event, func
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from rasa_addons import rasa_version
 
 # A conversation's turns come seconds or minutes apart; the rest would only hold memory.
 IDLE_SECONDS = 600
@@ -55,6 +59,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 class TunedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Builds on SQLTrackerStore's internals (SQLEvent, _event_query, session_scope): only on the Rasa it was written for.
+        rasa_version.check_installed()
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             self.engine.dispose()

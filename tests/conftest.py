@@ -1,25 +1,113 @@
+"""Fixtures shared by the test modules, and the markers that keep `make unit` to tests that start nothing.
+
+Markers (declared in pyproject.toml):
+- `system`: starts processes of the assistant (Rasa, the action server, the gateway under gunicorn) or runs
+  code in the Rasa environment;
+- `browser`: drives a real Chromium.
+A test gets them from the fixtures it uses (SYSTEM_FIXTURES, BROWSER_FIXTURES), so a test that asks for the
+running assistant or the browser is never part of `make unit` (`-m "not system and not browser"`); a module
+that starts processes without those fixtures says so itself with `pytestmark = pytest.mark.system`. And a run
+that selected no `system` test refuses to start the assistant at all (tests/support/system.py): a test that
+would train or start Rasa without the marker fails at once instead.
+
+Nothing is written into the repository's var/: each run gets its own folder as ASSISTANT_VAR_DIR (and the
+Rasa conversation store), databases are temporary files, and the knowledge index the actions and the running
+assistant search is built once per run from knowledge/texts into a temporary folder. Two build artifacts are
+read from var/ as `make` leaves them: the exported encoder (var/encoder, exported on first use if missing) and,
+for `system` tests only, the trained Rasa model (var/models).
+"""
+
 from __future__ import annotations
 
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from assistant.config import Settings
+from assistant.config import ROOT, Settings
 from assistant.storage.database import Database
 from assistant.storage.migrate import upgrade
+from tests.support import system as system_support
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
-from tests.support.system import start_system, stop_system
+from tests.support.inbox import empty_postgres, make_app, postgres_database
+
+SYSTEM_FIXTURES = {"system", "in_rasa"}
+BROWSER_FIXTURES = {"browser"}
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SYSTEM_FIXTURES:
+            item.add_marker(pytest.mark.system)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    system_support.STARTING_ALLOWED = any(item.get_closest_marker("system") for item in session.items)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_var_dir(tmp_path_factory) -> Path:
+    """This run's var/: settings left at their defaults point here, never at the repository's."""
+    var_dir = tmp_path_factory.mktemp("var")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASSISTANT_VAR_DIR", str(var_dir))
+        # `make` exports the real var/rasa_tracker.db for Rasa; the retention commands must never reach it.
+        patch.setenv("TRACKER_DIALECT", "sqlite")
+        patch.setenv("TRACKER_DB", str(var_dir / "rasa_tracker.db"))
+        yield var_dir
+
+
+# --- databases ---
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory) -> Path:
+    """One SQLite file migrated to the latest schema; each test copies it (a copy is faster than migrating)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path / 'assistant.db'}"
-    upgrade(url)
-    return url
+def database_url(tmp_path, migrated_sqlite_template) -> str:
+    path = tmp_path / "assistant.db"
+    shutil.copy(migrated_sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
 def database(database_url) -> Database:
     return Database(database_url)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database of this run (on 127.0.0.1:5432), migrated; skipped when no server answers."""
+    yield from postgres_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request, tmp_path, migrated_sqlite_template) -> str:
+    """A migrated, empty database: a fresh SQLite file, or the run's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "inbox.db"
+        shutil.copy(migrated_sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url
+
+
+# --- the gateway with fake Rasa and action servers ---
 
 
 @pytest.fixture
@@ -52,9 +140,114 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def inbox_app(storage_url, tmp_path, monkeypatch):
+    """The gateway with its inbox on a fresh database (SQLite, and PostgreSQL when a server answers)."""
+    app = make_app(storage_url, tmp_path, monkeypatch)
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+# --- knowledge ---
+
+
+TEXTS = ROOT / "knowledge" / "texts"
+# The texts the retriever and action tests search: a few procedures and every general page, copied as they are.
+# A quarter of the texts builds in a quarter of the time; the whole collection is scored by `make eval`.
+SLICE = ("embolization", "angiography", "image_guided_biopsy", "nephrostomy")
+
+
+def copy_slice(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in TEXTS.glob("*.md"):
+        if path.stem in SLICE or path.stem.startswith("general_"):
+            shutil.copy(path, target / path.name)
+    return target
+
+
+class IndexBuilder:
+    """knowledge.build.build, keeping each text's vector for the run's later builds.
+
+    Every build embeds the dialogue's example questions and every section; a text's vector does not depend
+    on the texts beside it (tests/test_embedding.py), so a rebuild after one edit needs only the edited
+    section's vector to write the same index a build from nothing writes.
+    """
+
+    def __init__(self) -> None:
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Path, index: Path) -> dict:
+        from knowledge import build, embedding
+
+        encode, vectors = embedding.Encoder.encode, self.vectors
+
+        def encode_once(encoder, batch, side_by_side=True):
+            batch = list(batch)
+            new = [text for text in dict.fromkeys(batch) if text not in vectors]
+            if new:
+                vectors.update(zip(new, encode(encoder, new, side_by_side), strict=True))
+            return np.array([vectors[text] for text in batch], dtype=np.float32).reshape(len(batch), -1)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(embedding.Encoder, "encode", encode_once)
+            return build.build(texts, index)
+
+
 @pytest.fixture(scope="session")
-def system(tmp_path_factory):
+def build_index() -> IndexBuilder:
+    return IndexBuilder()
+
+
+@pytest.fixture(scope="session")
+def knowledge_slice(tmp_path_factory, build_index) -> tuple[Path, Path]:
+    """(texts, index): the SLICE of the real texts and its index, built once per run with the real encoder.
+    Read-only: a test that edits either works on a copy."""
+    root = tmp_path_factory.mktemp("knowledge-slice")
+    texts = copy_slice(root / "texts")
+    build_index(texts, root / "index")
+    return texts, root / "index"
+
+
+@pytest.fixture(scope="session")
+def knowledge_index(tmp_path_factory, build_index) -> Path:
+    """The index of all the texts, for the running assistant; built once per run with the real encoder."""
+    index = tmp_path_factory.mktemp("knowledge") / "index"
+    build_index(TEXTS, index)
+    return index
+
+
+# --- the real assistant, the Rasa environment, the browser ---
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, knowledge_index):
     """The real assistant: Rasa server, action server and gateway, as `make run` starts them."""
-    running = start_system(tmp_path_factory.mktemp("system"))
+    running = system_support.start_system(tmp_path_factory.mktemp("system"), index=knowledge_index)
     yield running
-    stop_system(running)
+    system_support.stop_system(running)
+
+
+@pytest.fixture(scope="session")
+def in_rasa():
+    """Run a snippet in the Rasa environment (Python 3.10) from the project folder, as the Rasa server runs;
+    returns the last line it printed."""
+    from assistant.training import rasa_env
+
+    def run(code: str) -> str:
+        done = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], cwd=ROOT,
+                              env=dict(rasa_env(), PYTHONPATH="."), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (`make browser` installs it)."""
+    from tests.support.browser import CHROMIUM, chromium
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium")
+    with chromium() as running:
+        yield running

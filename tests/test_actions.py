@@ -15,14 +15,15 @@ from actions.answer import ActionAnswerQuestion
 from actions.fallback import ActionHandleFallback
 from assistant.config import ROOT
 from assistant.storage.models import UnansweredQuestion
-from tests.support.system import prepare_index
 
 TRACKERS = ROOT / "tests" / "data" / "trackers"
 
 
 @pytest.fixture(autouse=True)
-def action_services(monkeypatch, database_url):
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(prepare_index()))
+def action_services(monkeypatch, database_url, knowledge_slice):
+    texts, index = knowledge_slice
+    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(texts))
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
     for cached in (services.settings, services.retriever, services.database):
         cached.cache_clear()

@@ -14,16 +14,15 @@ from assistant.channels import optout
 from assistant.storage.conversations import history
 from assistant.storage.database import Database
 from assistant.storage.models import Ticket
-from tests.support.inbox import postgres_url  # noqa: F401  (fixture)
 from tests.support.system import start_system, stop_system
 
 pytestmark = pytest.mark.system
 
 
 @pytest.fixture(scope="module")
-def own_system(tmp_path_factory):
+def own_system(tmp_path_factory, knowledge_index):
     """A system of its own: these tests stop and kill its processes."""
-    running = start_system(tmp_path_factory.mktemp("faults"))
+    running = start_system(tmp_path_factory.mktemp("faults"), index=knowledge_index)
     yield running
     stop_system(running)
 
@@ -86,11 +85,11 @@ def test_with_rasa_down_the_gateway_answers_in_bounded_time_and_still_catches_em
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_a_restart_of_everything_loses_no_ticket_transcript_opt_out_or_context(database, tmp_path, request):
+def test_a_restart_of_everything_loses_no_ticket_transcript_opt_out_or_context(database, tmp_path, request, knowledge_index):
     url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
     workdir = tmp_path / "restart"
     workdir.mkdir()
-    system = start_system(workdir, url)
+    system = start_system(workdir, url, index=knowledge_index)
     try:
         system.chat("restart", "what is embolization?")
         system.chat("restart", "my leg is cold and numb and blue")
@@ -98,7 +97,7 @@ def test_a_restart_of_everything_loses_no_ticket_transcript_opt_out_or_context(d
     finally:
         stop_system(system)
 
-    system = start_system(workdir, url)
+    system = start_system(workdir, url, index=knowledge_index)
     try:
         db = Database(system.database_url)
         texts = [m["text"] for m in history(db, "web", "restart") if m["role"] == "patient"]

@@ -24,6 +24,8 @@ from assistant.config import ROOT
 from tests.support.gateway_process import environment, gateway_command, start, stop, wait_for_answers
 from tests.support.ports import free_port
 
+pytestmark = pytest.mark.system  # starts gunicorn
+
 REDIS_URL = "redis://127.0.0.1:6379/5"
 LIMIT = 5
 

@@ -14,12 +14,7 @@ from assistant.delivery import Delivery
 from assistant.storage.conversations import add_messages, history
 from assistant.storage.database import Database
 from assistant.storage.models import AuditEntry, Conversation, Ticket, TicketEvent
-from tests.support import inbox as support
 from tests.support.inbox import conversation_of, create_staff, make_app, page_token, post_form, raise_ticket, signed_in
-
-# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
-postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
 
 
 def events_of(db, ticket_id: int) -> list[tuple[int | None, str, str]]:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from assistant.storage.models import AuditEntry, Conversation, Message, StaffUser
-from tests.support import inbox as support
 from tests.support.inbox import (
+    CHEAP_HASHER,
     PASSWORD,
     client_for,
     create_staff,
@@ -24,9 +24,6 @@ from tests.support.inbox import (
     signed_in,
 )
 
-# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
-postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
 SQLITE_ONLY = pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 
 
@@ -139,7 +136,7 @@ def test_a_session_ends_when_its_account_is_deactivated_or_its_password_changes(
 
     with db.session() as session:
         session.execute(update(StaffUser).where(StaffUser.id == anna_id).values(active=False))
-        new_hash = support.CHEAP_HASHER.hash("a brand new password")
+        new_hash = CHEAP_HASHER.hash("a brand new password")
         session.execute(update(StaffUser).where(StaffUser.id == ben_id).values(password_hash=new_hash))
 
     assert anna.get("/inbox/").status_code == 302

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -19,9 +18,6 @@ from assistant.storage.tickets import create_ticket
 from tests.support.inbox import PASSWORD, create_staff, make_app, raise_ticket
 from tests.support.ports import free_port
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 
@@ -65,10 +61,7 @@ def a_realistic_morning(db) -> None:
     backdate(db, admin, 26 * 60)
 
 
-def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_server):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser test SKIPPED: no Chromium at {CHROMIUM} (install Debian's chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_server, browser):
     app, base = inbox_server
     db = app.extensions["db"]
     create_staff(db, "anna", "secretariat", display_name="Anna Smith")
@@ -76,9 +69,9 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
         page.on("console", lambda message: message.type == "error" and problems.append(message.text))
         page.on("pageerror", lambda error: problems.append(str(error)))
 
@@ -122,7 +115,8 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
         add_messages(db, "web", "w-c3d9", [("patient", "OK, calling now", {})])
         page.locator(".msg-patient .msg-text", has_text="OK, calling now").wait_for(timeout=10_000)
         page.screenshot(path=str(SCREENSHOTS / "inbox-ticket.png"), full_page=True, animations="disabled")
-        browser.close()
+    finally:
+        context.close()
 
     assert history(db, "web", "w-c3d9")[2]["role"] == "staff"
     assert problems == [], f"errors in the browser console (CSP violations show up here): {problems}"

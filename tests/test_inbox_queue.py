@@ -8,12 +8,7 @@ import re
 from sqlalchemy import update
 
 from assistant.storage.models import Ticket
-from tests.support import inbox as support
 from tests.support.inbox import raise_ticket, signed_in
-
-# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
-postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
 
 HOUR = dt.timedelta(hours=1)
 

@@ -1,29 +1,14 @@
-"""rasa_addons, run in the Rasa environment (Python 3.10) as the Rasa server runs it."""
+"""rasa_addons, run in the Rasa environment (Python 3.10) as the Rasa server runs it (the `in_rasa` fixture)."""
 
 from __future__ import annotations
 
-import subprocess
-import textwrap
-
 from sqlalchemy.engine import make_url
 
-from assistant.config import ROOT
-from assistant.training import rasa_env
-from tests.support.inbox import postgres_url  # noqa: F401  (fixture)
 
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-
-
-def in_rasa(code: str) -> str:
-    done = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], cwd=ROOT, env=dict(rasa_env(), PYTHONPATH="."),
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
-
-
-def test_action_replies_are_still_validated_after_the_fix():
+def test_action_replies_are_still_validated_after_the_fix(in_rasa):
     verdicts = in_rasa("""
-        import rasa_addons  # applies the fix, as loading the tracker store does
+        from rasa_addons import run
+        run.install()  # as `python -m rasa_addons.run` does before Rasa starts
         from jsonschema import ValidationError
         from rasa.core.actions.action import RemoteAction
 
@@ -40,7 +25,76 @@ def test_action_replies_are_still_validated_after_the_fix():
     assert verdicts == "['rasa_addons.action_validation', True, \"refused: with Rasa's message\"]"
 
 
-def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_event():
+def test_the_entry_point_installs_the_fix_and_runs_rasas_command_line_and_importing_changes_nothing(in_rasa):
+    found = in_rasa("""
+        import contextlib
+        import io
+        import runpy
+        import sys
+        from rasa.core.actions.action import RemoteAction
+
+        import rasa_addons
+        import rasa_addons.tracker_store  # what endpoints.yml makes Rasa import
+        after_import = RemoteAction._validate_action_result.__module__
+        sys.argv = ["rasa_addons.run", "--version"]
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            try:
+                runpy.run_module("rasa_addons.run", run_name="__main__")
+            except SystemExit as done:
+                status = done.code
+        print([after_import, RemoteAction._validate_action_result.__module__, status,
+               [line.split()[-1] for line in printed.getvalue().splitlines() if line.startswith("Rasa Version")]])
+    """)
+    assert found == "['rasa.core.actions.action', 'rasa_addons.action_validation', 0, ['3.6.21']]"
+
+
+def test_on_another_rasa_version_nothing_is_replaced_and_neither_rasa_nor_the_tracker_store_starts(in_rasa, tmp_path):
+    found = in_rasa(f"""
+        import contextlib
+        import io
+        import os
+        import rasa.version
+        from rasa.core.actions.action import RemoteAction
+        from rasa.core.tracker_store import create_tracker_store
+        from rasa.shared.core.domain import Domain
+        from rasa.utils.endpoints import read_endpoint_config
+
+        from rasa_addons import rasa_version, run
+
+        rasa.version.__version__ = "3.6.22"  # as if pip had upgraded Rasa
+        said = io.StringIO()
+        with contextlib.redirect_stderr(said):
+            status = run.main(["run", "--enable-api"])
+        os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DIALECT="sqlite",
+                          TRACKER_DB="{tmp_path / 'tracker.db'}")
+        try:
+            create_tracker_store(read_endpoint_config("endpoints.yml", "tracker_store"), Domain.empty())
+            store = "started"
+        except rasa_version.IncompatibleRasa:
+            store = "refused"
+        print([status, RemoteAction._validate_action_result.__module__, store,
+               "written for Rasa 3.6.21" in said.getvalue() and "3.6.22 is installed" in said.getvalue()])
+    """)
+    assert found == "[2, 'rasa.core.actions.action', 'refused', True]"
+
+
+def test_the_tracker_table_layout_the_project_reads_is_rasas_own(in_rasa):
+    found = in_rasa("""
+        from rasa.core.tracker_store import SQLTrackerStore
+        from rasa_addons.tracker_schema import EVENTS
+
+        def layout(table):
+            return sorted((c.name, type(c.type).__name__, getattr(c.type, "length", None), c.nullable, c.primary_key,
+                           bool(c.index)) for c in table.columns)
+
+        rasas = SQLTrackerStore.SQLEvent.__table__
+        print([rasas.name == EVENTS.name, layout(rasas) == layout(EVENTS), len(layout(EVENTS))])
+    """)
+    assert found == "[True, True, 7]"
+
+
+def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_event(in_rasa):
     verdicts = in_rasa("""
         import copy
         import datetime
@@ -81,7 +135,7 @@ def test_the_per_event_check_gives_the_full_schemas_verdict_on_every_kind_of_eve
     assert disagreements == []
 
 
-def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(tmp_path):
+def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twice(in_rasa, tmp_path):
     modes = in_rasa(f"""
         from rasa.core.tracker_store import create_tracker_store
         from rasa.shared.core.domain import Domain
@@ -97,7 +151,7 @@ def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twic
     assert modes == "['TunedSQLTrackerStore', 'wal', 1]"  # synchronous 1 = NORMAL
 
 
-def test_the_scaled_set_up_keeps_conversations_in_postgresql(request):
+def test_the_scaled_set_up_keeps_conversations_in_postgresql(in_rasa, request):
     database = make_url(request.getfixturevalue("postgres_url")).database
     found = in_rasa(f"""
         import asyncio
@@ -121,7 +175,6 @@ def test_the_scaled_set_up_keeps_conversations_in_postgresql(request):
 KEPT_TRACKERS = """
     import asyncio
     import os
-    import sqlite3
     from rasa.core.tracker_store import create_tracker_store
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
@@ -148,7 +201,7 @@ KEPT_TRACKERS = """
 """
 
 
-def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(tmp_path):
+def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     after_first = asyncio.run(server.retrieve("web:p1"))  # the first turn's tracker holds action_session_start: rebuilt
     second = turn(server, "two")
@@ -160,7 +213,7 @@ def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_
     assert found == "[False, True, ['one', 'two'], True]"
 
 
-def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(tmp_path):
+def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
@@ -175,18 +228,20 @@ def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_data
     assert found == "[['one', 'two', 'three'], ['one', 'two', 'three', 'four']]"
 
 
-def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(tmp_path):
+def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
-    with sqlite3.connect("{db}") as connection:  # what `retention delete-sender` does
-        connection.execute("DELETE FROM events WHERE sender_id = 'web:p1'")
+    from sqlalchemy import create_engine
+    from rasa_addons.tracker_schema import EVENTS
+    with create_engine("sqlite:///{db}").begin() as connection:  # what `retention forget` does, from another process
+        connection.execute(EVENTS.delete().where(EVENTS.c.sender_id == "web:p1"))
     print(said(asyncio.run(server.retrieve("web:p1"))))
     """.replace("{db}", str(tmp_path / "tracker.db")))
     assert found == "None"
 
 
-def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(tmp_path):
+def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(in_rasa, tmp_path):
     found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
     from sqlalchemy import event
     opened = []

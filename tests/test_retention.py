@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, insert, select, update
 
 from assistant.inbox.retention import REMOVED, TrackerStore, forget, purge
 from assistant.storage.conversations import add_messages
@@ -21,12 +20,9 @@ from assistant.storage.models import (
     TicketEvent,
     UnansweredQuestion,
 )
-from tests.support import inbox as support
+from rasa_addons import tracker_schema
+from rasa_addons.tracker_schema import EVENTS
 from tests.support.inbox import raise_ticket
-
-# Shared fixtures: the app on a fresh database, SQLite and PostgreSQL (see tests/support/inbox.py).
-postgres_url, migrated_sqlite_template, storage_url, inbox_app = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url, support.inbox_app)
 
 DAY = dt.timedelta(days=1)
 NOW = dt.datetime.now(dt.UTC)
@@ -70,19 +66,23 @@ def no_tracker(tmp_path) -> TrackerStore:
 
 
 def rasa_tracker(tmp_path, events: list[tuple[str, float]]) -> TrackerStore:
-    """A tracker store file laid out as Rasa's SQLTrackerStore creates it (table `events`)."""
+    """A tracker store file laid out as Rasa's SQLTrackerStore creates it (rasa_addons/tracker_schema.py)."""
     path = tmp_path / "rasa_tracker.db"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-                           "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-                           "action_name VARCHAR(255), data TEXT)")
-        connection.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')", events)
+    engine = create_engine(f"sqlite:///{path}")
+    tracker_schema.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(EVENTS), [{"sender_id": sender, "type_name": "user", "timestamp": timestamp, "data": "{}"}
+                                             for sender, timestamp in events])
+    engine.dispose()
     return TrackerStore("sqlite", str(path))
 
 
 def tracker_senders(store: TrackerStore) -> list[str]:
-    with sqlite3.connect(store.location) as connection:
-        return sorted({row[0] for row in connection.execute("SELECT sender_id FROM events")})
+    engine = create_engine(f"sqlite:///{store.location}")
+    with engine.connect() as connection:
+        senders = sorted(set(connection.scalars(select(EVENTS.c.sender_id))))
+    engine.dispose()
+    return senders
 
 
 def test_purge_deletes_what_is_older_than_the_retention_period_and_keeps_the_rest(inbox_app, tmp_path):

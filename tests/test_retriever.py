@@ -5,38 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from assistant.config import ROOT
-from knowledge.build import build, is_current
+from knowledge.build import is_current
 from knowledge.catalog import GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, Retriever
 
 TEXTS = ROOT / "knowledge" / "texts"
-SLICE = ["embolization", "angiography", "image_guided_biopsy"]
-
-
-def copy_slice(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for path in TEXTS.glob("*.md"):
-        if path.stem in SLICE or path.stem.startswith("general_"):
-            shutil.copy(path, target / path.name)
-    return target
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("knowledge")
-    texts = copy_slice(root / "texts")
-    build(texts, root / "index")
-    return texts, root / "index"
 
 
 @pytest.fixture
-def retriever(built) -> Retriever:
-    return Retriever(*built)
+def retriever(knowledge_slice) -> Retriever:
+    return Retriever(*knowledge_slice)
 
 
 @pytest.mark.parametrize(
@@ -84,8 +66,8 @@ def test_unrelated_questions_are_abstained_from(retriever, question):
     assert result.abstained and result.best is None
 
 
-def test_an_index_built_from_other_texts_is_refused(built, tmp_path):
-    texts, index = built
+def test_an_index_built_from_other_texts_is_refused(knowledge_slice, tmp_path):
+    texts, index = knowledge_slice
     changed = tmp_path / "texts"
     shutil.copytree(texts, changed)
     path = changed / "embolization.md"
@@ -94,8 +76,8 @@ def test_an_index_built_from_other_texts_is_refused(built, tmp_path):
         Retriever(changed, index).search("what is embolization?")
 
 
-def test_an_index_built_with_another_encoder_export_is_rebuilt(built, tmp_path):
-    texts, index = built
+def test_an_index_built_with_another_encoder_export_is_rebuilt(knowledge_slice, tmp_path):
+    texts, index = knowledge_slice
     copy = tmp_path / "index"
     shutil.copytree(index, copy)
     assert is_current(texts, copy)
@@ -111,10 +93,8 @@ def test_a_missing_index_is_refused_with_the_command_to_run(tmp_path):
         Retriever(TEXTS, tmp_path / "no-index").search("what is embolization?")
 
 
-def test_a_rebuilt_index_is_picked_up_without_a_restart(tmp_path):
-    texts = copy_slice(tmp_path / "texts")
-    index = tmp_path / "index"
-    build(texts, index)
+def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, build_index, tmp_path):
+    texts, index = shutil.copytree(knowledge_slice[0], tmp_path / "texts"), shutil.copytree(knowledge_slice[1], tmp_path / "index")
     retriever = Retriever(texts, index, recheck_seconds=0.5)
     assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
 
@@ -126,7 +106,7 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(tmp_path):
     with pytest.raises(IndexUnavailable):
         retriever.lookup("embolization", "definition")
 
-    build(texts, index)
+    build_index(texts, index)
     time.sleep(0.6)
     assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
 

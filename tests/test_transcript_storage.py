@@ -6,10 +6,6 @@ import threading
 
 from assistant.storage import conversations
 from assistant.storage.database import Database
-from tests.support import inbox as support
-
-postgres_url, migrated_sqlite_template, storage_url = (
-    support.postgres_url, support.migrated_sqlite_template, support.storage_url)
 
 
 def test_messages_are_kept_in_order_with_the_take_over_state(storage_url):

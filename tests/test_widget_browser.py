@@ -17,19 +17,11 @@ from assistant.site import load_site
 from assistant.storage.conversations import find_conversation, history
 from assistant.storage.database import Database
 from assistant.storage.models import Feedback, StaffUser
-from tests.support.browser import DESKTOP, PHONE, ChatWidget, chromium
+from tests.support.browser import DESKTOP, PHONE, ChatWidget
 from tests.support.ports import free_port
-
-pytestmark = pytest.mark.system
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 SITE = load_site(ROOT / "site.yml")  # what the running system was started with
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as running:
-        yield running
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import Engine, bindparam, create_engine, delete, exists, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.inbox.trail import record
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
+from rasa_addons.tracker_schema import EVENTS
 
 REMOVED = "[removed]"
 ANONYMISED_SENDER = "anonymised"
@@ -46,7 +46,7 @@ retention_cli = AppGroup("retention", help="Delete or anonymise old conversation
 
 @dataclass(frozen=True)
 class TrackerStore:
-    """Rasa's own copy of each conversation (events per sender id "channel:sender")."""
+    """Rasa's own copy of each conversation: its events per sender id "channel:sender" (rasa_addons/tracker_schema.py)."""
 
     dialect: str
     location: str
@@ -56,14 +56,15 @@ class TrackerStore:
         return cls(os.environ.get("TRACKER_DIALECT", "").strip() or "sqlite",
                    os.environ.get("TRACKER_DB", "").strip() or str(settings.var_dir / "rasa_tracker.db"))
 
-    def _connect(self) -> sqlite3.Connection | None:
+    def _engine(self) -> Engine | None:
+        """The store's database, if it is a SQLite file that already holds Rasa's table."""
         if self.dialect != "sqlite" or not Path(self.location).is_file():
             return None
-        connection = sqlite3.connect(self.location, timeout=10)
-        if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone() is None:
-            connection.close()
+        engine = create_engine(f"sqlite:///{self.location}", connect_args={"timeout": 10})
+        if not inspect(engine).has_table(EVENTS.name):
+            engine.dispose()
             return None
-        return connection
+        return engine
 
     def not_handled(self) -> str | None:
         if self.dialect != "sqlite":
@@ -73,26 +74,31 @@ class TrackerStore:
 
     def delete_inactive(self, cutoff: dt.datetime, dry_run: bool) -> int:
         """Every event of the senders whose last event is older than the cutoff; how many senders."""
-        connection = self._connect()
-        if connection is None:
+        engine = self._engine()
+        if engine is None:
             return 0
-        with connection:
-            senders = [row[0] for row in connection.execute(
-                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff.timestamp(),))]
-            if not dry_run:
-                connection.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in senders])
-        connection.close()
+        try:
+            with engine.begin() as connection:
+                senders = list(connection.scalars(select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id)
+                                                  .having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())))
+                if senders and not dry_run:
+                    connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == bindparam("sender")),
+                                       [{"sender": sender} for sender in senders])
+        finally:
+            engine.dispose()
         return len(senders)
 
     def delete_sender(self, sender_id: str, dry_run: bool) -> int:
-        connection = self._connect()
-        if connection is None:
+        engine = self._engine()
+        if engine is None:
             return 0
-        with connection:
-            count = connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender_id,)).fetchone()[0]
-            if not dry_run:
-                connection.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,))
-        connection.close()
+        try:
+            with engine.begin() as connection:
+                count = connection.scalar(select(func.count()).where(EVENTS.c.sender_id == sender_id))
+                if not dry_run:
+                    connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
+        finally:
+            engine.dispose()
         return count
 
 

@@ -40,10 +40,10 @@ def add_messages(db: Database, channel: str, sender_key: str, entries: list[tupl
     transaction: a patient's turn needs both, and one transaction is cheaper.
     Two statements on an existing conversation (an UPDATE that returns the
     take-over state, one INSERT for the messages), written without the ORM:
-    every turn writes twice, and the ORM's unit of work took 0.8 ms a write
-    against 0.3 ms. The statements are built once (_TOUCH, _CREATE, _ADD): built
-    on each call, their expressions and cache keys took half of a write's time
-    (0.38 against 0.16 ms).
+    every turn writes twice, and the ORM's unit of work cost more than the
+    write itself. The statements are built once (_TOUCH, _CREATE, _ADD):
+    built on each call, their expressions and cache keys took a large share of
+    a write's time (docs/BENCHMARKS.md, "Measurements behind design choices").
     """
     try:
         return _append(db, channel, sender_key, entries, language, language_if_unset)

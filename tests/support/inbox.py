@@ -1,14 +1,9 @@
-"""Shared helpers for the inbox tests: databases on SQLite and PostgreSQL, staff accounts, signing in.
+"""Helpers for the inbox tests: staff accounts, signing in, tickets, and the PostgreSQL database of a run.
 
-Storage tests take the `storage_url` fixture and run twice: on a fresh
-migrated SQLite file and on a PostgreSQL database created for this test
-session (CREATE DATABASE ir_test_<random> on 127.0.0.1:5432, migrated with
-Alembic, emptied between tests, dropped at the end). When no PostgreSQL
+The fixtures built on these live in tests/conftest.py: `storage_url` runs a storage test twice, on a fresh
+migrated SQLite file and on a PostgreSQL database created for this test run (CREATE DATABASE ir_test_<random>
+on 127.0.0.1:5432, migrated with Alembic, emptied between tests, dropped at the end). When no PostgreSQL
 server answers, the PostgreSQL half is skipped and the reason is printed.
-
-A test module binds the fixtures it uses to module names, e.g.
-    storage_url, inbox_app = support.storage_url, support.inbox_app
-(with postgres_url and migrated_sqlite_template, which storage_url needs).
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ import datetime as dt
 import itertools
 import re
 import secrets
-import shutil
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -34,8 +28,8 @@ POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_tim
 _addresses = itertools.count(1)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+def postgres_database():
+    """Yield the URL of a new, migrated PostgreSQL database and drop it afterwards; skip when no server answers."""
     psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
@@ -52,31 +46,12 @@ def postgres_url():
         admin.close()
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     database = Database(url)
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     database.engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage_url(request, tmp_path, migrated_sqlite_template) -> str:
-    """A migrated, empty database: a fresh SQLite file, or the session's PostgreSQL database emptied."""
-    if request.param == "sqlite":
-        path = tmp_path / "inbox.db"
-        shutil.copy(migrated_sqlite_template, path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_url")
-    _empty_postgres(url)
-    return url
 
 
 # Real argon2id, at its cheapest: sign-in runs hundreds of times in the tests (the default costs ~0.3 s a hash).
@@ -100,13 +75,6 @@ def make_app(database_url: str, var_dir, monkeypatch, *, rasa_url: str = "http:/
     else:
         monkeypatch.delenv("ASSISTANT_INSECURE_COOKIES", raising=False)
     return create_app(Settings.from_env(), {"TESTING": True, "INBOX_PASSWORD_HASHER": None if production_hashing else CHEAP_HASHER})
-
-
-@pytest.fixture
-def inbox_app(storage_url, tmp_path, monkeypatch):
-    app = make_app(storage_url, tmp_path, monkeypatch)
-    yield app
-    app.extensions["db"].engine.dispose()
 
 
 def client_for(app, base_url: str = "http://localhost"):

@@ -22,7 +22,7 @@ class LocalServer:
         self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
         # A short poll interval: shutting the server down at the end of a test waits one interval.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     def _app(self, environ, start_response):
         raise NotImplementedError

@@ -19,6 +19,9 @@ from knowledge.build import build, is_current
 from tests.support.ports import free_port
 
 READY_TIMEOUT = 300
+# Set by tests/conftest.py for each test run: False when the run selected no test marked `system`, so a test
+# that would train or start Rasa without the marker fails at once instead of slipping into `make unit`.
+STARTING_ALLOWED = True
 
 
 @dataclass
@@ -63,6 +66,8 @@ class RunningSystem:
 
 
 def prepare_index() -> Path:
+    """The index `make knowledge` keeps in var/index, rebuilt if the texts changed (the benchmarks use it;
+    the tests build their own, tests/conftest.py)."""
     texts, index = ROOT / "knowledge" / "texts", ROOT / "var" / "index"
     if not is_current(texts, index):
         build(texts, index)
@@ -70,10 +75,16 @@ def prepare_index() -> Path:
 
 
 def launch_system(workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None,
-                  log_mode: str = "a") -> RunningSystem:
-    """Launch everything with its files in `workdir`, without waiting for it to be ready."""
+                  log_mode: str = "a", index: Path | None = None) -> RunningSystem:
+    """Launch everything with its files in `workdir`, without waiting for it to be ready.
+
+    The Rasa model is the one `make model` trains into var/models (trained here if missing); the knowledge
+    index is `index`, or var/index.
+    """
+    if not STARTING_ALLOWED:
+        raise RuntimeError("this test starts the assistant's processes: mark it `system` (see tests/conftest.py)")
     model = ensure_model(ROOT / "var" / "models")
-    index = prepare_index()
+    index = index or prepare_index()
     database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
     upgrade(database_url)
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
@@ -91,10 +102,11 @@ def launch_system(workdir: Path, database_url: str | None = None, extra_env: dic
         process=process, log_path=log_path, launched_at=launched_at)
 
 
-def start_system(workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None) -> RunningSystem:
+def start_system(workdir: Path, database_url: str | None = None, index: Path | None = None,
+                 extra_env: dict[str, str] | None = None) -> RunningSystem:
     """Start everything with its files in `workdir` (the same workdir again = a restart) and wait until healthy."""
     # Appended log: a restart keeps the first run's log.
-    system = launch_system(workdir, database_url, extra_env)
+    system = launch_system(workdir, database_url, extra_env, index=index)
     process, log_path = system.process, system.log_path
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
