@@ -32,7 +32,7 @@ def environment(settings: Settings, model: Path) -> dict[str, str]:
     env.setdefault("GATEWAY_HOST", "127.0.0.1")
     env.setdefault("GATEWAY_PORT", "8000")
     env.update(
-        RASA_BIN=str(ROOT / ".venv-rasa" / "bin" / "rasa"),
+        RASA_PYTHON=str(ROOT / ".venv-rasa" / "bin" / "python"),
         APP_BIN=str(ROOT / ".venv" / "bin"),
         RASA_MODEL=str(model),
         SANIC_HOST="127.0.0.1",
@@ -103,8 +103,7 @@ def procfile_commands(text: str, env: dict[str, str]) -> dict[str, str]:
 
 def supervisord_config(commands: dict[str, str], run_dir: Path) -> str:
     sections = [
-        "[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\n"
-        f"pidfile={run_dir / 'supervisord.pid'}\n",
+        f"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={run_dir / 'supervisord.pid'}\n",
         f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\n",
         "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
         f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\n",
@@ -113,7 +112,8 @@ def supervisord_config(commands: dict[str, str], run_dir: Path) -> str:
         sections.append(
             f"[program:{name}]\ncommand={command.replace('%', '%%')}\ndirectory={ROOT}\n"
             "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
-            "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n")
+            "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
+        )
     return "\n".join(sections)
 
 
