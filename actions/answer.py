@@ -21,8 +21,10 @@ from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
 
-UNAVAILABLE = ("Sorry, I can't look that up right now. The secretariat can help on {department_phone} "
-               "({opening_hours}). If this is an emergency, call {emergency_number} now.")
+UNAVAILABLE = (
+    "Sorry, I can't look that up right now. The secretariat can help on {department_phone} "
+    "({opening_hours}). If this is an emergency, call {emergency_number} now."
+)
 ASK_WHICH = "I can be more specific if you tell me which procedure you are having:"
 
 
@@ -33,8 +35,9 @@ def entity_values(tracker: Tracker) -> list[str]:
 def procedures_in_message(tracker: Tracker) -> list[str]:
     """Procedures the latest message names, from the entity extractor and the names list
     ("the stent" in a conversation about carotid stenting stays with carotid stenting)."""
-    return named_procedures(services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker),
-                            tracker.get_slot("current_procedure"))
+    return named_procedures(
+        services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker), tracker.get_slot("current_procedure")
+    )
 
 
 def likely_procedures(raw: RawScores, topic: str, limit: int = 3) -> list[dict]:
@@ -57,16 +60,28 @@ class ActionAnswerQuestion(ThreadedAction):
         text = tracker.latest_message.get("text") or ""
         intent_data = tracker.latest_message.get("intent") or {}
         intent = intent_data.get("name")
-        target = answer_target(services.matcher(), intent, text, entity_values(tracker),
-                               tracker.get_slot("current_procedure"), tracker.get_slot("current_topic"))
+        target = answer_target(
+            services.matcher(),
+            intent,
+            text,
+            entity_values(tracker),
+            tracker.get_slot("current_procedure"),
+            tracker.get_slot("current_topic"),
+        )
         handed_over = hand_over_if_asked(dispatcher, tracker, target.procedure)
         if handed_over is not None:
             return handed_over
         try:
             retriever = services.retriever()
             raw = services.raw_scores(tracker.sender_id, text)  # embedded once per turn, usually before this call
-            hit = choose_section(retriever, raw, target, topic_of_intent(intent),
-                                 float(intent_data.get("confidence") or 0.0), keep_topic=intent == "inform_procedure")
+            hit = choose_section(
+                retriever,
+                raw,
+                target,
+                topic_of_intent(intent),
+                float(intent_data.get("confidence") or 0.0),
+                keep_topic=intent == "inform_procedure",
+            )
         except IndexUnavailable:
             hit = None
         if hit is None:
@@ -75,8 +90,9 @@ class ActionAnswerQuestion(ThreadedAction):
             return slot_changes(tracker, missed_in_a_row=0)
 
         procedure = target.procedure or (hit.procedure if hit.procedure != GENERAL else None)
-        events = slot_changes(tracker, current_topic=hit.section, missed_in_a_row=0,
-                              **({"current_procedure": procedure} if procedure else {}))
+        events = slot_changes(
+            tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})
+        )
         if procedure or hit.section in GENERAL_TOPICS:
             send_answer(dispatcher, site, hit.chunk, hit.score)
         else:

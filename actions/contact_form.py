@@ -27,27 +27,39 @@ from actions.replies import send
 
 FORM_SLOTS = ("contact_name", "contact_method", "contact_about", "preferred_times", "contact_consent")
 KIND_OF_INTENT = {
-    "request_booking": "booking", "request_reschedule": "booking", "request_cancel": "booking",
-    "request_admin": "administrative", "request_human": "administrative",
-    "report_symptom": "clinical", "ask_personal_medical": "clinical",
+    "request_booking": "booking",
+    "request_reschedule": "booking",
+    "request_cancel": "booking",
+    "request_admin": "administrative",
+    "request_human": "administrative",
+    "report_symptom": "clinical",
+    "ask_personal_medical": "clinical",
 }
 ROUTE_OF_KIND = {"booking": "escalate_booking", "administrative": "escalate_admin", "clinical": "escalate_symptom"}
 CLINICAL_INTENTS = ("report_symptom", "ask_personal_medical")
 PHONE_CHANNELS = ("sms", "whatsapp", "whatsapp_twilio")
 
 INTRO = {
-    "booking": ("I can't book, change or cancel appointments myself, but I can pass your request to the "
-                "secretariat. I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."),
-    "administrative": ("I'll pass this to the secretariat, who handle bills, insurance, paperwork and copies of results. "
-                       "I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."),
-    "clinical": ("I can't give advice about your own symptoms or medicines. If it gets worse, or you are worried it is "
-                 "an emergency, call {emergency_number} now. I can ask a nurse or doctor from the department to "
-                 "contact you: a few short questions first."),
+    "booking": (
+        "I can't book, change or cancel appointments myself, but I can pass your request to the "
+        "secretariat. I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."
+    ),
+    "administrative": (
+        "I'll pass this to the secretariat, who handle bills, insurance, paperwork and copies of results. "
+        "I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."
+    ),
+    "clinical": (
+        "I can't give advice about your own symptoms or medicines. If it gets worse, or you are worried it is "
+        "an emergency, call {emergency_number} now. I can ask a nurse or doctor from the department to "
+        "contact you: a few short questions first."
+    ),
 }
 # "Talk to a person": what the secretariat does for every kind of request.
-INTRO_PERSON = ("I'll pass your message to the secretariat. They help with appointments, questions for the nurses and "
-                "doctors, paperwork, bills and insurance. I'll ask a few short questions. You can also call them on "
-                "{department_phone} ({opening_hours}). If it is an emergency, call {emergency_number} now.")
+INTRO_PERSON = (
+    "I'll pass your message to the secretariat. They help with appointments, questions for the nurses and "
+    "doctors, paperwork, bills and insurance. I'll ask a few short questions. You can also call them on "
+    "{department_phone} ({opening_hours}). If it is an emergency, call {emergency_number} now."
+)
 STOP_WORDS = {"stop", "cancel", "quit", "exit", "never mind", "nevermind", "forget it"}
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -107,8 +119,9 @@ class ValidateContactForm(FormValidationAction):
     def name(self) -> str:
         return "validate_contact_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         if tracker.get_slot("request_kind") != "booking":
             return [slot for slot in domain_slots if slot != "preferred_times"]
         return domain_slots
@@ -117,36 +130,43 @@ class ValidateContactForm(FormValidationAction):
     def _is_stop(value: Any) -> bool:
         return isinstance(value, str) and value.strip().lower().strip(".!") in STOP_WORDS
 
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         name = " ".join(str(value or "").split())
         if self._is_stop(name) or not re.search(r"[^\W\d_]", name) or len(name) > 80 or len(name.split()) > 6:
-            send(dispatcher, "Please type just the name the secretariat should use, for example \"Sam Jones\".",
-                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            send(
+                dispatcher,
+                'Please type just the name the secretariat should use, for example "Sam Jones".',
+                ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
+            )
             return {"contact_name": None}
         return {"contact_name": name}
 
-    def validate_contact_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_method(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         contact = normalise_contact(str(value or ""))
         if contact is None:
-            send(dispatcher, "That doesn't look like a phone number or an e-mail address. Please type one, "
-                             "for example 07700 900123 or name@example.com.",
-                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            send(
+                dispatcher,
+                "That doesn't look like a phone number or an e-mail address. Please type one, "
+                "for example 07700 900123 or name@example.com.",
+                ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
+            )
             return {"contact_method": None}
         return {"contact_method": contact}
 
-    def validate_contact_about(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def validate_contact_about(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         about = " ".join(str(value or "").split())
         if self._is_stop(about) or len(about) < 2:
-            send(dispatcher, "Please say in a few words what it is about.",
-                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"])
+            send(
+                dispatcher,
+                "Please say in a few words what it is about.",
+                ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
+            )
             return {"contact_about": None}
         return {"contact_about": about[:500]}
 
-    def validate_preferred_times(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 domain: DomainDict) -> dict[str, Any]:
+    def validate_preferred_times(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         times = " ".join(str(value or "").split())
         if self._is_stop(times) or not times:
             return {"preferred_times": None}
@@ -165,18 +185,31 @@ class ActionSubmitRequest(Action):
         route = ROUTE_OF_KIND[kind]
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]
         if not tracker.get_slot("contact_consent"):
-            send(dispatcher, site.fill("All right, I haven't passed anything on. If you change your mind, call the "
-                                       "secretariat on {department_phone} ({opening_hours})."), route)
+            send(
+                dispatcher,
+                site.fill(
+                    "All right, I haven't passed anything on. If you change your mind, call the "
+                    "secretariat on {department_phone} ({opening_hours})."
+                ),
+                route,
+            )
             return cleared
         contact = {slot.removeprefix("contact_"): tracker.get_slot(slot) for slot in FORM_SLOTS}
         channel, sender = split_sender(tracker.sender_id)
         try:
-            ticket = services.create_ticket(channel, sender, kind, contact["about"] or "", contact=contact, route=route,
-                                            procedure=tracker.get_slot("current_procedure"))
+            ticket = services.create_ticket(
+                channel, sender, kind, contact["about"] or "", contact=contact, route=route, procedure=tracker.get_slot("current_procedure")
+            )
         except Exception:
-            send(dispatcher, site.fill("Sorry, I couldn't save your request because of a technical problem. "
-                                       "Please call the secretariat on {department_phone} ({opening_hours}). "
-                                       "If this is an emergency, call {emergency_number} now."), route)
+            send(
+                dispatcher,
+                site.fill(
+                    "Sorry, I couldn't save your request because of a technical problem. "
+                    "Please call the secretariat on {department_phone} ({opening_hours}). "
+                    "If this is an emergency, call {emergency_number} now."
+                ),
+                route,
+            )
             return cleared
         text = f"Thank you. Your reference is {ticket.reference}. {site.when_answered(dt.datetime.now(dt.UTC))}"
         if kind == "clinical":
@@ -191,7 +224,13 @@ class ActionLeaveRequest(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         route = ROUTE_OF_KIND.get(tracker.get_slot("request_kind") or "", "smalltalk")
-        send(dispatcher, services.site().fill("OK, I've stopped and nothing has been sent. You can still call the "
-                                              "secretariat on {department_phone} ({opening_hours}). What else can I "
-                                              "help you with?"), route)
+        send(
+            dispatcher,
+            services.site().fill(
+                "OK, I've stopped and nothing has been sent. You can still call the "
+                "secretariat on {department_phone} ({opening_hours}). What else can I "
+                "help you with?"
+            ),
+            route,
+        )
         return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]

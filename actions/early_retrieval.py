@@ -46,8 +46,14 @@ MAX_TEXT_CHARS = 4000
 class EarlyWork(Generic[T]):
     """Work started ahead for (conversation, text), handed once to whoever asks for that same pair."""
 
-    def __init__(self, compute: Callable[[str], T], workers: int = 2, expiry: float = EXPIRY_SECONDS,
-                 max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        compute: Callable[[str], T],
+        workers: int = 2,
+        expiry: float = EXPIRY_SECONDS,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._compute = compute
         self._expiry = expiry
         self._max_entries = max_entries

@@ -23,10 +23,14 @@ from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.retriever import IndexUnavailable
 
-REPHRASE = ("Sorry, I'm not sure I understood. Could you ask it another way? For example: "
-            "\"What is an angiogram?\", \"How do I prepare for a biopsy?\" or \"When can I drive?\"")
-OFFER_PERSON = ("I'm sorry, I still can't answer that. The secretariat can help: call {department_phone} "
-                "({opening_hours}) or e-mail {department_email}. If this is an emergency, call {emergency_number} now.")
+REPHRASE = (
+    "Sorry, I'm not sure I understood. Could you ask it another way? For example: "
+    '"What is an angiogram?", "How do I prepare for a biopsy?" or "When can I drive?"'
+)
+OFFER_PERSON = (
+    "I'm sorry, I still can't answer that. The secretariat can help: call {department_phone} "
+    "({opening_hours}) or e-mail {department_email}. If this is an emergency, call {emergency_number} now."
+)
 SUGGESTIONS = [
     {"title": "What is interventional radiology?", "payload": '/ask_definition{"procedure": "interventional radiology"}'},
     {"title": "How do I prepare?", "payload": "/ask_preparation"},
@@ -47,14 +51,18 @@ class ActionHandleFallback(ThreadedAction):
         if handed_over is not None:
             return handed_over
         try:
-            result = services.retriever().rank(services.raw_scores(tracker.sender_id, text),
-                                                [procedure] if procedure else None, k=1, prefer_general=not procedure)
+            result = services.retriever().rank(
+                services.raw_scores(tracker.sender_id, text), [procedure] if procedure else None, k=1, prefer_general=not procedure
+            )
             if result.best:
                 chunk = result.best.chunk
                 send_answer(dispatcher, site, chunk, result.best.score)
-                return slot_changes(tracker,
-                                    current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,
-                                    current_topic=chunk["section"], missed_in_a_row=0)
+                return slot_changes(
+                    tracker,
+                    current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,
+                    current_topic=chunk["section"],
+                    missed_in_a_row=0,
+                )
             reason = "low_confidence"
         except IndexUnavailable:
             reason = "no_index"
@@ -63,8 +71,13 @@ class ActionHandleFallback(ThreadedAction):
         services.log_unanswered(tracker.sender_id, text, reason, procedure)
         missed = int(tracker.get_slot("missed_in_a_row") or 0) + 1
         if missed >= 2:
-            send(dispatcher, site.fill(OFFER_PERSON), "fallback", procedure=procedure,
-                 buttons=[{"title": "Talk to a person", "payload": "/request_human"}])
+            send(
+                dispatcher,
+                site.fill(OFFER_PERSON),
+                "fallback",
+                procedure=procedure,
+                buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+            )
         else:
             send(dispatcher, REPHRASE, "fallback", procedure=procedure, buttons=SUGGESTIONS)
         return slot_changes(tracker, missed_in_a_row=missed)

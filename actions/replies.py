@@ -16,24 +16,54 @@ CARE_TEAM_FIRST = "This is general information: your care team's instructions co
 
 
 def source_of(chunk: dict) -> dict:
-    return {"doc": chunk["doc"], "section": chunk["section"], "section_title": chunk["section_title"],
-            "title": chunk["title"], "status": chunk["status"], "reviewed": chunk["reviewed"]}
+    return {
+        "doc": chunk["doc"],
+        "section": chunk["section"],
+        "section_title": chunk["section_title"],
+        "title": chunk["title"],
+        "status": chunk["status"],
+        "reviewed": chunk["reviewed"],
+    }
 
 
-def send(dispatcher: CollectingDispatcher, text: str, route: str, *, procedure: str | None = None,
-         topic: str | None = None, sources: list[dict] | None = None, score: float | None = None,
-         buttons: list[dict] | None = None) -> None:
-    dispatcher.utter_message(json_message={
-        "text": text, "buttons": buttons or [], "route": route, "procedure": procedure, "topic": topic,
-        "sources": sources or [], "score": None if score is None else round(float(score), 3),
-    })
+def send(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    route: str,
+    *,
+    procedure: str | None = None,
+    topic: str | None = None,
+    sources: list[dict] | None = None,
+    score: float | None = None,
+    buttons: list[dict] | None = None,
+) -> None:
+    dispatcher.utter_message(
+        json_message={
+            "text": text,
+            "buttons": buttons or [],
+            "route": route,
+            "procedure": procedure,
+            "topic": topic,
+            "sources": sources or [],
+            "score": None if score is None else round(float(score), 3),
+        }
+    )
 
 
-def send_answer(dispatcher: CollectingDispatcher, site: Site, chunk: dict, score: float,
-                extra: str = "", buttons: list[dict] | None = None) -> None:
+def send_answer(
+    dispatcher: CollectingDispatcher, site: Site, chunk: dict, score: float, extra: str = "", buttons: list[dict] | None = None
+) -> None:
     text = site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{CARE_TEAM_FIRST}"
-    send(dispatcher, text, "answer", procedure=chunk["procedure"], topic=chunk["section"],
-         sources=[source_of(chunk)], score=score, buttons=buttons)
+    send(
+        dispatcher,
+        text,
+        "answer",
+        procedure=chunk["procedure"],
+        topic=chunk["section"],
+        sources=[source_of(chunk)],
+        score=score,
+        buttons=buttons,
+    )
 
 
 def procedure_button(procedure: str, title: str, intent: str = "inform_procedure") -> dict:

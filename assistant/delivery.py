@@ -33,8 +33,7 @@ def register_sender(channel: str, sender: Sender) -> None:
     _senders[channel] = sender
 
 
-def deliver(db: Database, channel: str, sender_key: str, text: str, *, role: str = "staff",
-            data: dict | None = None) -> Delivery:
+def deliver(db: Database, channel: str, sender_key: str, text: str, *, role: str = "staff", data: dict | None = None) -> Delivery:
     """Store `text` in the patient's conversation, then send it on their channel."""
     send = _senders.get(channel)
     if channel == "web":
@@ -47,6 +46,7 @@ def deliver(db: Database, channel: str, sender_key: str, text: str, *, role: str
         except Exception as exc:  # the staff member sees it failed; the text is kept
             log.exception("sending on %s failed", channel)
             outcome = Delivery(False, f"not sent: {exc.__class__.__name__}")
-    conversations.add_messages(db, channel, sender_key,
-                               [(role, text, {**(data or {}), "delivery": outcome.detail, "delivered": outcome.delivered})])
+    conversations.add_messages(
+        db, channel, sender_key, [(role, text, {**(data or {}), "delivery": outcome.detail, "delivered": outcome.delivered})]
+    )
     return outcome

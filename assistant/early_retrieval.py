@@ -62,8 +62,7 @@ class EarlyRetrieval:
         while True:
             body = self._queue.get()
             try:
-                self._pool.request("POST", self.url, body=body, headers={"Content-Type": "application/json"},
-                                   timeout=self.timeout)
+                self._pool.request("POST", self.url, body=body, headers={"Content-Type": "application/json"}, timeout=self.timeout)
             except HTTPError as exc:
                 # The turn itself reports an action server that is really down; this is only lost speed.
                 log.debug("early retrieval hint not delivered: %s", exc.__class__.__name__)

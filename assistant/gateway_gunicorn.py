@@ -45,6 +45,8 @@ control_socket_disable = True
 def on_starting(server) -> None:
     if server.cfg.workers > 1 and not shares_counts(rate_limit_storage()):
         # gunicorn prints a RuntimeError's message and exits.
-        raise RuntimeError(f"GATEWAY_WORKERS={server.cfg.workers} needs rate-limit counts the workers share: set "
-                           "ASSISTANT_RATELIMIT_STORAGE=redis://... (with memory://, each worker counts alone and "
-                           "a sender gets its limit once per worker)")
+        raise RuntimeError(
+            f"GATEWAY_WORKERS={server.cfg.workers} needs rate-limit counts the workers share: set "
+            "ASSISTANT_RATELIMIT_STORAGE=redis://... (with memory://, each worker counts alone and "
+            "a sender gets its limit once per worker)"
+        )

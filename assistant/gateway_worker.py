@@ -37,10 +37,16 @@ class WaitressWorker(Worker):
     def run(self) -> None:
         connections: dict = {}
         server = create_server(
-            self.wsgi, map=connections, sockets=[listener.sock for listener in self.sockets],
-            threads=self.cfg.threads, connection_limit=self.cfg.worker_connections, backlog=self.cfg.backlog,
-            channel_timeout=self.cfg.keepalive, cleanup_interval=1,
-            max_request_header_size=MAX_HEADER_BYTES, max_request_body_size=MAX_BODY_BYTES,
+            self.wsgi,
+            map=connections,
+            sockets=[listener.sock for listener in self.sockets],
+            threads=self.cfg.threads,
+            connection_limit=self.cfg.worker_connections,
+            backlog=self.cfg.backlog,
+            channel_timeout=self.cfg.keepalive,
+            cleanup_interval=1,
+            max_request_header_size=MAX_HEADER_BYTES,
+            max_request_body_size=MAX_BODY_BYTES,
             inbuf_overflow=BODY_IN_MEMORY_BYTES,
             # poll, not select: select fails on descriptors above 1024.
             asyncore_use_poll=True,
@@ -66,5 +72,6 @@ class WaitressWorker(Worker):
 
 def _answering(connections: dict) -> bool:
     """Whether a received request is still being served or its answer is still being sent."""
-    return any(isinstance(channel, HTTPChannel) and (channel.requests or channel.total_outbufs_len)
-               for channel in list(connections.values()))
+    return any(
+        isinstance(channel, HTTPChannel) and (channel.requests or channel.total_outbufs_len) for channel in list(connections.values())
+    )

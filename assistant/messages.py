@@ -41,9 +41,13 @@ class Messages:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             if data.get("language") != path.stem:
                 raise ValueError(f"{path.name}: 'language' must be {path.stem!r}")
-            catalogs[path.stem] = Catalog(language=path.stem, name=str(data["name"]), texts=bool(data.get("texts")),
-                                          weekdays=[str(d) for d in data["weekdays"]],
-                                          messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()})
+            catalogs[path.stem] = Catalog(
+                language=path.stem,
+                name=str(data["name"]),
+                texts=bool(data.get("texts")),
+                weekdays=[str(d) for d in data["weekdays"]],
+                messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()},
+            )
         return cls(catalogs)
 
     def has(self, language: str | None) -> bool:

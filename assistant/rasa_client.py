@@ -31,8 +31,13 @@ class RasaClient:
     def send(self, sender_id: str, text: str, metadata: dict | None = None) -> list[dict]:
         body = json.dumps({"sender": sender_id, "message": text, "metadata": metadata or {}})
         try:
-            response = self._pool.request("POST", f"{self.base_url}/webhooks/rest/webhook", body=body,
-                                          headers={"Content-Type": "application/json"}, timeout=self.timeout)
+            response = self._pool.request(
+                "POST",
+                f"{self.base_url}/webhooks/rest/webhook",
+                body=body,
+                headers={"Content-Type": "application/json"},
+                timeout=self.timeout,
+            )
         except HTTPError as exc:
             raise RasaUnavailable(f"Rasa not reachable: {_cause(exc)}") from exc
         if response.status != 200:

@@ -11,8 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from assistant.site import Site
 
-ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom",
-          "urgent", "out_of_scope", "smalltalk")
+ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom", "urgent", "out_of_scope", "smalltalk")
 
 
 @dataclass
@@ -30,8 +29,7 @@ class Reply:
 
 
 def _buttons(raw) -> list[dict]:
-    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in raw or [] if isinstance(b, dict)]
+    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in raw or [] if isinstance(b, dict)]
 
 
 def _apply_data(reply: Reply, data: dict) -> None:
@@ -48,12 +46,10 @@ def from_rasa(messages: list[dict], site: Site) -> list[Reply]:
     for message in messages:
         custom = message.get("custom") if isinstance(message.get("custom"), dict) else None
         if custom and custom.get("text"):
-            replies.append(Reply(text=site.fill(str(custom["text"])), route="smalltalk",
-                                 buttons=_buttons(custom.get("buttons"))))
+            replies.append(Reply(text=site.fill(str(custom["text"])), route="smalltalk", buttons=_buttons(custom.get("buttons"))))
             _apply_data(replies[-1], custom)
         elif message.get("text"):
-            replies.append(Reply(text=site.fill(str(message["text"])), route="smalltalk",
-                                 buttons=_buttons(message.get("buttons"))))
+            replies.append(Reply(text=site.fill(str(message["text"])), route="smalltalk", buttons=_buttons(message.get("buttons"))))
             if custom:
                 _apply_data(replies[-1], custom)
         elif custom and replies:

@@ -87,8 +87,9 @@ class Site:
             day = "tomorrow"
         else:
             day = f"on {opening.strftime('%A')}"
-        return (f"The secretariat is closed now. It reopens {day} at {opening.strftime('%H:%M')} "
-                f"and will get back to you {self.response_time}.")
+        return (
+            f"The secretariat is closed now. It reopens {day} at {opening.strftime('%H:%M')} and will get back to you {self.response_time}."
+        )
 
     def placeholders(self) -> dict[str, str]:
         return {
@@ -112,8 +113,16 @@ class Site:
 
 
 KNOWN_PLACEHOLDERS = frozenset(
-    ["department_name", "hospital_name", "department_phone", "department_email",
-     "department_address", "emergency_number", "opening_hours", "response_time"]
+    [
+        "department_name",
+        "hospital_name",
+        "department_phone",
+        "department_email",
+        "department_address",
+        "emergency_number",
+        "opening_hours",
+        "response_time",
+    ]
 )
 
 

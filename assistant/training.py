@@ -43,9 +43,24 @@ def ensure_model(models_dir: Path) -> Path:
     models_dir.mkdir(parents=True, exist_ok=True)
     print(f"training the Rasa model ({name}); this takes a few minutes", file=sys.stderr)
     subprocess.run(
-        [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-         "--out", str(models_dir), "--fixed-model-name", name],
-        cwd=ROOT, env=rasa_env(), check=True, stdout=sys.stderr,
+        [
+            str(RASA),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(models_dir),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=ROOT,
+        env=rasa_env(),
+        check=True,
+        stdout=sys.stderr,
     )
     return model
 

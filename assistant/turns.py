@@ -48,8 +48,7 @@ LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's langua
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval,
-                 messages: Messages):
+    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval, messages: Messages):
         self.db = db
         self.rasa = rasa
         self.early_retrieval = early_retrieval
@@ -57,13 +56,11 @@ class TurnHandler:
         self.spool = spool
         self.messages = messages
         self._replay = {
-            "messages": lambda channel, sender, entries, language=None, language_if_unset=None: (
-                conversations.add_messages(self.db, channel, sender, [tuple(e) for e in entries], language,
-                                           language_if_unset)),
-            "urgent_ticket": lambda channel, sender, text: tickets.create_ticket(
-                self.db, channel, sender, "urgent", text, route="urgent"),
-            "language_ticket": lambda channel, sender, text, language: self._language_ticket(
-                channel, sender, text, language),
+            "messages": lambda channel, sender, entries, language=None, language_if_unset=None: conversations.add_messages(
+                self.db, channel, sender, [tuple(e) for e in entries], language, language_if_unset
+            ),
+            "urgent_ticket": lambda channel, sender, text: tickets.create_ticket(self.db, channel, sender, "urgent", text, route="urgent"),
+            "language_ticket": lambda channel, sender, text, language: self._language_ticket(channel, sender, text, language),
         }
 
     def handle(self, channel: str, sender: str, text: str, page_language: str | None = None) -> list[Reply]:
@@ -87,12 +84,14 @@ class TurnHandler:
             replies = [reply]
         elif not self.messages.answers_in(language):
             replies = [self._fixed("no_texts_in_language", language, "escalate_admin", in_reference_too=True)]
-            self._write("language_ticket", {"channel": channel, "sender": sender, "text": text, "language": language},
-                        "language ticket")
+            self._write("language_ticket", {"channel": channel, "sender": sender, "text": text, "language": language}, "language ticket")
         else:
             replies = self._dialogue(channel, sender, text, language)
-        self._store(channel, sender, [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"},
-                                                             **stored_data}) for r in replies])
+        self._store(
+            channel,
+            sender,
+            [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"}, **stored_data}) for r in replies],
+        )
         return replies
 
     def _while_held(self, channel: str, sender: str, text: str, language: str) -> tuple[Reply, dict]:
@@ -101,17 +100,16 @@ class TurnHandler:
         try:
             turn = held.patient_wrote_while_held(self.db, channel, sender, text, now)
         except Exception as exc:  # the message itself is stored; saying too much beats saying nothing
-            log.error("could not read the %s conversation's hold (%s); the full note is sent",
-                      channel, exc.__class__.__name__)
+            log.error("could not read the %s conversation's hold (%s); the full note is sent", channel, exc.__class__.__name__)
             turn = held.HeldTurn(full_note=True)
         if turn.reopened:
-            log.info("a %s patient wrote while staff kept the conversation; ticket %s is open again",
-                     channel, turn.reopened)
+            log.info("a %s patient wrote while staff kept the conversation; ticket %s is open again", channel, turn.reopened)
         if not turn.full_note:
             return self._fixed("staff_will_read", language, "smalltalk"), {"held_note": "receipt"}
         reply = self._fixed("staff_will_reply", language, "smalltalk")
-        if not self.site.is_open(now) and self.messages.text("staff_will_reply", language, self.site) == \
-                self.messages.text("staff_will_reply", REFERENCE, self.site):
+        if not self.site.is_open(now) and self.messages.text("staff_will_reply", language, self.site) == self.messages.text(
+            "staff_will_reply", REFERENCE, self.site
+        ):
             reply.text += " " + self.site.when_answered(now)  # said in English only, as yet
         return reply, {"held_note": held.FULL_NOTE}
 
@@ -138,22 +136,41 @@ class TurnHandler:
         if tickets.has_open_ticket(self.db, channel, sender, LANGUAGE_ROUTE):
             return
         name = self.messages.catalogs[language].name if self.messages.has(language) else language
-        tickets.create_ticket(self.db, channel, sender, "administrative",
-                              f"Writes in {name} ({language}), a language without reviewed texts: please call "
-                              f"back in that language if you can. First message: {text}", route=LANGUAGE_ROUTE)
+        tickets.create_ticket(
+            self.db,
+            channel,
+            sender,
+            "administrative",
+            f"Writes in {name} ({language}), a language without reviewed texts: please call "
+            f"back in that language if you can. First message: {text}",
+            route=LANGUAGE_ROUTE,
+        )
 
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
         self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)
 
-    def _store(self, channel: str, sender: str, entries: list[tuple[str, str, dict]],
-               language: str | None = None, language_if_unset: str | None = None) -> ConversationState:
+    def _store(
+        self,
+        channel: str,
+        sender: str,
+        entries: list[tuple[str, str, dict]],
+        language: str | None = None,
+        language_if_unset: str | None = None,
+    ) -> ConversationState:
         """Store the messages (and the conversation's language, when told); the conversation's state after it.
         When the database is down: not taken over (the assistant answers rather than leave the patient without
         a reply) and no stored language."""
-        state = self._write("messages", {"channel": channel, "sender": sender,
-                                         "entries": [list(e) for e in entries], "language": language,
-                                         "language_if_unset": language_if_unset},
-                            f"{len(entries)} message(s)")
+        state = self._write(
+            "messages",
+            {
+                "channel": channel,
+                "sender": sender,
+                "entries": [list(e) for e in entries],
+                "language": language,
+                "language_if_unset": language_if_unset,
+            },
+            f"{len(entries)} message(s)",
+        )
         return state if isinstance(state, ConversationState) else ConversationState(False, None)
 
     def _write(self, kind: str, payload: dict, what: str):

@@ -36,8 +36,7 @@ class ColdStart:
 
 
 def health_urls(system: RunningSystem) -> dict[str, str]:
-    return {"rasa": f"{system.rasa}/webhooks/rest/", "actions": f"{system.actions}/health",
-            "gateway": f"{system.gateway}/healthz"}
+    return {"rasa": f"{system.rasa}/webhooks/rest/", "actions": f"{system.actions}/health", "gateway": f"{system.gateway}/healthz"}
 
 
 def launch(workdir: Path) -> tuple[RunningSystem, ColdStart]:
@@ -66,7 +65,7 @@ def launch(workdir: Path) -> tuple[RunningSystem, ColdStart]:
 
 def _parent(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat[stat.rindex(")") + 2:].split()[1])  # after "pid (name) state": the parent's pid
+    return int(stat[stat.rindex(")") + 2 :].split()[1])  # after "pid (name) state": the parent's pid
 
 
 def descendants(root: int) -> list[int]:
@@ -138,7 +137,7 @@ def cpu_seconds_by_role(launcher_pid: int) -> dict[str, float]:
             name = role(pid)
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return dict(totals)
 

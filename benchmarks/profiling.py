@@ -32,8 +32,13 @@ def hotspots(profiler: cProfile.Profile, calls: int) -> list[dict]:
     for (filename, line, function), (_, total_calls, _, cumulative, _) in pstats.Stats(profiler).stats.items():
         if not filename.startswith(str(ROOT)) or "/.venv" in filename or "/benchmarks/" in filename:
             continue
-        rows.append({"function": f"{Path(filename).relative_to(ROOT)}:{line}({function})",
-                     "calls_per_turn": total_calls / calls, "ms_per_turn": cumulative * 1000 / calls})
+        rows.append(
+            {
+                "function": f"{Path(filename).relative_to(ROOT)}:{line}({function})",
+                "calls_per_turn": total_calls / calls,
+                "ms_per_turn": cumulative * 1000 / calls,
+            }
+        )
     return sorted(rows, key=lambda r: -r["ms_per_turn"])
 
 
@@ -77,8 +82,7 @@ def answer_action(workdir: Path, count: int = 60) -> Profile:
     caches = (services.settings, services.retriever, services.database)
     for cached in caches:
         cached.cache_clear()
-    trackers = [Tracker.from_dict(json.loads((ROOT / "tests" / "data" / "trackers" / f"{name}.json").read_text()))
-                for name in TRACKERS]
+    trackers = [Tracker.from_dict(json.loads((ROOT / "tests" / "data" / "trackers" / f"{name}.json").read_text())) for name in TRACKERS]
     action, turn = ActionAnswerQuestion(), iter(range(10**9))
 
     def answer() -> None:
@@ -102,8 +106,14 @@ def gateway(workdir: Path, rasa_url: str, actions_url: str, count: int = 60) -> 
 
     database_url = f"sqlite:///{workdir / 'profile-gateway.db'}"
     upgrade(database_url)
-    settings = replace(Settings.from_env(), var_dir=workdir, database_url=database_url, rasa_url=rasa_url,
-                       action_server_url=actions_url, index_dir=prepare_index())
+    settings = replace(
+        Settings.from_env(),
+        var_dir=workdir,
+        database_url=database_url,
+        rasa_url=rasa_url,
+        action_server_url=actions_url,
+        index_dir=prepare_index(),
+    )
     limits = {"RATE_LIMIT_PER_ADDRESS": LOAD_TEST_ENV["ASSISTANT_RATE_LIMIT_PER_ADDRESS"]}
     client = create_app(settings, {"TESTING": True, **limits}).test_client()
     turn, failed = iter(range(10**9)), []

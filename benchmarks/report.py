@@ -69,28 +69,32 @@ def header(r: Results) -> str:
     # The retrieval part alone keeps the load near 1-2; more there, or a busy start, means other work on the machine.
     others = before[0] > cores / 2 or max(r.load.get("retrieval", [0.0])) > cores + 0.5
     if others:
-        text += ["", f"> **A shared, busy machine.** When the run started the load average was {before[0]:.1f} / "
-                 f"{before[1]:.1f} / {before[2]:.1f} (1 / 5 / 15 minutes) on {cores} cores, and during the run it reached "
-                 f"{busiest:.1f} (mean {sum(every) / len(every):.1f}; the benchmark's own load included, see the table "
-                 "under Machine): other engineers' test suites were running at the same time. Latencies are noisier and "
-                 "higher than on an idle machine of this size; compare runs by their ratios more than by their times."]
+        text += [
+            "",
+            f"> **A shared, busy machine.** When the run started the load average was {before[0]:.1f} / "
+            f"{before[1]:.1f} / {before[2]:.1f} (1 / 5 / 15 minutes) on {cores} cores, and during the run it reached "
+            f"{busiest:.1f} (mean {sum(every) / len(every):.1f}; the benchmark's own load included, see the table "
+            "under Machine): other engineers' test suites were running at the same time. Latencies are noisier and "
+            "higher than on an idle machine of this size; compare runs by their ratios more than by their times.",
+        ]
     return "\n".join(text)
 
 
 def machine(r: Results) -> str:
     loads = [[name, f"{min(v):.1f}", f"{sum(v) / len(v):.1f}", f"{max(v):.1f}"] for name, v in r.load.items()]
-    return "\n\n".join([
-        "## Machine",
-        table(["", ""], [[k, v] for k, v in r.machine.items()]),
-        f"Load average when the run started: {' / '.join(f'{v:.1f}' for v in r.load_before)} (1 / 5 / 15 minutes). "
-        "During each part (1 minute, sampled every 5 s):",
-        table(["part", "min", "mean", "max"], loads),
-    ])
+    return "\n\n".join(
+        [
+            "## Machine",
+            table(["", ""], [[k, v] for k, v in r.machine.items()]),
+            f"Load average when the run started: {' / '.join(f'{v:.1f}' for v in r.load_before)} (1 / 5 / 15 minutes). "
+            "During each part (1 minute, sampled every 5 s):",
+            table(["part", "min", "mean", "max"], loads),
+        ]
+    )
 
 
 def targets(r: Results) -> str:
-    rows = [[t.name, t.measured, ("**met**" + (f" ({t.qualifier})" if t.qualifier else "")) if t.met else "**not met**"]
-            for t in r.targets]
+    rows = [[t.name, t.measured, ("**met**" + (f" ({t.qualifier})" if t.qualifier else "")) if t.met else "**not met**"] for t in r.targets]
     return "## Targets\n\n" + table(["target", "measured", "result"], rows)
 
 
@@ -104,52 +108,78 @@ def level_rows(r: Results, paced: bool) -> list[list]:
             level = found[target, c]
             lat = level.latency
             failed = f"{level.outcomes['error']} / {level.outcomes['lost']} / {level.outcomes['safe_reply']}"
-            errors = ", ".join(f"{cause} ×{count}" for cause, count in level.causes.most_common()
-                               if cause not in ("no message", "safe reply"))
+            errors = ", ".join(
+                f"{cause} ×{count}" for cause, count in level.causes.most_common() if cause not in ("no message", "safe reply")
+            )
             failed += f" ({errors})" if errors else ""
             cut = " (time limit)" if level.hit_time_limit else ""
             cpu = level.cpu_ms_per_request
-            rows.append([c, target, f"{level.sent}{cut}", f"{level.sent / level.seconds:.1f}", ms(lat["p50"]), ms(lat["p95"]),
-                         ms(lat["p99"]), ms(lat["max"]), failed, f"{lat['p50'] / hello_p50:.2f}×",
-                         " / ".join(ms(cpu.get(role, 0.0)) for role in ("rasa", "actions", "gateway"))])
+            rows.append(
+                [
+                    c,
+                    target,
+                    f"{level.sent}{cut}",
+                    f"{level.sent / level.seconds:.1f}",
+                    ms(lat["p50"]),
+                    ms(lat["p95"]),
+                    ms(lat["p99"]),
+                    ms(lat["max"]),
+                    failed,
+                    f"{lat['p50'] / hello_p50:.2f}×",
+                    " / ".join(ms(cpu.get(role, 0.0)) for role in ("rasa", "actions", "gateway")),
+                ]
+            )
     return rows
 
 
-LEVEL_COLUMNS = ["concurrent", "target", "requests", "req/s", "p50", "p95", "p99", "max", "failed (err / lost / safe)",
-                 "p50 / rasa hello p50", "CPU ms per request: rasa / actions / gateway"]
+LEVEL_COLUMNS = [
+    "concurrent",
+    "target",
+    "requests",
+    "req/s",
+    "p50",
+    "p95",
+    "p99",
+    "max",
+    "failed (err / lost / safe)",
+    "p50 / rasa hello p50",
+    "CPU ms per request: rasa / actions / gateway",
+]
 
 
 def turns(r: Results) -> str:
     first = table(["message (outcome)", "ms"], [[text, ms(t)] for text, t in r.first_turns])
-    return "\n\n".join([
-        "## 1. Conversation turns",
-        f"Each concurrent worker is one conversation (its own sender id and keep-alive `requests.Session`), sending "
-        f"the mix {', '.join(repr(m) for m in MIX)} in order and starting a new conversation after each round. "
-        f"A level stops after {r.max_requests} requests or {r.time_limit:.0f} s; the load generator shares the machine's cores. "
-        "*gateway*: `POST /api/chat` (red-flag check, storage, Rasa, action server, retrieval started early); "
-        "*rasa hello*: Rasa's REST webhook with \"hello\", answered by a rule without the action server; "
-        "*rasa mix*: Rasa's REST webhook with the same mix as the gateway (Rasa + action server, no gateway, so "
-        "no early retrieval: the action computes the scores when Rasa calls it). "
-        "Failed = errors (non-200 or no answer in 30 s) / lost (200 with no message) / safe replies (the gateway's "
-        "fixed \"technical problem\" answer, given when Rasa failed behind it), with the errors' causes. Latencies in "
-        "ms, over the requests answered properly (a failure is counted, not timed). CPU ms per request: the user + "
-        "system CPU time each process group used during the level (from /proc), divided by the requests sent. The "
-        "gateway's rate limits are raised for the run (they are still checked on every request), since every "
-        "conversation comes from 127.0.0.1 and a long conversation sends 60 messages from one sender in seconds.",
-        f"### Paced conversations (the targets are judged on these)\n\nAfter each answer a conversation waits "
-        f"{PAUSE[0]:.0f}–{PAUSE[1]:.0f} s (uniform, seeded), quicker than a patient reads an answer and types the next "
-        "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
-        "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
-        table(LEVEL_COLUMNS, level_rows(r, paced=True)),
-        side_by_side(r),
-        long_conversations(r),
-        "### Back to back (capacity)\n\nEach conversation sends its next message as soon as the answer arrives, so N "
-        "requests are always in flight. This shows how many turns per second the machine serves; past that, "
-        "latency is queueing (Little's law: waiting ≈ in flight / throughput).",
-        table(LEVEL_COLUMNS, level_rows(r, paced=False)),
-        "The first turns after the cold start, sent as soon as every health check answered (ms):",
-        first,
-    ])
+    return "\n\n".join(
+        [
+            "## 1. Conversation turns",
+            f"Each concurrent worker is one conversation (its own sender id and keep-alive `requests.Session`), sending "
+            f"the mix {', '.join(repr(m) for m in MIX)} in order and starting a new conversation after each round. "
+            f"A level stops after {r.max_requests} requests or {r.time_limit:.0f} s; the load generator shares the machine's cores. "
+            "*gateway*: `POST /api/chat` (red-flag check, storage, Rasa, action server, retrieval started early); "
+            '*rasa hello*: Rasa\'s REST webhook with "hello", answered by a rule without the action server; '
+            "*rasa mix*: Rasa's REST webhook with the same mix as the gateway (Rasa + action server, no gateway, so "
+            "no early retrieval: the action computes the scores when Rasa calls it). "
+            "Failed = errors (non-200 or no answer in 30 s) / lost (200 with no message) / safe replies (the gateway's "
+            'fixed "technical problem" answer, given when Rasa failed behind it), with the errors\' causes. Latencies in '
+            "ms, over the requests answered properly (a failure is counted, not timed). CPU ms per request: the user + "
+            "system CPU time each process group used during the level (from /proc), divided by the requests sent. The "
+            "gateway's rate limits are raised for the run (they are still checked on every request), since every "
+            "conversation comes from 127.0.0.1 and a long conversation sends 60 messages from one sender in seconds.",
+            f"### Paced conversations (the targets are judged on these)\n\nAfter each answer a conversation waits "
+            f"{PAUSE[0]:.0f}–{PAUSE[1]:.0f} s (uniform, seeded), quicker than a patient reads an answer and types the next "
+            "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
+            "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
+            table(LEVEL_COLUMNS, level_rows(r, paced=True)),
+            side_by_side(r),
+            long_conversations(r),
+            "### Back to back (capacity)\n\nEach conversation sends its next message as soon as the answer arrives, so N "
+            "requests are always in flight. This shows how many turns per second the machine serves; past that, "
+            "latency is queueing (Little's law: waiting ≈ in flight / throughput).",
+            table(LEVEL_COLUMNS, level_rows(r, paced=False)),
+            "The first turns after the cold start, sent as soon as every health check answered (ms):",
+            first,
+        ]
+    )
 
 
 def side_by_side(r: Results) -> str:
@@ -160,116 +190,164 @@ def side_by_side(r: Results) -> str:
     rows = []
     for level in r.side_by_side:
         lat = level.latency
-        rows.append([level.target, level.sent, ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"]), level.failed,
-                     f"{lat['p50'] / hello_p50:.2f}×"])
-    return "\n\n".join([
-        "### Side by side (one conversation per target, taking turns)\n\nThe levels above run their targets one "
-        "after another, a minute or more apart, so their ratios also carry any change in the machine's speed between "
-        "the two (on a shared virtual machine, a rule's reply can go from 21 to 30 ms within minutes). "
-        "Here one conversation per "
-        "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... The targets are "
-        "still judged on the tables above; this shows how much of their ratio comes from measuring apart.",
-        table(["target", "requests", "p50", "p95", "p99", "failed", "p50 / rasa hello p50"], rows),
-    ])
+        rows.append(
+            [level.target, level.sent, ms(lat["p50"]), ms(lat["p95"]), ms(lat["p99"]), level.failed, f"{lat['p50'] / hello_p50:.2f}×"]
+        )
+    return "\n\n".join(
+        [
+            "### Side by side (one conversation per target, taking turns)\n\nThe levels above run their targets one "
+            "after another, a minute or more apart, so their ratios also carry any change in the machine's speed between "
+            "the two (on a shared virtual machine, a rule's reply can go from 21 to 30 ms within minutes). "
+            "Here one conversation per "
+            "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... The targets are "
+            "still judged on the tables above; this shows how much of their ratio comes from measuring apart.",
+            table(["target", "requests", "p50", "p95", "p99", "failed", "p50 / rasa hello p50"], rows),
+        ]
+    )
 
 
 def long_conversations(r: Results) -> str:
     if not r.long_conversations:
         return ""
     blocks = [f"turns {start + 1}–{start + LONG_BLOCK}" for start in range(0, LONG_TURNS, LONG_BLOCK)]
-    return "\n\n".join([
-        f"### Long conversations\n\nThe levels start a new conversation after each round of the mix. Here "
-        f"{LONG_CONVERSATIONS} conversations of {LONG_TURNS} turns each, one at a time and back to back, per target (the "
-        "gateway with the mix in order, Rasa with \"hello\"): the p50 of each block of turns, in ms. A turn should cost "
-        "about the same at the sixtieth turn as at the first.",
-        table(["target", *blocks, "failed"], [[target, *(ms(v) for v in values), failed]
-                                              for target, (values, failed) in r.long_conversations.items()]),
-    ])
+    return "\n\n".join(
+        [
+            f"### Long conversations\n\nThe levels start a new conversation after each round of the mix. Here "
+            f"{LONG_CONVERSATIONS} conversations of {LONG_TURNS} turns each, one at a time and back to back, per target (the "
+            'gateway with the mix in order, Rasa with "hello"): the p50 of each block of turns, in ms. A turn should cost '
+            "about the same at the sixtieth turn as at the first.",
+            table(
+                ["target", *blocks, "failed"],
+                [[target, *(ms(v) for v in values), failed] for target, (values, failed) in r.long_conversations.items()],
+            ),
+        ]
+    )
 
 
 def retrieval(r: Results) -> str:
     e, b = r.embedding, r.index_build
-    rows = [[f"{row['chunks']:,}", row["data"], row["role"], row["params"], f"{row['build_s']:.2f}", ms(row["mean_ms"]),
-             ms(row["p95_ms"]), "-" if row["recall"] is None else f"{row['recall']:.3f}"] for row in r.search]
-    return "\n\n".join([
-        "## 2. Retrieval",
-        f"Query embedding (`knowledge.embedding.embed` on one question, all-MiniLM-L6-v2 exported to ONNX with 8-bit weights, on CPU, "
-        f"after a warm-up). Loading the encoder on first use: {e['model_load_s']:.1f} s. The first row is what the "
-        "action server runs; the others are for comparison (calls interleaved). Times in ms.",
-        table(["encoder", "calls", "mean", "p50", "p95", "p99"],
-              [[label, t["n"], ms(t["mean"]), ms(t["p50"]), ms(t["p95"]), ms(t["p99"])] for label, t in e["ways"].items()]),
-        "Knowledge index build (`knowledge.build.build` on the real texts into a temporary folder, encoder already "
-        "exported; each text runs alone and may use every core): "
-        f"{b['seconds']:.1f} s for {b['documents']} texts, {b['chunks']} chunks and {b['topic_examples']} topic examples.",
-        "FAISS search, one query at a time as the action server asks; exact = `IndexFlatIP`, approximate = "
-        "`IndexHNSWFlat` (inner product), recall@10 against exact search on the same vectors. *random*: random unit "
-        "vectors of dimension 384 (the cost of exact search; the worst case for the approximate index); *clustered*: "
-        "topics in a 32-dimensional subspace plus noise, shaped like sentence embeddings (a realistic recall). "
-        f"{QUERIES} queries per row ({ALL_CHUNK_QUERIES} for k=all). Times in ms.",
-        table(["chunks", "data", "search", "parameters", "build s", "mean", "p95", "recall@10"], rows),
-    ])
+    rows = [
+        [
+            f"{row['chunks']:,}",
+            row["data"],
+            row["role"],
+            row["params"],
+            f"{row['build_s']:.2f}",
+            ms(row["mean_ms"]),
+            ms(row["p95_ms"]),
+            "-" if row["recall"] is None else f"{row['recall']:.3f}",
+        ]
+        for row in r.search
+    ]
+    return "\n\n".join(
+        [
+            "## 2. Retrieval",
+            f"Query embedding (`knowledge.embedding.embed` on one question, all-MiniLM-L6-v2 exported to ONNX with 8-bit weights, on CPU, "
+            f"after a warm-up). Loading the encoder on first use: {e['model_load_s']:.1f} s. The first row is what the "
+            "action server runs; the others are for comparison (calls interleaved). Times in ms.",
+            table(
+                ["encoder", "calls", "mean", "p50", "p95", "p99"],
+                [[label, t["n"], ms(t["mean"]), ms(t["p50"]), ms(t["p95"]), ms(t["p99"])] for label, t in e["ways"].items()],
+            ),
+            "Knowledge index build (`knowledge.build.build` on the real texts into a temporary folder, encoder already "
+            "exported; each text runs alone and may use every core): "
+            f"{b['seconds']:.1f} s for {b['documents']} texts, {b['chunks']} chunks and {b['topic_examples']} topic examples.",
+            "FAISS search, one query at a time as the action server asks; exact = `IndexFlatIP`, approximate = "
+            "`IndexHNSWFlat` (inner product), recall@10 against exact search on the same vectors. *random*: random unit "
+            "vectors of dimension 384 (the cost of exact search; the worst case for the approximate index); *clustered*: "
+            "topics in a 32-dimensional subspace plus noise, shaped like sentence embeddings (a realistic recall). "
+            f"{QUERIES} queries per row ({ALL_CHUNK_QUERIES} for k=all). Times in ms.",
+            table(["chunks", "data", "search", "parameters", "build s", "mean", "p95", "recall@10"], rows),
+        ]
+    )
 
 
 def processes(r: Results) -> str:
     cold = r.cold_start
     urls = {"rasa": "GET /webhooks/rest/", "actions": "GET /health", "gateway": "GET /healthz"}
-    cold_rows = [[name, url, f"{cold.first_answer_s.get(name, float('nan')):.1f}", f"{cold.healthy_s.get(name, float('nan')):.1f}"]
-                 for name, url in urls.items()]
+    cold_rows = [
+        [name, url, f"{cold.first_answer_s.get(name, float('nan')):.1f}", f"{cold.healthy_s.get(name, float('nan')):.1f}"]
+        for name, url in urls.items()
+    ]
     memory_rows = []
     for role in [*ROLES, *sorted(set(r.memory_idle) - set(ROLES))]:
         idle, loaded = r.memory_idle.get(role, (0.0, 0)), r.memory_loaded.get(role, (0.0, 0))
         memory_rows.append([role, idle[1], f"{idle[0]:.0f}", f"{loaded[0]:.0f}"])
-    memory_rows.append(["**total**", sum(v[1] for v in r.memory_idle.values()),
-                        f"{sum(v[0] for v in r.memory_idle.values()):.0f}", f"{sum(v[0] for v in r.memory_loaded.values()):.0f}"])
-    return "\n\n".join([
-        "## 3. Processes",
-        "Cold start: seconds from launching `python -m assistant.launcher` (supervisord starting all three at once) until "
-        "each health URL first answers at all, and first answers 200. The gateway's `/healthz` is 200 only once Rasa "
-        "and the action server answer too.",
-        table(["process", "health check", "first answer s", "healthy s"], cold_rows),
-        "Resident memory (VmRSS from /proc, summed per process group; pages shared between gunicorn's master and "
-        "workers are counted in each). *launcher* is `assistant.launcher` and its supervisord.",
-        table(["process", "processes", "MB after start", "MB after the load test"], memory_rows),
-        health(r),
-    ])
+    memory_rows.append(
+        [
+            "**total**",
+            sum(v[1] for v in r.memory_idle.values()),
+            f"{sum(v[0] for v in r.memory_idle.values()):.0f}",
+            f"{sum(v[0] for v in r.memory_loaded.values()):.0f}",
+        ]
+    )
+    return "\n\n".join(
+        [
+            "## 3. Processes",
+            "Cold start: seconds from launching `python -m assistant.launcher` (supervisord starting all three at once) until "
+            "each health URL first answers at all, and first answers 200. The gateway's `/healthz` is 200 only once Rasa "
+            "and the action server answer too.",
+            table(["process", "health check", "first answer s", "healthy s"], cold_rows),
+            "Resident memory (VmRSS from /proc, summed per process group; pages shared between gunicorn's master and "
+            "workers are counted in each). *launcher* is `assistant.launcher` and its supervisord.",
+            table(["process", "processes", "MB after start", "MB after the load test"], memory_rows),
+            health(r),
+        ]
+    )
 
 
 def health(r: Results) -> str:
     failures = {moment: names for moment, names in r.unhealthy.items() if names}
     errors = ", ".join(f"{logger} {count}" for logger, count in sorted(r.logged_errors.items(), key=lambda kv: -kv[1]))
-    logged = (f" ERROR records in the processes' output, by logger: {errors}." if errors
-              else " The processes logged no ERROR record.")
+    logged = f" ERROR records in the processes' output, by logger: {errors}." if errors else " The processes logged no ERROR record."
     if not failures and not r.restarted:
-        return ("All three health checks still answered 200 after the load test and at the end of this part, and no "
-                "process was restarted." + logged)
-    said = "; ".join([f"{moment}: {', '.join(names)} not healthy" for moment, names in failures.items()]
-                     + ([f"restarted during the run: {', '.join(r.restarted)}"] if r.restarted else []))
-    return (f"**Not every process stayed up** ({said}), so numbers measured after that are not the steady system's. "
-            "The processes' output is kept in var/results/benchmarks-system.log." + logged)
+        return (
+            "All three health checks still answered 200 after the load test and at the end of this part, and no "
+            "process was restarted." + logged
+        )
+    said = "; ".join(
+        [f"{moment}: {', '.join(names)} not healthy" for moment, names in failures.items()]
+        + ([f"restarted during the run: {', '.join(r.restarted)}"] if r.restarted else [])
+    )
+    return (
+        f"**Not every process stayed up** ({said}), so numbers measured after that are not the steady system's. "
+        "The processes' output is kept in var/results/benchmarks-system.log." + logged
+    )
 
 
 def setup(r: Results) -> str:
     if r.setup is None:
         return "## 4. Set-up from a fresh clone\n\nSkipped in this run (`--skip-setup`)."
     steps = r.setup.steps
-    rows = [[f"`{s.command.split(' /')[0]}`" if s.command.startswith("git") else f"`{s.command}`", f"{s.seconds:.0f}",
-             "ok" if s.returncode == 0 else f"failed (exit {s.returncode})"] for s in steps]
+    rows = [
+        [
+            f"`{s.command.split(' /')[0]}`" if s.command.startswith("git") else f"`{s.command}`",
+            f"{s.seconds:.0f}",
+            "ok" if s.returncode == 0 else f"failed (exit {s.returncode})",
+        ]
+        for s in steps
+    ]
     rows.append(["**total**", f"{sum(s.seconds for s in steps):.0f}", ""])
     failures = [f"`{s.command}` failed; the end of its output:\n\n```\n{s.output_tail}\n```" for s in steps if s.returncode]
     sources = f"pip's cache held {r.setup.pip_cache_mb:.0f} MB" + (
-        "; pip also installs from a local wheel folder configured on this machine" if r.setup.pip_find_links else "")
-    return "\n\n".join([
-        "## 4. Set-up from a fresh clone",
-        f"`git clone` of the committed state ({r.setup.commit}) into a temporary folder, then each make target timed on its "
-        "own (`make knowledge` and `make model` reuse what the step before built). The clone's environment has none of "
-        f"the variables pointing at the working tree; {sources}.",
-        table(["step", "seconds", "result"], rows),
-        *failures,
-    ])
+        "; pip also installs from a local wheel folder configured on this machine" if r.setup.pip_find_links else ""
+    )
+    return "\n\n".join(
+        [
+            "## 4. Set-up from a fresh clone",
+            f"`git clone` of the committed state ({r.setup.commit}) into a temporary folder, then each make target timed on its "
+            "own (`make knowledge` and `make model` reuse what the step before built). The clone's environment has none of "
+            f"the variables pointing at the working tree; {sources}.",
+            table(["step", "seconds", "result"], rows),
+            *failures,
+        ]
+    )
 
 
-PROFILE_TITLES = {"action": "the answer action (`ActionAnswerQuestion.run` on recorded trackers, in process)",
-                  "gateway": "the gateway (`POST /api/chat` through Flask's test client, the real Rasa behind it)"}
+PROFILE_TITLES = {
+    "action": "the answer action (`ActionAnswerQuestion.run` on recorded trackers, in process)",
+    "gateway": "the gateway (`POST /api/chat` through Flask's test client, the real Rasa behind it)",
+}
 
 
 def misses(r: Results) -> str:
@@ -284,21 +362,37 @@ def misses(r: Results) -> str:
         for c in LEVELS:
             gateway, hello, mix = (found[t, c].latency["p50"] for t in ("gateway", "rasa hello", "rasa mix"))
             split.append([c, ms(gateway), ms(mix), ms(hello), ms(mix - hello), ms(gateway - mix)])
-        parts += ["Where a turn's median goes under load (ms; differences of medians, so only indicative on a busy "
-                  "machine): the action server's share is *rasa mix − rasa hello*, the gateway's *gateway − rasa mix*.",
-                  table(["concurrent", "gateway p50", "rasa mix p50", "rasa hello p50", "action server", "gateway"], split)]
+        parts += [
+            "Where a turn's median goes under load (ms; differences of medians, so only indicative on a busy "
+            "machine): the action server's share is *rasa mix − rasa hello*, the gateway's *gateway − rasa mix*.",
+            table(["concurrent", "gateway p50", "rasa mix p50", "rasa hello p50", "action server", "gateway"], split),
+        ]
     for name, profile in r.profiles.items():
         timing, spots = profile.timing, profile.hotspots
         total = spots[0]["ms_per_turn"] if spots else float("nan")
-        failed = (f" **{profile.failed} of the {2 * timing['n'] + 1} profiled turns got no answer from Rasa, so this "
-                  "profile shows the failure path.**") if profile.failed else ""
-        parts.append(f"cProfile of {PROFILE_TITLES[name]}: unprofiled, {timing['n']} calls took mean {ms(timing['mean'])} ms, "
-                     f"p95 {ms(timing['p95'])} ms. Profiled, the project's own functions by cumulative time "
-                     "per call (library time is inside them; cProfile slows Python-heavy code such as SQLAlchemy's and Flask's "
-                     f"calls most, so read the shares more than the milliseconds):{failed}")
-        parts.append(table(["function", "calls", "ms", "share"],
-                           [[f"`{s['function']}`", f"{s['calls_per_turn']:.1f}", ms(s["ms_per_turn"]),
-                             f"{100 * s['ms_per_turn'] / total:.0f}%"] for s in spots[:PROFILE_ROWS]]))
+        failed = (
+            (
+                f" **{profile.failed} of the {2 * timing['n'] + 1} profiled turns got no answer from Rasa, so this "
+                "profile shows the failure path.**"
+            )
+            if profile.failed
+            else ""
+        )
+        parts.append(
+            f"cProfile of {PROFILE_TITLES[name]}: unprofiled, {timing['n']} calls took mean {ms(timing['mean'])} ms, "
+            f"p95 {ms(timing['p95'])} ms. Profiled, the project's own functions by cumulative time "
+            "per call (library time is inside them; cProfile slows Python-heavy code such as SQLAlchemy's and Flask's "
+            f"calls most, so read the shares more than the milliseconds):{failed}"
+        )
+        parts.append(
+            table(
+                ["function", "calls", "ms", "share"],
+                [
+                    [f"`{s['function']}`", f"{s['calls_per_turn']:.1f}", ms(s["ms_per_turn"]), f"{100 * s['ms_per_turn'] / total:.0f}%"]
+                    for s in spots[:PROFILE_ROWS]
+                ],
+            )
+        )
     return "\n\n".join(parts)
 
 
@@ -310,7 +404,7 @@ KEPT_HEADING = "## Measurements behind design choices"
 def kept_section(previous: str) -> str:
     """The hand-written section of the previous report, or nothing."""
     start = previous.find("\n" + KEPT_HEADING + "\n")
-    return previous[start + 1:].strip() if start >= 0 else ""
+    return previous[start + 1 :].strip() if start >= 0 else ""
 
 
 def markdown(r: Results, previous: str = "") -> str:

@@ -25,8 +25,14 @@ ALL_CHUNK_QUERIES = 100  # the retriever's k=all call returns every chunk: fewer
 K = 10
 HNSW_M = 32
 EF_SEARCH = (16, 32, 64, 128)
-QUESTIONS = (*MIX[:-1], "can I eat before the procedure?", "will it hurt?", "when can I shower after a drain?",
-             "do I need someone to take me home?", "what is a nephrostomy?")
+QUESTIONS = (
+    *MIX[:-1],
+    "can I eat before the procedure?",
+    "will it hurt?",
+    "when can I shower after a drain?",
+    "do I need someone to take me home?",
+    "what is a nephrostomy?",
+)
 
 
 def embedding_time(repeats: int = 100) -> dict:
@@ -64,7 +70,8 @@ def embedding_time(repeats: int = 100) -> dict:
         f"ONNX Runtime int8, {other_threads} thread(s)": wide.encode,
         "ONNX Runtime float32, 1 thread (before)": float_network.encode,
         "sentence-transformers on torch, 1 thread (first)": lambda texts: transformer.encode(
-            texts, normalize_embeddings=True, show_progress_bar=False),
+            texts, normalize_embeddings=True, show_progress_bar=False
+        ),
     }
     timings: dict[str, list[float]] = {label: [] for label in ways}
     try:
@@ -77,8 +84,7 @@ def embedding_time(repeats: int = 100) -> dict:
                 timings[label].append((time.perf_counter() - started) * 1000)
     finally:
         torch.set_num_threads(torch_threads)
-    return {"model_load_s": load_seconds, "as_run": next(iter(ways)),
-            "ways": {label: summary(times) for label, times in timings.items()}}
+    return {"model_load_s": load_seconds, "as_run": next(iter(ways)), "ways": {label: summary(times) for label, times in timings.items()}}
 
 
 def normalised(vectors: np.ndarray) -> np.ndarray:
@@ -124,8 +130,16 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
 
 def row(size: int, data: str, role: str, params: str, build_s: float, timings: list[float], recall: float | None) -> dict:
     latency = summary(timings)
-    return {"chunks": size, "data": data, "role": role, "params": params, "build_s": build_s, "mean_ms": latency["mean"],
-            "p95_ms": latency["p95"], "recall": recall}
+    return {
+        "chunks": size,
+        "data": data,
+        "role": role,
+        "params": params,
+        "build_s": build_s,
+        "mean_ms": latency["mean"],
+        "p95_ms": latency["p95"],
+        "recall": recall,
+    }
 
 
 def timed_build(index, vectors: np.ndarray) -> float:
@@ -153,12 +167,22 @@ def exact_rows(size: int, vectors: np.ndarray, queries: np.ndarray) -> list[dict
     if other != as_run:
         try:
             faiss.omp_set_num_threads(other)
-            rows.append(row(size, "random", "exact, other threads", f"k={K}, {threads(other)}", build,
-                            timed_searches(flat, queries, K)[0], 1.0))
+            rows.append(
+                row(size, "random", "exact, other threads", f"k={K}, {threads(other)}", build, timed_searches(flat, queries, K)[0], 1.0)
+            )
         finally:
             faiss.omp_set_num_threads(as_run)
-    rows.append(row(size, "random", "exact, k=all", f"k=all chunks (the retriever's call today), {threads(as_run)}",
-                    build, timed_searches(flat, queries[:ALL_CHUNK_QUERIES], size)[0], None))
+    rows.append(
+        row(
+            size,
+            "random",
+            "exact, k=all",
+            f"k=all chunks (the retriever's call today), {threads(as_run)}",
+            build,
+            timed_searches(flat, queries[:ALL_CHUNK_QUERIES], size)[0],
+            None,
+        )
+    )
     return rows
 
 
@@ -174,8 +198,17 @@ def approximate_rows(size: int, data: str, vectors: np.ndarray, queries: np.ndar
     for ef in ef_values:
         hnsw.hnsw.efSearch = ef
         timings, found = timed_searches(hnsw, queries, K)
-        rows.append(row(size, data, "approximate" if data == "clustered" else "approximate, worst case",
-                        f"M={HNSW_M}, efSearch={ef}, k={K}", build, timings, recall_at_k(found, truth)))
+        rows.append(
+            row(
+                size,
+                data,
+                "approximate" if data == "clustered" else "approximate, worst case",
+                f"M={HNSW_M}, efSearch={ef}, k={K}",
+                build,
+                timings,
+                recall_at_k(found, truth),
+            )
+        )
     return rows
 
 
@@ -206,5 +239,9 @@ def index_build_time() -> dict:
         started = time.perf_counter()
         manifest = build(ROOT / "knowledge" / "texts", Path(folder) / "index")
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "documents": manifest["documents"], "chunks": manifest["chunks"],
-            "topic_examples": manifest["topic_examples"]}
+    return {
+        "seconds": seconds,
+        "documents": manifest["documents"],
+        "chunks": manifest["chunks"],
+        "topic_examples": manifest["topic_examples"],
+    }

@@ -48,10 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join([".venv/bin/python -m benchmarks.run", *(argv if argv is not None else sys.argv[1:])])
     run_id = dt.datetime.now().strftime("%H%M%S")
     with machine.LoadMonitor() as monitor, tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        results = Results(command=command, date=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-                          commit=working_tree_commit(), machine=machine.describe(),
-                          load_before=machine.load_averages(), load={},
-                          max_requests=args.requests, time_limit=args.time_limit)
+        results = Results(
+            command=command,
+            date=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            commit=working_tree_commit(),
+            machine=machine.describe(),
+            load_before=machine.load_averages(),
+            load={},
+            max_requests=args.requests,
+            time_limit=args.time_limit,
+        )
 
         @contextmanager
         def part(name: str):
@@ -71,8 +77,14 @@ def main(argv: list[str] | None = None) -> int:
                 results.memory_idle = processes.memory_by_role(system.process.pid)
                 pids_at_start = processes.pids_by_role(system.process.pid)
                 results.first_turns = turns.first_turns(system.gateway, run_id)
-                results.turns = turns.measure(system.gateway, system.rasa, args.requests, args.time_limit, run_id,
-                                              lambda: processes.cpu_seconds_by_role(system.process.pid))
+                results.turns = turns.measure(
+                    system.gateway,
+                    system.rasa,
+                    args.requests,
+                    args.time_limit,
+                    run_id,
+                    lambda: processes.cpu_seconds_by_role(system.process.pid),
+                )
                 print("  side by side: one conversation per target, taking turns", flush=True)
                 results.side_by_side = turns.side_by_side(system.gateway, system.rasa, args.requests, args.time_limit, run_id)
                 print("  long conversations", flush=True)

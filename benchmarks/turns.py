@@ -34,8 +34,14 @@ import requests
 from assistant.config import Settings
 from benchmarks.stats import summary
 
-MIX = ("what is embolization?", "how do I prepare?", "when can I drive?", "what are the risks of a biopsy",
-       "how long does an angiogram take", "thanks")
+MIX = (
+    "what is embolization?",
+    "how do I prepare?",
+    "when can I drive?",
+    "what are the risks of a biopsy",
+    "how long does an angiogram take",
+    "thanks",
+)
 LEVELS = (1, 8, 32)
 TARGETS = ("gateway", "rasa hello", "rasa mix")
 REQUEST_TIMEOUT = 30
@@ -109,8 +115,7 @@ def via_gateway(gateway: str) -> Send:
 
 def via_rasa(rasa: str) -> Send:
     def send(session: requests.Session, sender: str, text: str) -> tuple[str, str]:
-        response = session.post(f"{rasa}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                timeout=REQUEST_TIMEOUT)
+        response = session.post(f"{rasa}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT)
         if response.status_code != 200:
             return "error", f"HTTP {response.status_code}"
         return ("ok", "") if response.json() else ("lost", "no message")
@@ -138,8 +143,16 @@ def timed(send: Send, session: requests.Session, sender: str, text: str) -> tupl
     return outcome, cause, (time.perf_counter() - started) * 1000
 
 
-def run_level(target: str, send: Send, messages: tuple[str, ...], concurrency: int, max_requests: int,
-              time_limit: float, run_id: str, paced: bool = False) -> LevelResult:
+def run_level(
+    target: str,
+    send: Send,
+    messages: tuple[str, ...],
+    concurrency: int,
+    max_requests: int,
+    time_limit: float,
+    run_id: str,
+    paced: bool = False,
+) -> LevelResult:
     result = LevelResult(target, concurrency, max_requests=max_requests, paced=paced)
     lock = threading.Lock()
     issued = itertools.count()
@@ -222,8 +235,10 @@ def long_conversations(gateway: str, rasa: str, run_id: str) -> dict[str, tuple[
                         by_turn[turn].append(elapsed_ms)
                     else:
                         failed += 1
-        blocks = [summary([ms for turn in by_turn[start:start + LONG_BLOCK] for ms in turn])["p50"]
-                  for start in range(0, LONG_TURNS, LONG_BLOCK)]
+        blocks = [
+            summary([ms for turn in by_turn[start : start + LONG_BLOCK] for ms in turn])["p50"]
+            for start in range(0, LONG_TURNS, LONG_BLOCK)
+        ]
         results[target] = (blocks, failed)
     return results
 
@@ -239,8 +254,9 @@ def first_turns(gateway: str, run_id: str) -> list[tuple[str, float]]:
     return timings
 
 
-def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str,
-            cpu_seconds: Callable[[], dict[str, float]]) -> list[LevelResult]:
+def measure(
+    gateway: str, rasa: str, max_requests: int, time_limit: float, run_id: str, cpu_seconds: Callable[[], dict[str, float]]
+) -> list[LevelResult]:
     """Every target at every level, back to back and paced (paced only where there is more than one conversation)."""
     plans = target_plans(gateway, rasa)
     results = []
@@ -255,8 +271,11 @@ def measure(gateway: str, rasa: str, max_requests: int, time_limit: float, run_i
                 after = cpu_seconds()
                 result.cpu_ms = {name: (after[name] - before.get(name, 0.0)) * 1000 for name in after}
                 latency = result.latency
-                print(f"  {target:<10} x{concurrency:<2} {'paced' if paced else 'b2b  '} {result.sent} requests in "
-                      f"{result.seconds:.1f} s: p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, "
-                      f"failed {result.failed}", flush=True)
+                print(
+                    f"  {target:<10} x{concurrency:<2} {'paced' if paced else 'b2b  '} {result.sent} requests in "
+                    f"{result.seconds:.1f} s: p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms, "
+                    f"failed {result.failed}",
+                    flush=True,
+                )
                 results.append(result)
     return results

@@ -31,19 +31,21 @@ def chunks_of(docs: list[Document]) -> list[dict]:
     chunks = []
     for doc in docs:
         for section in doc.sections:
-            chunks.append({
-                "doc": doc.id,
-                "procedure": doc.procedure,
-                "section": section.id,
-                "title": doc.title,
-                "section_title": section_label(section.id),
-                # Shown as "reviewed <date>" only for a signed text unchanged since; otherwise as a draft.
-                "status": "signed" if doc.signed else "draft",
-                "reviewed": doc.reviewed,
-                "names": doc.names,
-                "text": section.text,
-                "questions": doc.questions.get(section.id, []),
-            })
+            chunks.append(
+                {
+                    "doc": doc.id,
+                    "procedure": doc.procedure,
+                    "section": section.id,
+                    "title": doc.title,
+                    "section_title": section_label(section.id),
+                    # Shown as "reviewed <date>" only for a signed text unchanged since; otherwise as a draft.
+                    "status": "signed" if doc.signed else "draft",
+                    "reviewed": doc.reviewed,
+                    "names": doc.names,
+                    "text": section.text,
+                    "questions": doc.questions.get(section.id, []),
+                }
+            )
     return chunks
 
 
@@ -64,10 +66,13 @@ def read_manifest(index_dir: Path) -> dict | None:
 
 def is_current(texts_dir: Path, index_dir: Path) -> bool:
     manifest = read_manifest(index_dir)
-    return (bool(manifest) and manifest.get("format") == INDEX_FORMAT
-            and manifest.get("content_hash") == content_hash(texts_dir)
-            and manifest.get("topic_examples_hash") == topic_examples.source_hash()
-            and manifest.get("encoder") == encoder_export.wanted_stamp())
+    return (
+        bool(manifest)
+        and manifest.get("format") == INDEX_FORMAT
+        and manifest.get("content_hash") == content_hash(texts_dir)
+        and manifest.get("topic_examples_hash") == topic_examples.source_hash()
+        and manifest.get("encoder") == encoder_export.wanted_stamp()
+    )
 
 
 def build(texts_dir: Path, index_dir: Path) -> dict:
@@ -163,8 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"knowledge: index in {args.index} is up to date")
         return 0
     manifest = build(args.texts, args.index)
-    print(f"knowledge: indexed {manifest['chunks']} sections from {manifest['documents']} texts "
-          f"in {manifest['build_seconds']} s -> {args.index}")
+    print(
+        f"knowledge: indexed {manifest['chunks']} sections from {manifest['documents']} texts "
+        f"in {manifest['build_seconds']} s -> {args.index}"
+    )
     return 0
 
 

@@ -13,8 +13,11 @@ import re
 
 _BREAK = re.compile(r"[,?.;!:]+")
 # A question: a question word anywhere ("tace day what happens"), or a verb first ("will it hurt").
-_QUESTION = re.compile(r"\b(?:what|whats|wat|how|hw|when|wen|why|who|where|which)\b|"
-                       r"^(?:will|would|can|could|do|does|did|is|are|am|should|shall|have|has|may|must)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\b(?:what|whats|wat|how|hw|when|wen|why|who|where|which)\b|"
+    r"^(?:will|would|can|could|do|does|did|is|are|am|should|shall|have|has|may|must)\b",
+    re.IGNORECASE,
+)
 MIN_WORDS = 3  # a shorter first part ("ok, ...", "hi, ...") is not a question of its own
 
 

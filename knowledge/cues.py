@@ -36,13 +36,18 @@ import re
 from dataclasses import dataclass
 
 # "what is X" / "what's X" / "whats a X", at the start of the message or of a clause.
-_WHAT_IS = re.compile(r"(?:^|[,.?!;:]\s*)(?:so\s+|and\s+|ok\s+|but\s+)?(?:what|wat|wot)(?:\s+is|\s+are|'s|s|\s+exactly\s+is)"
-                      r"\s+(?:(?:a|an|the|this|that|it|they)\s+)?([^,.?!;:]*)", re.IGNORECASE)
+_WHAT_IS = re.compile(
+    r"(?:^|[,.?!;:]\s*)(?:so\s+|and\s+|ok\s+|but\s+)?(?:what|wat|wot)(?:\s+is|\s+are|'s|s|\s+exactly\s+is)"
+    r"\s+(?:(?:a|an|the|this|that|it|they)\s+)?([^,.?!;:]*)",
+    re.IGNORECASE,
+)
 # ... unless the rest asks about something else than what it is ("what is the recovery like").
 _NOT_A_DEFINITION = re.compile(
     r"\b(?:risk|happen|recover|prepar|bring|long|after|before|result|side|chance|normal|wrong|should|do i|can i|will|need|"
     r"stop|drive|work|eat|pain|hurt|sign|symptom|dose|cost|wait|time|day|involve|expect|alternative|success|"
-    r"complication|point|purpose|used for|reason|why)", re.IGNORECASE)
+    r"complication|point|purpose|used for|reason|why)",
+    re.IGNORECASE,
+)
 MAX_SUBJECT_WORDS = 6
 # "is that normal?", "normal?" -- but not "back to normal" (return to activity) or "normal life".
 _NORMAL = re.compile(r"\bnormal\b", re.IGNORECASE)
@@ -55,7 +60,9 @@ _ANY_PROCEDURE = re.compile(r"\b(?:my|the|a|any|this|your|an)\s+(?:procedure|op)
 _BLOOD_THINNER = re.compile(
     r"\b(?:blood[- ]?thin\w*|anti-?coagul\w*|anti-?platelets?|warfarin|coumadin|apixaban|eliquis|rivaroxaban|xarelto|"
     r"edoxaban|lixiana|dabigatran|pradaxa|clopidogrel|plavix|ticagrelor|brilinta|prasugrel|aspirin|heparin|"
-    r"enoxaparin|clexane|lovenox|dalteparin|fragmin|tinzaparin|innohep)\b", re.IGNORECASE)
+    r"enoxaparin|clexane|lovenox|dalteparin|fragmin|tinzaparin|innohep)\b",
+    re.IGNORECASE,
+)
 _NOT_BEFORE = re.compile(r"\bafter(?:wards)?\b|\bstart(?:s|ed|ing)?\b|\binstead of\b|\brather than\b", re.IGNORECASE)
 # A reaction to contrast dye, past or feared: the general page on contrast and allergies.
 _REACTION = r"\b(?:allerg\w*|reactions?|reacted|hives|rash|anaphyla\w*)\b"
@@ -70,26 +77,39 @@ _HAND_OVER = {
         r"\bhow (?:many|much)\b[^?.!,]{0,30}\b(?:tablets?|pills?|paracetamol|calpol|ibuprofen|nurofen|painkillers?|"
         r"morphine|oramorph|codeine|co-?codamol|tramadol|oxycodone|oxynorm|insulin|units?|puffs?|ml|mg|milligrams?)\b|"
         r"\bhow (?:many|much)\s+\w+\s+(?:can|should|do)\s+(?:i|we)\s+give\b",
-        re.IGNORECASE),
-    "cost": re.compile(r"\b(?:cost|costs|price|pay for|paying|fees?|bill|invoice|refund|insurance cover|"
-                       r"covered by (?:my )?insurance|go private|privately|self[- ]?pay)\b", re.IGNORECASE),
-    "booking": re.compile(r"\b(?:cancel|reschedul\w*|re-?book|postpone|mov(?:e|ed)|change|bring forward|push back)\b[^?.!]{0,30}"
-                          r"\b(?:appointment|booking|date|slot|time)\b|\bappointment letter\b|"
-                          r"\b(?:cancel|reschedul\w*|re-?book|postpone)\s+(?:my|his|her|our|the|it|this|that)\b|"
-                          r"\bwhen is (?:my|his|her) (?:next )?(?:follow[- ]?up )?(?:appointment|procedure)\b|"
-                          r"\blost (?:my|the) (?:appointment )?letter\b|\bwaiting (?:list|time)\b|\bbook (?:an?|my) appointment\b|"
-                          r"\b(?:move|change|swap|switch)\s+(?:my|his|her|our|the)\s+(?:[\w-]+\s+){0,3}to\s+(?:next|another|a "
-                          r"different|an earlier|a later|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b", re.IGNORECASE),
-    "own_results": re.compile(r"\b(?:my|his|her|mum'?s|dad'?s)\s+(?:\w+\s+){0,3}(?:scan|report|results?|mri|ct|x-?ray)\s+"
-                              r"(?:says|shows?|said|showed|came back)\b|\bwhat (?:does|do) my (?:\w+\s+){0,3}"
-                              r"(?:scan|report|results?)\b|\bwhat my (?:\w+\s+){0,4}(?:scan|report|results?)\b|"
-                              r"\bcame back (?:with|showing|as|positive|negative|abnormal|clear)\b|"
-                              r"\bdoes (?:that|this|it) mean (?:i|he|she|they|my \w+) (?:have|has|got|'ve got)\b", re.IGNORECASE),
+        re.IGNORECASE,
+    ),
+    "cost": re.compile(
+        r"\b(?:cost|costs|price|pay for|paying|fees?|bill|invoice|refund|insurance cover|"
+        r"covered by (?:my )?insurance|go private|privately|self[- ]?pay)\b",
+        re.IGNORECASE,
+    ),
+    "booking": re.compile(
+        r"\b(?:cancel|reschedul\w*|re-?book|postpone|mov(?:e|ed)|change|bring forward|push back)\b[^?.!]{0,30}"
+        r"\b(?:appointment|booking|date|slot|time)\b|\bappointment letter\b|"
+        r"\b(?:cancel|reschedul\w*|re-?book|postpone)\s+(?:my|his|her|our|the|it|this|that)\b|"
+        r"\bwhen is (?:my|his|her) (?:next )?(?:follow[- ]?up )?(?:appointment|procedure)\b|"
+        r"\blost (?:my|the) (?:appointment )?letter\b|\bwaiting (?:list|time)\b|\bbook (?:an?|my) appointment\b|"
+        r"\b(?:move|change|swap|switch)\s+(?:my|his|her|our|the)\s+(?:[\w-]+\s+){0,3}to\s+(?:next|another|a "
+        r"different|an earlier|a later|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+        re.IGNORECASE,
+    ),
+    "own_results": re.compile(
+        r"\b(?:my|his|her|mum'?s|dad'?s)\s+(?:\w+\s+){0,3}(?:scan|report|results?|mri|ct|x-?ray)\s+"
+        r"(?:says|shows?|said|showed|came back)\b|\bwhat (?:does|do) my (?:\w+\s+){0,3}"
+        r"(?:scan|report|results?)\b|\bwhat my (?:\w+\s+){0,4}(?:scan|report|results?)\b|"
+        r"\bcame back (?:with|showing|as|positive|negative|abnormal|clear)\b|"
+        r"\bdoes (?:that|this|it) mean (?:i|he|she|they|my \w+) (?:have|has|got|'ve got)\b",
+        re.IGNORECASE,
+    ),
     # The hospital's practicalities and paperwork, which the texts do not cover.
-    "practical": re.compile(r"\b(?:parking|car park|wi-?fi|canteen|cafe|café|cash machine)\b|"
-                            r"\bwhere (?:do|can|should) (?:i|we|they) park\b|\bvisiting (?:hours|times)\b|"
-                            r"\b(?:sick|fit) note\b|\bmedical records\b|\bcopy of my (?:\w+\s+){0,2}(?:scan|images|notes|records)\b|"
-                            r"\bmake a complaint\b", re.IGNORECASE),
+    "practical": re.compile(
+        r"\b(?:parking|car park|wi-?fi|canteen|cafe|café|cash machine)\b|"
+        r"\bwhere (?:do|can|should) (?:i|we|they) park\b|\bvisiting (?:hours|times)\b|"
+        r"\b(?:sick|fit) note\b|\bmedical records\b|\bcopy of my (?:\w+\s+){0,2}(?:scan|images|notes|records)\b|"
+        r"\bmake a complaint\b",
+        re.IGNORECASE,
+    ),
 }
 
 

@@ -106,8 +106,7 @@ class Document:
         asked = self.meta.get("questions")
         if not isinstance(asked, dict):
             return {}
-        return {str(section): [str(q) for q in values if str(q).strip()]
-                for section, values in asked.items() if isinstance(values, list)}
+        return {str(section): [str(q) for q in values if str(q).strip()] for section, values in asked.items() if isinstance(values, list)}
 
     def line_of_key(self, key: str, after: str) -> int:
         """The header line of `key:` below the key `after` (that key's own line if not found)."""
@@ -179,7 +178,7 @@ def parse(path: Path) -> tuple[Document | None, list[Problem]]:
     problems: list[Problem] = []
     current: Section | None = None
     body: list[str] = []
-    for number, line in enumerate(lines[end + 1:], start=end + 2):
+    for number, line in enumerate(lines[end + 1 :], start=end + 2):
         heading = HEADING.match(line)
         if heading:
             if current:
@@ -218,21 +217,27 @@ def _check_meta(doc: Document, today: dt.date) -> list[Problem]:
     if sign_off is not None:
         line = at.get("sign_off", 1)
         if not isinstance(sign_off, dict) or any(not sign_off.get(k) for k in SIGN_OFF_KEYS):
-            problems.append(Problem(shown, line, "error", f"sign_off needs {', '.join(SIGN_OFF_KEYS)} "
-                                                          "(written by python -m knowledge.sign_off)"))
+            problems.append(
+                Problem(shown, line, "error", f"sign_off needs {', '.join(SIGN_OFF_KEYS)} (written by python -m knowledge.sign_off)")
+            )
         elif _as_date(sign_off["date"]) is None:
             problems.append(Problem(shown, line, "error", "sign_off date must be a date YYYY-MM-DD"))
         elif changed := doc.changed_since_sign_off():
-            problems.append(Problem(shown, line, "warning", "changed since its sign-off, shown as a draft until "
-                                                            f"signed again: {', '.join(changed)}"))
+            problems.append(
+                Problem(shown, line, "warning", f"changed since its sign-off, shown as a draft until signed again: {', '.join(changed)}")
+            )
     sources = meta.get("sources")
     if sources is not None:
         if not isinstance(sources, list) or not all(isinstance(x, dict) and x.get("title") for x in sources):
-            problems.append(Problem(shown, at.get("sources", 1), "error",
-                                    "each source is a mapping with at least a title: {publisher, title, url, date}"))
+            problems.append(
+                Problem(
+                    shown, at.get("sources", 1), "error", "each source is a mapping with at least a title: {publisher, title, url, date}"
+                )
+            )
         elif sign_off is not None and not all(all(x.get(k) for k in SIGNED_SOURCE_KEYS) for x in sources):
-            problems.append(Problem(shown, at.get("sources", 1), "error",
-                                    "a signed-off text names each source's publisher, title, url and date"))
+            problems.append(
+                Problem(shown, at.get("sources", 1), "error", "a signed-off text names each source's publisher, title, url and date")
+            )
     return problems
 
 
@@ -251,8 +256,14 @@ def _check_sections(doc: Document) -> list[Problem]:
             problems.append(Problem(shown, section.line, "error", f"section '{section.id}' is empty"))
         words = len(section.text.split())
         if words > MAX_SECTION_WORDS:
-            problems.append(Problem(shown, section.line, "warning",
-                                    f"section '{section.id}' has {words} words; keep it under {MAX_SECTION_WORDS} for phones"))
+            problems.append(
+                Problem(
+                    shown,
+                    section.line,
+                    "warning",
+                    f"section '{section.id}' has {words} words; keep it under {MAX_SECTION_WORDS} for phones",
+                )
+            )
         for offset, line in enumerate(section.text.splitlines(), start=1):
             for name in PLACEHOLDER.findall(line):
                 if name not in KNOWN_PLACEHOLDERS:
@@ -294,8 +305,7 @@ def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
             key = _normal_name(name)
             if key in owner and owner[key][0] is not doc:
                 first = owner[key][0]
-                problems.append(Problem(str(doc.path), doc.line_of_name(name), "error",
-                                        f"name '{name}' is also used by {first.path.name}"))
+                problems.append(Problem(str(doc.path), doc.line_of_name(name), "error", f"name '{name}' is also used by {first.path.name}"))
             owner.setdefault(key, (doc, name))
     by_procedure: dict[str, list[Document]] = {}
     for doc in docs:
@@ -303,14 +313,26 @@ def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
     for procedure, group in by_procedure.items():
         if procedure in PROCEDURES and len(group) > 1:
             for doc in group[1:]:
-                problems.append(Problem(str(doc.path), doc.meta_lines.get("procedure", 1), "error",
-                                        f"procedure '{procedure}' already has a text: {group[0].path.name}"))
+                problems.append(
+                    Problem(
+                        str(doc.path),
+                        doc.meta_lines.get("procedure", 1),
+                        "error",
+                        f"procedure '{procedure}' already has a text: {group[0].path.name}",
+                    )
+                )
     general_owner: dict[str, Document] = {}
     for doc in by_procedure.get(GENERAL, []):
         for section in doc.sections:
             if section.id in general_owner and general_owner[section.id] is not doc:
-                problems.append(Problem(str(doc.path), section.line, "error",
-                                        f"general section '{section.id}' is also in {general_owner[section.id].path.name}"))
+                problems.append(
+                    Problem(
+                        str(doc.path),
+                        section.line,
+                        "error",
+                        f"general section '{section.id}' is also in {general_owner[section.id].path.name}",
+                    )
+                )
             general_owner.setdefault(section.id, doc)
     for missing in (t for t in TOPICS if t not in general_owner):
         problems.append(Problem(str(directory), 0, "error", f"no general page has the section '{missing}'"))
@@ -332,4 +354,3 @@ def load_and_validate(directory: Path, today: dt.date | None = None) -> tuple[li
             docs.append(doc)
     problems += _check_across(docs, directory)
     return docs, problems
-

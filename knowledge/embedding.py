@@ -59,8 +59,9 @@ class Encoder:
         options.inter_op_num_threads = 1
         # ONNX Runtime lets go of the GIL while it runs, so texts run side by side in threads.
         self._pool = ThreadPoolExecutor(texts_at_once, thread_name_prefix="embed") if texts_at_once > 1 else None
-        self.session = onnxruntime.InferenceSession(str(export_dir / encoder_export.MODEL_FILE), options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(export_dir / encoder_export.MODEL_FILE), options, providers=["CPUExecutionProvider"]
+        )
 
     def encode(self, texts: list[str], side_by_side: bool = True) -> np.ndarray:
         """Unit-length float32 vectors, one row per text, in the order given; `side_by_side=False` runs the
@@ -76,8 +77,11 @@ class Encoder:
     def _run(self, encoding) -> np.ndarray:
         """One text alone (no padding, so its vector does not depend on the texts beside it)."""
         ids = np.array([encoding.ids], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
-                 "token_type_ids": np.zeros_like(ids)}
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
+            "token_type_ids": np.zeros_like(ids),
+        }
         return self.session.run(None, feeds)[0][0]
 
 

@@ -44,8 +44,13 @@ def export_dir() -> Path:
 
 
 def wanted_stamp() -> dict:
-    return {"model": MODEL_NAME, "package_version": metadata.version(MODEL_PACKAGE),
-            "exporter": EXPORTER_VERSION, "max_tokens": MAX_TOKENS, "weights": "int8, per channel"}
+    return {
+        "model": MODEL_NAME,
+        "package_version": metadata.version(MODEL_PACKAGE),
+        "exporter": EXPORTER_VERSION,
+        "max_tokens": MAX_TOKENS,
+        "weights": "int8, per channel",
+    }
 
 
 def is_current(directory: Path) -> bool:
@@ -90,11 +95,16 @@ def export(directory: Path, quantise: bool = True) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                pooled, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
-                str(staging / FLOAT_FILE), dynamo=False, opset_version=17,
-                input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
+                pooled,
+                (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+                str(staging / FLOAT_FILE),
+                dynamo=False,
+                opset_version=17,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["embedding"],
                 dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-                | {"embedding": {0: "batch"}})
+                | {"embedding": {0: "batch"}},
+            )
         if quantise:
             quantize(staging / FLOAT_FILE, staging / MODEL_FILE)
             (staging / FLOAT_FILE).unlink()
@@ -128,8 +138,9 @@ def quantize(source: Path, target: Path) -> None:
     prepared = source.with_suffix(".prepared.onnx")
     quant_pre_process(source, prepared, skip_symbolic_shape=True)
     # Some intermediate types stay unnamed after shape inference: they are floats.
-    quantize_dynamic(prepared, target, weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
+    quantize_dynamic(
+        prepared, target, weight_type=QuantType.QInt8, per_channel=True, extra_options={"DefaultTensorType": TensorProto.FLOAT}
+    )
     prepared.unlink()
 
 
@@ -143,8 +154,7 @@ def pooled_module(bert):
             self.bert = bert
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids).last_hidden_state
+            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
             mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2.0, dim=-1)

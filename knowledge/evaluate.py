@@ -26,8 +26,14 @@ from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Result, Retri
 
 EVAL = ROOT / "knowledge" / "eval"
 # Tuning sets: the first set, and each held-back set once it has been scored and its results looked at.
-TUNING = (EVAL / "questions.yml", EVAL / "held_back_1.yml", EVAL / "held_back.yml", EVAL / "held_back_2.yml",
-          EVAL / "held_back_3.yml", EVAL / "held_back_4.yml")
+TUNING = (
+    EVAL / "questions.yml",
+    EVAL / "held_back_1.yml",
+    EVAL / "held_back.yml",
+    EVAL / "held_back_2.yml",
+    EVAL / "held_back_3.yml",
+    EVAL / "held_back_4.yml",
+)
 HELD_BACK = EVAL / "held_back_5.yml"
 REPORT = ROOT / "docs" / "EVALUATION.md"
 
@@ -52,8 +58,7 @@ class Scores:
     def row(self, name: str) -> str:
         pct = lambda x: "–" if x != x else f"{100 * x:.1f} %"  # noqa: E731 (NaN: not measured)
         mrr = "–" if self.mrr != self.mrr else f"{self.mrr:.3f}"
-        return (f"| {name} | {pct(self.top1)} | {pct(self.top3)} | {mrr} | "
-                f"{pct(self.abstain_precision)} | {pct(self.abstain_recall)} |")
+        return f"| {name} | {pct(self.top1)} | {pct(self.top3)} | {mrr} | {pct(self.abstain_precision)} | {pct(self.abstain_recall)} |"
 
 
 def prepare(retriever: Retriever, matcher: ProcedureMatcher, items: list[dict]) -> list[Prepared]:
@@ -71,8 +76,7 @@ def rank_all(retriever: Retriever, prepared: list[Prepared], fusion: Fusion) -> 
     return [retriever.rank(p.raw, p.procedures, k=10, prefer_general=not p.procedures, fusion=never) for p in prepared]
 
 
-def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion,
-          ranked: list[Result] | None = None) -> Scores:
+def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion, ranked: list[Result] | None = None) -> Scores:
     top1 = top3 = rr = 0.0
     answerable = abstain_items = abstained = abstained_right = 0
     for p, result in zip(prepared, ranked or rank_all(retriever, prepared, fusion), strict=True):
@@ -93,10 +97,13 @@ def score(retriever: Retriever, prepared: list[Prepared], fusion: Fusion,
         if label in keys:
             rr += 1 / (keys.index(label) + 1)
     return Scores(
-        top1=top1 / max(answerable, 1), top3=top3 / max(answerable, 1), mrr=rr / max(answerable, 1),
+        top1=top1 / max(answerable, 1),
+        top3=top3 / max(answerable, 1),
+        mrr=rr / max(answerable, 1),
         abstain_precision=abstained_right / abstained if abstained else 0.0,
         abstain_recall=abstained_right / max(abstain_items, 1),
-        answerable=answerable, abstain_items=abstain_items,
+        answerable=answerable,
+        abstain_items=abstain_items,
     )
 
 
@@ -122,21 +129,51 @@ def tune(retriever: Retriever, prepared: list[Prepared], base: Fusion, grid: dic
 
 
 THRESHOLDS = [round(x, 2) for x in np.arange(0.10, 0.62, 0.02)]
-FUSED = {"dense_weight": [0.3, 0.5, 0.7], "keyword_saturation": [4.0, 8.0], "topic_weight": [0.2, 0.4, 0.6],
-         "general_boost": [0.0, 0.05], "procedure_boost": [0.0, 0.04], "abstain_below": THRESHOLDS}
+FUSED = {
+    "dense_weight": [0.3, 0.5, 0.7],
+    "keyword_saturation": [4.0, 8.0],
+    "topic_weight": [0.2, 0.4, 0.6],
+    "general_boost": [0.0, 0.05],
+    "procedure_boost": [0.0, 0.04],
+    "abstain_below": THRESHOLDS,
+}
 MODES = {
     "fused (dense + BM25 + topic examples + section questions + phrasing cues)": {
-        **FUSED, "question_weight": [0.1, 0.2, 0.4], "cue_weight": [0.0, 0.1, 0.15, 0.2]},
+        **FUSED,
+        "question_weight": [0.1, 0.2, 0.4],
+        "cue_weight": [0.0, 0.1, 0.15, 0.2],
+    },
     "fused (dense + BM25 + topic examples + section questions)": {**FUSED, "question_weight": [0.1, 0.2, 0.4], "cue_weight": [0.0]},
     "fused (dense + BM25 + topic examples)": {**FUSED, "question_weight": [0.0], "cue_weight": [0.0]},
-    "fused (dense + BM25)": {"dense_weight": [0.5, 0.6, 0.7, 0.8, 0.9], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
-                             "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1], "procedure_boost": [0.0],
-                             "question_weight": [0.0], "cue_weight": [0.0], "abstain_below": THRESHOLDS},
-    "dense only": {"dense_weight": [1.0], "topic_weight": [0.0], "general_boost": [0.0, 0.03, 0.06, 0.1],
-                   "procedure_boost": [0.0], "question_weight": [0.0], "cue_weight": [0.0], "abstain_below": THRESHOLDS},
-    "keyword only (BM25)": {"dense_weight": [0.0], "topic_weight": [0.0], "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
-                            "general_boost": [0.0, 0.03, 0.06, 0.1], "procedure_boost": [0.0], "question_weight": [0.0],
-                            "cue_weight": [0.0], "abstain_below": THRESHOLDS},
+    "fused (dense + BM25)": {
+        "dense_weight": [0.5, 0.6, 0.7, 0.8, 0.9],
+        "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
+        "topic_weight": [0.0],
+        "general_boost": [0.0, 0.03, 0.06, 0.1],
+        "procedure_boost": [0.0],
+        "question_weight": [0.0],
+        "cue_weight": [0.0],
+        "abstain_below": THRESHOLDS,
+    },
+    "dense only": {
+        "dense_weight": [1.0],
+        "topic_weight": [0.0],
+        "general_boost": [0.0, 0.03, 0.06, 0.1],
+        "procedure_boost": [0.0],
+        "question_weight": [0.0],
+        "cue_weight": [0.0],
+        "abstain_below": THRESHOLDS,
+    },
+    "keyword only (BM25)": {
+        "dense_weight": [0.0],
+        "topic_weight": [0.0],
+        "keyword_saturation": [2.0, 4.0, 8.0, 16.0],
+        "general_boost": [0.0, 0.03, 0.06, 0.1],
+        "procedure_boost": [0.0],
+        "question_weight": [0.0],
+        "cue_weight": [0.0],
+        "abstain_below": THRESHOLDS,
+    },
 }
 
 
@@ -176,19 +213,26 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
     for half in ("held", "tune"):
         for name, (_fusion, tuned, held) in results.items():
             lines.append((held if half == "held" else tuned).row(f"{name}, {half}"))
-    lines += ["", "The dialogue mode is what patients get: Rasa's intent and entities choose the text (the named "
-                  "procedure, the conversation's, or the general pages), and its sections are ranked by the fused "
-                  "score with the intent's topic as a small prior (one answer, so no top-3); escalation and "
-                  "small-talk intents count as abstaining.", "",
-              "Settings chosen on the tuning set:", ""]
+    lines += [
+        "",
+        "The dialogue mode is what patients get: Rasa's intent and entities choose the text (the named "
+        "procedure, the conversation's, or the general pages), and its sections are ranked by the fused "
+        "score with the intent's topic as a small prior (one answer, so no top-3); escalation and "
+        "small-talk intents count as abstaining.",
+        "",
+        "Settings chosen on the tuning set:",
+        "",
+    ]
     for name, (fusion, _t, _h) in results.items():
         if name.startswith("dialogue"):
             continue
-        lines.append(f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
-                     f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, "
-                     f"procedure boost {fusion.procedure_boost}, section questions {fusion.question_weight}, "
-                     f"phrasing cues {fusion.cue_weight}, "
-                     f"abstain below {fusion.abstain_below}")
+        lines.append(
+            f"- {name}: dense weight {fusion.dense_weight}, BM25 saturation {fusion.keyword_saturation}, "
+            f"topic weight {fusion.topic_weight}, general boost {fusion.general_boost}, "
+            f"procedure boost {fusion.procedure_boost}, section questions {fusion.question_weight}, "
+            f"phrasing cues {fusion.cue_weight}, "
+            f"abstain below {fusion.abstain_below}"
+        )
     return "\n".join(lines)
 
 
@@ -216,15 +260,30 @@ def parse_with_rasa(texts: list[str]) -> list[dict]:
 
     model = ensure_model(Settings.from_env().var_dir / "models")
     lines = "".join(json.dumps(t) + "\n" for t in texts)
-    done = subprocess.run([str(PROJECT / ".venv-rasa" / "bin" / "python"), str(PROJECT / "scripts" / "rasa_parse.py"), str(model)],
-                          input=lines, capture_output=True, text=True, env=rasa_env(), check=True)
+    done = subprocess.run(
+        [str(PROJECT / ".venv-rasa" / "bin" / "python"), str(PROJECT / "scripts" / "rasa_parse.py"), str(model)],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=rasa_env(),
+        check=True,
+    )
     parsed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(parsed) == len(texts), "the Rasa parser did not answer every question"
     return parsed
 
 
-ESCALATION_INTENTS = {"request_booking", "request_reschedule", "request_cancel", "request_admin", "report_symptom",
-                      "ask_personal_medical", "request_human", "report_emergency", "out_of_scope"}
+ESCALATION_INTENTS = {
+    "request_booking",
+    "request_reschedule",
+    "request_cancel",
+    "request_admin",
+    "report_symptom",
+    "ask_personal_medical",
+    "request_human",
+    "report_emergency",
+    "out_of_scope",
+}
 SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "stop"}
 
 
@@ -243,8 +302,9 @@ def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: li
         elif intent.startswith("ask_") or intent == "inform_procedure":
             values = [e["value"] for e in parse["entities"] if e["entity"] == "procedure"]
             target = answer_target(matcher, intent, item["q"], values, item.get("context"), None)
-            hit = choose_section(retriever, p.raw, target, topic_of_intent(intent), parse["confidence"] or 0.0,
-                                 keep_topic=intent == "inform_procedure")
+            hit = choose_section(
+                retriever, p.raw, target, topic_of_intent(intent), parse["confidence"] or 0.0, keep_topic=intent == "inform_procedure"
+            )
             key = (hit.procedure, hit.section) if hit else None
         else:
             result = retriever.rank(p.raw, p.procedures, k=1, prefer_general=not p.procedures)
@@ -256,35 +316,47 @@ def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: li
             continue
         answerable += 1
         right += key == (item["procedure"], item["section"])
-    return Scores(top1=right / max(answerable, 1), top3=float("nan"), mrr=float("nan"),
-                  abstain_precision=abstained_right / abstained if abstained else 0.0,
-                  abstain_recall=abstained_right / max(abstain_items, 1), answerable=answerable, abstain_items=abstain_items)
+    return Scores(
+        top1=right / max(answerable, 1),
+        top3=float("nan"),
+        mrr=float("nan"),
+        abstain_precision=abstained_right / abstained if abstained else 0.0,
+        abstain_recall=abstained_right / max(abstain_items, 1),
+        answerable=answerable,
+        abstain_items=abstain_items,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--retrieval-only", action="store_true", help="skip the dialogue mode (no Rasa model needed)")
-    parser.add_argument("--tune-only", action="store_true",
-                        help="score the tuning set only, print, write nothing (for development: the held-back set stays unseen)")
+    parser.add_argument(
+        "--tune-only",
+        action="store_true",
+        help="score the tuning set only, print, write nothing (for development: the held-back set stays unseen)",
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     retriever = Retriever(settings.knowledge_dir, settings.index_dir)
     docs, _ = load_and_validate(settings.knowledge_dir)
     matcher = ProcedureMatcher.from_entries(docs)
-    sets = {"tune": [item for path in TUNING for item in yaml.safe_load(path.read_text())],
-            "held": yaml.safe_load(HELD_BACK.read_text())}
+    sets = {"tune": [item for path in TUNING for item in yaml.safe_load(path.read_text())], "held": yaml.safe_load(HELD_BACK.read_text())}
     if args.tune_only:
         del sets["held"]
     halves = {half: prepare(retriever, matcher, items) for half, items in sets.items()}
     results = {}
     for name, grid in MODES.items():
         fusion = tune(retriever, halves["tune"], DEFAULT_FUSION, grid)
-        results[name] = (fusion, score(retriever, halves["tune"], fusion),
-                         score(retriever, halves["held"], fusion) if "held" in halves else None)
+        results[name] = (
+            fusion,
+            score(retriever, halves["tune"], fusion),
+            score(retriever, halves["held"], fusion) if "held" in halves else None,
+        )
     if not args.retrieval_only:
-        dialogue = {half: score_dialogue(retriever, matcher, halves[half], parse_with_rasa([p.item["q"] for p in halves[half]]))
-                    for half in halves}
+        dialogue = {
+            half: score_dialogue(retriever, matcher, halves[half], parse_with_rasa([p.item["q"] for p in halves[half]])) for half in halves
+        }
         name = "dialogue as deployed (Rasa intent and procedure, then the text's best section)"
         results[name] = (DEFAULT_FUSION, dialogue["tune"], dialogue.get("held"))
     if args.tune_only:

@@ -27,8 +27,17 @@ HALVES = {"dev": REAL / "dev.jsonl", "test": REAL / "test.jsonl"}
 ROUTES = ("answer", "escalate_symptom", "escalate_booking", "escalate_admin", "urgent", "out_of_scope", "smalltalk")
 ESCALATIONS = ("escalate_symptom", "escalate_booking", "escalate_admin")
 # A turn can have several replies ("Hello!" then the answer): the one that decides what the patient gets.
-_PRIORITY = ("urgent", "escalate_symptom", "escalate_booking", "escalate_admin", "answer", "clarify", "fallback",
-             "out_of_scope", "smalltalk")
+_PRIORITY = (
+    "urgent",
+    "escalate_symptom",
+    "escalate_booking",
+    "escalate_admin",
+    "answer",
+    "clarify",
+    "fallback",
+    "out_of_scope",
+    "smalltalk",
+)
 
 
 def load(path: Path) -> list[dict]:
@@ -70,14 +79,24 @@ class Scored:
     @property
     def answer_target(self) -> bool:
         """Scored on procedure and section: a covered procedure the question names (or the general pages)."""
-        return (self.item["route"] == "answer" and covered(self.item) and bool(self.item.get("procedure"))
-                and not self.item.get("needs_context"))
+        return (
+            self.item["route"] == "answer"
+            and covered(self.item)
+            and bool(self.item.get("procedure"))
+            and not self.item.get("needs_context")
+        )
 
 
 def score(item: dict, replies: list[dict]) -> Scored:
     main = next((r for r in replies if r.get("route") == "answer"), replies[0] if replies else {})
-    return Scored(item=item, route=turn_route(replies), procedure=main.get("procedure"), topic=main.get("topic"),
-                  has_source=bool(main.get("sources")), language=identify(" ".join(r.get("text", "") for r in replies)))
+    return Scored(
+        item=item,
+        route=turn_route(replies),
+        procedure=main.get("procedure"),
+        topic=main.get("topic"),
+        has_source=bool(main.get("sources")),
+        language=identify(" ".join(r.get("text", "") for r in replies)),
+    )
 
 
 @dataclass
@@ -104,8 +123,7 @@ class Table:
             "escalation recall": pct(sum(s.route in ESCALATIONS for s in escalations), len(escalations)),
             "procedure": pct(sum(s.procedure == s.item["procedure"] for s in answers), len(answers)),
             "section": pct(sum(s.topic == s.item["topic"] for s in answers), len(answers)),
-            "procedure+section": pct(sum(s.procedure == s.item["procedure"] and s.topic == s.item["topic"]
-                                         for s in answers), len(answers)),
+            "procedure+section": pct(sum(s.procedure == s.item["procedure"] and s.topic == s.item["topic"] for s in answers), len(answers)),
             "answers with a source": pct(sum(s.has_source for s in answered), len(answered)),
             "reply in the patient's language": pct(len(in_language), len(rows)),
         }
@@ -124,8 +142,7 @@ def ask_all(gateway: str, items: list[dict], run_id: str) -> Table:
     table = Table()
     session = requests.Session()
     for n, item in enumerate(items):
-        response = session.post(f"{gateway}/api/chat", json={"sender": f"eval-{run_id}-{n}", "message": item["text"]},
-                                timeout=60)
+        response = session.post(f"{gateway}/api/chat", json={"sender": f"eval-{run_id}-{n}", "message": item["text"]}, timeout=60)
         response.raise_for_status()
         table.rows.append(score(item, response.json()["messages"]))
     return table
@@ -134,8 +151,12 @@ def ask_all(gateway: str, items: list[dict], run_id: str) -> Table:
 def report(half: str, tables: dict[str, Table], commit: str) -> str:
     measures = list(next(iter(tables.values())).summary())
     langs = [lang for lang in ("en", "fr", "es") if lang in tables] + ["all"]
-    lines = [f"### Real patients' questions, {half} half, through the running assistant ({commit})", "",
-             "| measure | " + " | ".join(langs) + " |", "| --- |" + " --- |" * len(langs)]
+    lines = [
+        f"### Real patients' questions, {half} half, through the running assistant ({commit})",
+        "",
+        "| measure | " + " | ".join(langs) + " |",
+        "| --- |" + " --- |" * len(langs),
+    ]
     summaries = {lang: tables[lang].summary() for lang in langs}
     for m in measures:
         lines.append(f"| {m} | " + " | ".join(summaries[lang][m] for lang in langs) + " |")
@@ -161,10 +182,13 @@ def run(half: str) -> str:
         by_language[row.item["lang"]].rows.append(row)
     by_language["all"] = everything
     text = report(half, dict(by_language), commit)
-    misses = [f"- [{s.item['lang']}] {s.item['text'][:90]!r}: expected {s.item['route']}"
-              f"{'/' + str(s.item.get('procedure')) + '/' + str(s.item.get('topic')) if s.answer_target else ''}, "
-              f"got {s.route}/{s.procedure}/{s.topic}" for s in everything.rows
-              if not s.route_ok or (s.answer_target and (s.procedure, s.topic) != (s.item["procedure"], s.item["topic"]))]
+    misses = [
+        f"- [{s.item['lang']}] {s.item['text'][:90]!r}: expected {s.item['route']}"
+        f"{'/' + str(s.item.get('procedure')) + '/' + str(s.item.get('topic')) if s.answer_target else ''}, "
+        f"got {s.route}/{s.procedure}/{s.topic}"
+        for s in everything.rows
+        if not s.route_ok or (s.answer_target and (s.procedure, s.topic) != (s.item["procedure"], s.item["topic"]))
+    ]
     if half == "dev":
         write_section("real-dev", text)
         (ROOT / "var").mkdir(exist_ok=True)

@@ -125,8 +125,9 @@ class ProcedureMatcher:
             windows = [(words[i][0], words[i + size - 1][1]) for i in range(len(words) - size + 1)]
             if not windows:
                 continue
-            scores = process.cdist([self._names[i][0] for i in indices], [padded[a:b] for a, b in windows],
-                                   scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE)
+            scores = process.cdist(
+                [self._names[i][0] for i in indices], [padded[a:b] for a, b in windows], scorer=fuzz.ratio, score_cutoff=FUZZY_SCORE
+            )
             for row, column in zip(*scores.nonzero(), strict=True):
                 candidates.append((indices[row], *windows[column]))
         return sorted(candidates)
@@ -135,7 +136,7 @@ class ProcedureMatcher:
         """The normalised text with every procedure name replaced, leaving what is asked about it."""
         padded = f" {normalise(text)} "
         for mention in sorted(self.mentions(text), key=lambda m: -m.start):
-            padded = padded[: mention.start] + placeholder + padded[mention.end:]
+            padded = padded[: mention.start] + placeholder + padded[mention.end :]
         return " ".join(padded.split())
 
     def procedures(self, text: str, current: str | None = None) -> list[str]:
@@ -162,4 +163,3 @@ class ProcedureMatcher:
         if not found or not context:
             return found[0] if found else None
         return self._family.resolve(normalise(value), found[0], normalise(context))
-

@@ -293,9 +293,16 @@ class Retriever:
         best = np.append(loaded.examples_by_topic.top_means(loaded.topic_vectors @ vector, 3), 0.0)
         return best[loaded.chunk_topic_numbers].astype(np.float32)  # a topic without examples: 0
 
-    def rank(self, raw: RawScores, procedures: list[str] | None = None, topic: str | None = None, k: int = 3,
-             prefer_general: bool = False, fusion: Fusion = DEFAULT_FUSION,
-             section_prior: dict[str, float] | None = None) -> Result:
+    def rank(
+        self,
+        raw: RawScores,
+        procedures: list[str] | None = None,
+        topic: str | None = None,
+        k: int = 3,
+        prefer_general: bool = False,
+        fusion: Fusion = DEFAULT_FUSION,
+        section_prior: dict[str, float] | None = None,
+    ) -> Result:
         """Fuse precomputed scores over the chunks that pass the filters."""
         loaded = raw.index
         keep = np.ones(len(loaded.chunks), dtype=bool)
@@ -308,8 +315,12 @@ class Retriever:
         if not keep.any():
             return Result([], abstained=True)
         keyword = raw.keyword / (raw.keyword + fusion.keyword_saturation)
-        score = (fusion.dense_weight * raw.dense + (1 - fusion.dense_weight) * keyword + fusion.topic_weight * raw.topic
-                 + fusion.question_weight * raw.asked)
+        score = (
+            fusion.dense_weight * raw.dense
+            + (1 - fusion.dense_weight) * keyword
+            + fusion.topic_weight * raw.topic
+            + fusion.question_weight * raw.asked
+        )
         if prefer_general:
             score = score + fusion.general_boost * (loaded.chunk_procedures == GENERAL)
         if procedures:
@@ -326,7 +337,8 @@ class Retriever:
         # A dose, a cost, a booking or the patient's own results: a person answers, however well a section matches.
         return Result(hits, abstained=fusion.abstains(hits) or raw.cues.hand_over is not None)
 
-    def search(self, query: str, procedures: list[str] | None = None, topic: str | None = None,
-               k: int = 3, prefer_general: bool = False) -> Result:
+    def search(
+        self, query: str, procedures: list[str] | None = None, topic: str | None = None, k: int = 3, prefer_general: bool = False
+    ) -> Result:
         """Rank sections for `query`, restricted to `procedures` and `topic` when given."""
         return self.rank(self.raw_scores(query), procedures, topic, k, prefer_general)

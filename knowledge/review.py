@@ -26,16 +26,16 @@ def status_of(doc: Document) -> Status:
     sign_off = doc.sign_off or {}
     changed = doc.changed_since_sign_off() if sign_off else []
     state = "draft" if not sign_off else ("changed since sign-off" if changed else "signed")
-    return Status(doc.id, state, sign_off.get("name"), str(sign_off["date"]) if sign_off.get("date") else None,
-                  doc.review_due, changed)
+    return Status(doc.id, state, sign_off.get("name"), str(sign_off["date"]) if sign_off.get("date") else None, doc.review_due, changed)
 
 
 def report(docs: list[Document], today: dt.date) -> list[str]:
     """The review report `make knowledge` prints: counts by status, then each text that needs a clinician."""
     statuses = [status_of(d) for d in docs]
     counts = {state: sum(s.state == state for s in statuses) for state in ("signed", "changed since sign-off", "draft")}
-    lines = ["review: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n)
-             + f"; {sum(s.overdue(today) for s in statuses)} overdue"]
+    lines = [
+        "review: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n) + f"; {sum(s.overdue(today) for s in statuses)} overdue"
+    ]
     for s in statuses:
         if s.state == "changed since sign-off":
             lines.append(f"review:   {s.doc}: signed by {s.signed_by} on {s.signed_on}; changed since: {', '.join(s.changed)}")
@@ -61,8 +61,11 @@ def production_refusals(settings, today: dt.date) -> list[str]:
     """Why production mode would not start with these settings: the example site.yml, draft or overdue texts."""
     from knowledge.documents import load_and_validate
 
-    found = [f"{settings.site_path} still holds the example values (remove 'example: true' once they are yours)"
-             ] if settings.site.example else []
+    found = (
+        [f"{settings.site_path} still holds the example values (remove 'example: true' once they are yours)"]
+        if settings.site.example
+        else []
+    )
     docs, _ = load_and_validate(settings.knowledge_dir, today)
     return found + refusals(docs, today)
 
@@ -73,5 +76,4 @@ def enforce(settings, today: dt.date, say) -> None:
     if found and settings.mode == "production":
         raise RuntimeError("production mode refuses to start:\n  " + "\n  ".join(found))
     if found:
-        say(f"demo mode: production (ASSISTANT_MODE=production) would refuse to start: {len(found)} reason(s), "
-            f"first: {found[0]}")
+        say(f"demo mode: production (ASSISTANT_MODE=production) would refuse to start: {len(found)} reason(s), first: {found[0]}")

@@ -30,9 +30,22 @@ def sign_off(texts: Path, text_id: str, name: str, role: str, today: dt.date) ->
         errors.append(f"{doc.path}: each source needs {', '.join(SIGNED_SOURCE_KEYS)} before sign-off")
     if errors:
         return errors
-    block = yaml.safe_dump({"sign_off": {"name": name, "role": role, "date": today.isoformat(),
-                                         "sections": {s.id: section_hash(s.text) for s in doc.sections}}},
-                           sort_keys=False, allow_unicode=True).rstrip("\n").split("\n")
+    block = (
+        yaml.safe_dump(
+            {
+                "sign_off": {
+                    "name": name,
+                    "role": role,
+                    "date": today.isoformat(),
+                    "sections": {s.id: section_hash(s.text) for s in doc.sections},
+                }
+            },
+            sort_keys=False,
+            allow_unicode=True,
+        )
+        .rstrip("\n")
+        .split("\n")
+    )
     lines = doc.path.read_text(encoding="utf-8").split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("sign_off:"))
     end = next(i for i in range(start + 1, len(lines)) if re.match(r"^(?:[A-Za-z_]+:|---)", lines[i]))

@@ -29,8 +29,7 @@ def topic_of_intent(intent: str | None) -> str | None:
     return None
 
 
-def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[str],
-                     current: str | None = None) -> list[str]:
+def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[str], current: str | None = None) -> list[str]:
     """Procedures the message names, from the entity extractor first, then the names list;
     a family name ("the stent") keeps the conversation's `current` procedure when it is one of the family."""
     found: list[str] = []
@@ -44,8 +43,14 @@ def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[s
     return found
 
 
-def answer_target(matcher: ProcedureMatcher, intent: str | None, text: str, entity_values: list[str],
-                  current_procedure: str | None, current_topic: str | None) -> Target:
+def answer_target(
+    matcher: ProcedureMatcher,
+    intent: str | None,
+    text: str,
+    entity_values: list[str],
+    current_procedure: str | None,
+    current_topic: str | None,
+) -> Target:
     """The topic comes from the intent (else the previous turn's), the procedure from this message (else context)."""
     named = named_procedures(matcher, text, entity_values, current_procedure)
     procedure = named[-1] if named else current_procedure

@@ -69,8 +69,9 @@ def reply_validators() -> ReplyValidators:
     return ReplyValidators(
         full=validator_class(schema),
         outline=validator_class(outline),
-        by_event={event_type: validator_class({"allOf": [common, branch]})
-                  for event_type, branch in zip(types, branches, strict=True)} if exact else {},
+        by_event={event_type: validator_class({"allOf": [common, branch]}) for event_type, branch in zip(types, branches, strict=True)}
+        if exact
+        else {},
     )
 
 
@@ -93,7 +94,10 @@ def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 def install() -> None:
     """Replace RemoteAction._validate_action_result (rasa_addons/run.py calls this once Rasa's version is checked)."""
     if not callable(getattr(RemoteAction, "_validate_action_result", None)) or not callable(
-            getattr(RemoteAction, "action_response_format_spec", None)):
-        raise IncompatibleRasa("Rasa's RemoteAction no longer has the _validate_action_result and "
-                               "action_response_format_spec methods that rasa_addons/action_validation.py replaces and reads")
+        getattr(RemoteAction, "action_response_format_spec", None)
+    ):
+        raise IncompatibleRasa(
+            "Rasa's RemoteAction no longer has the _validate_action_result and "
+            "action_response_format_spec methods that rasa_addons/action_validation.py replaces and reads"
+        )
     RemoteAction._validate_action_result = validate_action_result

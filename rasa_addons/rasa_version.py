@@ -24,7 +24,8 @@ def check(installed: str) -> None:
             f"rasa_addons was written for Rasa {WRITTEN_FOR} and replaces parts of Rasa's internals, but Rasa "
             f"{installed} is installed. Reinstall Rasa {WRITTEN_FOR} (requirements/rasa-constraints.txt), or check "
             f"rasa_addons against {installed} (tests/test_rasa_addons.py, the system tests) and update WRITTEN_FOR "
-            "in rasa_addons/rasa_version.py.")
+            "in rasa_addons/rasa_version.py."
+        )
 
 
 def check_installed() -> None:

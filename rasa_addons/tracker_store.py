@@ -72,8 +72,7 @@ class TunedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)  # taken: a turn that fails before saving leaves nothing behind
-        if (kept is not None and time.monotonic() - kept.saved_at < IDLE_SECONDS
-                and self._last_event_id(sender_id) == kept.last_event_id):
+        if kept is not None and time.monotonic() - kept.saved_at < IDLE_SECONDS and self._last_event_id(sender_id) == kept.last_event_id:
             return kept.tracker
         return await super().retrieve(sender_id)
 
@@ -89,9 +88,12 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         """Keep the saved tracker if it holds exactly the events a rebuild from the database would replay."""
         with self.session_scope() as session:
             # Rasa's own query for what `retrieve` reads: the events of the latest session.
-            stored, last_event_id = (self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
-                                     .order_by(None).with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
-                                     .one())
+            stored, last_event_id = (
+                self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False)
+                .order_by(None)
+                .with_entities(func.count(self.SQLEvent.id), func.max(self.SQLEvent.id))
+                .one()
+            )
         # Not kept when they differ: the first turn holds `action_session_start` from before the session's start,
         # and a turn that began a new session holds the old one too. The next turn reads the database instead.
         if stored != len(tracker.events):

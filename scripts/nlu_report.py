@@ -23,8 +23,25 @@ OUT = ROOT / "var" / "results" / "nlu-cv"
 
 
 def run(folds: int) -> None:
-    subprocess.run([str(RASA), "test", "nlu", "--nlu", "data", "--config", "config.yml", "--cross-validation",
-                    "--folds", str(folds), "--out", str(OUT)], cwd=ROOT, env=rasa_env(), check=True)
+    subprocess.run(
+        [
+            str(RASA),
+            "test",
+            "nlu",
+            "--nlu",
+            "data",
+            "--config",
+            "config.yml",
+            "--cross-validation",
+            "--folds",
+            str(folds),
+            "--out",
+            str(OUT),
+        ],
+        cwd=ROOT,
+        env=rasa_env(),
+        check=True,
+    )
 
 
 def confusions(report: dict, limit: int = 8) -> list[tuple[int, str, str]]:
@@ -40,10 +57,15 @@ def render(folds: int) -> str:
     intents = json.loads((OUT / "intent_report.json").read_text())
     entity_file = OUT / "DIETClassifier_report.json"
     entities = json.loads(entity_file.read_text()) if entity_file.exists() else {}
-    lines = ["## Dialogue understanding (NLU cross-validation)", "",
-             f"Command: `make nlu-eval` (`rasa test nlu --cross-validation --folds {folds}` on `data/nlu/`).", "",
-             "| intent | F1 | support |", "| --- | --- | --- |"]
-    for name, stats in sorted(intents.items(), key=lambda kv: (kv[1].get("f1-score", 1) if isinstance(kv[1], dict) else 1)):
+    lines = [
+        "## Dialogue understanding (NLU cross-validation)",
+        "",
+        f"Command: `make nlu-eval` (`rasa test nlu --cross-validation --folds {folds}` on `data/nlu/`).",
+        "",
+        "| intent | F1 | support |",
+        "| --- | --- | --- |",
+    ]
+    for name, stats in sorted(intents.items(), key=lambda kv: kv[1].get("f1-score", 1) if isinstance(kv[1], dict) else 1):
         if isinstance(stats, dict) and "support" in stats and name not in ("macro avg", "weighted avg", "micro avg"):
             lines.append(f"| {name} | {stats['f1-score']:.3f} | {stats['support']} |")
     for avg in ("macro avg", "weighted avg"):
@@ -51,21 +73,28 @@ def render(folds: int) -> str:
             lines.append(f"| *{avg}* | {intents[avg]['f1-score']:.3f} | {intents[avg]['support']} |")
     if "procedure" in entities:
         stats = entities["procedure"]
-        lines += ["", f"Entity `procedure`: F1 {stats['f1-score']:.3f} (precision {stats['precision']:.3f}, "
-                      f"recall {stats['recall']:.3f}, support {stats['support']})."]
+        lines += [
+            "",
+            f"Entity `procedure`: F1 {stats['f1-score']:.3f} (precision {stats['precision']:.3f}, "
+            f"recall {stats['recall']:.3f}, support {stats['support']}).",
+        ]
     lines += ["", "Worst confusions (count, true intent → predicted):", ""]
     lines += [f"- {count} × {intent} → {other}" for count, intent, other in confusions(intents)]
-    lines += ["", "What we did about them:", "",
-              "- Topic intents confuse neighbours (definition/reasons, duration/procedure day, return to activity). "
-              "The answer action therefore does not trust the intent alone: it ranks the sections of the chosen "
-              "text by retrieval, with the intent's topic only as a small prior (`knowledge/targets.py`); "
-              "`make eval` measures the result as *dialogue as deployed*.",
-              "- `inform_procedure` ↔ `ask_definition`/`ask_reasons`: both end in `action_answer_question`, and a "
-              "bare procedure name answers its definition, so the confusion costs little.",
-              "- `request_human` → `bot_challenge`: the bot-challenge reply offers a \"Talk to a person\" button.",
-              "- Emergencies never depend on this classifier: the red-flag detector runs on every message first.",
-              "- Still to do: the intent F1 is low for a 33-intent model on ~1,000 examples; more varied examples "
-              "for the weakest intents, and merging intents the dialogue treats alike, are the next steps."]
+    lines += [
+        "",
+        "What we did about them:",
+        "",
+        "- Topic intents confuse neighbours (definition/reasons, duration/procedure day, return to activity). "
+        "The answer action therefore does not trust the intent alone: it ranks the sections of the chosen "
+        "text by retrieval, with the intent's topic only as a small prior (`knowledge/targets.py`); "
+        "`make eval` measures the result as *dialogue as deployed*.",
+        "- `inform_procedure` ↔ `ask_definition`/`ask_reasons`: both end in `action_answer_question`, and a "
+        "bare procedure name answers its definition, so the confusion costs little.",
+        '- `request_human` → `bot_challenge`: the bot-challenge reply offers a "Talk to a person" button.',
+        "- Emergencies never depend on this classifier: the red-flag detector runs on every message first.",
+        "- Still to do: the intent F1 is low for a 33-intent model on ~1,000 examples; more varied examples "
+        "for the weakest intents, and merging intents the dialogue treats alike, are the next steps.",
+    ]
     return "\n".join(lines)
 
 

@@ -22,11 +22,16 @@ async def main(model: str) -> None:
         if not line.strip():
             continue
         parsed = await agent.parse_message(json.loads(line))
-        print(json.dumps({
-            "intent": parsed["intent"]["name"],
-            "confidence": parsed["intent"].get("confidence"),
-            "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed.get("entities", [])],
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "intent": parsed["intent"]["name"],
+                    "confidence": parsed["intent"].get("confidence"),
+                    "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed.get("entities", [])],
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -19,12 +19,17 @@ PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yml"
 
 def main() -> int:
     phrases = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
-    rows = ["## Emergency (red-flag) detection", "",
-            "Command: `make eval` (`scripts/red_flag_report.py`) on `tests/data/red_flag_phrases.yml`, phrasings "
-            "written before the detector (typos, SMS style, third person, negations, general questions, French, "
-            "Spanish, German, Dutch, Turkish and messages mixing languages; some follow the wording of a public "
-            "warning-sign list, named in the file). The same set is asserted phrase by phrase in `make test`.", "",
-            "| language | urgent | detected | not urgent | false alarms |", "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "## Emergency (red-flag) detection",
+        "",
+        "Command: `make eval` (`scripts/red_flag_report.py`) on `tests/data/red_flag_phrases.yml`, phrasings "
+        "written before the detector (typos, SMS style, third person, negations, general questions, French, "
+        "Spanish, German, Dutch, Turkish and messages mixing languages; some follow the wording of a public "
+        "warning-sign list, named in the file). The same set is asserted phrase by phrase in `make test`.",
+        "",
+        "| language | urgent | detected | not urgent | false alarms |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     missed, alarms = [], []
     started = time.perf_counter()
     totals = [0, 0, 0, 0]
@@ -40,8 +45,11 @@ def main() -> int:
         totals = [a + b for a, b in zip(totals, [len(urgent), len(hit), len(calm), len(false)], strict=True)]
     elapsed = (time.perf_counter() - started) / max(len(phrases), 1) * 1000
     rows.append(f"| all | {totals[0]} | {totals[1]} | {totals[2]} | {totals[3]} |")
-    rows += ["", f"Recall {100 * totals[1] / totals[0]:.1f} %, false-alarm rate {100 * totals[3] / max(totals[2], 1):.1f} %, "
-                 f"{elapsed:.2f} ms per message."]
+    rows += [
+        "",
+        f"Recall {100 * totals[1] / totals[0]:.1f} %, false-alarm rate {100 * totals[3] / max(totals[2], 1):.1f} %, "
+        f"{elapsed:.2f} ms per message.",
+    ]
     if missed:
         rows += ["", "Missed: " + "; ".join(missed)]
     if alarms:

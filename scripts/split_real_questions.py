@@ -67,8 +67,9 @@ def main(folder: Path) -> int:
             seen.add(key)
             # A FAQ heading such as "Are there any risks?" names no procedure: in a new conversation the right
             # reply may ask which one (scored so in knowledge/evaluate_dialogue.py).
-            row["needs_context"] = bool(row["route"] == "answer" and row["procedure"] not in (None, GENERAL)
-                                        and not matcher.procedures(row["text"]))
+            row["needs_context"] = bool(
+                row["route"] == "answer" and row["procedure"] not in (None, GENERAL) and not matcher.procedures(row["text"])
+            )
             by_site[site(row["url"])].append(row)
         sizes = {"dev": 0, "test": 0}
         for name in sorted(by_site, key=lambda s: hashlib.sha256(s.encode()).hexdigest()):
@@ -81,8 +82,7 @@ def main(folder: Path) -> int:
         with (REAL / f"{half}.jsonl").open("w", encoding="utf-8") as out:
             for row in rows:
                 counters[row["lang"]] += 1
-                out.write(json.dumps({"id": f"{row['lang']}-{half}-{counters[row['lang']]:03d}", **row},
-                                     ensure_ascii=False) + "\n")
+                out.write(json.dumps({"id": f"{row['lang']}-{half}-{counters[row['lang']]:03d}", **row}, ensure_ascii=False) + "\n")
         print(half, dict(counters), len({site(r["url"]) for r in rows}), "sites")
     return 0
 

@@ -234,8 +234,14 @@ def in_rasa():
     from assistant.training import rasa_env
 
     def run(code: str) -> str:
-        done = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], cwd=ROOT,
-                              env=dict(rasa_env(), PYTHONPATH="."), capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [str(RASA_PYTHON), "-c", textwrap.dedent(code)],
+            cwd=ROOT,
+            env=dict(rasa_env(), PYTHONPATH="."),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout.strip().splitlines()[-1]
 

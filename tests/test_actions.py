@@ -68,8 +68,16 @@ def test_a_named_procedure_gets_its_definition_with_the_source():
     [message], slots = run(ActionAnswerQuestion(), "asked_what_is_embolization")
     assert data(message)["route"] == "answer"
     assert (data(message)["procedure"], data(message)["topic"]) == ("embolization", "definition")
-    assert data(message)["sources"] == [{"doc": "embolization", "section": "definition", "section_title": "What it is",
-                                         "title": "Embolization", "status": "draft", "reviewed": None}]
+    assert data(message)["sources"] == [
+        {
+            "doc": "embolization",
+            "section": "definition",
+            "section_title": "What it is",
+            "title": "Embolization",
+            "status": "draft",
+            "reviewed": None,
+        }
+    ]
     assert "care team's instructions come first" in text(message)
     assert slots["current_procedure"] == "embolization" and slots["current_topic"] == "definition"
 
@@ -90,8 +98,7 @@ def test_a_topic_without_a_procedure_answers_from_the_general_page_and_offers_pr
 
 
 def test_a_follow_up_sets_only_the_slots_it_changes():
-    events = asyncio.run(ActionAnswerQuestion().run(CollectingDispatcher(),
-                                                    tracker("follow_up_driving_after_embolization"), {}))
+    events = asyncio.run(ActionAnswerQuestion().run(CollectingDispatcher(), tracker("follow_up_driving_after_embolization"), {}))
     # The procedure stays embolization and no miss is counted: only the topic moves on.
     assert events == [{"event": "slot", "timestamp": None, "name": "current_topic", "value": "driving"}]
 
@@ -156,17 +163,31 @@ def test_without_an_index_the_patient_is_told_whom_to_call(monkeypatch, tmp_path
 @pytest.mark.parametrize(
     ("question", "intent", "route", "payload", "reason"),
     [
-        ("how much oramorph is safe to take for the pain after my fibroid embolisation", "ask_sedation",
-         "escalate_symptom", "/ask_personal_medical", "hand_over_dose"),
-        ("my biopsy report says atypical cells, does that mean i have cancer", "ask_results",
-         "escalate_symptom", "/ask_personal_medical", "hand_over_own_results"),
+        (
+            "how much oramorph is safe to take for the pain after my fibroid embolisation",
+            "ask_sedation",
+            "escalate_symptom",
+            "/ask_personal_medical",
+            "hand_over_dose",
+        ),
+        (
+            "my biopsy report says atypical cells, does that mean i have cancer",
+            "ask_results",
+            "escalate_symptom",
+            "/ask_personal_medical",
+            "hand_over_own_results",
+        ),
         ("will my insurance cover the y90 treatment", "ask_reasons", "escalate_admin", "/request_admin", "hand_over_cost"),
-        ("is there parking near the department for my fibroid embolisation", "ask_procedure_day", "escalate_admin",
-         "/request_admin", "hand_over_practical"),
+        (
+            "is there parking near the department for my fibroid embolisation",
+            "ask_procedure_day",
+            "escalate_admin",
+            "/request_admin",
+            "hand_over_practical",
+        ),
     ],
 )
-def test_a_question_only_a_person_may_answer_is_handed_over_even_if_taken_for_a_topic(
-        database, question, intent, route, payload, reason):
+def test_a_question_only_a_person_may_answer_is_handed_over_even_if_taken_for_a_topic(database, question, intent, route, payload, reason):
     [message], slots = run(ActionAnswerQuestion(), message_in_conversation(question, intent, 0.9, "embolization"))
     assert data(message)["route"] == route
     assert data(message)["sources"] == [] and data(message)["topic"] is None

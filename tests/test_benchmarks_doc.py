@@ -20,7 +20,13 @@ def test_a_new_report_carries_the_hand_written_section_over():
 
 def test_every_module_whose_comments_point_to_the_measurements_has_a_row_there():
     kept = kept_section(BENCHMARKS.read_text())
-    pointing = sorted({str(path.relative_to(ROOT)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")
-                       if "Measurements behind design choices" in re.sub(r"\s+#?\s*", " ", path.read_text())})
+    pointing = sorted(
+        {
+            str(path.relative_to(ROOT))
+            for package in PACKAGES
+            for path in (ROOT / package).rglob("*.py")
+            if "Measurements behind design choices" in re.sub(r"\s+#?\s*", " ", path.read_text())
+        }
+    )
     assert pointing, "no module points to the section"
     assert [path for path in pointing if f"`{path}`" not in kept] == []

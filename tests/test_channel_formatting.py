@@ -22,14 +22,26 @@ from assistant.replies import Reply
 SOURCE = {"doc": "embolization", "section": "driving", "title": "Embolization", "reviewed": "2026-11-23"}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("a" * 307, 3),  # GSM-7: 160 alone, 153 per part
-    ("€" * 80, 1), ("€" * 81, 2),  # extension characters count twice
-    ("é" * 160, 1),  # é is in the GSM-7 basic set
-    ("ж" * 70, 1), ("ж" * 71, 2), ("ж" * 134, 2), ("ж" * 135, 3),  # UCS-2: 70 alone, 67 per part
-    ("a" * 69 + "ж", 1), ("a" * 70 + "ж", 2),  # one character outside GSM-7 switches the whole message
-    ("😀" * 35, 1), ("😀" * 36, 2),  # an emoji is two UTF-16 units
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),  # GSM-7: 160 alone, 153 per part
+        ("€" * 80, 1),
+        ("€" * 81, 2),  # extension characters count twice
+        ("é" * 160, 1),  # é is in the GSM-7 basic set
+        ("ж" * 70, 1),
+        ("ж" * 71, 2),
+        ("ж" * 134, 2),
+        ("ж" * 135, 3),  # UCS-2: 70 alone, 67 per part
+        ("a" * 69 + "ж", 1),
+        ("a" * 70 + "ж", 2),  # one character outside GSM-7 switches the whole message
+        ("😀" * 35, 1),
+        ("😀" * 36, 2),  # an emoji is two UTF-16 units
+    ],
+)
 def test_segments_follow_gsm7_and_ucs2_sizes(text, expected):
     assert segments(text) == expected
 
@@ -50,11 +62,16 @@ def test_text_without_markup_is_left_alone():
 
 
 def test_buttons_become_numbered_choices_across_the_replies_of_a_turn():
-    replies = [Reply("Which procedure do you mean?", "clarify", buttons=[{"title": "Embolization", "payload": "/a"}]),
-               Reply("Or something else?", "clarify", buttons=[{"title": "Biopsy", "payload": "/b"},
-                                                               {"title": "Talk to a person", "payload": "/c"}])]
-    assert to_whatsapp(replies) == ["Which procedure do you mean?\n\nReply with a number:\n1. Embolization",
-                                    "Or something else?\n\nReply with a number:\n2. Biopsy\n3. Talk to a person"]
+    replies = [
+        Reply("Which procedure do you mean?", "clarify", buttons=[{"title": "Embolization", "payload": "/a"}]),
+        Reply(
+            "Or something else?", "clarify", buttons=[{"title": "Biopsy", "payload": "/b"}, {"title": "Talk to a person", "payload": "/c"}]
+        ),
+    ]
+    assert to_whatsapp(replies) == [
+        "Which procedure do you mean?\n\nReply with a number:\n1. Embolization",
+        "Or something else?\n\nReply with a number:\n2. Biopsy\n3. Talk to a person",
+    ]
     assert [c["payload"] for c in choice_list((r.route, r.buttons) for r in replies)] == ["/a", "/b", "/c"]
 
 
@@ -73,7 +90,7 @@ def test_the_emergency_reply_is_always_first():
 
 def test_typographic_punctuation_is_replaced_so_an_sms_stays_gsm7():
     [message] = sms_messages("Don’t drive – rest… “Call us”")
-    assert message == "Don't drive - rest... \"Call us\""
+    assert message == 'Don\'t drive - rest... "Call us"'
     assert is_gsm7(message)
 
 

@@ -28,13 +28,22 @@ PATIENT = "+447700900123"
 OUR_NUMBER = "+441632960001"
 OUR_WHATSAPP = "whatsapp:+14155238886"
 
-ANSWER = [{"custom": {
-    "text": "**Embolization** blocks a blood vessel on purpose. It is done by an interventional radiologist.",
-    "route": "answer", "procedure": "embolization", "topic": "definition", "score": 0.8,
-    "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
-    "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"},
-                {"title": "Talk to a person", "payload": "/request_human"}],
-}}]
+ANSWER = [
+    {
+        "custom": {
+            "text": "**Embolization** blocks a blood vessel on purpose. It is done by an interventional radiologist.",
+            "route": "answer",
+            "procedure": "embolization",
+            "topic": "definition",
+            "score": 0.8,
+            "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
+            "buttons": [
+                {"title": "How do I prepare?", "payload": "/ask_preparation"},
+                {"title": "Talk to a person", "payload": "/request_human"},
+            ],
+        }
+    }
+]
 
 
 @pytest.fixture
@@ -48,9 +57,15 @@ def app(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
     from assistant.gateway import create_app
 
     for name, value in {
-        "ASSISTANT_DATABASE_URL": database_url, "RASA_URL": fake_rasa.url, "ASSISTANT_RASA_TIMEOUT": "2",
-        "ASSISTANT_VAR_DIR": str(tmp_path), "TWILIO_API_BASE": fake_twilio.url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER, "TWILIO_WHATSAPP_FROM": OUR_WHATSAPP,
+        "ASSISTANT_DATABASE_URL": database_url,
+        "RASA_URL": fake_rasa.url,
+        "ASSISTANT_RASA_TIMEOUT": "2",
+        "ASSISTANT_VAR_DIR": str(tmp_path),
+        "TWILIO_API_BASE": fake_twilio.url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": OUR_NUMBER,
+        "TWILIO_WHATSAPP_FROM": OUR_WHATSAPP,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
     }.items():
         monkeypatch.setenv(name, value)
@@ -69,9 +84,18 @@ def settle(app) -> None:
 
 
 def twilio_params(body: str | None = "hello", sender: str | None = PATIENT, **extra) -> dict:
-    params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": ACCOUNT_SID, "To": OUR_NUMBER,
-              "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01",
-              "From": sender, "Body": body, **extra}
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": ACCOUNT_SID,
+        "To": OUR_NUMBER,
+        "NumMedia": "0",
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "ApiVersion": "2010-04-01",
+        "From": sender,
+        "Body": body,
+        **extra,
+    }
     if sender and sender.startswith("whatsapp:"):
         params["To"] = OUR_WHATSAPP
     return {k: v for k, v in params.items() if v is not None}
@@ -96,8 +120,7 @@ def count(database, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_signed_sms_is_acknowledged_at_once_and_answered_through_twilios_rest_api(client, app, fake_rasa, fake_twilio,
-                                                                                   database):
+def test_a_signed_sms_is_acknowledged_at_once_and_answered_through_twilios_rest_api(client, app, fake_rasa, fake_twilio, database):
     fake_rasa.reply = ANSWER
     response = post(client, twilio_params("what is embolization?"))
 
@@ -117,8 +140,7 @@ def test_a_signed_sms_is_acknowledged_at_once_and_answered_through_twilios_rest_
 
 
 @pytest.mark.parametrize("forgery", ["unsigned", "wrong_token", "signed_for_the_internal_url", "body_changed_after_signing"])
-def test_a_forged_or_unsigned_request_gets_403_and_nothing_is_stored_or_sent(client, app, fake_rasa, fake_twilio, database,
-                                                                            forgery):
+def test_a_forged_or_unsigned_request_gets_403_and_nothing_is_stored_or_sent(client, app, fake_rasa, fake_twilio, database, forgery):
     params = twilio_params("what is embolization?")
     if forgery == "unsigned":
         response = post(client, params, signature="")
@@ -254,8 +276,7 @@ def test_an_emergency_from_an_opted_out_number_raises_an_urgent_ticket_without_s
         assert session.scalar(select(Ticket.kind)) == "urgent"
 
 
-def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(client, app, fake_rasa, fake_twilio,
-                                                                           monkeypatch):
+def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(client, app, fake_rasa, fake_twilio, monkeypatch):
     """Before, the webhook's duplicate check and the opt-out check failed first and the patient got nothing."""
     import dataclasses
 
@@ -264,8 +285,11 @@ def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(clien
 
     broken = Database("postgresql://postgres@127.0.0.1:9/nowhere")
     twilio = app.extensions["channels_twilio"]
-    monkeypatch.setitem(app.extensions, "channels_twilio", dataclasses.replace(
-        twilio, services=Services(broken, twilio.services.turns, twilio.services.site)))
+    monkeypatch.setitem(
+        app.extensions,
+        "channels_twilio",
+        dataclasses.replace(twilio, services=Services(broken, twilio.services.turns, twilio.services.site)),
+    )
     monkeypatch.setattr(twilio.services.turns, "db", broken)
     fake_rasa.reply = ANSWER
 
@@ -278,8 +302,9 @@ def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(clien
     assert app.extensions["spool"].backlog() == 5  # 2 x (message, reply) and the urgent ticket
 
 
-@pytest.mark.parametrize(("keyword", "confirmation"), [("Arrêt", "Vous ne recevrez plus"), ("BAJA", "No recibirá"),
-                                                       ("unsubscribe", "no more messages")])
+@pytest.mark.parametrize(
+    ("keyword", "confirmation"), [("Arrêt", "Vous ne recevrez plus"), ("BAJA", "No recibirá"), ("unsubscribe", "no more messages")]
+)
 def test_stop_keywords_in_english_french_and_spanish(client, app, fake_twilio, database, keyword, confirmation):
     text_message(client, app, keyword)
     assert confirmation in fake_twilio.bodies()[-1]
@@ -314,16 +339,19 @@ def test_the_emergency_reply_is_the_first_message_sent(client, app, fake_rasa, f
     assert site.emergency_number in fake_twilio.bodies()[0]
 
     # An emergency the dialogue recognises is sent first too, whatever order it came in.
-    fake_rasa.reply = [{"custom": {"text": "Here is what to expect after the procedure.", "route": "answer"}},
-                       {"custom": {"text": "If you feel faint, call {emergency_number} now.", "route": "urgent"}}]
+    fake_rasa.reply = [
+        {"custom": {"text": "Here is what to expect after the procedure.", "route": "answer"}},
+        {"custom": {"text": "If you feel faint, call {emergency_number} now.", "route": "urgent"}},
+    ]
     text_message(client, app, "I feel a bit strange after the procedure")
-    assert fake_twilio.bodies()[-2:] == [f"If you feel faint, call {site.emergency_number} now.",
-                                        "Here is what to expect after the procedure."]
+    assert fake_twilio.bodies()[-2:] == [
+        f"If you feel faint, call {site.emergency_number} now.",
+        "Here is what to expect after the procedure.",
+    ]
 
 
 def test_a_picture_without_text_gets_a_request_to_write(client, app, fake_rasa, fake_twilio, database):
-    response = post(client, twilio_params("", NumMedia="1", MediaContentType0="image/jpeg",
-                                          MediaUrl0="https://api.twilio.com/media/1"))
+    response = post(client, twilio_params("", NumMedia="1", MediaContentType0="image/jpeg", MediaUrl0="https://api.twilio.com/media/1"))
     assert response.status_code == 200
     settle(app)
     assert "only read written messages" in fake_twilio.bodies()[0]
@@ -336,8 +364,11 @@ def test_a_staff_reply_by_sms_is_sent_and_recorded(client, app, fake_rasa, fake_
     text_message(client, app, "what is embolization?")
     outcome = deliver(database, "sms", PATIENT, "Hello, this is the secretariat. Your appointment is on Monday.")
     assert outcome == Delivery(True, "sent by SMS")
-    assert fake_twilio.messages[-1] == {"To": PATIENT, "From": OUR_NUMBER,
-                                        "Body": "Hello, this is the secretariat. Your appointment is on Monday."}
+    assert fake_twilio.messages[-1] == {
+        "To": PATIENT,
+        "From": OUR_NUMBER,
+        "Body": "Hello, this is the secretariat. Your appointment is on Monday.",
+    }
     last = history(database, "sms", PATIENT)[-1]
     assert (last["role"], last["data"]["delivery"]) == ("staff", "sent by SMS")
 
@@ -371,9 +402,15 @@ def test_with_the_real_dialogue_a_numbered_choice_gets_the_answer_for_that_proce
     from assistant.gateway import create_app
 
     for name, value in {
-        "ASSISTANT_DATABASE_URL": system.database_url, "RASA_URL": system.rasa, "ASSISTANT_RASA_TIMEOUT": "30",
-        "ASSISTANT_VAR_DIR": str(tmp_path), "TWILIO_API_BASE": fake_twilio.url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "ASSISTANT_DATABASE_URL": system.database_url,
+        "RASA_URL": system.rasa,
+        "ASSISTANT_RASA_TIMEOUT": "30",
+        "ASSISTANT_VAR_DIR": str(tmp_path),
+        "TWILIO_API_BASE": fake_twilio.url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": OUR_NUMBER,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
     }.items():
         monkeypatch.setenv(name, value)
     app = create_app(Settings.from_env(), {"TESTING": True})

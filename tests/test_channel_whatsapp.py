@@ -30,12 +30,19 @@ TEMPLATE = "staff_reply"
 PATIENT = "+447700900123"
 WA_ID = PATIENT.removeprefix("+")
 
-ANSWER = [{"custom": {
-    "text": "Most people are advised not to drive for at least 24 hours.", "route": "answer",
-    "procedure": "embolization", "topic": "driving", "score": 0.8,
-    "sources": [{"doc": "embolization", "section": "driving", "title": "Embolization", "reviewed": "2026-11-23"}],
-    "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}],
-}}]
+ANSWER = [
+    {
+        "custom": {
+            "text": "Most people are advised not to drive for at least 24 hours.",
+            "route": "answer",
+            "procedure": "embolization",
+            "topic": "driving",
+            "score": 0.8,
+            "sources": [{"doc": "embolization", "section": "driving", "title": "Embolization", "reviewed": "2026-11-23"}],
+            "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}],
+        }
+    }
+]
 
 
 @pytest.fixture
@@ -49,10 +56,17 @@ def app(database_url, fake_rasa, fake_graph, monkeypatch, tmp_path):
     from assistant.gateway import create_app
 
     for name, value in {
-        "ASSISTANT_DATABASE_URL": database_url, "RASA_URL": fake_rasa.url, "ASSISTANT_RASA_TIMEOUT": "2",
-        "ASSISTANT_VAR_DIR": str(tmp_path), "WHATSAPP_API_BASE": fake_graph.url, "WHATSAPP_TOKEN": TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID, "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN, "WHATSAPP_TEMPLATE_NAME": TEMPLATE, "WHATSAPP_TEMPLATE_LANGUAGE": "en_GB",
+        "ASSISTANT_DATABASE_URL": database_url,
+        "RASA_URL": fake_rasa.url,
+        "ASSISTANT_RASA_TIMEOUT": "2",
+        "ASSISTANT_VAR_DIR": str(tmp_path),
+        "WHATSAPP_API_BASE": fake_graph.url,
+        "WHATSAPP_TOKEN": TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_TEMPLATE_NAME": TEMPLATE,
+        "WHATSAPP_TEMPLATE_LANGUAGE": "en_GB",
     }.items():
         monkeypatch.setenv(name, value)
     app = create_app(Settings.from_env(), {"TESTING": True})
@@ -67,20 +81,23 @@ def settle(app) -> None:
 
 
 def notification(*messages: dict, statuses: list[dict] | None = None, phone_number_id: str = PHONE_NUMBER_ID) -> dict:
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id}}
+    value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id}}
     if messages:
         value["contacts"] = [{"profile": {"name": "Pat"}, "wa_id": WA_ID}]
         value["messages"] = list(messages)
     if statuses:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"value": value, "field": "messages"}]}]}
 
 
 def text(body: str, message_id: str | None = None) -> dict:
-    return {"from": WA_ID, "id": message_id or f"wamid.{secrets.token_hex(12)}", "timestamp": "1790000000",
-            "type": "text", "text": {"body": body}}
+    return {
+        "from": WA_ID,
+        "id": message_id or f"wamid.{secrets.token_hex(12)}",
+        "timestamp": "1790000000",
+        "type": "text",
+        "text": {"body": body},
+    }
 
 
 def post(client, payload: dict, *, secret: str | None = APP_SECRET, raw: bytes | None = None):
@@ -103,18 +120,22 @@ def count(database, model) -> int:
 
 
 def test_the_verification_handshake_echoes_the_challenge_for_the_right_token(client):
-    response = client.get("/channels/whatsapp", query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
-                                                              "hub.challenge": "1158201444"})
+    response = client.get(
+        "/channels/whatsapp", query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "1158201444"
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ({"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}, 403),
-    ({"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}, 403),
-    ({"hub.mode": "subscribe", "hub.challenge": "1"}, 400),
-    ({"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "<script>"}, 400),
-])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}, 403),
+        ({"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"}, 403),
+        ({"hub.mode": "subscribe", "hub.challenge": "1"}, 400),
+        ({"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "<script>"}, 400),
+    ],
+)
 def test_the_verification_handshake_refuses_a_wrong_or_incomplete_request(client, query, status):
     response = client.get("/channels/whatsapp", query_string=query)
     assert response.status_code == status
@@ -129,15 +150,15 @@ def test_a_signed_message_is_acknowledged_and_answered_through_the_graph_api(cli
 
     [sent] = fake_graph.messages
     assert (sent["messaging_product"], sent["to"], sent["type"]) == ("whatsapp", WA_ID, "text")
-    assert sent["text"]["body"] == ("Most people are advised not to drive for at least 24 hours.\n\nSource: Embolization"
-                                    "\n\nReply with a number:\n1. How do I prepare?")
+    assert sent["text"]["body"] == (
+        "Most people are advised not to drive for at least 24 hours.\n\nSource: Embolization\n\nReply with a number:\n1. How do I prepare?"
+    )
     assert fake_rasa.received[0]["sender"] == f"whatsapp:{PATIENT}"
     assert [m["role"] for m in history(database, "whatsapp", PATIENT)] == ["patient", "assistant"]
 
 
 @pytest.mark.parametrize(("secret", "status"), [(None, 401), ("not-the-app-secret", 403)])
-def test_an_unsigned_or_forged_notification_is_refused_and_nothing_is_stored(client, app, fake_rasa, fake_graph, database,
-                                                                            secret, status):
+def test_an_unsigned_or_forged_notification_is_refused_and_nothing_is_stored(client, app, fake_rasa, fake_graph, database, secret, status):
     response = post(client, notification(text("when can I drive?")), secret=secret)
     assert response.status_code == status
     settle(app)
@@ -148,8 +169,12 @@ def test_an_unsigned_or_forged_notification_is_refused_and_nothing_is_stored(cli
 def test_a_body_changed_after_signing_is_refused(client, database):
     raw = json.dumps(notification(text("when can I drive?"))).encode()
     signature = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    response = client.post("/channels/whatsapp", data=raw.replace(b"drive", b"fly"),
-                           headers={"X-Hub-Signature-256": signature}, content_type="application/json")
+    response = client.post(
+        "/channels/whatsapp",
+        data=raw.replace(b"drive", b"fly"),
+        headers={"X-Hub-Signature-256": signature},
+        content_type="application/json",
+    )
     assert response.status_code == 403
     assert count(database, Conversation) == 0
 
@@ -212,8 +237,13 @@ def test_after_arret_nothing_is_sent_and_staff_replies_are_refused(client, app, 
 
 
 def test_a_picture_gets_a_request_to_write(client, app, fake_rasa, fake_graph):
-    picture = {"from": WA_ID, "id": "wamid.picture1", "timestamp": "1790000000", "type": "image",
-               "image": {"mime_type": "image/jpeg", "sha256": "abc", "id": "1234"}}
+    picture = {
+        "from": WA_ID,
+        "id": "wamid.picture1",
+        "timestamp": "1790000000",
+        "type": "image",
+        "image": {"mime_type": "image/jpeg", "sha256": "abc", "id": "1234"},
+    }
     assert post(client, notification(picture)).status_code == 200
     settle(app)
     assert "only read written messages" in fake_graph.texts()[0]
@@ -244,8 +274,9 @@ def test_a_staff_reply_outside_the_24_hour_window_is_sent_as_the_approved_templa
     sent = fake_graph.messages[-1]
     assert sent["type"] == "template"
     assert sent["template"]["name"] == TEMPLATE and sent["template"]["language"] == {"code": "en_GB"}
-    assert sent["template"]["components"] == [{"type": "body", "parameters": [
-        {"type": "text", "text": "Hello, your appointment is confirmed."}]}]
+    assert sent["template"]["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "Hello, your appointment is confirmed."}]}
+    ]
     last = history(database, "whatsapp", PATIENT)[-1]
     assert (last["role"], last["data"]["delivery"]) == ("staff", outcome.detail)  # the inbox says so
 

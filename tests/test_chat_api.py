@@ -7,12 +7,21 @@ import pytest
 from assistant.storage.conversations import history
 
 RASA_ANSWER = [
-    {"recipient_id": "web:p1", "text": "Embolization blocks a blood vessel on purpose. Call {department_phone}.",
-     "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}]},
-    {"recipient_id": "web:p1", "custom": {"route": "answer", "procedure": "embolization", "topic": "definition",
-                                          "sources": [{"doc": "embolization", "section": "definition",
-                                                       "title": "Embolization", "reviewed": "2026-11-23"}],
-                                          "score": 0.61}},
+    {
+        "recipient_id": "web:p1",
+        "text": "Embolization blocks a blood vessel on purpose. Call {department_phone}.",
+        "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}],
+    },
+    {
+        "recipient_id": "web:p1",
+        "custom": {
+            "route": "answer",
+            "procedure": "embolization",
+            "topic": "definition",
+            "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
+            "score": 0.61,
+        },
+    },
 ]
 
 
@@ -83,8 +92,7 @@ def test_when_rasa_fails_the_patient_gets_the_secretariat_and_emergency_number(c
         ({"body": {"sender": "a", "message": "\u200b\u202e\u0000"}}, 400, "empty"),
         ({"body": {"sender": "a", "message": "x" * 2001}}, 400, "too long"),
         ({"data": '{"sender": "a", "message": "' + "x" * 20000 + '"}', "content_type": "application/json"}, 413, "too large"),
-        ({"data": '{"sender": "a", "message": "hi", "x": ' + "[" * 50 + "]" * 50 + "}", "content_type": "application/json"},
-         400, "nested"),
+        ({"data": '{"sender": "a", "message": "hi", "x": ' + "[" * 50 + "]" * 50 + "}", "content_type": "application/json"}, 400, "nested"),
     ],
 )
 def test_bad_requests_get_a_clear_error_and_never_reach_rasa(client, fake_rasa, database, kwargs, status, says):
@@ -117,10 +125,20 @@ def test_unknown_paths_and_methods_answer_json(client):
     assert missing.status_code == 404 and "error" in missing.json
 
 
-ACTION_ANSWER = [{"recipient_id": "web:p5", "custom": {
-    "text": "First paragraph.\n\nSecond paragraph.", "buttons": [], "route": "answer", "procedure": "angiography",
-    "topic": "duration", "sources": [{"doc": "angiography", "section": "duration", "title": "Angiography",
-                                      "reviewed": "2026-11-23"}], "score": 0.7}}]
+ACTION_ANSWER = [
+    {
+        "recipient_id": "web:p5",
+        "custom": {
+            "text": "First paragraph.\n\nSecond paragraph.",
+            "buttons": [],
+            "route": "answer",
+            "procedure": "angiography",
+            "topic": "duration",
+            "sources": [{"doc": "angiography", "section": "duration", "title": "Angiography", "reviewed": "2026-11-23"}],
+            "score": 0.7,
+        },
+    }
+]
 
 
 def test_an_action_answer_arrives_as_one_message_with_its_paragraphs(client, fake_rasa):
@@ -171,7 +189,8 @@ def test_feedback_is_stored_only_for_an_answer_of_the_same_conversation(client, 
 
 
 def test_while_staff_have_the_conversation_the_patient_is_told_a_person_will_reply_and_emergencies_still_answer(
-        client, fake_rasa, database, app):
+    client, fake_rasa, database, app
+):
     from assistant.storage.conversations import find_conversation
     from assistant.storage.models import StaffUser
 
@@ -194,8 +213,13 @@ def test_while_staff_have_the_conversation_the_patient_is_told_a_person_will_rep
     assert [m["route"] for m in urgent] == ["urgent"]
     stored = history(database, "web", "p10")[2:]
     assert [(m["role"], m["data"].get("held_note")) for m in stored] == [
-        ("patient", None), ("assistant", "full"), ("patient", None), ("assistant", "receipt"),
-        ("patient", None), ("assistant", None)]
+        ("patient", None),
+        ("assistant", "full"),
+        ("patient", None),
+        ("assistant", "receipt"),
+        ("patient", None),
+        ("assistant", None),
+    ]
 
 
 def test_a_flood_from_one_sender_is_refused_with_the_emergency_number(client, fake_rasa, app):

@@ -62,8 +62,15 @@ def test_a_symptom_by_sms_never_gets_advice_and_reuses_the_number_and_the_messag
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("07700 900123", "07700900123"), ("+44 (0)20 7946-0000", "+4402079460000"), ("Sam@Example.org", "sam@example.org"),
-     ("12", None), ("call me", None), ("sam@", None), ("1" * 20, None)],
+    [
+        ("07700 900123", "07700900123"),
+        ("+44 (0)20 7946-0000", "+4402079460000"),
+        ("Sam@Example.org", "sam@example.org"),
+        ("12", None),
+        ("call me", None),
+        ("sam@", None),
+        ("1" * 20, None),
+    ],
 )
 def test_contact_details_must_be_a_phone_number_or_an_email(typed, expected):
     assert normalise_contact(typed) == expected
@@ -80,8 +87,9 @@ def test_an_invalid_contact_is_asked_again():
 @pytest.mark.parametrize("name", ["stop", "1234", "x" * 81, "my name is not something I want to give you now"])
 def test_a_name_that_is_not_a_name_is_asked_again(name):
     dispatcher = CollectingDispatcher()
-    assert ValidateContactForm().validate_contact_name(name, dispatcher, tracker("admin_form_asking_for_contact"), {}) == \
-        {"contact_name": None}
+    assert ValidateContactForm().validate_contact_name(name, dispatcher, tracker("admin_form_asking_for_contact"), {}) == {
+        "contact_name": None
+    }
 
 
 def test_only_bookings_ask_for_preferred_times():
@@ -125,10 +133,16 @@ def test_leaving_the_form_clears_it_and_says_nothing_was_sent():
 def test_a_clinical_request_started_from_a_button_keeps_the_patients_own_question():
     state = json.loads((TRACKERS / "symptom_reported_by_sms.json").read_text())
     question = "how much oramorph can i take after my embolisation"
-    state["events"] = [{"event": "user", "text": question}, {"event": "bot", "text": "I can't advise on medicine doses."},
-                       {"event": "user", "text": "/ask_personal_medical"}]
-    state["latest_message"] = {"text": "/ask_personal_medical", "intent": {"name": "ask_personal_medical", "confidence": 1.0},
-                               "entities": []}
+    state["events"] = [
+        {"event": "user", "text": question},
+        {"event": "bot", "text": "I can't advise on medicine doses."},
+        {"event": "user", "text": "/ask_personal_medical"},
+    ]
+    state["latest_message"] = {
+        "text": "/ask_personal_medical",
+        "intent": {"name": "ask_personal_medical", "confidence": 1.0},
+        "entities": [],
+    }
     slots = slots_of(ActionStartRequest().run(CollectingDispatcher(), Tracker.from_dict(state), {}))
     assert slots["contact_about"] == question
 
@@ -179,14 +193,23 @@ def test_a_symptom_told_in_a_booking_or_administrative_form_raises_a_clinical_ti
     assert services.site().emergency_number in dispatcher.messages[0]["custom"]["text"]
 
 
-
-@pytest.mark.parametrize(("text", "worry"), [
-    ("my arm is swollen and red", "symptom"), ("I have a fever since yesterday", "symptom"),
-    ("the wound is leaking", "symptom"), ("my dad feels awful since the procedure", "symptom"),
-    ("can a nurse call me", "callback"), ("could the doctor ring me back", "callback"),
-    ("is swelling normal after an embolisation?", None), ("I want to change my appointment", None),
-    ("Maria Lopez", None), ("I need a sick note", None), ("I need a letter from my doctor", None),
-    ("Talk to a person", None), ("how much will I have to pay", None),
-])
+@pytest.mark.parametrize(
+    ("text", "worry"),
+    [
+        ("my arm is swollen and red", "symptom"),
+        ("I have a fever since yesterday", "symptom"),
+        ("the wound is leaking", "symptom"),
+        ("my dad feels awful since the procedure", "symptom"),
+        ("can a nurse call me", "callback"),
+        ("could the doctor ring me back", "callback"),
+        ("is swelling normal after an embolisation?", None),
+        ("I want to change my appointment", None),
+        ("Maria Lopez", None),
+        ("I need a sick note", None),
+        ("I need a letter from my doctor", None),
+        ("Talk to a person", None),
+        ("how much will I have to pay", None),
+    ],
+)
 def test_a_clinical_worry_is_the_patients_own_symptom_or_a_wish_to_hear_from_a_clinician(text, worry):
     assert clinical_worry(text) == worry

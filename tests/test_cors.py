@@ -15,12 +15,14 @@ STRANGER = "https://evil.example.com"
 @pytest.fixture
 def gateway(app, monkeypatch):
     """Build a gateway from the test environment (the `app` fixture sets it up) plus ASSISTANT_CORS_ORIGINS."""
+
     def build(origins: str | None):
         if origins is None:
             monkeypatch.delenv("ASSISTANT_CORS_ORIGINS", raising=False)
         else:
             monkeypatch.setenv("ASSISTANT_CORS_ORIGINS", origins)
         return create_app(Settings.from_env(), {"TESTING": True}).test_client()
+
     return build
 
 
@@ -31,8 +33,9 @@ def client(gateway):
 
 
 def preflight(client, path="/api/chat", origin=HOSPITAL, method="POST", headers="content-type"):
-    return client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": method,
-                                         "Access-Control-Request-Headers": headers})
+    return client.options(
+        path, headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers}
+    )
 
 
 @pytest.mark.parametrize("origin", [HOSPITAL, INTRANET])
@@ -67,14 +70,14 @@ def test_another_origin_gets_no_cors_headers_and_its_preflight_is_refused(client
     assert fake_rasa.received == [{"sender": "web:p1", "message": "hi", "metadata": {"channel": "web"}}]
 
 
-@pytest.mark.parametrize("origin", ["https://example-hospital.org", "http://www.example-hospital.org",
-                                    "https://www.example-hospital.org.evil.com", "null"])
+@pytest.mark.parametrize(
+    "origin", ["https://example-hospital.org", "http://www.example-hospital.org", "https://www.example-hospital.org.evil.com", "null"]
+)
 def test_origins_must_match_exactly(client, origin):
     assert preflight(client, origin=origin).status_code == 403
 
 
-@pytest.mark.parametrize(("method", "headers"), [("PUT", "content-type"), ("POST", "content-type, authorization"),
-                                                 ("POST", "x-custom")])
+@pytest.mark.parametrize(("method", "headers"), [("PUT", "content-type"), ("POST", "content-type, authorization"), ("POST", "x-custom")])
 def test_the_preflight_allows_only_what_the_widget_needs(client, method, headers):
     response = preflight(client, method=method, headers=headers)
     assert response.status_code == 403  # a preflight that is not 2xx fails in the browser

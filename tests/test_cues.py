@@ -7,25 +7,31 @@ import pytest
 from knowledge.cues import cues_of
 
 
-@pytest.mark.parametrize("question", [
-    "what is TACE for liver cancer",
-    "whats SIRT treatment",
-    "my husband has been offered something called PAE for his prostate, what is it exactly",
-    "What's a nephrostomy?",
-    "wat is an embolisation",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is TACE for liver cancer",
+        "whats SIRT treatment",
+        "my husband has been offered something called PAE for his prostate, what is it exactly",
+        "What's a nephrostomy?",
+        "wat is an embolisation",
+    ],
+)
 def test_asking_what_something_is_points_at_the_definition(question):
     assert "definition" in cues_of(question).sections
 
 
-@pytest.mark.parametrize("question", [
-    "what is the recovery like after PAE",
-    "what are the risks of a biopsy",
-    "what happens on the day",
-    "whats the waiting time for a fibroid embolisation",
-    "what is it used for",
-    "how does an angiogram work",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the recovery like after PAE",
+        "what are the risks of a biopsy",
+        "what happens on the day",
+        "whats the waiting time for a fibroid embolisation",
+        "what is it used for",
+        "how does an angiogram work",
+    ],
+)
 def test_asking_about_something_else_than_what_it_is_does_not(question):
     assert "definition" not in cues_of(question).sections
 
@@ -41,20 +47,26 @@ def test_speaking_of_my_procedure_marks_a_question_about_any_procedure():
     assert not cues_of("do i need someone to pick me up after the angiogram").any_procedure
 
 
-@pytest.mark.parametrize("question", [
-    "do i stop my warfarin before the nephrostomy",
-    "I'm on Eliquis, is that a problem for my liver biopsy next week",
-    "should dad keep taking his clopidogrel and aspirin before the angioplasty",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "do i stop my warfarin before the nephrostomy",
+        "I'm on Eliquis, is that a problem for my liver biopsy next week",
+        "should dad keep taking his clopidogrel and aspirin before the angioplasty",
+    ],
+)
 def test_a_blood_thinner_before_a_procedure_points_at_the_blood_thinners_page(question):
     assert "anticoagulants" in cues_of(question).sections
 
 
-@pytest.mark.parametrize("question", [
-    "will i need blood thinners after the stent",
-    "do i need to start clopidogrel before my carotid stent",
-    "why a filter instead of blood thinners",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "will i need blood thinners after the stent",
+        "do i need to start clopidogrel before my carotid stent",
+        "why a filter instead of blood thinners",
+    ],
+)
 def test_a_blood_thinner_taken_afterwards_started_for_or_replaced_by_the_procedure_does_not(question):
     assert "anticoagulants" not in cues_of(question).sections
 
@@ -65,35 +77,41 @@ def test_a_reaction_to_contrast_dye_points_at_the_contrast_page():
     assert "contrast_allergy" not in cues_of("will the dye show up on the scan").sections
 
 
-@pytest.mark.parametrize(("question", "kind"), [
-    ("how many mg of oxycodone can I take when I get home", "dose"),
-    ("how much calpol can we give her after the biopsy", "dose"),
-    ("how much medicine should we give him tonight", "dose"),
-    ("please cancel my port insertion on tuesday", "booking"),
-    ("I need to reschedule my angiogram", "booking"),
-    ("when is my next follow-up appointment", "booking"),
-    ("I've lost the letter, what time do I come in", "booking"),
-    ("can my biopsy be moved to a morning slot", "booking"),
-    ("could you swap my angiogram to another week", "booking"),
-    ("the biopsy came back with abnormal cells, what now", "own_results"),
-    ("my scan found a shadow, does that mean I have cancer", "own_results"),
-    ("where can we park when we come for dad's PICC line", "practical"),
-    ("can I get a sick note after the embolisation", "practical"),
-    ("what are the visiting hours after the TACE", "practical"),
-])
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("how many mg of oxycodone can I take when I get home", "dose"),
+        ("how much calpol can we give her after the biopsy", "dose"),
+        ("how much medicine should we give him tonight", "dose"),
+        ("please cancel my port insertion on tuesday", "booking"),
+        ("I need to reschedule my angiogram", "booking"),
+        ("when is my next follow-up appointment", "booking"),
+        ("I've lost the letter, what time do I come in", "booking"),
+        ("can my biopsy be moved to a morning slot", "booking"),
+        ("could you swap my angiogram to another week", "booking"),
+        ("the biopsy came back with abnormal cells, what now", "own_results"),
+        ("my scan found a shadow, does that mean I have cancer", "own_results"),
+        ("where can we park when we come for dad's PICC line", "practical"),
+        ("can I get a sick note after the embolisation", "practical"),
+        ("what are the visiting hours after the TACE", "practical"),
+    ],
+)
 def test_questions_only_a_person_may_answer_are_handed_over_however_they_are_worded(question, kind):
     assert cues_of(question).hand_over == kind
 
 
-@pytest.mark.parametrize("question", [
-    "how much pain will I be in after the embolisation",
-    "how long does the port insertion take",
-    "when can I go back to work after my angiogram",
-    "will the letter tell me when to stop eating",
-    "is the x-ray dose lower for children",
-    "what is the test dose before SIRT for",
-    "how long should I park for during the hip injection",
-    "when will the biopsy results come back",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how much pain will I be in after the embolisation",
+        "how long does the port insertion take",
+        "when can I go back to work after my angiogram",
+        "will the letter tell me when to stop eating",
+        "is the x-ray dose lower for children",
+        "what is the test dose before SIRT for",
+        "how long should I park for during the hip injection",
+        "when will the biopsy results come back",
+    ],
+)
 def test_questions_the_texts_answer_are_not_handed_over(question):
     assert cues_of(question).hand_over is None

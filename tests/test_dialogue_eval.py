@@ -10,8 +10,7 @@ def item(route="answer", procedure="embolization", topic="driving", lang="en", t
 
 
 def answer(procedure="embolization", topic="driving", text="Most people do not drive for 24 hours."):
-    return {"text": text, "route": "answer", "procedure": procedure, "topic": topic,
-            "sources": [{"doc": procedure, "section": topic}]}
+    return {"text": text, "route": "answer", "procedure": procedure, "topic": topic, "sources": [{"doc": procedure, "section": topic}]}
 
 
 def test_the_deciding_reply_is_the_most_serious_one():
@@ -46,10 +45,12 @@ def test_a_question_about_a_procedure_without_a_text_must_not_get_another_leafle
 
 
 def test_emergency_recall_and_false_alarms_are_counted_apart():
-    rows = [score(item(route="urgent"), [{"text": "Call 112", "route": "urgent"}]),
-            score(item(route="urgent"), [answer()]),
-            score(item(), [{"text": "Call 112", "route": "urgent"}]),
-            score(item(), [answer()])]
+    rows = [
+        score(item(route="urgent"), [{"text": "Call 112", "route": "urgent"}]),
+        score(item(route="urgent"), [answer()]),
+        score(item(), [{"text": "Call 112", "route": "urgent"}]),
+        score(item(), [answer()]),
+    ]
     summary = Table(rows).summary()
     assert summary["emergency recall"] == "50.0 % (1/2)"
     assert summary["false alarms"] == "50.0 % (1/2)"

@@ -85,15 +85,18 @@ def test_work_that_failed_is_reported_and_left_to_the_action(caplog):
     assert "early retrieval failed (RuntimeError)" in caplog.text
 
 
-@pytest.mark.parametrize("body, error", [
-    (b"\xff\xfe", "must be JSON"),
-    (b"[1, 2]", "JSON object"),
-    (b'{"text": "hello"}', "'sender'"),
-    (b'{"sender": "web:p1", "text": "   "}', "'text'"),
-    (b'{"sender": "web:p1", "text": 5}', "'text'"),
-    (b'{"sender": "web:p1", "text": "' + b"a" * 4001 + b'"}', "'text'"),
-    (b"[" * 100000, "must be JSON"),
-])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (b"\xff\xfe", "must be JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"text": "hello"}', "'sender'"),
+        (b'{"sender": "web:p1", "text": "   "}', "'text'"),
+        (b'{"sender": "web:p1", "text": 5}', "'text'"),
+        (b'{"sender": "web:p1", "text": "' + b"a" * 4001 + b'"}', "'text'"),
+        (b"[" * 100000, "must be JSON"),
+    ],
+)
 def test_a_malformed_hint_is_refused_with_the_reason(body, error):
     with pytest.raises(ValueError, match=error):
         parse_request(body)
@@ -158,6 +161,7 @@ def test_hints_past_the_queue_are_dropped_rather_than_waited_for(fake_actions):
 
 # With the real processes: what the action server did with the gateway's hint, and that the answer is unchanged.
 
+
 def counts(system) -> dict:
     return requests.get(f"{system.actions}/early-retrieval", timeout=10).json()
 
@@ -175,8 +179,9 @@ def test_the_answer_is_the_same_with_the_early_work_and_without_it(system):
     question = "what are the risks of a biopsy"
     through_gateway = system.chat(f"early-{uuid.uuid4().hex[:8]}", question)["messages"][0]
     before = counts(system)
-    direct = requests.post(f"{system.rasa}/webhooks/rest/webhook", timeout=60,
-                           json={"sender": f"web:early-{uuid.uuid4().hex[:8]}", "message": question}).json()
+    direct = requests.post(
+        f"{system.rasa}/webhooks/rest/webhook", timeout=60, json={"sender": f"web:early-{uuid.uuid4().hex[:8]}", "message": question}
+    ).json()
     assert counts(system)["missed"] - before.get("missed", 0) == 1  # Rasa called alone: computed in the action
     [answer] = [m["custom"] for m in direct if m.get("custom", {}).get("route") == "answer"]
     assert (through_gateway["text"], through_gateway["sources"]) == (answer["text"], answer["sources"])

@@ -41,15 +41,23 @@ def test_vectors_stay_close_to_sentence_transformers_and_have_unit_length(senten
 
 
 def test_the_nearest_text_is_the_one_sentence_transformers_finds(sentence_transformer):
-    questions = ["can I drive home afterwards", "is the dye safe if I have kidney problems",
-                 "will I be awake during the procedure", "how long until I can go back to work"]
-    passages = ["Do not drive for 24 hours after sedation; arrange for someone to take you home.",
-                "Contrast dye can affect the kidneys; tell us about kidney disease before the scan.",
-                "Most procedures are done under local anaesthetic with sedation, so you stay awake but relaxed.",
-                "Most people return to work within a week, depending on the job."]
+    questions = [
+        "can I drive home afterwards",
+        "is the dye safe if I have kidney problems",
+        "will I be awake during the procedure",
+        "how long until I can go back to work",
+    ]
+    passages = [
+        "Do not drive for 24 hours after sedation; arrange for someone to take you home.",
+        "Contrast dye can affect the kidneys; tell us about kidney disease before the scan.",
+        "Most procedures are done under local anaesthetic with sedation, so you stay awake but relaxed.",
+        "Most people return to work within a week, depending on the job.",
+    ]
     ours = embedding.embed(questions) @ embedding.embed(passages).T
-    theirs = (sentence_transformer.encode(questions, normalize_embeddings=True)
-              @ sentence_transformer.encode(passages, normalize_embeddings=True).T)
+    theirs = (
+        sentence_transformer.encode(questions, normalize_embeddings=True)
+        @ sentence_transformer.encode(passages, normalize_embeddings=True).T
+    )
     assert ours.argmax(axis=1).tolist() == theirs.argmax(axis=1).tolist() == [0, 1, 2, 3]
 
 
@@ -104,12 +112,16 @@ def _outdated_stamp(directory):
     (directory / encoder_export.STAMP_FILE).write_text(json.dumps(stamp | {"exporter": stamp["exporter"] - 1}))
 
 
-@pytest.mark.parametrize("damage", [
-    _outdated_stamp,
-    lambda directory: (directory / encoder_export.STAMP_FILE).write_text("{not json"),
-    lambda directory: (directory / encoder_export.MODEL_FILE).unlink(),
-    lambda directory: (directory / encoder_export.TOKENIZER_FILE).unlink(),
-], ids=["outdated stamp", "broken stamp", "no model", "no tokenizer"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _outdated_stamp,
+        lambda directory: (directory / encoder_export.STAMP_FILE).write_text("{not json"),
+        lambda directory: (directory / encoder_export.MODEL_FILE).unlink(),
+        lambda directory: (directory / encoder_export.TOKENIZER_FILE).unlink(),
+    ],
+    ids=["outdated stamp", "broken stamp", "no model", "no tokenizer"],
+)
 def test_an_outdated_or_partial_export_is_not_current(tmp_path, damage):
     directory = shutil.copytree(encoder_export.ensure_exported(), tmp_path / "encoder")
     assert encoder_export.is_current(directory)

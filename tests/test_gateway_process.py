@@ -33,8 +33,7 @@ LIMIT = 5
 @pytest.fixture
 def gateway_env(database_url, fake_rasa, fake_actions, tmp_path) -> dict[str, str]:
     fake_rasa.reply = [{"recipient_id": "x", "text": "You're welcome."}]
-    return environment(database_url, fake_rasa.url, fake_actions.url, tmp_path,
-                       ASSISTANT_RATE_LIMIT_PER_SENDER=f"{LIMIT} per minute")
+    return environment(database_url, fake_rasa.url, fake_actions.url, tmp_path, ASSISTANT_RATE_LIMIT_PER_SENDER=f"{LIMIT} per minute")
 
 
 def flood(env: dict[str, str], count: int) -> list[int]:
@@ -44,8 +43,12 @@ def flood(env: dict[str, str], count: int) -> list[int]:
     url, sender = f"http://127.0.0.1:{env['GATEWAY_PORT']}", f"flood-{uuid.uuid4().hex}"
     try:
         wait_for_answers(url, process)
-        return [requests.post(f"{url}/api/chat", json={"sender": sender, "message": "thanks"},
-                              headers={"Connection": "close"}, timeout=10).status_code for _ in range(count)]
+        return [
+            requests.post(
+                f"{url}/api/chat", json={"sender": sender, "message": "thanks"}, headers={"Connection": "close"}, timeout=10
+            ).status_code
+            for _ in range(count)
+        ]
     finally:
         stop(process)
 
@@ -56,11 +59,14 @@ def test_gunicorns_master_process_does_not_import_the_app():
     # reload starts.
     settings_module = gateway_command({"APP_BIN": "."}).split("--config python:")[1].split()[0]
     worker_module = importlib.import_module(settings_module).worker_class.rsplit(".", 1)[0]
-    probe = (f"import sys, {settings_module}, {worker_module}; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_limiter') "
-             "or m == 'assistant.gateway' or m.startswith('assistant.gateway.')))")
-    imported = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
+    probe = (
+        f"import sys, {settings_module}, {worker_module}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'flask_limiter') "
+        "or m == 'assistant.gateway' or m.startswith('assistant.gateway.')))"
+    )
+    imported = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert imported == "[]"
 
 
@@ -97,8 +103,11 @@ def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gatew
     replies: list[requests.Response] = []
     try:
         wait_for_answers(url, process)
-        turn = threading.Thread(target=lambda: replies.append(requests.post(
-            f"{url}/api/chat", json={"sender": f"stop-{uuid.uuid4().hex}", "message": "thanks"}, timeout=10)))
+        turn = threading.Thread(
+            target=lambda: replies.append(
+                requests.post(f"{url}/api/chat", json={"sender": f"stop-{uuid.uuid4().hex}", "message": "thanks"}, timeout=10)
+            )
+        )
         turn.start()
         while not fake_rasa.received:
             turn.join(0.05)
@@ -114,8 +123,7 @@ def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gatew
 
 
 def chat(url: str, sender: str, message: str) -> requests.Response:
-    return requests.post(f"{url}/api/chat", json={"sender": sender, "message": message},
-                         headers={"Connection": "close"}, timeout=10)
+    return requests.post(f"{url}/api/chat", json={"sender": sender, "message": message}, headers={"Connection": "close"}, timeout=10)
 
 
 @pytest.fixture
@@ -128,8 +136,7 @@ def silent_redis():
 
 
 @pytest.mark.parametrize("storage", ["refused", "silent"])
-def test_with_the_rate_limit_storage_down_emergencies_are_answered_and_limits_count_in_memory(
-        gateway_env, storage, silent_redis):
+def test_with_the_rate_limit_storage_down_emergencies_are_answered_and_limits_count_in_memory(gateway_env, storage, silent_redis):
     storage_url = silent_redis if storage == "silent" else f"redis://127.0.0.1:{free_port()}/0"
     process = start(dict(gateway_env, ASSISTANT_RATELIMIT_STORAGE=storage_url))
     url = f"http://127.0.0.1:{gateway_env['GATEWAY_PORT']}"

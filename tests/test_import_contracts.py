@@ -42,8 +42,11 @@ def add_import(path: Path, line: str) -> None:
 
 def test_every_module_of_the_assistant_package_is_either_core_or_forbidden_to_the_core():
     core = contract(CORE)
-    children = {f"assistant.{p.stem}" for p in (ROOT / "assistant").iterdir()
-                if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    children = {
+        f"assistant.{p.stem}"
+        for p in (ROOT / "assistant").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
     assert children - set(core["source_modules"]) - set(core["forbidden_modules"]) == set()
 
 
@@ -58,12 +61,15 @@ def verdicts(output: str) -> str:
     return " ".join(output.split())
 
 
-@pytest.mark.parametrize(("module", "line", "broken"), [
-    ("assistant/storage/database.py", "from assistant.gateway import create_app", CORE),
-    ("assistant/config.py", "import assistant.turns", CORE),
-    ("knowledge/retriever.py", "from assistant.gateway.chat_api import chat", KNOWLEDGE),
-    ("assistant/inbox/queue.py", "from assistant.gateway.chat_api import chat", CYCLES),
-])
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        ("assistant/storage/database.py", "from assistant.gateway import create_app", CORE),
+        ("assistant/config.py", "import assistant.turns", CORE),
+        ("knowledge/retriever.py", "from assistant.gateway.chat_api import chat", KNOWLEDGE),
+        ("assistant/inbox/queue.py", "from assistant.gateway.chat_api import chat", CYCLES),
+    ],
+)
 def test_an_upward_import_or_a_new_cycle_breaks_a_contract(project_copy, module, line, broken):
     assert f"{broken} KEPT" in verdicts(lint_imports(project_copy).stdout)
     add_import(project_copy / module, line)

@@ -19,8 +19,10 @@ from tests.support.inbox import conversation_of, create_staff, make_app, page_to
 
 def events_of(db, ticket_id: int) -> list[tuple[int | None, str, str]]:
     with db.session() as session:
-        return [(e.staff_id, e.action, e.detail) for e in
-                session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))]
+        return [
+            (e.staff_id, e.action, e.detail)
+            for e in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id))
+        ]
 
 
 def audit_of(db) -> list[tuple[int | None, str, int | None]]:
@@ -40,15 +42,34 @@ def flash_of(response) -> str:
 
 def test_the_ticket_page_shows_the_whole_conversation_contact_details_and_what_was_understood(inbox_app):
     db = inbox_app.extensions["db"]
-    add_messages(db, "web", "p1", [
-        ("patient", "what is embolization?", {}),
-        ("assistant", "Embolization blocks a blood vessel on purpose.", {"route": "answer", "procedure": "embolization",
-                                                                         "topic": "definition"}),
-        ("patient", "I need to move my appointment", {}),
-    ])
-    ticket = raise_ticket(db, "p1", "booking", "move my appointment", route="escalate_booking",
-                          contact={"name": "Sam Jones", "method": "+447700900123", "about": "move my appointment",
-                                   "preferred_times": "mornings", "consent": True})
+    add_messages(
+        db,
+        "web",
+        "p1",
+        [
+            ("patient", "what is embolization?", {}),
+            (
+                "assistant",
+                "Embolization blocks a blood vessel on purpose.",
+                {"route": "answer", "procedure": "embolization", "topic": "definition"},
+            ),
+            ("patient", "I need to move my appointment", {}),
+        ],
+    )
+    ticket = raise_ticket(
+        db,
+        "p1",
+        "booking",
+        "move my appointment",
+        route="escalate_booking",
+        contact={
+            "name": "Sam Jones",
+            "method": "+447700900123",
+            "about": "move my appointment",
+            "preferred_times": "mornings",
+            "consent": True,
+        },
+    )
     client, _ = signed_in(inbox_app, "anna")
 
     html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
@@ -73,8 +94,10 @@ def test_taking_over_silences_the_assistant_for_that_conversation_and_is_recorde
     conversation = conversation_of(db, ticket)
     assert conversation.taken_over_by_id == me and conversation.taken_over_at is not None
     assert status_of(db, ticket) == "in_progress"
-    assert events_of(db, ticket)[1:] == [(me, "take_over", "took over the conversation from the assistant"),
-                                         (me, "status", "open → in_progress")]
+    assert events_of(db, ticket)[1:] == [
+        (me, "take_over", "took over the conversation from the assistant"),
+        (me, "status", "open → in_progress"),
+    ]
     assert (me, "take_over", ticket) in audit_of(db)
     page = client.get(f"/inbox/tickets/{ticket}")
     assert "You have taken over" in page.get_data(as_text=True)
@@ -120,8 +143,9 @@ def test_a_reply_goes_out_through_the_patients_channel_and_a_failure_is_shown_to
 
     assert sent == [("+447700900123", "See you Monday"), ("+447700900123", "this will fail")]
     assert flash_of(ok).endswith("Reply sent: sent by pager.")  # after "You have taken over ..."
-    assert flash_of(failed).startswith("warning: Your reply is saved in the conversation but did not reach the patient "
-                                       "(not sent: the number opted out)")
+    assert flash_of(failed).startswith(
+        "warning: Your reply is saved in the conversation but did not reach the patient (not sent: the number opted out)"
+    )
     assert '<span class="tag tag-warning">not sent: the number opted out</span>' in failed.get_data(as_text=True)
 
 
@@ -187,8 +211,7 @@ def test_resolving_can_hand_back_at_the_same_time_and_a_resolved_ticket_can_be_r
     assert statuses == ["open → in_progress", "in_progress → resolved", "resolved → open"]
 
 
-def test_resolving_without_handing_back_keeps_the_conversation_and_the_patients_next_message_reopens_the_ticket(
-        inbox_app):
+def test_resolving_without_handing_back_keeps_the_conversation_and_the_patients_next_message_reopens_the_ticket(inbox_app):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "administrative")
     client, me = signed_in(inbox_app, "anna")
@@ -203,8 +226,10 @@ def test_resolving_without_handing_back_keeps_the_conversation_and_the_patients_
     assert inbox_app.config["SETTINGS"].site.emergency_number in reply.text
     assert status_of(db, ticket) == "open" and conversation_of(db, ticket).taken_over_by_id == me
     events = events_of(db, ticket)
-    assert events[-2:] == [(None, "status", "resolved → open"),
-                           (None, "reopened", "reopened: the patient wrote while a member of staff kept the conversation")]
+    assert events[-2:] == [
+        (None, "status", "resolved → open"),
+        (None, "reopened", "reopened: the patient wrote while a member of staff kept the conversation"),
+    ]
     page = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
     assert "one more thing about my letter" in page and "reopened: the patient wrote" in page
 
@@ -253,8 +278,7 @@ def test_staff_change_a_tickets_type_and_priority_and_the_change_is_recorded(inb
     assert same.status_code == 409 and "already has that type and priority" in same.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("form", [{"kind": "vip", "priority": "normal"}, {"kind": "booking", "priority": "top"},
-                                  {"kind": "booking"}])
+@pytest.mark.parametrize("form", [{"kind": "vip", "priority": "normal"}, {"kind": "booking", "priority": "top"}, {"kind": "booking"}])
 def test_an_unknown_type_or_priority_is_refused_and_nothing_changes(inbox_app, form):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "administrative")
@@ -287,8 +311,9 @@ def test_an_internal_note_is_kept_on_the_ticket_and_never_reaches_the_patient(in
     assert conversation_of(db, ticket).taken_over_by_id is None  # a note does not take over
 
 
-@pytest.mark.parametrize(("text", "message"), [("   \u200b  ", "Write the reply before sending it."),
-                                              ("x" * 2001, "at most 2000 characters")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("   \u200b  ", "Write the reply before sending it."), ("x" * 2001, "at most 2000 characters")]
+)
 def test_an_empty_or_too_long_reply_is_refused_and_nothing_is_sent(inbox_app, text, message):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "booking")
@@ -304,8 +329,9 @@ def test_actions_on_a_missing_ticket_answer_not_found(inbox_app):
     assert client.get("/inbox/tickets/999").status_code == 404
     token = page_token(client, "/inbox/")
     assert client.post("/inbox/tickets/999/take-over", data={"csrf_token": token, "expected": ""}).status_code == 404
-    assert client.get("/inbox/api/tickets/999/messages").json == {"error": "There is nothing here. The ticket may have been "
-                                                                           "deleted under the retention rules."}
+    assert client.get("/inbox/api/tickets/999/messages").json == {
+        "error": "There is nothing here. The ticket may have been deleted under the retention rules."
+    }
 
 
 def test_the_ticket_page_polls_new_messages_of_its_conversation(inbox_app):
@@ -340,7 +366,7 @@ def test_the_audit_log_records_who_opened_which_conversation_and_what_they_did(i
     page = admin.get(f"/inbox/audit?conversation={conversation}")
     assert page.status_code == 200
     header, rows = page.get_data(as_text=True).split("<tbody>")
-    assert 'aria-current="page">Audit log</a>' in header and "Root Admin <span class=\"role\">Administrator" in header
+    assert 'aria-current="page">Audit log</a>' in header and 'Root Admin <span class="role">Administrator' in header
     assert "Anna Smith" in rows and "opened a ticket" in rows and "replied to the patient" in rows
     assert "signed in" not in rows  # filtered to that conversation
     assert (admin_id, "view_audit", None) in audit_of(db)
@@ -362,8 +388,9 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     emergency = system.chat(sender, "I have chest pain")["messages"]
     assert [m["route"] for m in emergency] == ["urgent"]  # ... but never about an emergency
     with db.session() as session:
-        urgent = session.scalars(select(Ticket).where(Ticket.kind == "urgent",
-                                                      Ticket.conversation_id == conversation_of(db, ticket).id)).all()
+        urgent = session.scalars(
+            select(Ticket).where(Ticket.kind == "urgent", Ticket.conversation_id == conversation_of(db, ticket).id)
+        ).all()
     assert len(urgent) == 1
 
     assert post_form(client, f"/inbox/tickets/{ticket}/reply", {"text": "I can move you to Monday at 9."}).status_code == 303

@@ -176,8 +176,12 @@ def test_sign_in_attempts_are_rate_limited_per_address(inbox_app):
 @SQLITE_ONLY
 def test_after_sign_in_only_addresses_inside_the_inbox_are_followed(inbox_app):
     create_staff(inbox_app.extensions["db"], "anna")
-    for target, expected in [("/inbox/audit", "/inbox/audit"), ("//evil.example/inbox/", "/inbox/"),
-                             ("https://evil.example/", "/inbox/"), ("/api/chat", "/inbox/")]:
+    for target, expected in [
+        ("/inbox/audit", "/inbox/audit"),
+        ("//evil.example/inbox/", "/inbox/"),
+        ("https://evil.example/", "/inbox/"),
+        ("/api/chat", "/inbox/"),
+    ]:
         client = client_for(inbox_app)
         token = page_token(client, "/inbox/login")
         response = client.post(f"/inbox/login?next={target}", data={"csrf_token": token, "username": "anna", "password": PASSWORD})
@@ -190,8 +194,12 @@ def test_the_session_cookie_is_secure_httponly_samesite_and_only_for_the_inbox(s
     client = client_for(app, base_url="https://localhost")
     response = client.get("/inbox/login", base_url="https://localhost")
     token = csrf_from(response.get_data(as_text=True))
-    response = client.post("/inbox/login", base_url="https://localhost", headers={"Referer": "https://localhost/inbox/login"},
-                           data={"csrf_token": token, "username": "anna", "password": PASSWORD})
+    response = client.post(
+        "/inbox/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/inbox/login"},
+        data={"csrf_token": token, "username": "anna", "password": PASSWORD},
+    )
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("ir_inbox_session=")
@@ -248,8 +256,10 @@ def test_the_secret_key_from_the_environment_wins_and_a_short_one_is_refused(dat
 def test_staff_create_makes_an_account_that_can_sign_in(database_url, tmp_path, monkeypatch):
     inbox_app = make_app(database_url, tmp_path, monkeypatch, production_hashing=True)
     runner = inbox_app.test_cli_runner()
-    result = runner.invoke(args=["staff", "create", "Anna.Smith", "--role", "clinician", "--name", "Anna Smith",
-                                 "--password-stdin"], input="a long enough password\n")
+    result = runner.invoke(
+        args=["staff", "create", "Anna.Smith", "--role", "clinician", "--name", "Anna Smith", "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "created clinician account 'anna.smith'" in result.output
     with inbox_app.extensions["db"].session() as session:
@@ -263,19 +273,21 @@ def test_staff_create_makes_an_account_that_can_sign_in(database_url, tmp_path, 
 @SQLITE_ONLY
 def test_staff_create_asks_for_the_password_twice(inbox_app):
     runner = inbox_app.test_cli_runner()
-    result = runner.invoke(args=["staff", "create", "ben", "--role", "secretariat"],
-                           input="typed carefully twice\ntyped carefully twice\n")
+    result = runner.invoke(args=["staff", "create", "ben", "--role", "secretariat"], input="typed carefully twice\ntyped carefully twice\n")
     assert result.exit_code == 0, result.output
     assert login(client_for(inbox_app), "ben", "typed carefully twice").status_code == 303
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize(("args", "password", "message"), [
-    (["staff", "create", "anna", "--role", "secretariat", "--password-stdin"], "short", "at least 12 characters"),
-    (["staff", "create", "anna", "--role", "janitor", "--password-stdin"], "a long enough password", "Invalid value for '--role'"),
-    (["staff", "create", "Anna Smith!", "--role", "admin", "--password-stdin"], "a long enough password", "lower-case letters"),
-    (["staff", "create", "existing", "--role", "admin", "--password-stdin"], "a long enough password", "already exists"),
-])
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (["staff", "create", "anna", "--role", "secretariat", "--password-stdin"], "short", "at least 12 characters"),
+        (["staff", "create", "anna", "--role", "janitor", "--password-stdin"], "a long enough password", "Invalid value for '--role'"),
+        (["staff", "create", "Anna Smith!", "--role", "admin", "--password-stdin"], "a long enough password", "lower-case letters"),
+        (["staff", "create", "existing", "--role", "admin", "--password-stdin"], "a long enough password", "already exists"),
+    ],
+)
 def test_staff_create_refuses_bad_input(inbox_app, args, password, message):
     create_staff(inbox_app.extensions["db"], "existing")
     result = inbox_app.test_cli_runner().invoke(args=args, input=password + "\n")

@@ -43,21 +43,46 @@ def backdate(db, ticket_id: int, minutes: int) -> None:
 
 def a_realistic_morning(db) -> None:
     """What the secretariat finds when it opens: requests the assistant passed on overnight."""
-    add_messages(db, "web", "w-81f2", [
-        ("patient", "Can I change my embolization appointment next Tuesday?", {}),
-        ("assistant", "I can't book, change or cancel appointments myself, but I can pass your request to the secretariat.",
-         {"route": "escalate_booking", "procedure": "embolization"}),
-    ])
-    booking = raise_ticket(db, "w-81f2", "booking", "Move the embolization on Tuesday to later in the week", route="escalate_booking",
-                           contact={"name": "Maria Lopez", "method": "maria.lopez@example.org", "preferred_times": "afternoons",
-                                    "consent": True})
+    add_messages(
+        db,
+        "web",
+        "w-81f2",
+        [
+            ("patient", "Can I change my embolization appointment next Tuesday?", {}),
+            (
+                "assistant",
+                "I can't book, change or cancel appointments myself, but I can pass your request to the secretariat.",
+                {"route": "escalate_booking", "procedure": "embolization"},
+            ),
+        ],
+    )
+    booking = raise_ticket(
+        db,
+        "w-81f2",
+        "booking",
+        "Move the embolization on Tuesday to later in the week",
+        route="escalate_booking",
+        contact={"name": "Maria Lopez", "method": "maria.lopez@example.org", "preferred_times": "afternoons", "consent": True},
+    )
     backdate(db, booking, 14 * 60)
     add_messages(db, "sms", "+447700900456", [("patient", "The wound from my biopsy is red and warm, is that normal?", {})])
-    clinical = raise_ticket(db, "+447700900456", "clinical", "The wound from my biopsy is red and warm", channel="sms",
-                            route="escalate_symptom", contact={"name": "John Carter", "method": "+447700900456", "consent": True})
+    clinical = raise_ticket(
+        db,
+        "+447700900456",
+        "clinical",
+        "The wound from my biopsy is red and warm",
+        channel="sms",
+        route="escalate_symptom",
+        contact={"name": "John Carter", "method": "+447700900456", "consent": True},
+    )
     backdate(db, clinical, 95)
-    admin = raise_ticket(db, "w-77aa", "administrative", "Needs a copy of the invoice for insurance",
-                         contact={"name": "Priya Shah", "method": "+447700900789", "consent": True})
+    admin = raise_ticket(
+        db,
+        "w-77aa",
+        "administrative",
+        "Needs a copy of the invoice for insurance",
+        contact={"name": "Priya Shah", "method": "+447700900789", "consent": True},
+    )
     backdate(db, admin, 26 * 60)
 
 
@@ -84,8 +109,15 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
         assert page.locator("#queue-rows tr").count() == 3
 
         # The gateway raises an urgent ticket while the queue is open.
-        add_messages(db, "web", "w-c3d9", [("patient", "I'm bleeding a lot from my groin where they went in", {"red_flag": "bleeding"}),
-                                           ("assistant", "This could be an emergency. Call 112 now.", {"route": "urgent"})])
+        add_messages(
+            db,
+            "web",
+            "w-c3d9",
+            [
+                ("patient", "I'm bleeding a lot from my groin where they went in", {"red_flag": "bleeding"}),
+                ("assistant", "This could be an emergency. Call 112 now.", {"route": "urgent"}),
+            ],
+        )
         raised_at = time.monotonic()
         urgent = create_ticket(db, "web", "w-c3d9", "urgent", "I'm bleeding a lot from my groin where they went in", route="urgent")
 
@@ -103,8 +135,9 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
         alert.get_by_role("link", name="Open it now").click()
         page.wait_for_url(f"{base}/inbox/tickets/{urgent.id}")
         assert "bleeding a lot" in page.locator("#transcript").inner_text()
-        page.get_by_label("Reply to the patient").fill("Please call 112 now and press firmly on the spot. "
-                                                       "We have told the on-call radiologist.")
+        page.get_by_label("Reply to the patient").fill(
+            "Please call 112 now and press firmly on the spot. We have told the on-call radiologist."
+        )
         page.get_by_role("button", name="Send reply").click()
         page.wait_for_url(f"{base}/inbox/tickets/{urgent.id}#reply")
         assert "Reply sent: shown in the web chat." in page.locator(".flash").inner_text()
@@ -122,4 +155,3 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
     assert problems == [], f"errors in the browser console (CSP violations show up here): {problems}"
     assert seen_after < 6, f"the urgent ticket took {seen_after:.1f} s to appear"
     print(f"\nurgent ticket visible {seen_after:.1f} s after it was raised")
-

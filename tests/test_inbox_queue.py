@@ -47,8 +47,15 @@ def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest
 
 def test_a_higher_priority_comes_before_the_type_order_and_a_lower_one_after(inbox_app):
     db = inbox_app.extensions["db"]
-    raised = {name: raise_ticket(db, name, kind, age=hours * HOUR) for name, kind, hours in (
-        ("urgent", "urgent", 1), ("clinical", "clinical", 2), ("booking", "booking", 3), ("admin", "administrative", 4))}
+    raised = {
+        name: raise_ticket(db, name, kind, age=hours * HOUR)
+        for name, kind, hours in (
+            ("urgent", "urgent", 1),
+            ("clinical", "clinical", 2),
+            ("booking", "booking", 3),
+            ("admin", "administrative", 4),
+        )
+    }
     with db.session() as session:
         session.execute(update(Ticket).where(Ticket.id == raised["admin"]).values(priority="high"))
         session.execute(update(Ticket).where(Ticket.id == raised["clinical"]).values(priority="low"))
@@ -108,8 +115,12 @@ def test_filters_by_type_channel_and_assignee_and_counts_per_type(inbox_app):
 
 def test_an_unknown_filter_value_is_refused_with_a_clear_message(inbox_app):
     client, _ = signed_in(inbox_app, "anna")
-    for query, message in [("status=lost", "unknown status filter"), ("kind=gossip", "unknown ticket type"),
-                           ("channel=%3Cscript%3E", "channel name"), ("assignee=everyone", "me, none or a staff member")]:
+    for query, message in [
+        ("status=lost", "unknown status filter"),
+        ("kind=gossip", "unknown ticket type"),
+        ("channel=%3Cscript%3E", "channel name"),
+        ("assignee=everyone", "me, none or a staff member"),
+    ]:
         response = client.get(f"/inbox/?{query}")
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)

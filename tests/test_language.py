@@ -33,12 +33,19 @@ def test_no_english_question_of_the_project_is_taken_for_another_language():
     assert wrong == []
 
 
-@pytest.mark.parametrize("text, language", [
-    ("qu'est-ce qu'une embolisation ?", "fr"), ("quand puis-je conduire ?", "fr"),
-    ("¿qué es una embolización?", "es"), ("¿cuándo puedo conducir?", "es"),
-    ("ich kann nicht atmen", "de"), ("Göğsümde ağrı var", "tr"),
-    ("Posso guidare dopo la biopsia?", "it"), ("im down for an embolisation next week, when can i drive", "en"),
-])
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("qu'est-ce qu'une embolisation ?", "fr"),
+        ("quand puis-je conduire ?", "fr"),
+        ("¿qué es una embolización?", "es"),
+        ("¿cuándo puedo conducir?", "es"),
+        ("ich kann nicht atmen", "de"),
+        ("Göğsümde ağrı var", "tr"),
+        ("Posso guidare dopo la biopsia?", "it"),
+        ("im down for an embolisation next week, when can i drive", "en"),
+    ],
+)
 def test_messages_long_enough_are_identified(text, language):
     assert identify(text) == language
 

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from assistant.storage.conversations import find_conversation, history
 from assistant.storage.models import Ticket
 
-ENGLISH_ANSWER = [{"recipient_id": "web:x", "text": "Embolization blocks a blood vessel on purpose.",
-                   "custom": {"route": "answer"}}]
+ENGLISH_ANSWER = [{"recipient_id": "web:x", "text": "Embolization blocks a blood vessel on purpose.", "custom": {"route": "answer"}}]
 
 
 def chat(client, sender, message):
@@ -21,8 +20,7 @@ def chat(client, sender, message):
 def tickets_of(database, sender):
     with database.session() as session:
         conversation = find_conversation(session, "web", sender)
-        return [(t.kind, t.route, t.summary) for t in session.scalars(
-            select(Ticket).where(Ticket.conversation_id == conversation.id))]
+        return [(t.kind, t.route, t.summary) for t in session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id))]
 
 
 def test_a_turkish_emergency_gets_the_number_in_turkish_and_in_english(client, fake_rasa, app, database):
@@ -41,8 +39,7 @@ def test_an_english_emergency_is_said_once_in_english(client, app):
     assert reply["route"] == "urgent" and "\n\n" not in reply["text"]
 
 
-def test_a_french_question_gets_a_french_reply_with_the_secretariat_and_never_an_english_guess(client, fake_rasa, app,
-                                                                                            database):
+def test_a_french_question_gets_a_french_reply_with_the_secretariat_and_never_an_english_guess(client, fake_rasa, app, database):
     [reply] = chat(client, "fr-1", "Faut-il être à jeun avant l'embolisation ?")
     site = app.config["SETTINGS"].site
     assert reply["route"] == "escalate_admin"

@@ -51,19 +51,35 @@ QUESTION, NAME, EMERGENCY = "how long does it take?", "Maria Lopez", "I can't br
 
 # What the dialogue answers, in the shapes Rasa's REST channel sends (a custom payload from an action;
 # a domain response as its text, then its custom fields).
-ANSWER = [{"custom": {"text": "It usually takes about an hour.", "route": "answer", "procedure": "embolization",
-                      "topic": "duration", "score": 0.7,
-                      "sources": [{"doc": "embolization", "section": "duration", "title": "Embolization"}]}}]
-FORM_STARTED = [{"custom": {"text": "I can't book, change or cancel appointments myself, but I can pass your request "
-                                    "to the secretariat.", "route": "escalate_booking"}},
-                {"text": "What name should the secretariat use?"}, {"custom": {"route": "escalate_booking"}}]
-FORM_NEXT = [{"text": "Which phone number or e-mail address should they use to contact you?"},
-             {"custom": {"route": "escalate_booking"}}]
+ANSWER = [
+    {
+        "custom": {
+            "text": "It usually takes about an hour.",
+            "route": "answer",
+            "procedure": "embolization",
+            "topic": "duration",
+            "score": 0.7,
+            "sources": [{"doc": "embolization", "section": "duration", "title": "Embolization"}],
+        }
+    }
+]
+FORM_STARTED = [
+    {
+        "custom": {
+            "text": "I can't book, change or cancel appointments myself, but I can pass your request to the secretariat.",
+            "route": "escalate_booking",
+        }
+    },
+    {"text": "What name should the secretariat use?"},
+    {"custom": {"route": "escalate_booking"}},
+]
+FORM_NEXT = [{"text": "Which phone number or e-mail address should they use to contact you?"}, {"custom": {"route": "escalate_booking"}}]
 FORM_DONE = [{"custom": {"text": "Thank you. Your reference is IR-ABC234.", "route": "escalate_booking"}}]
 FORM_LEFT = [{"custom": {"text": "OK, I've stopped and nothing has been sent.", "route": "escalate_booking"}}]
 REPHRASED = [{"custom": {"text": REPHRASE, "route": "fallback", "buttons": SUGGESTIONS}}]
-PERSON_OFFERED = [{"custom": {"text": OFFER_PERSON, "route": "fallback",
-                              "buttons": [{"title": "Talk to a person", "payload": "/request_human"}]}}]
+PERSON_OFFERED = [
+    {"custom": {"text": OFFER_PERSON, "route": "fallback", "buttons": [{"title": "Talk to a person", "payload": "/request_human"}]}}
+]
 
 # What an ordinary message gets in a state.
 DIALOGUE, STAFF_NOTE, RECEIPT, UNAVAILABLE = "the dialogue's reply", "staff will reply", "receipt", "unavailable"
@@ -78,8 +94,14 @@ class Walk:
         self.sender = WEB_SENDER if channel == "web" else PHONE
         self.client = app.test_client()
         self.texted: list[str] = []
-        self.sms = Channel(name="sms", label="SMS", configured=True, format_replies=to_sms, format_text=sms_messages,
-                           send=lambda phone, text: self.texted.append(text))
+        self.sms = Channel(
+            name="sms",
+            label="SMS",
+            configured=True,
+            format_replies=to_sms,
+            format_text=sms_messages,
+            send=lambda phone, text: self.texted.append(text),
+        )
         self.working_db = app.extensions["db"]
         self.undo: list[Callable[[], None]] = []
         self.anna = create_staff(self.working_db, "anna", display_name="Anna Smith")
@@ -113,8 +135,7 @@ class Walk:
 
     # The secretariat's side, through the inbox operations
     def raise_ticket(self, kind: str = "booking") -> int:
-        self.ticket_id = create_ticket(self.db, self.channel, self.sender, kind, "move my appointment",
-                                       route=ROUTE_OF_KIND[kind]).id
+        self.ticket_id = create_ticket(self.db, self.channel, self.sender, kind, "move my appointment", route=ROUTE_OF_KIND[kind]).id
         return self.ticket_id
 
     def take_over(self, staff_id: int | None = None, expected: int | None = None) -> None:
@@ -124,8 +145,7 @@ class Walk:
 
     def conversation(self) -> Conversation:
         with self.db.session() as session:
-            return session.scalar(select(Conversation).where(Conversation.channel == self.channel,
-                                                             Conversation.sender_key == self.sender))
+            return session.scalar(select(Conversation).where(Conversation.channel == self.channel, Conversation.sender_key == self.sender))
 
     # Failures
     def database_down(self) -> None:
@@ -148,6 +168,7 @@ class Walk:
 
 
 # The states. Each brings a fresh conversation into the state and says what an ordinary message gets there.
+
 
 def new_conversation(w: Walk) -> str:
     w.rasa_answers(ANSWER)
@@ -361,15 +382,41 @@ def held_with_the_database_down(w: Walk) -> str:
     return DIALOGUE  # the hold cannot be read: the assistant answers rather than say nothing
 
 
-STATES = [new_conversation, assistant_answering, not_understood_once, inside_the_contact_form,
-          contact_form_action_failing, ticket_raised_by_the_form, contact_form_left_with_stop, emergency_reported,
-          ticket_assigned_not_taken_over, held_by_staff, held_and_patient_already_told, held_and_staff_replied,
-          held_and_patient_told_long_ago, held_by_a_colleague_who_took_it_over, held_with_an_urgent_ticket_open,
-          resolved_while_held, resolved_while_held_and_reopened_by_the_patient, held_after_its_tickets_were_removed,
-          held_by_a_deactivated_account, held_by_a_deleted_account, resolved_with_hand_back, handed_back,
-          reopened_by_staff_after_hand_back, rasa_down, rasa_answering_an_error, rasa_too_slow,
-          rasa_answering_nonsense, held_with_rasa_down, database_down, database_locked,
-          database_back_with_writes_spooled, database_and_rasa_down, held_with_the_database_down]
+STATES = [
+    new_conversation,
+    assistant_answering,
+    not_understood_once,
+    inside_the_contact_form,
+    contact_form_action_failing,
+    ticket_raised_by_the_form,
+    contact_form_left_with_stop,
+    emergency_reported,
+    ticket_assigned_not_taken_over,
+    held_by_staff,
+    held_and_patient_already_told,
+    held_and_staff_replied,
+    held_and_patient_told_long_ago,
+    held_by_a_colleague_who_took_it_over,
+    held_with_an_urgent_ticket_open,
+    resolved_while_held,
+    resolved_while_held_and_reopened_by_the_patient,
+    held_after_its_tickets_were_removed,
+    held_by_a_deactivated_account,
+    held_by_a_deleted_account,
+    resolved_with_hand_back,
+    handed_back,
+    reopened_by_staff_after_hand_back,
+    rasa_down,
+    rasa_answering_an_error,
+    rasa_too_slow,
+    rasa_answering_nonsense,
+    held_with_rasa_down,
+    database_down,
+    database_locked,
+    database_back_with_writes_spooled,
+    database_and_rasa_down,
+    held_with_the_database_down,
+]
 
 
 @dataclass(frozen=True)
@@ -379,8 +426,7 @@ class Case:
     message: str
 
 
-CASES = [Case(state, channel, message) for state in STATES for channel in ("web", "sms")
-         for message in (QUESTION, NAME, EMERGENCY)]
+CASES = [Case(state, channel, message) for state in STATES for channel in ("web", "sms") for message in (QUESTION, NAME, EMERGENCY)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.state.__name__}-{c.channel}-{c.message}" for c in CASES])
@@ -410,10 +456,8 @@ def test_every_state_answers_a_patient_message(case, app, fake_rasa, database_ur
         else:
             assert received == walk.as_received([Reply(MESSAGES.text("staff_will_read", "en", site), "smalltalk")])
         with walk.db.session() as session:  # and the secretariat finds the message in its queue
-            statuses = list(session.scalars(select(Ticket.status)
-                                            .where(Ticket.conversation_id == walk.conversation().id)))
+            statuses = list(session.scalars(select(Ticket.status).where(Ticket.conversation_id == walk.conversation().id)))
         assert any(status != "resolved" for status in statuses), statuses
-
 
 
 def test_an_sms_number_that_sent_stop_gets_nothing_until_start_and_start_is_answered(app, fake_rasa, database_url):

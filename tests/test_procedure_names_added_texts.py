@@ -112,5 +112,6 @@ def test_a_family_name_stays_with_a_new_text_during_its_conversation(matcher):
     assert matcher.procedures("can the drain block?", "tunnelled_pleural_catheter") == ["tunnelled_pleural_catheter"]
     assert matcher.procedures("can the drain block?", "paracentesis") == ["paracentesis"]
     assert matcher.procedures("when does the stent come out?", "nephrostomy_exchange_ureteric_stent") == [
-        "nephrostomy_exchange_ureteric_stent"]
+        "nephrostomy_exchange_ureteric_stent"
+    ]
     assert matcher.procedures("how long does the thrombectomy take", "stroke_thrombectomy") == ["stroke_thrombectomy"]

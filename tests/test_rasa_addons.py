@@ -67,7 +67,7 @@ def test_on_another_rasa_version_nothing_is_replaced_and_neither_rasa_nor_the_tr
         with contextlib.redirect_stderr(said):
             status = run.main(["run", "--enable-api"])
         os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DIALECT="sqlite",
-                          TRACKER_DB="{tmp_path / 'tracker.db'}")
+                          TRACKER_DB="{tmp_path / "tracker.db"}")
         try:
             create_tracker_store(read_endpoint_config("endpoints.yml", "tracker_store"), Domain.empty())
             store = "started"
@@ -142,7 +142,7 @@ def test_the_sqlite_tracker_store_writes_ahead_without_waiting_for_the_disk_twic
         from rasa.utils.endpoints import read_endpoint_config
         import os
         os.environ.update(ACTION_ENDPOINT_URL="http://127.0.0.1:1/webhook", TRACKER_DIALECT="sqlite",
-                          TRACKER_DB="{tmp_path / 'tracker.db'}")
+                          TRACKER_DB="{tmp_path / "tracker.db"}")
         store = create_tracker_store(read_endpoint_config("endpoints.yml", "tracker_store"), Domain.empty())
         with store.engine.connect() as connection:
             print([type(store).__name__] + [connection.exec_driver_sql(f"PRAGMA {{name}}").scalar()
@@ -202,19 +202,24 @@ KEPT_TRACKERS = """
 
 
 def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_it(in_rasa, tmp_path):
-    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    found = in_rasa(
+        KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
+        + """
     after_first = asyncio.run(server.retrieve("web:p1"))  # the first turn's tracker holds action_session_start: rebuilt
     second = turn(server, "two")
     third = asyncio.run(server.retrieve("web:p1"))
     rebuilt = asyncio.run(other.retrieve("web:p1"))
     print([after_first is first, third is second, said(third),
            [e.as_dict() for e in third.events] == [e.as_dict() for e in rebuilt.events]])
-    """)
+    """
+    )
     assert found == "[False, True, ['one', 'two'], True]"
 
 
 def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(in_rasa, tmp_path):
-    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    found = in_rasa(
+        KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
+        + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
     turn(other, "three")  # another Rasa server took this turn
@@ -224,12 +229,15 @@ def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_data
     failed.update(UserUttered("never saved"))  # the turn failed before Rasa saved it
     after_failure = said(asyncio.run(server.retrieve("web:p1")))
     print([after_other, after_failure])
-    """)
+    """
+    )
     assert found == "[['one', 'two', 'three'], ['one', 'two', 'three', 'four']]"
 
 
 def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(in_rasa, tmp_path):
-    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    found = in_rasa(
+        KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
+        + """
     asyncio.run(server.retrieve("web:p1"))
     turn(server, "two")
     from sqlalchemy import create_engine
@@ -237,19 +245,23 @@ def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(in_r
     with create_engine("sqlite:///{db}").begin() as connection:  # what `retention forget` does, from another process
         connection.execute(EVENTS.delete().where(EVENTS.c.sender_id == "web:p1"))
     print(said(asyncio.run(server.retrieve("web:p1"))))
-    """.replace("{db}", str(tmp_path / "tracker.db")))
+    """.replace("{db}", str(tmp_path / "tracker.db"))
+    )
     assert found == "None"
 
 
 def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(in_rasa, tmp_path):
-    found = in_rasa(KEPT_TRACKERS.format(db=tmp_path / "tracker.db") + """
+    found = in_rasa(
+        KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
+        + """
     from sqlalchemy import event
     opened = []
     event.listen(server.engine, "connect", lambda *_: opened.append(1))
     for text in ("two", "three", "four", "five", "six"):
         turn(server, text)
     print([len(opened), said(asyncio.run(other.retrieve("web:p1")))])
-    """)
+    """
+    )
     opened, said = eval(found)  # noqa: S307 (our own printed list)
     assert opened <= 1  # SQLAlchemy 1.4 on its own opens a connection per session: three a turn
     assert said == ["one", "two", "three", "four", "five", "six"]

@@ -64,26 +64,30 @@ def test_result_type():
     assert detect_red_flag("   ") is None
 
 
-@pytest.mark.parametrize(("text", "category"), [
-    ("my groin is bleeding", "bleeding"),
-    ("crushing chest pain", "chest_pain"),
-    ("he's not breathing", "breathing"),
-    ("her face is drooping", "stroke"),
-    ("my leg is cold and white", "limb_ischaemia"),
-    ("fever and rigors", "sepsis"),
-    ("he collapsed", "collapse"),
-    ("I want to kill myself", "self_harm"),
-    ("my lips are swelling", "allergy"),
-    ("she is having a seizure", "seizure"),
-    ("excruciating stomach pain", "abdominal"),
-    ("call an ambulance", "general_emergency"),
-])
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my groin is bleeding", "bleeding"),
+        ("crushing chest pain", "chest_pain"),
+        ("he's not breathing", "breathing"),
+        ("her face is drooping", "stroke"),
+        ("my leg is cold and white", "limb_ischaemia"),
+        ("fever and rigors", "sepsis"),
+        ("he collapsed", "collapse"),
+        ("I want to kill myself", "self_harm"),
+        ("my lips are swelling", "allergy"),
+        ("she is having a seizure", "seizure"),
+        ("excruciating stomach pain", "abdominal"),
+        ("call an ambulance", "general_emergency"),
+    ],
+)
 def test_categories(text, category):
     flag = detect_red_flag(text)
     assert flag is not None and flag.category == category
 
 
 # --- normalisation ---------------------------------------------------------
+
 
 def test_zero_width_and_bidi_characters_are_removed():
     assert normalise("ble\u200beding") == normalise("bleeding")
@@ -118,23 +122,30 @@ def test_sms_spellings():
 
 # --- negation and question handling -----------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "no fever but I can't breathe",
-    "no fever. I can't breathe",
-    "there's no bleeding, but my chest hurts",
-    "no swelling and my leg is cold",
-    "pas de fièvre mais je saigne beaucoup",
-    "sin fiebre pero no puedo respirar",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no fever but I can't breathe",
+        "no fever. I can't breathe",
+        "there's no bleeding, but my chest hurts",
+        "no swelling and my leg is cold",
+        "pas de fièvre mais je saigne beaucoup",
+        "sin fiebre pero no puedo respirar",
+    ],
+)
 def test_negation_is_scoped_to_its_clause(text):
     assert detect_red_flag(text) is not None
 
 
-@pytest.mark.parametrize("text", [
-    "Is it normal that I'm bleeding this much?",
-    "what are the risks, I'm bleeding a lot",
-    "is it normal he can't breathe?",
-    "is chest pain normal? I have it right now",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is it normal that I'm bleeding this much?",
+        "what are the risks, I'm bleeding a lot",
+        "is it normal he can't breathe?",
+        "is chest pain normal? I have it right now",
+    ],
+)
 def test_present_statements_survive_question_form(text):
     assert detect_red_flag(text) is not None

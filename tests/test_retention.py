@@ -33,16 +33,25 @@ def backdate_conversation(db, sender: str, age: dt.timedelta) -> None:
     moment = NOW - age
     with db.session() as session:
         conversation = session.scalar(select(Conversation).where(Conversation.sender_key == sender))
-        session.execute(update(Conversation).where(Conversation.id == conversation.id)
-                        .values(created_at=moment, updated_at=moment))
+        session.execute(update(Conversation).where(Conversation.id == conversation.id).values(created_at=moment, updated_at=moment))
         session.execute(update(Message).where(Message.conversation_id == conversation.id).values(created_at=moment))
         session.execute(update(Ticket).where(Ticket.conversation_id == conversation.id).values(created_at=moment, updated_at=moment))
 
 
 def patient_with_ticket(db, sender: str, age: dt.timedelta, *, status: str = "resolved") -> int:
-    add_messages(db, "web", sender, [("patient", f"I am {sender}, call me on 07700 900123", {}),
-                                     ("assistant", "Here is what I found.", {"route": "answer", "procedure": "embolization",
-                                                                             "topic": "driving", "sources": [{"doc": "x"}]})])
+    add_messages(
+        db,
+        "web",
+        sender,
+        [
+            ("patient", f"I am {sender}, call me on 07700 900123", {}),
+            (
+                "assistant",
+                "Here is what I found.",
+                {"route": "answer", "procedure": "embolization", "topic": "driving", "sources": [{"doc": "x"}]},
+            ),
+        ],
+    )
     ticket = raise_ticket(db, sender, "booking", f"{sender} wants Monday", contact={"name": sender.title(), "method": "07700 900123"})
     with db.session() as session:
         session.get(Ticket, ticket).status = status
@@ -50,15 +59,16 @@ def patient_with_ticket(db, sender: str, age: dt.timedelta, *, status: str = "re
     log_unanswered(db, f"web:{sender}", f"question from {sender}", "low_confidence")
     backdate_conversation(db, sender, age)
     with db.session() as session:
-        session.execute(update(UnansweredQuestion).where(UnansweredQuestion.sender_key == f"web:{sender}")
-                        .values(created_at=NOW - age))
+        session.execute(update(UnansweredQuestion).where(UnansweredQuestion.sender_key == f"web:{sender}").values(created_at=NOW - age))
     return ticket
 
 
 def counts(db) -> dict[str, int]:
     with db.session() as session:
-        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                for model in (Conversation, Message, Ticket, TicketEvent, UnansweredQuestion, Feedback)}
+        return {
+            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            for model in (Conversation, Message, Ticket, TicketEvent, UnansweredQuestion, Feedback)
+        }
 
 
 def no_tracker(tmp_path) -> TrackerStore:
@@ -71,8 +81,10 @@ def rasa_tracker(tmp_path, events: list[tuple[str, float]]) -> TrackerStore:
     engine = create_engine(f"sqlite:///{path}")
     tracker_schema.metadata.create_all(engine)
     with engine.begin() as connection:
-        connection.execute(insert(EVENTS), [{"sender_id": sender, "type_name": "user", "timestamp": timestamp, "data": "{}"}
-                                             for sender, timestamp in events])
+        connection.execute(
+            insert(EVENTS),
+            [{"sender_id": sender, "type_name": "user", "timestamp": timestamp, "data": "{}"} for sender, timestamp in events],
+        )
     engine.dispose()
     return TrackerStore("sqlite", str(path))
 
@@ -91,17 +103,23 @@ def test_purge_deletes_what_is_older_than_the_retention_period_and_keeps_the_res
     patient_with_ticket(db, "stale-open", 400 * DAY, status="open")
     kept = patient_with_ticket(db, "recent", 10 * DAY)
     with db.session() as session:
-        old_answer = session.scalar(select(Message.id).join(Conversation).where(Conversation.sender_key == "old",
-                                                                                 Message.role == "assistant"))
+        old_answer = session.scalar(
+            select(Message.id).join(Conversation).where(Conversation.sender_key == "old", Message.role == "assistant")
+        )
     assert record_feedback(db, "web", "old", old_answer, 1)
     tracker = rasa_tracker(tmp_path, [("web:old", (NOW - 400 * DAY).timestamp()), ("web:recent", (NOW - 10 * DAY).timestamp())])
 
     report = purge(db, 365, tracker)
 
-    assert (report.messages, report.tickets, report.unresolved_tickets, report.conversations,
-            report.unanswered_questions, report.tracker_senders) == (4, 2, 1, 2, 2, 1)
-    assert counts(db) == {"conversations": 1, "messages": 2, "tickets": 1, "ticket_events": 2,
-                          "unanswered_questions": 1, "feedback": 0}
+    assert (
+        report.messages,
+        report.tickets,
+        report.unresolved_tickets,
+        report.conversations,
+        report.unanswered_questions,
+        report.tracker_senders,
+    ) == (4, 2, 1, 2, 2, 1)
+    assert counts(db) == {"conversations": 1, "messages": 2, "tickets": 1, "ticket_events": 2, "unanswered_questions": 1, "feedback": 0}
     with db.session() as session:
         assert session.scalar(select(Conversation.sender_key)) == "recent"
         assert session.scalar(select(Ticket.id)) == kept
@@ -136,13 +154,20 @@ def test_anonymise_keeps_the_rows_for_statistics_but_no_text_contact_or_sender(i
     assert counts(db) == before
     with db.session() as session:
         ticket = session.get(Ticket, old)
-        assert (ticket.summary, ticket.contact, ticket.kind, ticket.route, ticket.status) == (REMOVED, {}, "booking",
-                                                                                             "escalate_booking", "resolved")
+        assert (ticket.summary, ticket.contact, ticket.kind, ticket.route, ticket.status) == (
+            REMOVED,
+            {},
+            "booking",
+            "escalate_booking",
+            "resolved",
+        )
         assert abs(ticket.updated_at.replace(tzinfo=dt.UTC) - (NOW - 400 * DAY)) < dt.timedelta(seconds=5)  # still looks old
         conversation = ticket.conversation
         assert conversation.sender_key == f"anonymised-{conversation.id}"
         assert [(m.text, m.data) for m in conversation.messages] == [
-            (REMOVED, {}), (REMOVED, {"route": "answer", "procedure": "embolization", "topic": "driving"})]
+            (REMOVED, {}),
+            (REMOVED, {"route": "answer", "procedure": "embolization", "topic": "driving"}),
+        ]
         notes = session.scalars(select(TicketEvent.detail).where(TicketEvent.ticket_id == old, TicketEvent.action == "note"))
         assert list(notes) == [REMOVED]
         questions = dict(session.execute(select(UnansweredQuestion.text, UnansweredQuestion.sender_key)).all())
@@ -166,19 +191,19 @@ def test_forget_deletes_everything_about_one_patient_and_nothing_about_others(in
     db = inbox_app.extensions["db"]
     patient_with_ticket(db, "leaving", 3 * DAY)
     patient_with_ticket(db, "staying", 3 * DAY)
-    tracker = rasa_tracker(tmp_path, [("web:leaving", NOW.timestamp()), ("web:leaving", NOW.timestamp()),
-                                      ("web:staying", NOW.timestamp())])
+    tracker = rasa_tracker(tmp_path, [("web:leaving", NOW.timestamp()), ("web:leaving", NOW.timestamp()), ("web:staying", NOW.timestamp())])
 
     report = forget(db, "web", "leaving", tracker)
 
-    assert (report.conversations, report.messages, report.tickets, report.unanswered_questions, report.tracker_events) == (
-        1, 2, 1, 1, 2)
-    assert counts(db) == {"conversations": 1, "messages": 2, "tickets": 1, "ticket_events": 2,
-                          "unanswered_questions": 1, "feedback": 0}
+    assert (report.conversations, report.messages, report.tickets, report.unanswered_questions, report.tracker_events) == (1, 2, 1, 1, 2)
+    assert counts(db) == {"conversations": 1, "messages": 2, "tickets": 1, "ticket_events": 2, "unanswered_questions": 1, "feedback": 0}
     assert tracker_senders(tracker) == ["web:staying"]
     with db.session() as session:
-        texts = " ".join(session.scalars(select(Message.text)).all() + session.scalars(select(TicketEvent.detail)).all()
-                         + session.scalars(select(AuditEntry.detail)).all())
+        texts = " ".join(
+            session.scalars(select(Message.text)).all()
+            + session.scalars(select(TicketEvent.detail)).all()
+            + session.scalars(select(AuditEntry.detail)).all()
+        )
     assert "leaving" not in texts.replace("one patient's data deleted", "")
 
 

@@ -129,9 +129,11 @@ def test_a_phrasing_cue_adds_its_weight_to_the_section_it_points_at_and_no_other
     raw = retriever.raw_scores("what is an embolisation exactly?")
     assert raw.cues.sections == ("definition",)
     with_cue = {h.section: h.score for h in retriever.rank(raw, ["embolization"], k=100).hits if h.procedure == "embolization"}
-    without = {h.section: h.score
-               for h in retriever.rank(raw, ["embolization"], k=100, fusion=replace(DEFAULT_FUSION, cue_weight=0.0)).hits
-               if h.procedure == "embolization"}
+    without = {
+        h.section: h.score
+        for h in retriever.rank(raw, ["embolization"], k=100, fusion=replace(DEFAULT_FUSION, cue_weight=0.0)).hits
+        if h.procedure == "embolization"
+    }
     assert DEFAULT_FUSION.cue_weight > 0
     assert with_cue["definition"] - without["definition"] == pytest.approx(DEFAULT_FUSION.cue_weight, abs=1e-5)
     assert all(with_cue[s] == pytest.approx(without[s], abs=1e-6) for s in with_cue if s != "definition")

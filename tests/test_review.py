@@ -59,8 +59,7 @@ def test_a_signed_text_is_shown_as_reviewed_until_a_section_changes(texts):
     assert [s.state for s in map(review.status_of, [signed])] == ["signed"]
 
     path = texts / "embolization.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("## risks\n", "## risks\nA sentence added later.\n"),
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("## risks\n", "## risks\nA sentence added later.\n"), encoding="utf-8")
     changed = doc(texts, "embolization")
     assert changed.changed_since_sign_off() == ["risks"] and not changed.signed and changed.reviewed is None
     _, problems = load_and_validate(texts, TODAY)

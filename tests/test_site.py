@@ -10,10 +10,17 @@ import pytest
 from assistant.site import Site
 
 LONDON = ZoneInfo("Europe/London")
-SITE = Site(department_name="IR", hospital_name="H", department_phone="+44 1", department_email="ir@example.org",
-            department_address="A", emergency_number="112", timezone="Europe/London",
-            opening_hours={d: ("08:00", "17:00") for d in ("monday", "tuesday", "wednesday", "thursday")}
-            | {"friday": ("08:00", "16:00")}, response_time="within one working day")
+SITE = Site(
+    department_name="IR",
+    hospital_name="H",
+    department_phone="+44 1",
+    department_email="ir@example.org",
+    department_address="A",
+    emergency_number="112",
+    timezone="Europe/London",
+    opening_hours={d: ("08:00", "17:00") for d in ("monday", "tuesday", "wednesday", "thursday")} | {"friday": ("08:00", "16:00")},
+    response_time="within one working day",
+)
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:

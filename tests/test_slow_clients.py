@@ -33,8 +33,10 @@ def complete_body(number: int) -> bytes:
 
 
 def headers_of_a_body(number: int) -> bytes:
-    return (f"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {BODY_BYTES}\r\nConnection: close\r\n\r\n").encode()
+    return (
+        f"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {BODY_BYTES}\r\nConnection: close\r\n\r\n"
+    ).encode()
 
 
 def half_sent_body(number: int) -> bytes:
@@ -78,9 +80,11 @@ def test_health_and_an_emergency_are_answered_while_fifty_slow_connections_are_h
     try:
         time.sleep(0.5)  # long enough for a server that gives each connection a thread to have given them all
         health_took, health = timed(lambda: requests.get(f"{base_url}/healthz", timeout=5))
-        emergency_took, emergency = timed(lambda: requests.post(
-            f"{base_url}/api/chat", json={"sender": f"patient-{uuid.uuid4().hex}", "message": "I can't breathe"},
-            timeout=5))
+        emergency_took, emergency = timed(
+            lambda: requests.post(
+                f"{base_url}/api/chat", json={"sender": f"patient-{uuid.uuid4().hex}", "message": "I can't breathe"}, timeout=5
+            )
+        )
 
         assert health is not None and set(health.json()["checks"]) >= {"database", "rasa"}, "no answer from /healthz"
         assert health_took < ANSWER_WITHIN, f"/healthz took {health_took:.2f} s"

@@ -57,16 +57,16 @@ def test_the_conversation_is_stored_for_the_secretariat(system):
 
 
 def test_a_hostile_request_is_refused_before_the_dialogue(system):
-    response = requests.post(f"{system.gateway}/api/chat", data=b"\xff\xfe not json",
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    response = requests.post(
+        f"{system.gateway}/api/chat", data=b"\xff\xfe not json", headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert response.status_code == 400
     assert "UTF-8" in response.json()["error"]
 
 
 def test_health_reports_every_dependency(system):
     body = requests.get(f"{system.gateway}/healthz", timeout=10).json()
-    assert body == {"status": "ok", "checks": {"database": "ok", "rasa": "ok", "action_server": "ok",
-                                                "knowledge_index": "ok"}}
+    assert body == {"status": "ok", "checks": {"database": "ok", "rasa": "ok", "action_server": "ok", "knowledge_index": "ok"}}
 
 
 def test_a_connection_left_idle_between_two_messages_is_still_open_for_the_next(system):
@@ -103,8 +103,14 @@ def test_a_booking_request_becomes_a_ticket_with_a_reference(system):
     from assistant.storage.models import Ticket
 
     sender = "booking-flow"
-    steps = ["I need to book an appointment for my angiogram", "Sam Jones", "07700 900123",
-             "the angiogram my doctor asked for", "weekday mornings", "yes"]
+    steps = [
+        "I need to book an appointment for my angiogram",
+        "Sam Jones",
+        "07700 900123",
+        "the angiogram my doctor asked for",
+        "weekday mornings",
+        "yes",
+    ]
     replies = [system.chat(sender, text) for text in steps]
     assert all(set(routes(r)) == {"escalate_booking"} for r in replies), [routes(r) for r in replies]
     final = replies[-1]["messages"][-1]["text"]

@@ -34,8 +34,10 @@ def test_two_blocking_actions_run_at_the_same_time():
     tracker = Tracker.from_dict({"sender_id": "a", "slots": {}, "latest_message": {}, "events": []})
 
     async def both():
-        await asyncio.gather(WaitsForTheOther(first, second).run(dispatchers[0], tracker, {}),
-                             WaitsForTheOther(second, first).run(dispatchers[1], tracker, {}))
+        await asyncio.gather(
+            WaitsForTheOther(first, second).run(dispatchers[0], tracker, {}),
+            WaitsForTheOther(second, first).run(dispatchers[1], tracker, {}),
+        )
 
     asyncio.run(both())
 

@@ -11,12 +11,16 @@ from assistant.storage.database import Database
 def test_messages_are_kept_in_order_with_the_take_over_state(storage_url):
     db = Database(storage_url)
     assert conversations.add_messages(db, "web", "patient-1", [("patient", "hello", {})]).taken_over is False
-    conversations.add_messages(db, "web", "patient-1", [("assistant", "Hello!", {"route": "greeting"}),
-                                                        ("assistant", "How can I help?", {})])
+    conversations.add_messages(
+        db, "web", "patient-1", [("assistant", "Hello!", {"route": "greeting"}), ("assistant", "How can I help?", {})]
+    )
     conversations.add_messages(db, "sms", "patient-1", [("patient", "other channel", {})])
     kept = conversations.history(db, "web", "patient-1")
     assert [(m["role"], m["text"], m["data"]) for m in kept] == [
-        ("patient", "hello", {}), ("assistant", "Hello!", {"route": "greeting"}), ("assistant", "How can I help?", {})]
+        ("patient", "hello", {}),
+        ("assistant", "Hello!", {"route": "greeting"}),
+        ("assistant", "How can I help?", {}),
+    ]
     assert [m["text"] for m in conversations.history(db, "sms", "patient-1")] == ["other channel"]
 
 

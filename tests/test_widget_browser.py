@@ -69,8 +69,11 @@ WATCH_TYPING = """() => {
 def test_three_questions_in_a_row_show_each_answer_with_its_source(chat):
     chat.start()
     chat.page.evaluate(WATCH_TYPING)
-    for question, section in [("what is embolization?", "What it is"), ("how do I prepare?", "Preparing"),
-                              ("when can I drive?", "Driving")]:
+    for question, section in [
+        ("what is embolization?", "What it is"),
+        ("how do I prepare?", "Preparing"),
+        ("when can I drive?", "Driving"),
+    ]:
         answer = chat.ask(question)
         expect(answer.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d"))
         expect(answer.locator(".ira-sources")).to_contain_text(f"Embolization — {section}")
@@ -200,8 +203,9 @@ def test_html_in_a_reply_or_a_message_is_shown_as_text(chat, db):
 
     deliver(db, "web", chat.sender(), '<img src=x onerror="window.hacked = true">Your appointment is confirmed.')
     staff = chat.messages("staff")
-    expect(staff.locator(".ira-text")).to_have_text('<img src=x onerror="window.hacked = true">Your appointment is confirmed.',
-                                                    timeout=5_000)
+    expect(staff.locator(".ira-text")).to_have_text(
+        '<img src=x onerror="window.hacked = true">Your appointment is confirmed.', timeout=5_000
+    )
     assert chat.page.locator("#ir-assistant-widget img, #ir-assistant-widget b").count() == 0
     assert chat.page.evaluate("window.hacked") is None
 
@@ -285,9 +289,16 @@ CONTRAST_FAILURES = """() => {
 def test_text_in_the_widget_meets_wcag_aa_contrast(browser, system, db, accent):
     context, page, errors = _open_page(browser, "about:blank", DESKTOP)
     if accent:  # a page on the gateway's origin whose tag sets a colour that white text would fail on
-        page.route(f"{system.gateway}/yellow-site", lambda route: route.fulfill(content_type="text/html", body=(
-            f'<!doctype html><title>Site</title><script src="/widget/widget.js" defer data-accent-color="{accent}" '
-            f'data-header-color="{accent}"></script>')))
+        page.route(
+            f"{system.gateway}/yellow-site",
+            lambda route: route.fulfill(
+                content_type="text/html",
+                body=(
+                    f'<!doctype html><title>Site</title><script src="/widget/widget.js" defer data-accent-color="{accent}" '
+                    f'data-header-color="{accent}"></script>'
+                ),
+            ),
+        )
     page.goto(f"{system.gateway}/yellow-site" if accent else f"{system.gateway}/")
     chat = ChatWidget(page)
     chat.start()
@@ -302,9 +313,16 @@ def test_text_in_the_widget_meets_wcag_aa_contrast(browser, system, db, accent):
 
 def test_the_tag_s_data_attributes_set_the_language_title_and_numbers(browser, system):
     context, page, errors = _open_page(browser, "about:blank", DESKTOP)
-    page.route(f"{system.gateway}/site-fr", lambda route: route.fulfill(content_type="text/html", body=(
-        '<!doctype html><title>Site</title><script src="/widget/widget.js" defer data-lang="fr-FR" '
-        'data-title="Radiologie interventionnelle" data-emergency-number="15" data-retention="Douze mois."></script>')))
+    page.route(
+        f"{system.gateway}/site-fr",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=(
+                '<!doctype html><title>Site</title><script src="/widget/widget.js" defer data-lang="fr-FR" '
+                'data-title="Radiologie interventionnelle" data-emergency-number="15" data-retention="Douze mois."></script>'
+            ),
+        ),
+    )
     page.goto(f"{system.gateway}/site-fr")
     page.get_by_role("button", name="Des questions ? Écrivez-nous").click()
     panel = page.get_by_role("dialog", name="Radiologie interventionnelle")
@@ -322,12 +340,16 @@ def test_reduced_motion_turns_the_animations_off(browser, system):
     context, page, _ = _open_page(browser, f"{system.gateway}/", {**DESKTOP, "reduced_motion": "reduce"})
     chat = ChatWidget(page)
     chat.open()
-    assert page.evaluate("""() => getComputedStyle(
-        document.getElementById('ir-assistant-widget').shadowRoot.querySelector('.ira-panel')).animationName""") == "none"
+    assert (
+        page.evaluate("""() => getComputedStyle(
+        document.getElementById('ir-assistant-widget').shadowRoot.querySelector('.ira-panel')).animationName""")
+        == "none"
+    )
     context.close()
 
 
 # --- embedded on another website -------------------------------------------------------------------
+
 
 def _serve(app) -> tuple[str, object]:
     port = free_port()
@@ -338,13 +360,16 @@ def _serve(app) -> tuple[str, object]:
 
 def _host_page(gateway: str):
     """A WSGI app: someone else's web page with the one-tag embed pointing at `gateway`."""
-    html = (f'<!doctype html><html lang="en-GB"><head><title>Hospital</title></head><body><h1>Our hospital</h1>'
-            f'<script src="{gateway}/widget/widget.js" defer data-gateway="{gateway}" '
-            f'data-emergency-number="{SITE.emergency_number}"></script></body></html>').encode()
+    html = (
+        f'<!doctype html><html lang="en-GB"><head><title>Hospital</title></head><body><h1>Our hospital</h1>'
+        f'<script src="{gateway}/widget/widget.js" defer data-gateway="{gateway}" '
+        f'data-emergency-number="{SITE.emergency_number}"></script></body></html>'
+    ).encode()
 
     def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [html]
+
     return app
 
 

@@ -26,17 +26,36 @@ WHATSAPP_MAX_CHARS = 4096
 TEMPLATE_PARAMETER_MAX_CHARS = 900
 
 # GSM 03.38: the basic set (one septet each) and the extension set (escape + one septet).
-GSM7_BASIC = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
-                       "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 # Typographic punctuation that would switch a whole SMS to UCS-2 (less than half the
 # characters per segment) although a GSM-7 equivalent reads the same.
-SMS_PUNCTUATION = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2022": "-",
-    "\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
-})
+SMS_PUNCTUATION = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2022": "-",
+        "\u2026": "...",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+    }
+)
 
 CHOICES_HEADING = "Reply with a number:"
 
@@ -62,6 +81,7 @@ def plain(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- sizes
+
 
 def is_gsm7(text: str) -> bool:
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
@@ -102,7 +122,7 @@ Unit = tuple[str, str]  # (separator before it, text)
 def _sentences(text: str) -> list[Unit]:
     units, separator, start = [], "", 0
     for match in _SENTENCE_BREAK.finditer(text):
-        units.append((separator, text[start:match.start()]))
+        units.append((separator, text[start : match.start()]))
         separator = "\n\n" if match.group().count("\n") > 1 else ("\n" if "\n" in match.group() else " ")
         start = match.end()
     units.append((separator, text[start:]))
@@ -147,6 +167,7 @@ def pack(units: list[Unit], fits: Callable[[str], bool]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- replies
+
 
 def sending_order(items: list, route_of: Callable[[object], str | None]) -> list:
     """The emergency reply first, the rest in the order the assistant gave them."""
@@ -215,4 +236,4 @@ def template_parameter(text: str) -> str:
     flat = " ".join(plain(text).split())
     if len(flat) <= TEMPLATE_PARAMETER_MAX_CHARS:
         return flat
-    return flat[:TEMPLATE_PARAMETER_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return flat[: TEMPLATE_PARAMETER_MAX_CHARS - 1].rsplit(" ", 1)[0] + "…"

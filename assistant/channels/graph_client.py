@@ -38,10 +38,15 @@ class WhatsAppConfig:
 
     @classmethod
     def from_env(cls) -> WhatsAppConfig:
-        return cls(api_base=_env("WHATSAPP_API_BASE", "https://graph.facebook.com/v19.0").rstrip("/"),
-                   token=_env("WHATSAPP_TOKEN"), phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
-                   app_secret=_env("WHATSAPP_APP_SECRET"), verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
-                   template_name=_env("WHATSAPP_TEMPLATE_NAME"), template_language=_env("WHATSAPP_TEMPLATE_LANGUAGE", "en"))
+        return cls(
+            api_base=_env("WHATSAPP_API_BASE", "https://graph.facebook.com/v19.0").rstrip("/"),
+            token=_env("WHATSAPP_TOKEN"),
+            phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
+            app_secret=_env("WHATSAPP_APP_SECRET"),
+            verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
+            template_name=_env("WHATSAPP_TEMPLATE_NAME"),
+            template_language=_env("WHATSAPP_TEMPLATE_LANGUAGE", "en"),
+        )
 
     @property
     def can_send(self) -> bool:
@@ -73,7 +78,14 @@ class GraphClient:
         self._post(phone, {"type": "text", "text": {"preview_url": False, "body": text}})
 
     def send_template(self, phone: str, text: str) -> None:
-        self._post(phone, {"type": "template", "template": {
-            "name": self.config.template_name, "language": {"code": self.config.template_language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": template_parameter(text)}]}],
-        }})
+        self._post(
+            phone,
+            {
+                "type": "template",
+                "template": {
+                    "name": self.config.template_name,
+                    "language": {"code": self.config.template_language},
+                    "components": [{"type": "body", "parameters": [{"type": "text", "text": template_parameter(text)}]}],
+                },
+            },
+        )

@@ -30,8 +30,10 @@ from assistant.turns import TurnHandler
 
 log = logging.getLogger(__name__)
 
-ONLY_TEXT = ("I can only read written messages. Please type your question, or call the secretariat on "
-             "{department_phone} ({opening_hours}). In an emergency call {emergency_number}.")
+ONLY_TEXT = (
+    "I can only read written messages. Please type your question, or call the secretariat on "
+    "{department_phone} ({opening_hours}). In an emergency call {emergency_number}."
+)
 NOT_ANSWERED = "not answered: the patient opted out"
 
 
@@ -57,10 +59,10 @@ def send_all(services: Services, channel: Channel, phone: str, texts: list[str])
     return len(texts)
 
 
-def _say(services: Services, channel: Channel, phone: str, patient_text: str, patient_data: dict, reply: str,
-         reply_data: dict) -> None:
-    conversations.add_messages(services.db, channel.name, phone,
-                               [("patient", patient_text, patient_data), ("assistant", reply, reply_data)])
+def _say(services: Services, channel: Channel, phone: str, patient_text: str, patient_data: dict, reply: str, reply_data: dict) -> None:
+    conversations.add_messages(
+        services.db, channel.name, phone, [("patient", patient_text, patient_data), ("assistant", reply, reply_data)]
+    )
     send_all(services, channel, phone, channel.format_text(reply))
 
 
@@ -69,8 +71,15 @@ def _keyword(services: Services, channel: Channel, phone: str, text: str, keywor
         optout.set_opted_out(services.db, channel.name, phone, keyword.action == "stop")
         log.info("%s %s: %s", channel.label, mask(phone), "opted out" if keyword.action == "stop" else "opted in again")
     # The STOP confirmation is the last message the number gets.
-    _say(services, channel, phone, text, {"keyword": keyword.action}, keyword.reply(services.site),
-         {"route": "smalltalk", "keyword": keyword.action})
+    _say(
+        services,
+        channel,
+        phone,
+        text,
+        {"keyword": keyword.action},
+        keyword.reply(services.site),
+        {"route": "smalltalk", "keyword": keyword.action},
+    )
 
 
 def _while_opted_out(services: Services, channel: Channel, phone: str, text: str) -> None:
@@ -109,7 +118,6 @@ def answer_unreadable(services: Services, channel: Channel, phone: str, kind: st
     """A picture, voice note, location...: kept as a note for staff; the patient is asked to write."""
     note = f"[{kind}]"
     if optout.is_opted_out(services.db, channel.name, phone):
-        conversations.add_messages(services.db, channel.name, phone, [("patient", note, {"media": kind,
-                                                                                         "not_answered": NOT_ANSWERED})])
+        conversations.add_messages(services.db, channel.name, phone, [("patient", note, {"media": kind, "not_answered": NOT_ANSWERED})])
         return
     _say(services, channel, phone, note, {"media": kind}, services.site.fill(ONLY_TEXT), {"route": "fallback"})

@@ -23,41 +23,42 @@ from assistant.storage.database import Database
 from assistant.storage.models import OptOut, utcnow
 
 _WORDS = {
-    "stop": {"en": "STOP STOPALL UNSUBSCRIBE CANCEL END QUIT OPTOUT REVOKE",
-             "fr": "ARRET ARRETER DESABONNER DESINSCRIRE", "es": "BAJA PARAR DETENER CANCELAR"},
+    "stop": {
+        "en": "STOP STOPALL UNSUBSCRIBE CANCEL END QUIT OPTOUT REVOKE",
+        "fr": "ARRET ARRETER DESABONNER DESINSCRIRE",
+        "es": "BAJA PARAR DETENER CANCELAR",
+    },
     "start": {"en": "START UNSTOP YES", "fr": "REPRENDRE", "es": "ALTA"},
     "help": {"en": "HELP INFO", "fr": "AIDE", "es": "AYUDA"},
 }
 KEYWORDS: dict[str, tuple[str, str]] = {
-    word: (action, language) for action, languages in _WORDS.items() for language, words in languages.items()
-    for word in words.split()
+    word: (action, language) for action, languages in _WORDS.items() for language, words in languages.items() for word in words.split()
 }
 
 REPLIES = {
     "stop": {
         "en": "You will get no more messages from the {department_name}. Send START to get them again. "
-              "In an emergency call {emergency_number}.",
+        "In an emergency call {emergency_number}.",
         "fr": "Vous ne recevrez plus de messages du service ({department_name}). Envoyez START pour les recevoir "
-              "à nouveau. En cas d'urgence, appelez le {emergency_number}.",
+        "à nouveau. En cas d'urgence, appelez le {emergency_number}.",
         "es": "No recibirá más mensajes del servicio ({department_name}). Envíe START para volver a recibirlos. "
-              "En caso de emergencia, llame al {emergency_number}.",
+        "En caso de emergencia, llame al {emergency_number}.",
     },
     "start": {
         "en": "You will get messages from the {department_name} again. Send your question, or STOP to stop messages.",
         "fr": "Vous recevrez à nouveau les messages du service ({department_name}). Envoyez votre question, "
-              "ou STOP pour ne plus en recevoir.",
-        "es": "Volverá a recibir los mensajes del servicio ({department_name}). Envíe su pregunta, "
-              "o STOP para dejar de recibirlos.",
+        "ou STOP pour ne plus en recevoir.",
+        "es": "Volverá a recibir los mensajes del servicio ({department_name}). Envíe su pregunta, o STOP para dejar de recibirlos.",
     },
     "help": {
         "en": "{department_name}, {hospital_name}. Secretariat: {department_phone} ({opening_hours}), "
-              "{department_email}. In an emergency call {emergency_number}. Send STOP to stop messages.",
+        "{department_email}. In an emergency call {emergency_number}. Send STOP to stop messages.",
         "fr": "{department_name}, {hospital_name}. Secrétariat : {department_phone} ({opening_hours}), "
-              "{department_email}. En cas d'urgence, appelez le {emergency_number}. Envoyez STOP pour ne plus "
-              "recevoir de messages.",
+        "{department_email}. En cas d'urgence, appelez le {emergency_number}. Envoyez STOP pour ne plus "
+        "recevoir de messages.",
         "es": "{department_name}, {hospital_name}. Secretaría: {department_phone} ({opening_hours}), "
-              "{department_email}. En caso de emergencia, llame al {emergency_number}. Envíe STOP para dejar "
-              "de recibir mensajes.",
+        "{department_email}. En caso de emergencia, llame al {emergency_number}. Envíe STOP para dejar "
+        "de recibir mensajes.",
     },
 }
 

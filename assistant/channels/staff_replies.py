@@ -21,8 +21,10 @@ from assistant.storage.database import Database
 SERVICE_WINDOW = dt.timedelta(hours=24)
 OPTED_OUT = Delivery(False, "not sent: the patient opted out")
 SENT_AS_TEMPLATE = "sent as the approved template (outside WhatsApp's 24-hour window)"
-NO_TEMPLATE = ("not sent: more than 24 hours since the patient's last WhatsApp message, and no approved template "
-               "is set up for this channel; please call the patient")
+NO_TEMPLATE = (
+    "not sent: more than 24 hours since the patient's last WhatsApp message, and no approved template "
+    "is set up for this channel; please call the patient"
+)
 
 
 def last_patient_message_at(db: Database, channel: str, phone: str) -> dt.datetime | None:

@@ -38,10 +38,14 @@ class TwilioConfig:
         whatsapp_from = _env("TWILIO_WHATSAPP_FROM", sms_from if sms_from.startswith("+") else "")
         if whatsapp_from and not whatsapp_from.startswith("whatsapp:"):
             whatsapp_from = f"whatsapp:{whatsapp_from}"
-        return cls(api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
-                   account_sid=_env("TWILIO_ACCOUNT_SID"), auth_token=_env("TWILIO_AUTH_TOKEN"),
-                   sms_from=sms_from, whatsapp_from=whatsapp_from,
-                   public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"))
+        return cls(
+            api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
+            account_sid=_env("TWILIO_ACCOUNT_SID"),
+            auth_token=_env("TWILIO_AUTH_TOKEN"),
+            sms_from=sms_from,
+            whatsapp_from=whatsapp_from,
+            public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"),
+        )
 
     @property
     def can_send(self) -> bool:

@@ -52,7 +52,6 @@ class Worker:
         with self._idle:
             return self._idle.wait_for(lambda: not self._queues, timeout)
 
-
     def close(self) -> None:
         """Finish the queued jobs and stop the threads (the end of a test; at exit Python does it itself)."""
         self._pool.shutdown(wait=True)

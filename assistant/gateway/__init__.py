@@ -44,8 +44,9 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
     app.extensions["spool"] = Spool(settings.var_dir / "spool" / "pending-writes.jsonl")
-    app.extensions["turns"] = TurnHandler(db, rasa, settings.site, app.extensions["spool"],
-                                          EarlyRetrieval(settings.action_server_url), settings.messages)
+    app.extensions["turns"] = TurnHandler(
+        db, rasa, settings.site, app.extensions["spool"], EarlyRetrieval(settings.action_server_url), settings.messages
+    )
 
     security.register(app)
     cors.register(app)

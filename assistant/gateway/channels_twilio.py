@@ -44,10 +44,16 @@ class _Twilio:
 def register(app: Flask) -> None:
     config = TwilioConfig.from_env()
     client = TwilioClient(config)
-    sms = Channel("sms", "SMS", config.can_send and bool(config.sms_from), formatting.to_sms, formatting.sms_messages,
-                  client.send_sms)
-    whatsapp = Channel("whatsapp_twilio", "WhatsApp", config.can_send and bool(config.whatsapp_from), formatting.to_whatsapp,
-                       formatting.whatsapp_messages, client.send_whatsapp, service_window=True)
+    sms = Channel("sms", "SMS", config.can_send and bool(config.sms_from), formatting.to_sms, formatting.sms_messages, client.send_sms)
+    whatsapp = Channel(
+        "whatsapp_twilio",
+        "WhatsApp",
+        config.can_send and bool(config.whatsapp_from),
+        formatting.to_whatsapp,
+        formatting.whatsapp_messages,
+        client.send_whatsapp,
+        service_window=True,
+    )
     for channel in (sms, whatsapp):
         register_sender(channel.name, staff_replies.sender(channel))
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)

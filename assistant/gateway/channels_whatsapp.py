@@ -50,9 +50,16 @@ class _WhatsApp:
 def register(app: Flask) -> None:
     config = WhatsAppConfig.from_env()
     client = GraphClient(config)
-    channel = Channel("whatsapp", "WhatsApp", config.can_send, formatting.to_whatsapp, formatting.whatsapp_messages,
-                      client.send_text, service_window=True,
-                      send_template=client.send_template if config.template_name else None)
+    channel = Channel(
+        "whatsapp",
+        "WhatsApp",
+        config.can_send,
+        formatting.to_whatsapp,
+        formatting.whatsapp_messages,
+        client.send_text,
+        service_window=True,
+        send_template=client.send_template if config.template_name else None,
+    )
     register_sender(channel.name, staff_replies.sender(channel))
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)
     app.extensions["channels_whatsapp"] = _WhatsApp(config, services, channel)

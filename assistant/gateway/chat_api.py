@@ -60,12 +60,17 @@ def chat_history():
     if not after.isdigit():
         raise BadRequest("'after' must be a message id (a whole number)")
     messages = [
-        {"id": m["id"], "role": m["role"], "text": m["text"], "at": m["at"],
-         **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]}}
-        for m in conversations.history(_db(), CHANNEL, sender) if m["id"] > int(after)
+        {
+            "id": m["id"],
+            "role": m["role"],
+            "text": m["text"],
+            "at": m["at"],
+            **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]},
+        }
+        for m in conversations.history(_db(), CHANNEL, sender)
+        if m["id"] > int(after)
     ]
-    return jsonify({"sender": sender, "messages": messages,
-                    "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
+    return jsonify({"sender": sender, "messages": messages, "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
 
 
 @bp.delete("/chat/history")
@@ -82,7 +87,7 @@ def feedback():
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise BadRequest("'message_id' must be a whole number")
     if rating not in ("up", "down"):
-        raise BadRequest("'rating' must be \"up\" or \"down\"")
+        raise BadRequest('\'rating\' must be "up" or "down"')
     if not record_feedback(_db(), CHANNEL, sender, message_id, 1 if rating == "up" else -1):
         raise BadRequest("no answer with that id in this conversation", 404)
     return jsonify({"stored": True})

@@ -54,8 +54,7 @@ def register(app: Flask) -> None:
         method = request.headers["Access-Control-Request-Method"].strip().upper()
         headers = {h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
         if method not in ALLOWED_METHODS or not headers <= set(ALLOWED_HEADERS):
-            return jsonify({"error": f"cross-origin requests may use only {', '.join(ALLOWED_METHODS)} "
-                                     "and the Content-Type header"}), 403
+            return jsonify({"error": f"cross-origin requests may use only {', '.join(ALLOWED_METHODS)} and the Content-Type header"}), 403
         response = app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"

@@ -22,8 +22,10 @@ def register(app: Flask) -> None:
         site = app.config["SETTINGS"].site
         messages = {
             413: f"the request is too large: at most {app.config['MAX_CONTENT_LENGTH']} bytes",
-            429: site.fill("too many messages in a short time; please wait a minute and try again. "
-                           "If this is an emergency, call {emergency_number} now."),
+            429: site.fill(
+                "too many messages in a short time; please wait a minute and try again. "
+                "If this is an emergency, call {emergency_number} now."
+            ),
         }
         return jsonify({"error": messages.get(error.code, error.description)}), error.code
 

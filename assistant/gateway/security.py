@@ -12,13 +12,21 @@ from assistant.rate_limit_storage import rate_limit_storage, storage_options
 # storage answers again (checked at growing intervals), and any storage error left lets the request through: a
 # patient, above all one with an emergency, is never refused because the counts cannot be reached (without them a
 # storage error answered 500 before the red-flag check could run).
-limiter = Limiter(key_func=get_remote_address, storage_uri=rate_limit_storage(),
-                  storage_options=storage_options(rate_limit_storage()), default_limits=[], headers_enabled=True,
-                  in_memory_fallback_enabled=True, swallow_errors=True)
+limiter = Limiter(
+    key_func=get_remote_address,
+    storage_uri=rate_limit_storage(),
+    storage_options=storage_options(rate_limit_storage()),
+    default_limits=[],
+    headers_enabled=True,
+    in_memory_fallback_enabled=True,
+    swallow_errors=True,
+)
 
 # Pages use external scripts and styles only; nothing inline.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def register(app: Flask) -> None:

@@ -80,5 +80,5 @@ def page_language(body: dict) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not PAGE_LANGUAGE.fullmatch(value):
-        raise BadRequest("'language' must be a language tag such as \"fr\" or \"es-419\"")
+        raise BadRequest('\'language\' must be a language tag such as "fr" or "es-419"')
     return value.split("-")[0].lower()

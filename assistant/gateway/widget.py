@@ -31,5 +31,4 @@ def asset(name: str):
 @bp.get("/")
 def demo():
     site = current_app.config["SETTINGS"].site
-    return render_template("demo.html", site=site, gateway=request.host_url.rstrip("/"),
-                           retention=getattr(site, "data_retention", None))
+    return render_template("demo.html", site=site, gateway=request.host_url.rstrip("/"), retention=getattr(site, "data_retention", None))

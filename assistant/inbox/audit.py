@@ -44,6 +44,11 @@ def audit_log():
         record(session, current_staff().id, "view_audit")
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return render_template("inbox/audit.html", rows=rows, colleagues=colleagues, action_labels=ACTION_LABELS,
-                           filters={"staff": staff_filter, "conversation": conversation_filter, "action": action_filter},
-                           older=rows[-1][0].id if more and rows else None)
+    return render_template(
+        "inbox/audit.html",
+        rows=rows,
+        colleagues=colleagues,
+        action_labels=ACTION_LABELS,
+        filters={"staff": staff_filter, "conversation": conversation_filter, "action": action_filter},
+        older=rows[-1][0].id if more and rows else None,
+    )

@@ -116,6 +116,7 @@ def login_required(view):
         if current_staff() is None:
             return _not_signed_in()
         return view(*args, **kwargs)
+
     return wrapper
 
 
@@ -129,7 +130,9 @@ def role_required(*roles: str):
             if staff.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorate
 
 

@@ -12,8 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates", static_folder="static", static_url_path="/static")
 
 KIND_LABELS = {"urgent": "Urgent", "clinical": "Clinical", "booking": "Booking", "administrative": "Administrative"}
 PRIORITY_LABELS = {"high": "High", "normal": "Normal", "low": "Low"}
@@ -97,9 +96,15 @@ def _iso_filter(moment):
 
 @bp.context_processor
 def _labels():
-    return {"KIND_LABELS": KIND_LABELS, "PRIORITY_LABELS": PRIORITY_LABELS, "STATUS_LABELS": STATUS_LABELS,
-            "CHANNEL_LABELS": CHANNEL_LABELS,
-            "ROLE_LABELS": ROLE_LABELS, "ROUTE_LABELS": ROUTE_LABELS, "site": site()}
+    return {
+        "KIND_LABELS": KIND_LABELS,
+        "PRIORITY_LABELS": PRIORITY_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "CHANNEL_LABELS": CHANNEL_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "ROUTE_LABELS": ROUTE_LABELS,
+        "site": site(),
+    }
 
 
 @bp.after_request
@@ -122,25 +127,37 @@ def error_page(status: int, title: str, message: str):
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(error: CSRFError):
-    return error_page(400, "The form could not be sent",
-                      "This form has expired or did not come from an inbox page. Go back, reload the page and try again. "
-                      f"({error.description})")
+    return error_page(
+        400,
+        "The form could not be sent",
+        f"This form has expired or did not come from an inbox page. Go back, reload the page and try again. ({error.description})",
+    )
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    titles = {400: "Something in the request is wrong", 403: "Not allowed", 404: "Not found",
-              405: "Not allowed here", 413: "Too large", 429: "Too many attempts"}
-    messages = {403: "Your role does not give access to this page. Ask an administrator if you need it.",
-                404: "There is nothing here. The ticket may have been deleted under the retention rules.",
-                429: "Too many attempts in a short time. Wait a minute and try again."}
-    return error_page(error.code or 500, titles.get(error.code, error.name),
-                      messages.get(error.code, error.description or error.name))
+    titles = {
+        400: "Something in the request is wrong",
+        403: "Not allowed",
+        404: "Not found",
+        405: "Not allowed here",
+        413: "Too large",
+        429: "Too many attempts",
+    }
+    messages = {
+        403: "Your role does not give access to this page. Ask an administrator if you need it.",
+        404: "There is nothing here. The ticket may have been deleted under the retention rules.",
+        429: "Too many attempts in a short time. Wait a minute and try again.",
+    }
+    return error_page(error.code or 500, titles.get(error.code, error.name), messages.get(error.code, error.description or error.name))
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception):
     log.exception("unexpected error in the inbox")
-    return error_page(500, "Something went wrong",
-                      "Something went wrong on our side. Nothing was sent to the patient unless the page says so; "
-                      "reload the ticket and check before trying again.")
+    return error_page(
+        500,
+        "Something went wrong",
+        "Something went wrong on our side. Nothing was sent to the patient unless the page says so; "
+        "reload the ticket and check before trying again.",
+    )

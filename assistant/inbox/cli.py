@@ -1,9 +1,9 @@
 """`flask --app "assistant.gateway:create_app()" staff ...`: staff accounts for the inbox.
 
-    staff create USERNAME --role secretariat|clinician|admin [--name "Display Name"] [--password-stdin]
-    staff set-password USERNAME [--password-stdin]
-    staff deactivate USERNAME / staff activate USERNAME
-    staff list
+staff create USERNAME --role secretariat|clinician|admin [--name "Display Name"] [--password-stdin]
+staff set-password USERNAME [--password-stdin]
+staff deactivate USERNAME / staff activate USERNAME
+staff list
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ def _db():
 
 
 def _read_password(from_stdin: bool) -> str:
-    password = (sys.stdin.readline().rstrip("\r\n") if from_stdin
-                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    password = sys.stdin.readline().rstrip("\r\n") if from_stdin else click.prompt("Password", hide_input=True, confirmation_prompt=True)
     problem = check_password_rules(password)
     if problem:
         raise click.ClickException(problem)
@@ -47,7 +46,7 @@ def _find(session, username: str) -> StaffUser:
 @staff_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="what the account may do")
-@click.option("--name", "display_name", default="", help="the name colleagues see, e.g. \"Anna Smith\"")
+@click.option("--name", "display_name", default="", help='the name colleagues see, e.g. "Anna Smith"')
 @click.option("--password-stdin", is_flag=True, help="read the password from the first line of standard input")
 def create(username: str, role: str, display_name: str, password_stdin: bool) -> None:
     """Create a staff account; the password is asked for (typed twice) unless --password-stdin."""
@@ -60,8 +59,7 @@ def create(username: str, role: str, display_name: str, password_stdin: bool) ->
             raise click.ClickException(f"a staff account named {username!r} already exists")
     password = _read_password(password_stdin)
     with _db().session() as session:
-        user = StaffUser(username=username, display_name=display_name, role=role, password_hash=hash_password(password),
-                         active=True)
+        user = StaffUser(username=username, display_name=display_name, role=role, password_hash=hash_password(password), active=True)
         session.add(user)
         session.flush()
         record(session, None, "staff_create", detail=f"{username} ({role})")

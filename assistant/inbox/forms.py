@@ -37,15 +37,25 @@ class TakeOverForm(FlaskForm):
 
 
 class ReplyForm(FlaskForm):
-    text = TextAreaField("Reply to the patient", filters=[_cleaned],
-                         validators=[DataRequired("Write the reply before sending it."),
-                                     Length(max=MAX_REPLY_CHARS, message=f"A reply can be at most {MAX_REPLY_CHARS} characters.")])
+    text = TextAreaField(
+        "Reply to the patient",
+        filters=[_cleaned],
+        validators=[
+            DataRequired("Write the reply before sending it."),
+            Length(max=MAX_REPLY_CHARS, message=f"A reply can be at most {MAX_REPLY_CHARS} characters."),
+        ],
+    )
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Internal note", filters=[_cleaned],
-                         validators=[DataRequired("Write the note before saving it."),
-                                     Length(max=MAX_NOTE_CHARS, message=f"A note can be at most {MAX_NOTE_CHARS} characters.")])
+    text = TextAreaField(
+        "Internal note",
+        filters=[_cleaned],
+        validators=[
+            DataRequired("Write the note before saving it."),
+            Length(max=MAX_NOTE_CHARS, message=f"A note can be at most {MAX_NOTE_CHARS} characters."),
+        ],
+    )
 
 
 class AssignForm(FlaskForm):

@@ -19,8 +19,10 @@ from assistant.storage.database import Database
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
 from assistant.storage.tickets import KINDS, PRIORITIES
 
-HAND_BACK_TEXT = ("You are back with the automated assistant: a member of staff has handed this conversation back. "
-                  "You can keep asking questions here. If it is an emergency, call {emergency_number} now.")
+HAND_BACK_TEXT = (
+    "You are back with the automated assistant: a member of staff has handed this conversation back. "
+    "You can keep asking questions here. If it is an emergency, call {emergency_number} now."
+)
 
 
 class Refused(Exception):
@@ -69,8 +71,9 @@ def _claim(session, conversation: Conversation, staff_id: int, expected: int | N
     """Take the conversation if it is still held by `expected` (None: the assistant); False if it changed meanwhile."""
     holder = Conversation.taken_over_by_id
     condition = holder.is_(None) if expected is None else holder == expected
-    result = session.execute(update(Conversation).where(Conversation.id == conversation.id, condition)
-                             .values(taken_over_by_id=staff_id, taken_over_at=utcnow()))
+    result = session.execute(
+        update(Conversation).where(Conversation.id == conversation.id, condition).values(taken_over_by_id=staff_id, taken_over_at=utcnow())
+    )
     session.expire(conversation)
     return result.rowcount == 1
 
@@ -83,8 +86,10 @@ def take_over(db: Database, ticket_id: int, staff_id: int, expected: int | None)
         if holder == staff_id:
             raise Refused("You have already taken over this conversation.")
         if holder != expected:
-            raise Refused(f"{_sentence_start(_name(session, holder))} has just taken over this conversation. "
-                          "Read the page again before taking it over.")
+            raise Refused(
+                f"{_sentence_start(_name(session, holder))} has just taken over this conversation. "
+                "Read the page again before taking it over."
+            )
         if not _claim(session, conversation, staff_id, expected):
             raise Refused("Someone took over this conversation at the same moment. Read the page again.")
         origin = "from the assistant" if expected is None else f"from {_name(session, expected)}"
@@ -92,9 +97,11 @@ def take_over(db: Database, ticket_id: int, staff_id: int, expected: int | None)
         if ticket.status == "open":
             _set_status(session, ticket, staff_id, "in_progress")
         record(session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id, detail=origin)
-    return Outcome("You have taken over this conversation. The assistant no longer answers the patient's questions: "
-                   "it tells them a member of staff will reply, until you hand it back. Emergency messages still get "
-                   "the emergency number and raise an urgent ticket.")
+    return Outcome(
+        "You have taken over this conversation. The assistant no longer answers the patient's questions: "
+        "it tells them a member of staff will reply, until you hand it back. Emergency messages still get "
+        "the emergency number and raise an urgent ticket."
+    )
 
 
 def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
@@ -108,12 +115,15 @@ def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
             if not _claim(session, conversation, staff_id, None):
                 raise Refused("Someone took over this conversation at the same moment. Read the page again.")
             _event(session, ticket, staff_id, "take_over", "took over the conversation from the assistant to reply")
-            record(session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id,
-                   detail="from the assistant, to reply")
+            record(
+                session, staff_id, "take_over", conversation_id=conversation.id, ticket_id=ticket.id, detail="from the assistant, to reply"
+            )
             took_over = True
         elif holder != staff_id:
-            raise Refused(f"{_sentence_start(_name(session, holder))} has taken over this conversation. "
-                          "Take it over from them before replying; your text is still in the box.")
+            raise Refused(
+                f"{_sentence_start(_name(session, holder))} has taken over this conversation. "
+                "Take it over from them before replying; your text is still in the box."
+            )
         if ticket.status == "open":
             _set_status(session, ticket, staff_id, "in_progress")
         staff_name = _name(session, staff_id)
@@ -123,12 +133,19 @@ def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
         ticket = _ticket(session, ticket_id)
         _event(session, ticket, staff_id, "reply", delivery.detail)
         record(session, staff_id, "reply", conversation_id=conversation_id, ticket_id=ticket_id, detail=delivery.detail)
-    prefix = ("You have taken over this conversation; the assistant no longer answers the patient's questions until "
-              "you hand it back. ") if took_over else ""
+    prefix = (
+        ("You have taken over this conversation; the assistant no longer answers the patient's questions until you hand it back. ")
+        if took_over
+        else ""
+    )
     if delivery.delivered:
         return Outcome(f"{prefix}Reply sent: {delivery.detail}.", "success", delivery)
-    return Outcome(f"{prefix}Your reply is saved in the conversation but did not reach the patient ({delivery.detail}). "
-                   "Contact the patient another way.", "warning", delivery)
+    return Outcome(
+        f"{prefix}Your reply is saved in the conversation but did not reach the patient ({delivery.detail}). "
+        "Contact the patient another way.",
+        "warning",
+        delivery,
+    )
 
 
 def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int]:
@@ -136,9 +153,11 @@ def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int
     holder = conversation.taken_over_by_id
     if holder is None:
         raise Refused("The assistant is already answering this conversation.")
-    result = session.execute(update(Conversation).where(Conversation.id == conversation.id,
-                                                        Conversation.taken_over_by_id == holder)
-                             .values(taken_over_by_id=None, taken_over_at=None))
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.taken_over_by_id == holder)
+        .values(taken_over_by_id=None, taken_over_at=None)
+    )
     if result.rowcount != 1:
         raise Refused("The conversation changed hands at the same moment. Read the page again.")
     detail = "handed the conversation back to the assistant"
@@ -149,10 +168,10 @@ def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int
     return conversation.channel, conversation.sender_key, conversation.id
 
 
-def _tell_patient_handed_back(db: Database, site: Site, ticket_id: int, staff_id: int,
-                              channel: str, sender_key: str) -> Delivery:
-    delivery = deliver(db, channel, sender_key, site.fill(HAND_BACK_TEXT), role="assistant",
-                       data={"route": "smalltalk", "handed_back": True})
+def _tell_patient_handed_back(db: Database, site: Site, ticket_id: int, staff_id: int, channel: str, sender_key: str) -> Delivery:
+    delivery = deliver(
+        db, channel, sender_key, site.fill(HAND_BACK_TEXT), role="assistant", data={"route": "smalltalk", "handed_back": True}
+    )
     with db.session() as session:
         _event(session, _ticket(session, ticket_id), staff_id, "patient_told", f"told the patient: {delivery.detail}")
     return delivery
@@ -163,10 +182,10 @@ def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int) -> Outcom
         channel, sender_key, _ = _hand_back_in(session, _ticket(session, ticket_id), staff_id)
     delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key)
     if delivery.delivered:
-        return Outcome(f"The assistant answers this conversation again. The patient was told ({delivery.detail}).",
-                       "success", delivery)
-    return Outcome(f"The assistant answers this conversation again, but the patient could not be told ({delivery.detail}).",
-                   "warning", delivery)
+        return Outcome(f"The assistant answers this conversation again. The patient was told ({delivery.detail}).", "success", delivery)
+    return Outcome(
+        f"The assistant answers this conversation again, but the patient could not be told ({delivery.detail}).", "warning", delivery
+    )
 
 
 def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool) -> Outcome:
@@ -184,13 +203,18 @@ def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_b
             handed_back = _hand_back_in(session, ticket, staff_id)
     if handed_back is None:
         if kept:
-            return Outcome("Ticket resolved. You still have the conversation: if the patient writes again, they are "
-                           "told a member of staff will reply and this ticket is reopened.")
+            return Outcome(
+                "Ticket resolved. You still have the conversation: if the patient writes again, they are "
+                "told a member of staff will reply and this ticket is reopened."
+            )
         return Outcome("Ticket resolved.")
     delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1])
     told = f"the patient was told ({delivery.detail})" if delivery.delivered else f"the patient could not be told ({delivery.detail})"
-    return Outcome(f"Ticket resolved and the conversation handed back to the assistant; {told}.",
-                   "success" if delivery.delivered else "warning", delivery)
+    return Outcome(
+        f"Ticket resolved and the conversation handed back to the assistant; {told}.",
+        "success" if delivery.delivered else "warning",
+        delivery,
+    )
 
 
 def reopen(db: Database, ticket_id: int, staff_id: int) -> Outcome:
@@ -219,8 +243,9 @@ def assign(db: Database, ticket_id: int, staff_id: int, assignee_id: int | None)
     return Outcome("Ticket unassigned." if assignee_id is None else f"Ticket {detail}.")
 
 
-def reclassify(db: Database, ticket_id: int, staff_id: int, kind: str, priority: str,
-               kind_labels: dict[str, str], priority_labels: dict[str, str]) -> Outcome:
+def reclassify(
+    db: Database, ticket_id: int, staff_id: int, kind: str, priority: str, kind_labels: dict[str, str], priority_labels: dict[str, str]
+) -> Outcome:
     """Change the ticket's type and priority (a clinical worry filed as paperwork, a false alarm filed as urgent)."""
     if kind not in KINDS or priority not in PRIORITIES:
         raise Refused("Choose a type and a priority from the lists.")
@@ -251,5 +276,6 @@ def add_note(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
 
 def active_staff(db: Database) -> list[StaffUser]:
     with db.session() as session:
-        return list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name,
-                                                                                               StaffUser.username)))
+        return list(
+            session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name, StaffUser.username))
+        )

@@ -27,8 +27,7 @@ MAX_ROWS = 300
 SUMMARY_PREVIEW = 160
 
 _KIND_ORDER = case({kind: position for position, kind in enumerate(KINDS)}, value=Ticket.kind, else_=len(KINDS))
-_PRIORITY_ORDER = case({priority: position for position, priority in enumerate(PRIORITIES)}, value=Ticket.priority,
-                       else_=len(PRIORITIES))
+_PRIORITY_ORDER = case({priority: position for position, priority in enumerate(PRIORITIES)}, value=Ticket.priority, else_=len(PRIORITIES))
 _assignee = aliased(StaffUser)
 _holder = aliased(StaffUser)
 
@@ -42,8 +41,12 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        filters = cls(**{name: args.get(name, default).strip() for name, default in
-                         (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""))})
+        filters = cls(
+            **{
+                name: args.get(name, default).strip()
+                for name, default in (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""))
+            }
+        )
         if filters.status not in STATUS_FILTERS:
             abort(400, f"unknown status filter; use one of: {', '.join(STATUS_FILTERS)}")
         if filters.kind and filters.kind not in KINDS:
@@ -57,8 +60,9 @@ class Filters:
     @property
     def shows_new_urgent(self) -> bool:
         """Whether a newly raised urgent ticket belongs on the page as filtered."""
-        return (self.kind in ("", "urgent") and "open" in STATUS_FILTERS[self.status]
-                and self.assignee in ("", "none") and self.channel == "")
+        return (
+            self.kind in ("", "urgent") and "open" in STATUS_FILTERS[self.status] and self.assignee in ("", "none") and self.channel == ""
+        )
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,24 @@ class QueueRow:
     taken_over_by: str
 
     def to_json(self) -> dict:
-        return {"id": self.id, "reference": self.reference, "kind": self.kind, "kind_label": KIND_LABELS[self.kind],
-                "priority": self.priority,
-                "status": self.status, "summary": self.summary, "contact_name": self.contact_name,
-                "channel": self.channel, "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
-                "created_at": iso(self.created_at), "created_text": local_time(self.created_at),
-                "waiting": waiting_for(self.created_at), "assigned_to": self.assigned_to,
-                "taken_over_by": self.taken_over_by, "url": url_for("inbox.ticket", ticket_id=self.id)}
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "kind": self.kind,
+            "kind_label": KIND_LABELS[self.kind],
+            "priority": self.priority,
+            "status": self.status,
+            "summary": self.summary,
+            "contact_name": self.contact_name,
+            "channel": self.channel,
+            "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
+            "created_at": iso(self.created_at),
+            "created_text": local_time(self.created_at),
+            "waiting": waiting_for(self.created_at),
+            "assigned_to": self.assigned_to,
+            "taken_over_by": self.taken_over_by,
+            "url": url_for("inbox.ticket", ticket_id=self.id),
+        }
 
 
 def _filtered(query, filters: Filters, me: int, *, with_kind: bool = True):
@@ -106,29 +121,41 @@ def _name(user: StaffUser | None) -> str:
 
 def _preview(text: str) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= SUMMARY_PREVIEW else text[:SUMMARY_PREVIEW - 1] + "…"
+    return text if len(text) <= SUMMARY_PREVIEW else text[: SUMMARY_PREVIEW - 1] + "…"
 
 
 def _rows(session, query) -> list[QueueRow]:
-    return [QueueRow(id=t.id, reference=t.reference, kind=t.kind, priority=t.priority, status=t.status,
-                     summary=_preview(t.summary),
-                     contact_name=str((t.contact or {}).get("name") or ""), channel=channel, created_at=t.created_at,
-                     assigned_to=_name(assignee), taken_over_by=_name(holder))
-            for t, channel, assignee, holder in session.execute(query).all()]
+    return [
+        QueueRow(
+            id=t.id,
+            reference=t.reference,
+            kind=t.kind,
+            priority=t.priority,
+            status=t.status,
+            summary=_preview(t.summary),
+            contact_name=str((t.contact or {}).get("name") or ""),
+            channel=channel,
+            created_at=t.created_at,
+            assigned_to=_name(assignee),
+            taken_over_by=_name(holder),
+        )
+        for t, channel, assignee, holder in session.execute(query).all()
+    ]
 
 
 def _row_query():
-    return (select(Ticket, Conversation.channel, _assignee, _holder)
-            .join(Conversation, Ticket.conversation_id == Conversation.id)
-            .outerjoin(_assignee, Ticket.assigned_to_id == _assignee.id)
-            .outerjoin(_holder, Conversation.taken_over_by_id == _holder.id))
+    return (
+        select(Ticket, Conversation.channel, _assignee, _holder)
+        .join(Conversation, Ticket.conversation_id == Conversation.id)
+        .outerjoin(_assignee, Ticket.assigned_to_id == _assignee.id)
+        .outerjoin(_holder, Conversation.taken_over_by_id == _holder.id)
+    )
 
 
 def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> list[QueueRow]:
     """High priority first (urgent tickets start high), then the most urgent kind (urgent, clinical, booking,
     administrative), then the longest waiting."""
-    query = (_filtered(_row_query(), filters, me).order_by(_PRIORITY_ORDER, _KIND_ORDER, Ticket.created_at, Ticket.id)
-             .limit(limit))
+    query = _filtered(_row_query(), filters, me).order_by(_PRIORITY_ORDER, _KIND_ORDER, Ticket.created_at, Ticket.id).limit(limit)
     return _rows(session, query)
 
 
@@ -165,9 +192,17 @@ def queue():
         counts = counts_per_kind(session, filters, me)
         channels = sorted(set(CHANNEL_LABELS) | set(session.scalars(select(Conversation.channel).distinct())))
         colleagues = list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
-    return render_template("inbox/queue.html", rows=rows[:MAX_ROWS], more=len(rows) > MAX_ROWS, counts=counts,
-                           filters=filters, channels=channels, colleagues=colleagues,
-                           status_labels=STATUS_FILTER_LABELS, base_title="Inbox")
+    return render_template(
+        "inbox/queue.html",
+        rows=rows[:MAX_ROWS],
+        more=len(rows) > MAX_ROWS,
+        counts=counts,
+        filters=filters,
+        channels=channels,
+        colleagues=colleagues,
+        status_labels=STATUS_FILTER_LABELS,
+        base_title="Inbox",
+    )
 
 
 @bp.get("/api/urgent")
@@ -178,9 +213,14 @@ def urgent_poll():
     if not after.isdigit() or len(after) > 12:
         abort(400, "'after' must be a ticket id (a whole number)")
     with db().session() as session:
-        query = (_row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > int(after))
-                 .order_by(Ticket.id).limit(50))
+        query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > int(after)).order_by(Ticket.id).limit(50)
         new = _rows(session, query)
         newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > int(after), Ticket.kind != "urgent")) or 0
-        return jsonify({"open_urgent": open_urgent_count(session), "latest_ticket": latest_ticket_id(session),
-                        "new_urgent": [row.to_json() for row in new], "new_other": newer_other})
+        return jsonify(
+            {
+                "open_urgent": open_urgent_count(session),
+                "latest_ticket": latest_ticket_id(session),
+                "new_urgent": [row.to_json() for row in new],
+                "new_other": newer_other,
+            }
+        )

@@ -53,8 +53,10 @@ class TrackerStore:
 
     @classmethod
     def from_env(cls, settings: Settings) -> TrackerStore:
-        return cls(os.environ.get("TRACKER_DIALECT", "").strip() or "sqlite",
-                   os.environ.get("TRACKER_DB", "").strip() or str(settings.var_dir / "rasa_tracker.db"))
+        return cls(
+            os.environ.get("TRACKER_DIALECT", "").strip() or "sqlite",
+            os.environ.get("TRACKER_DB", "").strip() or str(settings.var_dir / "rasa_tracker.db"),
+        )
 
     def _engine(self) -> Engine | None:
         """The store's database, if it is a SQLite file that already holds Rasa's table."""
@@ -68,8 +70,10 @@ class TrackerStore:
 
     def not_handled(self) -> str | None:
         if self.dialect != "sqlite":
-            return (f"the Rasa conversation store ({self.dialect}) was not touched: delete its events "
-                    "for the same senders with that database's tools")
+            return (
+                f"the Rasa conversation store ({self.dialect}) was not touched: delete its events "
+                "for the same senders with that database's tools"
+            )
         return None
 
     def delete_inactive(self, cutoff: dt.datetime, dry_run: bool) -> int:
@@ -79,11 +83,15 @@ class TrackerStore:
             return 0
         try:
             with engine.begin() as connection:
-                senders = list(connection.scalars(select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id)
-                                                  .having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())))
+                senders = list(
+                    connection.scalars(
+                        select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(func.max(EVENTS.c.timestamp) < cutoff.timestamp())
+                    )
+                )
                 if senders and not dry_run:
-                    connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == bindparam("sender")),
-                                       [{"sender": sender} for sender in senders])
+                    connection.execute(
+                        delete(EVENTS).where(EVENTS.c.sender_id == bindparam("sender")), [{"sender": sender} for sender in senders]
+                    )
         finally:
             engine.dispose()
         return len(senders)
@@ -119,13 +127,15 @@ class PurgeReport:
         verb = "anonymised" if self.anonymise else "deleted"
         if self.dry_run:
             verb = f"would be {verb}"
-        lines = [f"older than {self.days} days, {verb}:",
-                 f"  messages:              {self.messages}",
-                 f"  tickets:               {self.tickets} ({self.unresolved_tickets} of them not resolved)",
-                 f"  conversations:         {self.conversations}",
-                 f"  unanswered questions:  {self.unanswered_questions}",
-                 f"  Rasa conversations:    {self.tracker_senders}" + (" (deleted: Rasa's copy is not kept for statistics)"
-                                                                       if self.anonymise else "")]
+        lines = [
+            f"older than {self.days} days, {verb}:",
+            f"  messages:              {self.messages}",
+            f"  tickets:               {self.tickets} ({self.unresolved_tickets} of them not resolved)",
+            f"  conversations:         {self.conversations}",
+            f"  unanswered questions:  {self.unanswered_questions}",
+            f"  Rasa conversations:    {self.tracker_senders}"
+            + (" (deleted: Rasa's copy is not kept for statistics)" if self.anonymise else ""),
+        ]
         return lines + [f"  note: {note}" for note in self.notes]
 
 
@@ -165,13 +175,17 @@ def _delete_old(session: Session, cutoff: dt.datetime, report: PurgeReport) -> N
     # Events, notes and feedback go with their ticket or message (ON DELETE CASCADE).
     session.execute(delete(Ticket).where(Ticket.updated_at < cutoff), execution_options={"synchronize_session": False})
     session.execute(delete(Message).where(Message.created_at < cutoff), execution_options={"synchronize_session": False})
-    emptied = (Conversation.created_at < cutoff, ~exists().where(Message.conversation_id == Conversation.id),
-               ~exists().where(Ticket.conversation_id == Conversation.id))
+    emptied = (
+        Conversation.created_at < cutoff,
+        ~exists().where(Message.conversation_id == Conversation.id),
+        ~exists().where(Ticket.conversation_id == Conversation.id),
+    )
     report.conversations = _count(session, select(Conversation.id).where(*emptied))
     session.execute(delete(Conversation).where(*emptied), execution_options={"synchronize_session": False})
     report.unanswered_questions = _count(session, select(UnansweredQuestion.id).where(UnansweredQuestion.created_at < cutoff))
-    session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff),
-                    execution_options={"synchronize_session": False})
+    session.execute(
+        delete(UnansweredQuestion).where(UnansweredQuestion.created_at < cutoff), execution_options={"synchronize_session": False}
+    )
 
 
 def _anonymise_old(session: Session, cutoff: dt.datetime, report: PurgeReport) -> None:
@@ -181,30 +195,40 @@ def _anonymise_old(session: Session, cutoff: dt.datetime, report: PurgeReport) -
     ids = [t.id for t in tickets]
     if ids:
         # updated_at is named so its on-update default does not make the rows look recent again.
-        session.execute(update(Ticket).where(Ticket.id.in_(ids))
-                        .values(summary=REMOVED, contact={}, updated_at=Ticket.updated_at),
-                        execution_options={"synchronize_session": False})
-        session.execute(update(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.action == "note")
-                        .values(detail=REMOVED), execution_options={"synchronize_session": False})
+        session.execute(
+            update(Ticket).where(Ticket.id.in_(ids)).values(summary=REMOVED, contact={}, updated_at=Ticket.updated_at),
+            execution_options={"synchronize_session": False},
+        )
+        session.execute(
+            update(TicketEvent).where(TicketEvent.ticket_id.in_(ids), TicketEvent.action == "note").values(detail=REMOVED),
+            execution_options={"synchronize_session": False},
+        )
     for message in session.scalars(select(Message).where(Message.created_at < cutoff, Message.text != REMOVED)):
         message.text = REMOVED
         message.data = {k: v for k, v in (message.data or {}).items() if k in KEPT_MESSAGE_FIELDS}
         report.messages += 1
     untouched = (*_untouched_conversations(cutoff), ~Conversation.sender_key.startswith("anonymised-"))
     for conversation_id in list(session.scalars(select(Conversation.id).where(*untouched))):
-        session.execute(update(Conversation).where(Conversation.id == conversation_id)
-                        .values(sender_key=f"anonymised-{conversation_id}", taken_over_by_id=None, taken_over_at=None,
-                                updated_at=Conversation.updated_at),
-                        execution_options={"synchronize_session": False})
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(
+                sender_key=f"anonymised-{conversation_id}", taken_over_by_id=None, taken_over_at=None, updated_at=Conversation.updated_at
+            ),
+            execution_options={"synchronize_session": False},
+        )
         report.conversations += 1
     old_questions = (UnansweredQuestion.created_at < cutoff, UnansweredQuestion.sender_key != ANONYMISED_SENDER)
     report.unanswered_questions = _count(session, select(UnansweredQuestion.id).where(*old_questions))
-    session.execute(update(UnansweredQuestion).where(*old_questions).values(sender_key=ANONYMISED_SENDER),
-                    execution_options={"synchronize_session": False})
+    session.execute(
+        update(UnansweredQuestion).where(*old_questions).values(sender_key=ANONYMISED_SENDER),
+        execution_options={"synchronize_session": False},
+    )
 
 
-def purge(db: Database, days: int, tracker: TrackerStore, *, anonymise: bool = False, dry_run: bool = False,
-          now: dt.datetime | None = None) -> PurgeReport:
+def purge(
+    db: Database, days: int, tracker: TrackerStore, *, anonymise: bool = False, dry_run: bool = False, now: dt.datetime | None = None
+) -> PurgeReport:
     if days < 1:
         raise ValueError("the retention period must be at least one day")
     cutoff = cutoff_for(days, now)
@@ -226,25 +250,30 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore) -
     """Delete everything stored about the patient who writes as `sender_key` on `channel`."""
     report = ForgetReport()
     with Session(db.engine, expire_on_commit=False) as session:
-        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                                 Conversation.sender_key == sender_key))
+        conversation = session.scalar(select(Conversation).where(Conversation.channel == channel, Conversation.sender_key == sender_key))
         conversation_id = None
         if conversation is not None:
             conversation_id = conversation.id
             report.conversations = 1
             report.messages = _count(session, select(Message.id).where(Message.conversation_id == conversation.id))
             report.tickets = _count(session, select(Ticket.id).where(Ticket.conversation_id == conversation.id))
-            session.execute(delete(Conversation).where(Conversation.id == conversation.id),
-                            execution_options={"synchronize_session": False})
+            session.execute(
+                delete(Conversation).where(Conversation.id == conversation.id), execution_options={"synchronize_session": False}
+            )
         # The action server logs misses under Rasa's sender id, "channel:sender".
         rasa_sender = f"{channel}:{sender_key}"
         questions = UnansweredQuestion.sender_key.in_([rasa_sender, sender_key])
         report.unanswered_questions = _count(session, select(UnansweredQuestion.id).where(questions))
         session.execute(delete(UnansweredQuestion).where(questions), execution_options={"synchronize_session": False})
         # No identifier in the log: it would keep what was just deleted.
-        record(session, None, "retention_forget", conversation_id=conversation_id,
-               detail=f"one patient's data deleted on request: {report.messages} messages, {report.tickets} tickets, "
-                      f"{report.unanswered_questions} logged questions")
+        record(
+            session,
+            None,
+            "retention_forget",
+            conversation_id=conversation_id,
+            detail=f"one patient's data deleted on request: {report.messages} messages, {report.tickets} tickets, "
+            f"{report.unanswered_questions} logged questions",
+        )
         session.commit()
     report.tracker_events = tracker.delete_sender(rasa_sender, dry_run=False)
     if tracker.not_handled():
@@ -266,8 +295,13 @@ def _tracker() -> TrackerStore:
 
 
 @retention_cli.command("purge")
-@click.option("--older-than-days", "days", type=click.IntRange(1, 36500), default=None,
-              help="remove what was last touched more than this many days ago [ASSISTANT_RETENTION_DAYS]")
+@click.option(
+    "--older-than-days",
+    "days",
+    type=click.IntRange(1, 36500),
+    default=None,
+    help="remove what was last touched more than this many days ago [ASSISTANT_RETENTION_DAYS]",
+)
 @click.option("--anonymise", is_flag=True, help="keep the rows for statistics but remove every text, contact and sender id")
 @click.option("--dry-run", is_flag=True, help="only count what would be removed")
 def purge_command(days: int | None, anonymise: bool, dry_run: bool) -> None:
@@ -288,7 +322,9 @@ def forget_command(channel: str, sender: str) -> None:
     if not report.found:
         click.echo("nothing stored for that channel and sender; nothing deleted")
     else:
-        click.echo(f"deleted: {report.conversations} conversation, {report.messages} messages, {report.tickets} tickets, "
-                   f"{report.unanswered_questions} logged questions, {report.tracker_events} Rasa events")
+        click.echo(
+            f"deleted: {report.conversations} conversation, {report.messages} messages, {report.tickets} tickets, "
+            f"{report.unanswered_questions} logged questions, {report.tracker_events} Rasa events"
+        )
     for note in report.notes:
         click.echo(f"note: {note}")

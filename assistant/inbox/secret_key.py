@@ -19,8 +19,10 @@ def secret_key(var_dir: Path) -> str:
     configured = os.environ.get("ASSISTANT_SECRET_KEY", "").strip()
     if configured:
         if len(configured) < MIN_LENGTH:
-            raise RuntimeError(f"ASSISTANT_SECRET_KEY is too short: use at least {MIN_LENGTH} random characters "
-                               "(for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            raise RuntimeError(
+                f"ASSISTANT_SECRET_KEY is too short: use at least {MIN_LENGTH} random characters "
+                "(for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return configured
     return stored_secret_key(Path(var_dir) / "secret_key")
 

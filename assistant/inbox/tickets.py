@@ -14,19 +14,36 @@ from assistant.inbox.trail import record
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
-    "created": "Ticket raised", "status": "Status changed", "take_over": "Took over", "hand_back": "Handed back",
-    "patient_told": "Patient told", "reply": "Replied", "note": "Internal note", "assign": "Assignment",
-    "reopened": "Reopened", "reclassify": "Type or priority changed",
+    "created": "Ticket raised",
+    "status": "Status changed",
+    "take_over": "Took over",
+    "hand_back": "Handed back",
+    "patient_told": "Patient told",
+    "reply": "Replied",
+    "note": "Internal note",
+    "assign": "Assignment",
+    "reopened": "Reopened",
+    "reclassify": "Type or priority changed",
 }
 
 
 def _message_json(message: Message) -> dict:
     data = message.data or {}
-    return {"id": message.id, "role": message.role, "role_label": ROLE_LABELS.get(message.role, message.role),
-            "text": message.text, "at": iso(message.created_at), "at_text": local_time(message.created_at),
-            "route": data.get("route"), "procedure": data.get("procedure"), "topic": data.get("topic"),
-            "red_flag": data.get("red_flag"), "staff_name": data.get("staff_name"),
-            "delivery": data.get("delivery"), "delivered": data.get("delivered")}
+    return {
+        "id": message.id,
+        "role": message.role,
+        "role_label": ROLE_LABELS.get(message.role, message.role),
+        "text": message.text,
+        "at": iso(message.created_at),
+        "at_text": local_time(message.created_at),
+        "route": data.get("route"),
+        "procedure": data.get("procedure"),
+        "topic": data.get("topic"),
+        "red_flag": data.get("red_flag"),
+        "staff_name": data.get("staff_name"),
+        "delivery": data.get("delivery"),
+        "delivered": data.get("delivered"),
+    }
 
 
 def _understood(messages: list[Message]) -> dict:
@@ -52,8 +69,15 @@ def _reclassify_form(**values) -> ReclassifyForm:
     return form
 
 
-def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_form: ReplyForm | None = None,
-          note_form: NoteForm | None = None, audit: bool = False):
+def _page(
+    ticket_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    reply_form: ReplyForm | None = None,
+    note_form: NoteForm | None = None,
+    audit: bool = False,
+):
     me = current_staff()
     with db().session() as session:
         ticket = session.get(Ticket, ticket_id)
@@ -63,8 +87,9 @@ def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_
         messages = list(conversation.messages)
         events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
         people = {u.id: u for u in session.scalars(select(StaffUser))}
-        siblings = list(session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id)
-                                        .order_by(Ticket.id)))
+        siblings = list(
+            session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id).order_by(Ticket.id))
+        )
         if audit:
             record(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
     colleagues = [u for u in people.values() if u.active]
@@ -75,12 +100,25 @@ def _page(ticket_id: int, *, status: int = 200, error: str | None = None, reply_
     reclassify_form = _reclassify_form(kind=ticket.kind, priority=ticket.priority)
     holder = people.get(conversation.taken_over_by_id)
     return render_template(
-        "inbox/ticket.html", ticket=ticket, conversation=conversation, messages=[_message_json(m) for m in messages],
-        events=events, people=people, siblings=siblings, holder=holder, me=me, understood=_understood(messages),
-        reply_form=reply_form or ReplyForm(), note_form=note_form or NoteForm(), assign_form=assign_form,
-        resolve_form=resolve_form, reclassify_form=reclassify_form,
+        "inbox/ticket.html",
+        ticket=ticket,
+        conversation=conversation,
+        messages=[_message_json(m) for m in messages],
+        events=events,
+        people=people,
+        siblings=siblings,
+        holder=holder,
+        me=me,
+        understood=_understood(messages),
+        reply_form=reply_form or ReplyForm(),
+        note_form=note_form or NoteForm(),
+        assign_form=assign_form,
+        resolve_form=resolve_form,
+        reclassify_form=reclassify_form,
         take_over_form=TakeOverForm(expected=str(conversation.taken_over_by_id or "")),
-        notes=[e for e in events if e.action == "note"], event_labels=EVENT_LABELS, error=error,
+        notes=[e for e in events if e.action == "note"],
+        event_labels=EVENT_LABELS,
+        error=error,
         channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
         base_title=f"{ticket.reference} – Inbox",
     ), status
@@ -104,10 +142,18 @@ def ticket_messages(ticket_id: int):
         if ticket is None:
             abort(404)
         holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
-        messages = session.scalars(select(Message).where(Message.conversation_id == ticket.conversation_id,
-                                                         Message.id > int(after)).order_by(Message.id).limit(200))
-        return jsonify({"messages": [_message_json(m) for m in messages],
-                        "taken_over_by": (holder.display_name or holder.username) if holder else None})
+        messages = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == ticket.conversation_id, Message.id > int(after))
+            .order_by(Message.id)
+            .limit(200)
+        )
+        return jsonify(
+            {
+                "messages": [_message_json(m) for m in messages],
+                "taken_over_by": (holder.display_name or holder.username) if holder else None,
+            }
+        )
 
 
 def _done(ticket_id: int, outcome: operations.Outcome, anchor: str = ""):
@@ -147,8 +193,7 @@ def reply(ticket_id: int):
     form = ReplyForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form, reply_form=form)
-    return _run(ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data), "#reply",
-                reply_form=form)
+    return _run(ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data), "#reply", reply_form=form)
 
 
 @bp.post("/tickets/<int:ticket_id>/hand-back")
@@ -195,8 +240,12 @@ def reclassify(ticket_id: int):
     form = _reclassify_form()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form)
-    return _run(ticket_id, lambda: operations.reclassify(db(), ticket_id, current_staff().id, form.kind.data,
-                                                         form.priority.data, KIND_LABELS, PRIORITY_LABELS))
+    return _run(
+        ticket_id,
+        lambda: operations.reclassify(
+            db(), ticket_id, current_staff().id, form.kind.data, form.priority.data, KIND_LABELS, PRIORITY_LABELS
+        ),
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/notes")
@@ -205,5 +254,4 @@ def add_note(ticket_id: int):
     form = NoteForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form, note_form=form)
-    return _run(ticket_id, lambda: operations.add_note(db(), ticket_id, current_staff().id, form.text.data), "#notes",
-                note_form=form)
+    return _run(ticket_id, lambda: operations.add_note(db(), ticket_id, current_staff().id, form.text.data), "#notes", note_form=form)

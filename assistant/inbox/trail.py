@@ -10,19 +10,30 @@ from __future__ import annotations
 from assistant.storage.models import AuditEntry
 
 ACTION_LABELS = {
-    "login": "signed in", "login_failed": "failed to sign in", "logout": "signed out",
-    "open_ticket": "opened a ticket", "take_over": "took over a conversation", "hand_back": "handed back to the assistant",
-    "reply": "replied to the patient", "note": "added an internal note", "assign": "assigned a ticket",
-    "resolve": "resolved a ticket", "reopen": "reopened a ticket", "reclassify": "changed a ticket's type or priority",
+    "login": "signed in",
+    "login_failed": "failed to sign in",
+    "logout": "signed out",
+    "open_ticket": "opened a ticket",
+    "take_over": "took over a conversation",
+    "hand_back": "handed back to the assistant",
+    "reply": "replied to the patient",
+    "note": "added an internal note",
+    "assign": "assigned a ticket",
+    "resolve": "resolved a ticket",
+    "reopen": "reopened a ticket",
+    "reclassify": "changed a ticket's type or priority",
     "view_audit": "read the audit log",
-    "retention_purge": "retention: old data removed", "retention_forget": "retention: one patient's data deleted",
-    "staff_create": "staff account created", "staff_deactivate": "staff account deactivated",
-    "staff_activate": "staff account reactivated", "staff_password": "staff password changed",
+    "retention_purge": "retention: old data removed",
+    "retention_forget": "retention: one patient's data deleted",
+    "staff_create": "staff account created",
+    "staff_deactivate": "staff account deactivated",
+    "staff_activate": "staff account reactivated",
+    "staff_password": "staff password changed",
 }
 
 
-def record(session, staff_id: int | None, action: str, *, conversation_id: int | None = None,
-           ticket_id: int | None = None, detail: str = "") -> None:
+def record(
+    session, staff_id: int | None, action: str, *, conversation_id: int | None = None, ticket_id: int | None = None, detail: str = ""
+) -> None:
     """Add an entry to the caller's unit of work (committed with what it describes)."""
-    session.add(AuditEntry(staff_id=staff_id, action=action, conversation_id=conversation_id,
-                           ticket_id=ticket_id, detail=detail[:500]))
+    session.add(AuditEntry(staff_id=staff_id, action=action, conversation_id=conversation_id, ticket_id=ticket_id, detail=detail[:500]))

@@ -12,8 +12,7 @@ from assistant.storage.models import Conversation, Message, utcnow
 
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
-    return session.scalar(select(Conversation).where(Conversation.channel == channel,
-                                                     Conversation.sender_key == sender_key))
+    return session.scalar(select(Conversation).where(Conversation.channel == channel, Conversation.sender_key == sender_key))
 
 
 def conversation_for(session, channel: str, sender_key: str) -> Conversation:
@@ -31,8 +30,14 @@ class ConversationState(NamedTuple):
     language: str | None  # the patient's language as stored, after this write
 
 
-def add_messages(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]],
-                 language: str | None = None, language_if_unset: str | None = None) -> ConversationState:
+def add_messages(
+    db: Database,
+    channel: str,
+    sender_key: str,
+    entries: list[tuple[str, str, dict]],
+    language: str | None = None,
+    language_if_unset: str | None = None,
+) -> ConversationState:
     """Append (role, text, data) entries to the sender's conversation, in order. `language`, when given,
     becomes the conversation's language; `language_if_unset` only when it has none yet.
 
@@ -53,27 +58,41 @@ def add_messages(db: Database, channel: str, sender_key: str, entries: list[tupl
         return _append(db, channel, sender_key, entries, language, language_if_unset)
 
 
-_TOUCH = (update(Conversation)
-          .where(Conversation.channel == bindparam("of_channel"), Conversation.sender_key == bindparam("of_sender"))
-          .values(updated_at=bindparam("at"),
-                  language=func.coalesce(bindparam("language"), Conversation.language, bindparam("language_if_unset")))
-          .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language))
-_CREATE = (insert(Conversation)
-           .values(channel=bindparam("of_channel"), sender_key=bindparam("of_sender"), created_at=bindparam("at"),
-                   updated_at=bindparam("at"),
-                   language=func.coalesce(bindparam("language"), bindparam("language_if_unset")))
-           .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language))
+_TOUCH = (
+    update(Conversation)
+    .where(Conversation.channel == bindparam("of_channel"), Conversation.sender_key == bindparam("of_sender"))
+    .values(
+        updated_at=bindparam("at"), language=func.coalesce(bindparam("language"), Conversation.language, bindparam("language_if_unset"))
+    )
+    .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language)
+)
+_CREATE = (
+    insert(Conversation)
+    .values(
+        channel=bindparam("of_channel"),
+        sender_key=bindparam("of_sender"),
+        created_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        language=func.coalesce(bindparam("language"), bindparam("language_if_unset")),
+    )
+    .returning(Conversation.id, Conversation.taken_over_by_id, Conversation.language)
+)
 _ADD = insert(Message)
 
 
-def _append(db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]],
-            language: str | None, language_if_unset: str | None) -> ConversationState:
-    key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow(), "language": language,
-           "language_if_unset": language_if_unset}
+def _append(
+    db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]], language: str | None, language_if_unset: str | None
+) -> ConversationState:
+    key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow(), "language": language, "language_if_unset": language_if_unset}
     with db.engine.begin() as connection:
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).first()
-        connection.execute(_ADD, [{"conversation_id": found.id, "role": role, "text": text, "data": data,
-                                   "created_at": key["at"]} for role, text, data in entries])
+        connection.execute(
+            _ADD,
+            [
+                {"conversation_id": found.id, "role": role, "text": text, "data": data, "created_at": key["at"]}
+                for role, text, data in entries
+            ],
+        )
         return ConversationState(found.taken_over_by_id is not None, found.language)
 
 
@@ -82,8 +101,10 @@ def history(db: Database, channel: str, sender_key: str) -> list[dict]:
         conversation = find_conversation(session, channel, sender_key)
         if conversation is None:
             return []
-        return [{"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
-                for m in conversation.messages]
+        return [
+            {"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
+            for m in conversation.messages
+        ]
 
 
 def is_taken_over(db: Database, channel: str, sender_key: str) -> bool:

@@ -34,37 +34,47 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def patient_wrote_while_held(db: Database, channel: str, sender_key: str, text: str,
-                             now: dt.datetime | None = None) -> HeldTurn:
+def patient_wrote_while_held(db: Database, channel: str, sender_key: str, text: str, now: dt.datetime | None = None) -> HeldTurn:
     """Call after the patient's message is stored: whether the full note is due, and the ticket it reopened."""
     now = now or utcnow()
     with db.session() as session:
         conversation = find_conversation(session, channel, sender_key)
         if conversation is None or conversation.taken_over_by_id is None:  # handed back a moment ago
             return HeldTurn(full_note=True)
-        last_staff = session.scalar(select(func.max(Message.created_at))
-                                    .where(Message.conversation_id == conversation.id, Message.role == "staff"))
+        last_staff = session.scalar(
+            select(func.max(Message.created_at)).where(Message.conversation_id == conversation.id, Message.role == "staff")
+        )
         since = max(m for m in (_utc(conversation.taken_over_at), _utc(last_staff), now - NOTE_REPEAT) if m)
-        notes = session.scalars(select(Message.data).where(Message.conversation_id == conversation.id,
-                                                           Message.role == "assistant", Message.created_at >= since))
+        notes = session.scalars(
+            select(Message.data).where(Message.conversation_id == conversation.id, Message.role == "assistant", Message.created_at >= since)
+        )
         full_note = not any((data or {}).get("held_note") == FULL_NOTE for data in notes)
         return HeldTurn(full_note, _reopen_for(session, conversation.id, text))
 
 
 def _reopen_for(session, conversation_id: int, text: str) -> str | None:
-    tickets = list(session.scalars(select(Ticket).where(Ticket.conversation_id == conversation_id)
-                                   .order_by(Ticket.id.desc())))
+    tickets = list(session.scalars(select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc())))
     if any(ticket.status != "resolved" for ticket in tickets):
         return None
     why = "the patient wrote while a member of staff kept the conversation"
     if not tickets:  # the tickets were removed under the retention rules; the conversation is still held
-        ticket = Ticket(reference=new_reference(), conversation_id=conversation_id, kind="administrative",
-                        status="open", summary=text[:2000], contact={})
+        ticket = Ticket(
+            reference=new_reference(),
+            conversation_id=conversation_id,
+            kind="administrative",
+            status="open",
+            summary=text[:2000],
+            contact={},
+        )
         ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant: {why}"))
         session.add(ticket)
         return ticket.reference
     ticket = tickets[0]
     ticket.status, ticket.updated_at = "open", utcnow()
-    session.add_all([TicketEvent(ticket_id=ticket.id, action="status", detail="resolved → open"),
-                     TicketEvent(ticket_id=ticket.id, action="reopened", detail=f"reopened: {why}")])
+    session.add_all(
+        [
+            TicketEvent(ticket_id=ticket.id, action="status", detail="resolved → open"),
+            TicketEvent(ticket_id=ticket.id, action="reopened", detail=f"reopened: {why}"),
+        ]
+    )
     return ticket.reference

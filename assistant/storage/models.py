@@ -14,12 +14,14 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class Conversation(Base):
@@ -41,8 +43,7 @@ class Conversation(Base):
     # The patient's language (ISO 639-1), from their messages (assistant/language.py); None until one is told.
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
-    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id",
-                                                   cascade="all, delete-orphan")
+    messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan")
 
 
 class Message(Base):
@@ -104,8 +105,7 @@ class Ticket(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     conversation: Mapped[Conversation] = relationship()
-    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id",
-                                                     cascade="all, delete-orphan")
+    events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
 
 
 class TicketEvent(Base):

@@ -32,15 +32,32 @@ def new_reference() -> str:
     return "IR-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
-def create_ticket(db: Database, channel: str, sender_key: str, kind: str, summary: str, *,
-                  contact: dict | None = None, route: str | None = None, procedure: str | None = None) -> CreatedTicket:
+def create_ticket(
+    db: Database,
+    channel: str,
+    sender_key: str,
+    kind: str,
+    summary: str,
+    *,
+    contact: dict | None = None,
+    route: str | None = None,
+    procedure: str | None = None,
+) -> CreatedTicket:
     if kind not in KINDS:
         raise ValueError(f"unknown ticket kind {kind!r}")
     with db.session() as session:
         conversation = conversation_for(session, channel, sender_key)
-        ticket = Ticket(reference=new_reference(), conversation_id=conversation.id, kind=kind, status="open",
-                        priority=default_priority(kind),
-                        summary=summary[:2000], contact=contact or {}, route=route, procedure=procedure)
+        ticket = Ticket(
+            reference=new_reference(),
+            conversation_id=conversation.id,
+            kind=kind,
+            status="open",
+            priority=default_priority(kind),
+            summary=summary[:2000],
+            contact=contact or {},
+            route=route,
+            procedure=procedure,
+        )
         ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
         session.add(ticket)
         session.flush()
@@ -51,6 +68,12 @@ def has_open_ticket(db: Database, channel: str, sender_key: str, route: str) -> 
     """Whether the sender's conversation already has an unresolved ticket raised for `route`."""
     with db.session() as session:
         conversation = find_conversation(session, channel, sender_key)
-        return conversation is not None and session.scalar(
-            select(Ticket.id).where(Ticket.conversation_id == conversation.id, Ticket.route == route,
-                                    Ticket.status != "resolved").limit(1)) is not None
+        return (
+            conversation is not None
+            and session.scalar(
+                select(Ticket.id)
+                .where(Ticket.conversation_id == conversation.id, Ticket.route == route, Ticket.status != "resolved")
+                .limit(1)
+            )
+            is not None
+        )

@@ -58,8 +58,11 @@ class FakeGraph(LocalServer):
             return _error(400, 100, "Invalid parameter: type", "GraphMethodException")
         with self._lock:
             self.messages.append(body)
-        answer = {"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                  "messages": [{"id": "wamid." + secrets.token_hex(16)}]}
+        answer = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+            "messages": [{"id": "wamid." + secrets.token_hex(16)}],
+        }
         return Response(json.dumps(answer), status=200, mimetype="application/json")
 
     def _app(self, environ, start_response):

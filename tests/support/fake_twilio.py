@@ -51,10 +51,19 @@ class FakeTwilio(LocalServer):
         sid = "SM" + secrets.token_hex(16)
         with self._lock:
             self.messages.append(form)
-        resource = {"sid": sid, "account_sid": self.account_sid, "to": form["To"], "from": form.get("From"),
-                    "messaging_service_sid": form.get("MessagingServiceSid"), "body": form["Body"], "status": "queued",
-                    "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
-                    "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"}
+        resource = {
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "to": form["To"],
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form["Body"],
+            "status": "queued",
+            "num_segments": "1",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+        }
         return Response(json.dumps(resource), status=201, mimetype="application/json")
 
     def _app(self, environ, start_response):

@@ -15,9 +15,17 @@ from tests.support.ports import free_port
 
 
 def environment(database_url: str, rasa_url: str, actions_url: str, var_dir, **extra: str) -> dict[str, str]:
-    return dict(os.environ, APP_BIN=str(ROOT / ".venv" / "bin"), GATEWAY_HOST="127.0.0.1",
-                GATEWAY_PORT=str(free_port()), RASA_URL=rasa_url, ACTION_SERVER_URL=actions_url,
-                ASSISTANT_DATABASE_URL=database_url, ASSISTANT_VAR_DIR=str(var_dir), **extra)
+    return dict(
+        os.environ,
+        APP_BIN=str(ROOT / ".venv" / "bin"),
+        GATEWAY_HOST="127.0.0.1",
+        GATEWAY_PORT=str(free_port()),
+        RASA_URL=rasa_url,
+        ACTION_SERVER_URL=actions_url,
+        ASSISTANT_DATABASE_URL=database_url,
+        ASSISTANT_VAR_DIR=str(var_dir),
+        **extra,
+    )
 
 
 def gateway_command(env: dict[str, str]) -> str:
@@ -25,8 +33,16 @@ def gateway_command(env: dict[str, str]) -> str:
 
 
 def start(env: dict[str, str], extra_args: str = "") -> subprocess.Popen:
-    return subprocess.Popen(f"{gateway_command(env)} {extra_args}", shell=True, cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        f"{gateway_command(env)} {extra_args}",
+        shell=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def url(env: dict[str, str]) -> str:

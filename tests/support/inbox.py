@@ -58,8 +58,15 @@ def empty_postgres(url: str) -> None:
 CHEAP_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
-def make_app(database_url: str, var_dir, monkeypatch, *, rasa_url: str = "http://127.0.0.1:9", insecure_cookies: bool = True,
-             production_hashing: bool = False):
+def make_app(
+    database_url: str,
+    var_dir,
+    monkeypatch,
+    *,
+    rasa_url: str = "http://127.0.0.1:9",
+    insecure_cookies: bool = True,
+    production_hashing: bool = False,
+):
     from assistant.gateway import create_app
 
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
@@ -86,11 +93,17 @@ def client_for(app, base_url: str = "http://localhost"):
     return client
 
 
-def create_staff(db: Database, username: str, role: str = "secretariat", *, display_name: str = "",
-                 password: str = PASSWORD, active: bool = True) -> int:
+def create_staff(
+    db: Database, username: str, role: str = "secretariat", *, display_name: str = "", password: str = PASSWORD, active: bool = True
+) -> int:
     with db.session() as session:
-        user = StaffUser(username=username, display_name=display_name or username.capitalize(), role=role,
-                         password_hash=CHEAP_HASHER.hash(password), active=active)
+        user = StaffUser(
+            username=username,
+            display_name=display_name or username.capitalize(),
+            role=role,
+            password_hash=CHEAP_HASHER.hash(password),
+            active=active,
+        )
         session.add(user)
         session.flush()
         return user.id
@@ -131,12 +144,27 @@ def post_form(client, path: str, data: dict | None = None, *, token_from: str | 
     return client.post(path, data={"csrf_token": token, **(data or {})})
 
 
-def raise_ticket(db: Database, sender: str, kind: str, summary: str = "", *, channel: str = "web",
-                 age: dt.timedelta | None = None, contact: dict | None = None, route: str | None = None) -> int:
+def raise_ticket(
+    db: Database,
+    sender: str,
+    kind: str,
+    summary: str = "",
+    *,
+    channel: str = "web",
+    age: dt.timedelta | None = None,
+    contact: dict | None = None,
+    route: str | None = None,
+) -> int:
     """A ticket as the assistant raises it; `age` backdates it."""
-    created = create_ticket(db, channel, sender, kind, summary or f"{kind} request from {sender}", contact=contact,
-                            route=route or {"urgent": "urgent", "clinical": "escalate_symptom",
-                                            "booking": "escalate_booking"}.get(kind, "escalate_admin"))
+    created = create_ticket(
+        db,
+        channel,
+        sender,
+        kind,
+        summary or f"{kind} request from {sender}",
+        contact=contact,
+        route=route or {"urgent": "urgent", "clinical": "escalate_symptom", "booking": "escalate_booking"}.get(kind, "escalate_admin"),
+    )
     if age is not None:
         moment = dt.datetime.now(dt.UTC) - age
         with db.session() as session:

@@ -41,8 +41,12 @@ class RunningSystem:
 
     def ctl(self, *args: str) -> str:
         """supervisorctl for this system: "pid actions", "stop rasa", "start rasa"."""
-        done = subprocess.run([str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(self.supervisor_config), *args],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(self.supervisor_config), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return done.stdout.strip()
 
     def pid(self, program: str) -> int:
@@ -74,8 +78,9 @@ def prepare_index() -> Path:
     return index
 
 
-def launch_system(workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None,
-                  log_mode: str = "a", index: Path | None = None) -> RunningSystem:
+def launch_system(
+    workdir: Path, database_url: str | None = None, extra_env: dict[str, str] | None = None, log_mode: str = "a", index: Path | None = None
+) -> RunningSystem:
     """Launch everything with its files in `workdir`, without waiting for it to be ready.
 
     The Rasa model is the one `make model` trains into var/models (trained here if missing); the knowledge
@@ -88,22 +93,41 @@ def launch_system(workdir: Path, database_url: str | None = None, extra_env: dic
     database_url = database_url or f"sqlite:///{workdir / 'assistant.db'}"
     upgrade(database_url)
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "GATEWAY_PORT": free_port()}
-    env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
-               GATEWAY_HOST="127.0.0.1", ASSISTANT_VAR_DIR=str(workdir), ASSISTANT_INDEX_DIR=str(index),
-               ASSISTANT_DATABASE_URL=database_url, TRACKER_DB=str(workdir / "tracker.db"), **(extra_env or {}))
+    env = dict(
+        os.environ,
+        **{k: str(v) for k, v in ports.items()},
+        GATEWAY_HOST="127.0.0.1",
+        ASSISTANT_VAR_DIR=str(workdir),
+        ASSISTANT_INDEX_DIR=str(index),
+        ASSISTANT_DATABASE_URL=database_url,
+        TRACKER_DB=str(workdir / "tracker.db"),
+        **(extra_env or {}),
+    )
     log_path = workdir / "system.log"
     launched_at = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
-                               cwd=ROOT, env=env, stdout=log_path.open(log_mode), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open(log_mode),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return RunningSystem(
-        gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}", rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
-        actions=f"http://127.0.0.1:{ports['ACTION_PORT']}", database_url=database_url, env=env,
-        process=process, log_path=log_path, launched_at=launched_at)
+        gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
+        rasa=f"http://127.0.0.1:{ports['RASA_PORT']}",
+        actions=f"http://127.0.0.1:{ports['ACTION_PORT']}",
+        database_url=database_url,
+        env=env,
+        process=process,
+        log_path=log_path,
+        launched_at=launched_at,
+    )
 
 
-def start_system(workdir: Path, database_url: str | None = None, index: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> RunningSystem:
+def start_system(
+    workdir: Path, database_url: str | None = None, index: Path | None = None, extra_env: dict[str, str] | None = None
+) -> RunningSystem:
     """Start everything with its files in `workdir` (the same workdir again = a restart) and wait until healthy."""
     # Appended log: a restart keeps the first run's log.
     system = launch_system(workdir, database_url, extra_env, index=index)
