@@ -14,7 +14,7 @@ from assistant.config import ROOT
 
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
-CORE = "The core (settings, site facts, log privacy, storage) imports nothing of the project above it"
+CORE = "The core (settings, site facts, log privacy, storage, message catalogs, language) imports nothing of the project above it"
 KNOWLEDGE = "The knowledge builder and retriever import neither the gateway, its channels and inbox, nor the actions"
 CYCLES = "No two packages import each other (the gateway mounts the inbox, so the inbox must not import the gateway)"
 
