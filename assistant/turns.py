@@ -22,8 +22,11 @@
 5. Otherwise Rasa answers (the action server starts the answer's retrieval
    as the message goes to Rasa: assistant/early_retrieval.py); if it cannot
    (down, slow, or an action failed inside it) the patient gets a useful fixed
-   reply, never silence. If the dialogue itself recognised an emergency, an
-   urgent ticket is raised too.
+   reply, never silence. If only the dialogue's classifier took the message
+   for an emergency (no red-flag words), the patient gets the emergency
+   number and the offer of a nurse rather than an alarm, and staff an urgent
+   ticket: on real patients' questions the classifier alone raised false
+   alarms (docs/EVALUATION.md).
 """
 
 from __future__ import annotations
@@ -124,7 +127,12 @@ class TurnHandler:
         if not replies:
             replies = [self._fixed("unavailable", language, "fallback")]
         if any(r.route == "urgent" for r in replies):
-            self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue")
+            # No red-flag words (they were checked first), only the classifier's reading: the emergency number
+            # and a nurse, not an alarm. Staff still get an urgent ticket to look at.
+            self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue only")
+            check = self._fixed("emergency_check", language, "escalate_symptom")
+            check.buttons = [{"title": self.messages.text("leave_details", language, self.site), "payload": "/report_symptom"}]
+            replies = [check] + [r for r in replies if r.route != "urgent"]
         return replies
 
     def _fixed(self, key: str, language: str, route: str, in_reference_too: bool = False) -> Reply:

@@ -338,16 +338,15 @@ def test_the_emergency_reply_is_the_first_message_sent(client, app, fake_rasa, f
     text_message(client, app, "I am bleeding heavily from the groin")
     assert site.emergency_number in fake_twilio.bodies()[0]
 
-    # An emergency the dialogue recognises is sent first too, whatever order it came in.
+    # What only the dialogue takes for an emergency gets the emergency number first too, whatever order it came in.
     fake_rasa.reply = [
         {"custom": {"text": "Here is what to expect after the procedure.", "route": "answer"}},
         {"custom": {"text": "If you feel faint, call {emergency_number} now.", "route": "urgent"}},
     ]
     text_message(client, app, "I feel a bit strange after the procedure")
-    assert fake_twilio.bodies()[-2:] == [
-        f"If you feel faint, call {site.emergency_number} now.",
-        "Here is what to expect after the procedure.",
-    ]
+    first, second = fake_twilio.bodies()[-2:]
+    assert first.startswith("I can't tell from here how serious this is") and site.emergency_number in first
+    assert second == "Here is what to expect after the procedure."
 
 
 def test_a_picture_without_text_gets_a_request_to_write(client, app, fake_rasa, fake_twilio, database):

@@ -238,3 +238,24 @@ def test_security_headers_are_on_every_response(client):
         assert "default-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_what_only_the_classifier_takes_for_an_emergency_gets_the_number_and_a_nurse_not_an_alarm(client, fake_rasa, app, database):
+    from sqlalchemy import select
+
+    from assistant.storage.models import Ticket
+
+    site = app.config["SETTINGS"].site
+    fake_rasa.reply = [
+        {
+            "text": "This may be an emergency. Call {{emergency_number}} now.",
+            "custom": {"route": "urgent"},
+        }
+    ]
+    [reply] = post(client, {"sender": "p11", "message": "I only have pain in my leg, why a shot in the back?"}).json["messages"]
+    assert reply["route"] == "escalate_symptom"
+    assert not reply["text"].startswith("This may be an emergency")
+    assert site.emergency_number in reply["text"] and site.department_phone in reply["text"]
+    assert reply["buttons"] == [{"title": "Leave my details", "payload": "/report_symptom"}]
+    with database.session() as session:  # staff still look at it first
+        assert session.scalars(select(Ticket.kind)).all() == ["urgent"]
