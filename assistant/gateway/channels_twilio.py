@@ -42,7 +42,7 @@ class _Twilio:
 
 
 def register(app: Flask) -> None:
-    config = TwilioConfig.from_env()
+    config = app.config["SETTINGS"].twilio
     client = TwilioClient(config)
     sms = Channel("sms", "SMS", config.can_send and bool(config.sms_from), formatting.to_sms, formatting.sms_messages, client.send_sms)
     whatsapp = Channel(

@@ -48,7 +48,7 @@ class _WhatsApp:
 
 
 def register(app: Flask) -> None:
-    config = WhatsAppConfig.from_env()
+    config = app.config["SETTINGS"].whatsapp
     client = GraphClient(config)
     channel = Channel(
         "whatsapp",
