@@ -29,12 +29,15 @@ def environment_reads(source: str) -> list[int]:
     """Line numbers where `source` touches the process environment (os.environ, os.getenv, from os import ...)."""
     lines = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Attribute) and node.attr in ENVIRONMENT_NAMES and isinstance(node.value, ast.Name):
-            if node.value.id == "os":
-                lines.append(node.lineno)
-        elif isinstance(node, ast.ImportFrom) and node.module == "os":
-            if any(alias.name in ENVIRONMENT_NAMES for alias in node.names):
-                lines.append(node.lineno)
+        is_attribute = (
+            isinstance(node, ast.Attribute)
+            and node.attr in ENVIRONMENT_NAMES
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        )
+        is_import = isinstance(node, ast.ImportFrom) and node.module == "os" and any(a.name in ENVIRONMENT_NAMES for a in node.names)
+        if is_attribute or is_import:
+            lines.append(node.lineno)
     return lines
 
 
