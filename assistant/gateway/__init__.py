@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     chat_api.register(app)  # and its rate limits
     app.register_blueprint(health.bp)
     app.register_blueprint(widget.bp)
-    channels_twilio.register(app)  # also registers the SMS / WhatsApp staff-reply senders
+    app.extensions["senders"] = {}  # the staff-reply sender of each channel that sends (assistant/delivery.py)
+    channels_twilio.register(app)  # and its SMS / WhatsApp staff-reply senders
     channels_whatsapp.register(app)
     inbox.register(app)  # the secretariat inbox, its CSRF protection and staff CLI
     errors.register(app)
