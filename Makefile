@@ -5,7 +5,8 @@ SHELL := /bin/bash
 APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 VAR := var
-# Rasa reads these in endpoints.yml; harmless for commands that do not use them.
+# Rasa reads these itself (endpoints.yml) in the commands below; harmless for commands that do not use them. The
+# running assistant takes them from Settings (assistant/config.py, the defaults' one home), which make run hands on.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 # No progress bars in logs (training epochs would fill CI's output).

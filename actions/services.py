@@ -66,7 +66,7 @@ def raw_scores(sender_id: str, text: str) -> RawScores:
 
 @shared
 def database() -> Database:
-    return Database(settings().database_url)
+    return Database(settings().database_url, settings().sqlite)
 
 
 def matcher() -> ProcedureMatcher:

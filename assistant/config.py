@@ -1,14 +1,16 @@
-"""Runtime settings, read once from the environment.
+"""Runtime settings, read once from the environment: the only module that reads it.
 
 Every process (gateway, action server, tools) reads the same variables, so one
 `.env`-style set of exports configures the whole assistant. Defaults are the
 embedded, single-machine set-up: SQLite under var/, everything on 127.0.0.1.
+Each default is stated here once; the README's configuration table lists every
+variable read here (tests/test_settings.py checks both).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -18,18 +20,102 @@ from assistant.site import Site, load_site
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(name: str, default: str) -> str:
+def _env(name: str, default: str = "") -> str:
     value = os.environ.get(name, "").strip()
     return value or default
 
 
 MODES = ("demo", "production")
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
 
 
 def _mode(value: str) -> str:
     if value not in MODES:
         raise ValueError(f"ASSISTANT_MODE must be one of {', '.join(MODES)}, not {value!r}")
     return value
+
+
+def _synchronous(value: str) -> str:
+    if value.upper() not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"ASSISTANT_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {value!r}")
+    return value.upper()
+
+
+def _days(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("ASSISTANT_RETENTION_DAYS must be a whole number of days, at least 1")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class SqliteTuning:
+    # How long a writer waits for another's lock before giving up (the gateway then spools).
+    busy_ms: int = 5000
+    # NORMAL: in WAL mode a commit is safe from any process crash without waiting for the disk twice; only a
+    # power cut can lose the last moments (docs/BENCHMARKS.md). FULL to wait for the disk anyway.
+    synchronous: str = "NORMAL"
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    """Twilio's REST API (SMS and WhatsApp); secrets come from the environment only, never from files."""
+
+    api_base: str = "https://api.twilio.com"
+    account_sid: str = ""
+    auth_token: str = ""
+    sms_from: str = ""  # an E.164 number, or a Messaging Service SID "MG…"
+    whatsapp_from: str = ""
+    public_base_url: str = ""  # the gateway's public address, which Twilio signs its webhooks against
+
+    @classmethod
+    def from_env(cls) -> TwilioConfig:
+        sms_from = _env("TWILIO_FROM_NUMBER")
+        whatsapp_from = _env("TWILIO_WHATSAPP_FROM", sms_from if sms_from.startswith("+") else "")
+        if whatsapp_from and not whatsapp_from.startswith("whatsapp:"):
+            whatsapp_from = f"whatsapp:{whatsapp_from}"
+        return cls(
+            api_base=_env("TWILIO_API_BASE", cls.api_base).rstrip("/"),
+            account_sid=_env("TWILIO_ACCOUNT_SID"),
+            auth_token=_env("TWILIO_AUTH_TOKEN"),
+            sms_from=sms_from,
+            whatsapp_from=whatsapp_from,
+            public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"),
+        )
+
+    @property
+    def can_send(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    """Meta's WhatsApp Cloud API; the template (one body variable, the staff text) is for replies after 24 h."""
+
+    api_base: str = "https://graph.facebook.com/v19.0"
+    token: str = ""
+    phone_number_id: str = ""
+    app_secret: str = ""  # checks the webhook's X-Hub-Signature-256
+    verify_token: str = ""  # the webhook set-up handshake
+    template_name: str = ""
+    template_language: str = "en"
+
+    @classmethod
+    def from_env(cls) -> WhatsAppConfig:
+        return cls(
+            api_base=_env("WHATSAPP_API_BASE", cls.api_base).rstrip("/"),
+            token=_env("WHATSAPP_TOKEN"),
+            phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
+            app_secret=_env("WHATSAPP_APP_SECRET"),
+            verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
+            template_name=_env("WHATSAPP_TEMPLATE_NAME"),
+            template_language=_env("WHATSAPP_TEMPLATE_LANGUAGE", cls.template_language),
+        )
+
+    @property
+    def can_send(self) -> bool:
+        return bool(self.token and self.phone_number_id)
 
 
 @dataclass(frozen=True)
@@ -41,29 +127,87 @@ class Settings:
     index_dir: Path
     rasa_url: str
     action_server_url: str
-    rasa_timeout: float
-    max_message_chars: int
+    rasa_timeout: float = 10.0
+    max_message_chars: int = 2000
     messages_dir: Path = ROOT / "messages"
     # "production" refuses to start with draft or overdue texts or the example site.yml; "demo" starts and
     # says what production would refuse.
     mode: str = "demo"
+    # Where the processes listen (Rasa and the action server on loopback only).
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    gateway_workers: int = 1
+    gateway_threads: int = 8
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_endpoints: str = "endpoints.yml"
+    # Rasa's conversation store (Rasa reads the same variables in endpoints.yml); "" is `tracker_location`'s default.
+    tracker_dialect: str = "sqlite"
+    tracker_db: str = ""
+    sqlite: SqliteTuning = field(default_factory=SqliteTuning)
+    rate_limit_per_sender: str = "20 per minute"
+    rate_limit_per_address: str = "120 per minute"
+    # The widget polls for staff replies every 1.5 s while open (40 a minute).
+    rate_limit_polling: str = "240 per minute"
+    ratelimit_storage: str = "memory://"
+    cors_origins: str = ""
+    behind_proxy: bool = False
+    secret_key: str = ""
+    insecure_cookies: bool = False
+    retention_days: int | None = None
+    # Shared by every process of the checkout, whatever its var_dir.
+    encoder_dir: Path = ROOT / "var" / "encoder"
+    twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
 
     @classmethod
     def from_env(cls) -> Settings:
         var_dir = Path(_env("ASSISTANT_VAR_DIR", str(ROOT / "var")))
+        rasa_port = int(_env("RASA_PORT", str(cls.rasa_port)))
+        action_port = int(_env("ACTION_PORT", str(cls.action_port)))
         return cls(
             var_dir=var_dir,
             database_url=_env("ASSISTANT_DATABASE_URL", f"sqlite:///{var_dir / 'assistant.db'}"),
             site_path=Path(_env("ASSISTANT_SITE_CONFIG", str(ROOT / "site.yml"))),
             knowledge_dir=Path(_env("ASSISTANT_KNOWLEDGE_DIR", str(ROOT / "knowledge" / "texts"))),
             index_dir=Path(_env("ASSISTANT_INDEX_DIR", str(var_dir / "index"))),
-            rasa_url=_env("RASA_URL", f"http://127.0.0.1:{_env('RASA_PORT', '5005')}"),
-            action_server_url=_env("ACTION_SERVER_URL", f"http://127.0.0.1:{_env('ACTION_PORT', '5055')}"),
-            rasa_timeout=float(_env("ASSISTANT_RASA_TIMEOUT", "10")),
-            max_message_chars=int(_env("ASSISTANT_MAX_MESSAGE_CHARS", "2000")),
-            messages_dir=Path(_env("ASSISTANT_MESSAGES_DIR", str(ROOT / "messages"))),
-            mode=_mode(_env("ASSISTANT_MODE", "demo")),
+            rasa_url=_env("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            action_server_url=_env("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"),
+            rasa_timeout=float(_env("ASSISTANT_RASA_TIMEOUT", str(cls.rasa_timeout))),
+            max_message_chars=int(_env("ASSISTANT_MAX_MESSAGE_CHARS", str(cls.max_message_chars))),
+            messages_dir=Path(_env("ASSISTANT_MESSAGES_DIR", str(cls.messages_dir))),
+            mode=_mode(_env("ASSISTANT_MODE", cls.mode)),
+            gateway_host=_env("GATEWAY_HOST", cls.gateway_host),
+            gateway_port=int(_env("GATEWAY_PORT", str(cls.gateway_port))),
+            gateway_workers=int(_env("GATEWAY_WORKERS", str(cls.gateway_workers))),
+            gateway_threads=int(_env("GATEWAY_THREADS", str(cls.gateway_threads))),
+            rasa_port=rasa_port,
+            action_port=action_port,
+            rasa_endpoints=_env("RASA_ENDPOINTS", cls.rasa_endpoints),
+            tracker_dialect=_env("TRACKER_DIALECT", cls.tracker_dialect),
+            tracker_db=_env("TRACKER_DB"),
+            sqlite=SqliteTuning(
+                busy_ms=int(_env("ASSISTANT_SQLITE_BUSY_MS", str(SqliteTuning.busy_ms))),
+                synchronous=_synchronous(_env("ASSISTANT_SQLITE_SYNCHRONOUS", SqliteTuning.synchronous)),
+            ),
+            rate_limit_per_sender=_env("ASSISTANT_RATE_LIMIT_PER_SENDER", cls.rate_limit_per_sender),
+            rate_limit_per_address=_env("ASSISTANT_RATE_LIMIT_PER_ADDRESS", cls.rate_limit_per_address),
+            rate_limit_polling=_env("ASSISTANT_RATE_LIMIT_POLLING", cls.rate_limit_polling),
+            ratelimit_storage=_env("ASSISTANT_RATELIMIT_STORAGE", cls.ratelimit_storage),
+            cors_origins=_env("ASSISTANT_CORS_ORIGINS"),
+            behind_proxy=_env("ASSISTANT_BEHIND_PROXY") == "1",
+            secret_key=_env("ASSISTANT_SECRET_KEY"),
+            insecure_cookies=_env("ASSISTANT_INSECURE_COOKIES") == "1",
+            retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
+            encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),
+            twilio=TwilioConfig.from_env(),
+            whatsapp=WhatsAppConfig.from_env(),
         )
+
+    @property
+    def tracker_location(self) -> str:
+        """Rasa's conversation store: TRACKER_DB, else a SQLite file under var_dir."""
+        return self.tracker_db or str(self.var_dir / "rasa_tracker.db")
 
     @cached_property
     def site(self) -> Site:
@@ -72,3 +216,16 @@ class Settings:
     @cached_property
     def messages(self) -> Messages:
         return Messages.load(self.messages_dir)
+
+
+def child_environment(**overrides: str) -> dict[str, str]:
+    """This process's environment with `overrides`, for a child process (Rasa, supervisord) that reads its own."""
+    env = dict(os.environ, **overrides)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def model_libraries_offline() -> None:
+    """Tell Hugging Face's libraries (which read these variables themselves) never to reach the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -2,14 +2,15 @@
 
 The message is always stored in the conversation first. The web widget picks
 stored messages up by polling the history; SMS and WhatsApp conversations
-have a sender registered here by their channel module, which calls the
-provider's API and respects opt-outs and messaging windows.
+have a sender, which calls the provider's API and respects opt-outs and
+messaging windows: their channel module adds it to the app's senders
+(`app.extensions["senders"]`), which the inbox passes to `deliver`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from assistant.storage import conversations
@@ -24,18 +25,24 @@ class Delivery:
     detail: str  # shown to staff: "shown in the web chat", "sent by SMS", "not sent: the number opted out", ...
 
 
-# channel -> function(db, sender_key, text) -> Delivery
+# function(db, sender_key, text) -> Delivery, one per channel that sends (the web widget polls instead)
 Sender = Callable[[Database, str, str], Delivery]
-_senders: dict[str, Sender] = {}
+Senders = Mapping[str, Sender]
+WEB_ONLY: Senders = {}
 
 
-def register_sender(channel: str, sender: Sender) -> None:
-    _senders[channel] = sender
-
-
-def deliver(db: Database, channel: str, sender_key: str, text: str, *, role: str = "staff", data: dict | None = None) -> Delivery:
-    """Store `text` in the patient's conversation, then send it on their channel."""
-    send = _senders.get(channel)
+def deliver(
+    db: Database,
+    channel: str,
+    sender_key: str,
+    text: str,
+    *,
+    senders: Senders = WEB_ONLY,
+    role: str = "staff",
+    data: dict | None = None,
+) -> Delivery:
+    """Store `text` in the patient's conversation, then send it on their channel (by its sender in `senders`)."""
+    send = senders.get(channel)
     if channel == "web":
         outcome = Delivery(True, "shown in the web chat")
     elif send is None:

@@ -21,14 +21,15 @@ workers that inherited the old code from it.
 
 from __future__ import annotations
 
-import os
+from assistant.config import Settings
+from assistant.rate_limit_storage import shares_counts
 
-from assistant.rate_limit_storage import rate_limit_storage, shares_counts
-
-bind = f"{os.environ.get('GATEWAY_HOST', '127.0.0.1')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+# Read once, in the master; each worker's app reads its own (assistant.gateway.create_app).
+_settings = Settings.from_env()
+bind = f"{_settings.gateway_host}:{_settings.gateway_port}"
 worker_class = "assistant.gateway_worker.WaitressWorker"
-workers = int(os.environ.get("GATEWAY_WORKERS", "1"))
-threads = int(os.environ.get("GATEWAY_THREADS", "8"))
+workers = _settings.gateway_workers
+threads = _settings.gateway_threads
 timeout = 60
 # The read timeout: a connection that sends nothing for 75 s is closed, whether it is idle between requests or
 # stopped mid-headers or mid-body. Long rather than short: a patient's next message or a proxy's pooled
@@ -43,7 +44,7 @@ control_socket_disable = True
 
 
 def on_starting(server) -> None:
-    if server.cfg.workers > 1 and not shares_counts(rate_limit_storage()):
+    if server.cfg.workers > 1 and not shares_counts(_settings.ratelimit_storage):
         # gunicorn prints a RuntimeError's message and exits.
         raise RuntimeError(
             f"GATEWAY_WORKERS={server.cfg.workers} needs rate-limit counts the workers share: set "

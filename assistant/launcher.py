@@ -26,27 +26,29 @@ from knowledge import review
 
 
 def environment(settings: Settings, model: Path) -> dict[str, str]:
+    """The processes' environment: the settings (defaults filled in) as the variables the Procfile, Rasa and
+    the children's own Settings.from_env() read."""
     env = rasa_env()
-    env.setdefault("RASA_PORT", "5005")
-    env.setdefault("ACTION_PORT", "5055")
-    env.setdefault("GATEWAY_HOST", "127.0.0.1")
-    env.setdefault("GATEWAY_PORT", "8000")
     env.update(
+        RASA_PORT=str(settings.rasa_port),
+        ACTION_PORT=str(settings.action_port),
+        GATEWAY_HOST=settings.gateway_host,
+        GATEWAY_PORT=str(settings.gateway_port),
+        RASA_ENDPOINTS=settings.rasa_endpoints,
+        TRACKER_DIALECT=settings.tracker_dialect,
+        TRACKER_DB=settings.tracker_location,
         RASA_PYTHON=str(ROOT / ".venv-rasa" / "bin" / "python"),
         APP_BIN=str(ROOT / ".venv" / "bin"),
         RASA_MODEL=str(model),
         SANIC_HOST="127.0.0.1",
-        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{env['ACTION_PORT']}/webhook",
-        RASA_URL=f"http://127.0.0.1:{env['RASA_PORT']}",
-        ACTION_SERVER_URL=f"http://127.0.0.1:{env['ACTION_PORT']}",
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{settings.action_port}/webhook",
+        RASA_URL=f"http://127.0.0.1:{settings.rasa_port}",
+        ACTION_SERVER_URL=f"http://127.0.0.1:{settings.action_port}",
         PYTHONUNBUFFERED="1",
     )
-    env.setdefault("RASA_ENDPOINTS", "endpoints.yml")
-    if env["GATEWAY_HOST"] in ("127.0.0.1", "localhost"):
+    if settings.gateway_host in ("127.0.0.1", "localhost"):
         # Plain http on this machine only: the inbox's Secure cookie would never come back.
         env.setdefault("ASSISTANT_INSECURE_COOKIES", "1")
-    env.setdefault("TRACKER_DIALECT", "sqlite")
-    env.setdefault("TRACKER_DB", str(settings.var_dir / "rasa_tracker.db"))
     return env
 
 

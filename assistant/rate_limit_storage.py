@@ -1,4 +1,4 @@
-"""Where the rate-limit counts live: read by the gateway's limiter and by gunicorn's settings before it starts.
+"""What the rate-limit storage (Settings.ratelimit_storage) implies: for the gateway's limiter and gunicorn's settings.
 
 A module of its own, outside the gateway package: gunicorn's master process
 imports it, and importing anything in `assistant.gateway` imports the whole app.
@@ -6,16 +6,9 @@ imports it, and importing anything in `assistant.gateway` imports the whole app.
 
 from __future__ import annotations
 
-import os
-
 # A Redis that does not answer fails a request's limit check after this long instead of holding it (redis-py
 # waits without limit by default); the limiter then counts in memory (assistant/gateway/security.py).
 REDIS_TIMEOUT_SECONDS = 0.5
-
-
-def rate_limit_storage() -> str:
-    """Redis when configured (several gateway processes share the counts), memory otherwise."""
-    return os.environ.get("ASSISTANT_RATELIMIT_STORAGE", "memory://")
 
 
 def shares_counts(storage_uri: str) -> bool:

@@ -7,12 +7,11 @@ unchanged assistant is never retrained and a changed one always is.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from assistant.config import ROOT, Settings
+from assistant.config import ROOT, Settings, child_environment
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
@@ -30,9 +29,7 @@ def fingerprint(root: Path = ROOT) -> str:
 
 
 def rasa_env() -> dict[str, str]:
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
-    env.pop("PYTHONPATH", None)
-    return env
+    return child_environment(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", TQDM_DISABLE="1")
 
 
 def ensure_model(models_dir: Path) -> Path:

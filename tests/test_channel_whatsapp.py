@@ -231,7 +231,9 @@ def test_after_arret_nothing_is_sent_and_staff_replies_are_refused(client, app, 
     assert confirmation.startswith("Vous ne recevrez plus de messages")
     whatsapp(client, app, "when can I drive?")
     assert fake_rasa.received == [] and len(fake_graph.messages) == 1
-    assert deliver(database, "whatsapp", PATIENT, "We tried to call you.") == Delivery(False, "not sent: the patient opted out")
+    assert deliver(database, "whatsapp", PATIENT, "We tried to call you.", senders=app.extensions["senders"]) == Delivery(
+        False, "not sent: the patient opted out"
+    )
     assert len(fake_graph.messages) == 1
     assert optout.is_opted_out(database, "whatsapp", PATIENT)
 
@@ -259,7 +261,9 @@ def test_a_staff_reply_inside_the_24_hour_window_is_sent_as_text(client, app, fa
     fake_rasa.reply = ANSWER
     whatsapp(client, app, "when can I drive?")
     make_last_patient_message_older(database, 23)
-    outcome = deliver(database, "whatsapp", PATIENT, "Hello, the secretariat here: yes, you can drive on Friday.")
+    outcome = deliver(
+        database, "whatsapp", PATIENT, "Hello, the secretariat here: yes, you can drive on Friday.", senders=app.extensions["senders"]
+    )
     assert outcome == Delivery(True, "sent by WhatsApp")
     assert fake_graph.messages[-1]["text"]["body"] == "Hello, the secretariat here: yes, you can drive on Friday."
 
@@ -268,7 +272,7 @@ def test_a_staff_reply_outside_the_24_hour_window_is_sent_as_the_approved_templa
     fake_rasa.reply = ANSWER
     whatsapp(client, app, "when can I drive?")
     make_last_patient_message_older(database, 25)
-    outcome = deliver(database, "whatsapp", PATIENT, "Hello,\nyour appointment is confirmed.")
+    outcome = deliver(database, "whatsapp", PATIENT, "Hello,\nyour appointment is confirmed.", senders=app.extensions["senders"])
 
     assert outcome == Delivery(True, "sent as the approved template (outside WhatsApp's 24-hour window)")
     sent = fake_graph.messages[-1]
@@ -285,6 +289,6 @@ def test_when_the_graph_api_says_the_window_is_closed_the_template_is_used(clien
     fake_rasa.reply = ANSWER
     whatsapp(client, app, "when can I drive?")
     fake_graph.window_closed.add(WA_ID)
-    outcome = deliver(database, "whatsapp", PATIENT, "Your results are ready.")
+    outcome = deliver(database, "whatsapp", PATIENT, "Your results are ready.", senders=app.extensions["senders"])
     assert outcome.delivered and "template" in outcome.detail
     assert fake_graph.messages[-1]["type"] == "template"

@@ -9,7 +9,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from assistant import delivery
 from assistant.delivery import Delivery
 from assistant.storage.conversations import add_messages, history
 from assistant.storage.database import Database
@@ -134,7 +133,7 @@ def test_a_reply_goes_out_through_the_patients_channel_and_a_failure_is_shown_to
             return Delivery(False, "not sent: the number opted out")
         return Delivery(True, "sent by pager")
 
-    monkeypatch.setitem(delivery._senders, "pager", pager)
+    monkeypatch.setitem(inbox_app.extensions["senders"], "pager", pager)
     ticket = raise_ticket(db, "+447700900123", "booking", channel="pager")
     client, _ = signed_in(inbox_app, "anna")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -216,16 +217,17 @@ def test_forgetting_an_unknown_patient_deletes_nothing(inbox_app, tmp_path):
 
 
 @pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
-def test_the_purge_command_takes_its_period_from_the_environment(inbox_app, monkeypatch, tmp_path):
+def test_the_purge_command_takes_its_period_from_the_settings(inbox_app, monkeypatch, tmp_path):
     db = inbox_app.extensions["db"]
     patient_with_ticket(db, "old", 40 * DAY)
     runner = inbox_app.test_cli_runner()
+    settings = inbox_app.config["SETTINGS"]
 
-    monkeypatch.delenv("ASSISTANT_RETENTION_DAYS", raising=False)
+    inbox_app.config["SETTINGS"] = dataclasses.replace(settings, retention_days=None)
     missing = runner.invoke(args=["retention", "purge"])
     assert missing.exit_code != 0 and "ASSISTANT_RETENTION_DAYS" in missing.output
 
-    monkeypatch.setenv("ASSISTANT_RETENTION_DAYS", "60")
+    inbox_app.config["SETTINGS"] = dataclasses.replace(settings, retention_days=60)
     kept = runner.invoke(args=["retention", "purge"])
     assert kept.exit_code == 0 and "older than 60 days, deleted:" in kept.output
     assert counts(db)["messages"] == 2

@@ -1,6 +1,6 @@
 """Sending WhatsApp messages through Meta's Cloud API (Graph API /{phone-number-id}/messages).
 
-Configuration comes from the environment only: WHATSAPP_API_BASE
+Configuration is `Settings.whatsapp` (assistant/config.py), from the environment only: WHATSAPP_API_BASE
 [https://graph.facebook.com/v19.0], WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID,
 WHATSAPP_APP_SECRET (checks the webhook's X-Hub-Signature-256),
 WHATSAPP_VERIFY_TOKEN (the webhook set-up handshake), and the approved
@@ -11,46 +11,13 @@ which receives the staff member's text.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import requests
 
 from assistant.channels.channel import ProviderError
 from assistant.channels.formatting import template_parameter
+from assistant.config import WhatsAppConfig
 
 TIMEOUT = 10  # seconds per message
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-@dataclass(frozen=True)
-class WhatsAppConfig:
-    api_base: str
-    token: str
-    phone_number_id: str
-    app_secret: str
-    verify_token: str
-    template_name: str
-    template_language: str
-
-    @classmethod
-    def from_env(cls) -> WhatsAppConfig:
-        return cls(
-            api_base=_env("WHATSAPP_API_BASE", "https://graph.facebook.com/v19.0").rstrip("/"),
-            token=_env("WHATSAPP_TOKEN"),
-            phone_number_id=_env("WHATSAPP_PHONE_NUMBER_ID"),
-            app_secret=_env("WHATSAPP_APP_SECRET"),
-            verify_token=_env("WHATSAPP_VERIFY_TOKEN"),
-            template_name=_env("WHATSAPP_TEMPLATE_NAME"),
-            template_language=_env("WHATSAPP_TEMPLATE_LANGUAGE", "en"),
-        )
-
-    @property
-    def can_send(self) -> bool:
-        return bool(self.token and self.phone_number_id)
 
 
 class GraphClient:

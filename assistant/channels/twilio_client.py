@@ -1,7 +1,7 @@
 """Sending SMS and WhatsApp messages through Twilio's REST API (Messages resource).
 
-Configuration comes from the environment only (secrets never live in files):
-TWILIO_API_BASE [https://api.twilio.com], TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
+Configuration is `Settings.twilio` (assistant/config.py), from the environment only
+(secrets never live in files): TWILIO_API_BASE [https://api.twilio.com], TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
 TWILIO_FROM_NUMBER (an E.164 number, or a Messaging Service SID "MG…"),
 TWILIO_WHATSAPP_FROM [whatsapp:+ the FROM number], and PUBLIC_BASE_URL, the
 gateway's public address, which Twilio signs its webhooks against.
@@ -9,47 +9,12 @@ gateway's public address, which Twilio signs its webhooks against.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 import requests
 
 from assistant.channels.channel import ProviderError
+from assistant.config import TwilioConfig
 
 TIMEOUT = 10  # seconds per message
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, "").strip() or default
-
-
-@dataclass(frozen=True)
-class TwilioConfig:
-    api_base: str
-    account_sid: str
-    auth_token: str
-    sms_from: str
-    whatsapp_from: str
-    public_base_url: str
-
-    @classmethod
-    def from_env(cls) -> TwilioConfig:
-        sms_from = _env("TWILIO_FROM_NUMBER")
-        whatsapp_from = _env("TWILIO_WHATSAPP_FROM", sms_from if sms_from.startswith("+") else "")
-        if whatsapp_from and not whatsapp_from.startswith("whatsapp:"):
-            whatsapp_from = f"whatsapp:{whatsapp_from}"
-        return cls(
-            api_base=_env("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/"),
-            account_sid=_env("TWILIO_ACCOUNT_SID"),
-            auth_token=_env("TWILIO_AUTH_TOKEN"),
-            sms_from=sms_from,
-            whatsapp_from=whatsapp_from,
-            public_base_url=_env("PUBLIC_BASE_URL").rstrip("/"),
-        )
-
-    @property
-    def can_send(self) -> bool:
-        return bool(self.account_sid and self.auth_token)
 
 
 class TwilioClient:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -28,10 +27,9 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         MAX_MESSAGE_CHARS=settings.max_message_chars,
         # Far above any legitimate chat message, small enough to refuse floods early.
         MAX_CONTENT_LENGTH=16 * 1024,
-        RATE_LIMIT_PER_SENDER=os.environ.get("ASSISTANT_RATE_LIMIT_PER_SENDER", "20 per minute"),
-        RATE_LIMIT_PER_ADDRESS=os.environ.get("ASSISTANT_RATE_LIMIT_PER_ADDRESS", "120 per minute"),
-        # The widget polls for staff replies every 1.5 s while open (40 a minute).
-        RATE_LIMIT_POLLING=os.environ.get("ASSISTANT_RATE_LIMIT_POLLING", "240 per minute"),
+        RATE_LIMIT_PER_SENDER=settings.rate_limit_per_sender,
+        RATE_LIMIT_PER_ADDRESS=settings.rate_limit_per_address,
+        RATE_LIMIT_POLLING=settings.rate_limit_polling,
         JSON_SORT_KEYS=False,
     )
     if test_config:
@@ -39,7 +37,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log_privacy.install()
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.sqlite)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
@@ -51,14 +49,15 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     security.register(app)
     cors.register(app)
     # Blueprints: one line each.
-    app.register_blueprint(chat_api.bp)
+    chat_api.register(app)  # and its rate limits
     app.register_blueprint(health.bp)
     app.register_blueprint(widget.bp)
-    channels_twilio.register(app)  # also registers the SMS / WhatsApp staff-reply senders
+    app.extensions["senders"] = {}  # the staff-reply sender of each channel that sends (assistant/delivery.py)
+    channels_twilio.register(app)  # and its SMS / WhatsApp staff-reply senders
     channels_whatsapp.register(app)
     inbox.register(app)  # the secretariat inbox, its CSRF protection and staff CLI
     errors.register(app)
-    if os.environ.get("ASSISTANT_BEHIND_PROXY") == "1":
+    if settings.behind_proxy:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto (one hop),
         # so rate limits see the patient's address and the app knows it is HTTPS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

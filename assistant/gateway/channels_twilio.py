@@ -23,7 +23,6 @@ from assistant.channels import dedupe, formatting, inbound, staff_replies, worke
 from assistant.channels.channel import Channel
 from assistant.channels.phone import e164
 from assistant.channels.twilio_client import TwilioClient, TwilioConfig
-from assistant.delivery import register_sender
 from assistant.gateway.validation import BadRequest, clean_text
 
 bp = Blueprint("channels_twilio", __name__, url_prefix="/channels")
@@ -42,7 +41,7 @@ class _Twilio:
 
 
 def register(app: Flask) -> None:
-    config = TwilioConfig.from_env()
+    config = app.config["SETTINGS"].twilio
     client = TwilioClient(config)
     sms = Channel("sms", "SMS", config.can_send and bool(config.sms_from), formatting.to_sms, formatting.sms_messages, client.send_sms)
     whatsapp = Channel(
@@ -55,7 +54,7 @@ def register(app: Flask) -> None:
         service_window=True,
     )
     for channel in (sms, whatsapp):
-        register_sender(channel.name, staff_replies.sender(channel))
+        app.extensions["senders"][channel.name] = staff_replies.sender(channel)
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)
     app.extensions["channels_twilio"] = _Twilio(config, services, sms, whatsapp)
     worker.for_app(app.extensions)

@@ -26,7 +26,6 @@ from assistant.channels import dedupe, formatting, inbound, staff_replies, worke
 from assistant.channels.channel import Channel
 from assistant.channels.graph_client import GraphClient, WhatsAppConfig
 from assistant.channels.phone import e164, mask
-from assistant.delivery import register_sender
 from assistant.gateway.validation import BadRequest, clean_text
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ class _WhatsApp:
 
 
 def register(app: Flask) -> None:
-    config = WhatsAppConfig.from_env()
+    config = app.config["SETTINGS"].whatsapp
     client = GraphClient(config)
     channel = Channel(
         "whatsapp",
@@ -60,7 +59,7 @@ def register(app: Flask) -> None:
         service_window=True,
         send_template=client.send_template if config.template_name else None,
     )
-    register_sender(channel.name, staff_replies.sender(channel))
+    app.extensions["senders"][channel.name] = staff_replies.sender(channel)
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)
     app.extensions["channels_whatsapp"] = _WhatsApp(config, services, channel)
     worker.for_app(app.extensions)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
-from assistant.gateway.security import limiter
+from assistant import rate_limits
 from assistant.gateway.validation import BadRequest, json_object, message_text, page_language, sender_id
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
@@ -35,11 +35,16 @@ def _sender_of_request() -> str:
     return f"sender:{sender}" if isinstance(sender, str) else f"ip:{get_remote_address()}"
 
 
-# A patient types a few messages a minute; a flood from one sender or one
-# address is refused before it reaches the dialogue (limits in the app config).
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    # A patient types a few messages a minute; a flood from one sender or one
+    # address is refused before it reaches the dialogue (limits in the app config).
+    rate_limits.limit(app, "chat_api.chat", lambda: current_app.config["RATE_LIMIT_PER_SENDER"], key_func=_sender_of_request)
+    rate_limits.limit(app, "chat_api.chat", lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"])
+    rate_limits.limit(app, "chat_api.chat_history", lambda: current_app.config["RATE_LIMIT_POLLING"])
+
+
 @bp.post("/chat")
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_SENDER"], key_func=_sender_of_request)
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"])
 def chat():
     body = json_object(request.get_data(), request.content_type)
     sender = sender_id(body)
@@ -53,7 +58,6 @@ def _query_sender() -> str:
 
 
 @bp.get("/chat/history")
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_POLLING"])
 def chat_history():
     sender = _query_sender()
     after = request.args.get("after", "0")

@@ -12,8 +12,6 @@ never as "*".
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, current_app, jsonify, request
 
 API_PREFIX = "/api/"
@@ -41,7 +39,7 @@ def _is_api() -> bool:
 
 
 def register(app: Flask) -> None:
-    app.config.setdefault("CORS_ORIGINS", parse_origins(os.environ.get("ASSISTANT_CORS_ORIGINS", "")))
+    app.config.setdefault("CORS_ORIGINS", parse_origins(app.config["SETTINGS"].cors_origins))
 
     @app.before_request
     def preflight():

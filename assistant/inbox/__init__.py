@@ -9,7 +9,6 @@ the `flask staff ...` and `flask retention ...` commands.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
@@ -39,13 +38,13 @@ def _protect_forms() -> None:
 def register(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(settings.var_dir)
+        app.config["SECRET_KEY"] = secret_key(settings.secret_key, settings.var_dir)
     app.config.update(
         SESSION_COOKIE_NAME="ir_inbox_session",
         # Only the inbox reads the staff session; patient APIs never receive the cookie.
         SESSION_COOKIE_PATH="/inbox",
         # ASSISTANT_INSECURE_COOKIES=1 only for plain http on 127.0.0.1 (tests, `make run`).
-        SESSION_COOKIE_SECURE=os.environ.get("ASSISTANT_INSECURE_COOKIES", "").strip() != "1",
+        SESSION_COOKIE_SECURE=not settings.insecure_cookies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=STAFF_SESSION_HOURS),
@@ -57,5 +56,6 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_protect_forms)
     app.register_blueprint(bp)
+    auth.limit_sign_in(app)
     app.cli.add_command(staff_cli)
     app.cli.add_command(retention_cli)

@@ -13,10 +13,10 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from assistant.gateway.security import limiter
+from assistant import rate_limits
 from assistant.inbox.blueprint import bp, db, wants_json
 from assistant.inbox.forms import ActionForm, LoginForm
 from assistant.inbox.trail import record
@@ -154,9 +154,13 @@ def _username_key() -> str:
     return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
 
 
+def limit_sign_in(app: Flask) -> None:
+    """Sign-in attempts, per address and per user name (once the inbox's blueprint is registered)."""
+    rate_limits.limit(app, "inbox.login", "5 per minute", methods=["POST"])
+    rate_limits.limit(app, "inbox.login", "30 per hour", methods=["POST"], key_func=_username_key)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("30 per hour", methods=["POST"], key_func=_username_key)
 def login():
     if request.method == "GET" and current_staff() is not None:
         return redirect(_safe_next(request.args.get("next")))

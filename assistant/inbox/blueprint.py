@@ -40,6 +40,11 @@ def site():
     return current_app.config["SETTINGS"].site
 
 
+def senders():
+    """The channels' staff-reply senders (app.extensions, filled as the channels register)."""
+    return current_app.extensions["senders"]
+
+
 def as_utc(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes; everything is stored in UTC.
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from assistant.delivery import Delivery, deliver
+from assistant.delivery import WEB_ONLY, Delivery, Senders, deliver
 from assistant.inbox.trail import record
 from assistant.site import Site
 from assistant.storage.database import Database
@@ -104,7 +104,7 @@ def take_over(db: Database, ticket_id: int, staff_id: int, expected: int | None)
     )
 
 
-def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
+def reply(db: Database, ticket_id: int, staff_id: int, text: str, senders: Senders = WEB_ONLY) -> Outcome:
     with db.session() as session:
         ticket = _ticket(session, ticket_id)
         conversation = ticket.conversation
@@ -128,7 +128,7 @@ def reply(db: Database, ticket_id: int, staff_id: int, text: str) -> Outcome:
             _set_status(session, ticket, staff_id, "in_progress")
         staff_name = _name(session, staff_id)
         channel, sender_key, conversation_id = conversation.channel, conversation.sender_key, conversation.id
-    delivery = deliver(db, channel, sender_key, text, role="staff", data={"staff_id": staff_id, "staff_name": staff_name})
+    delivery = deliver(db, channel, sender_key, text, senders=senders, role="staff", data={"staff_id": staff_id, "staff_name": staff_name})
     with db.session() as session:
         ticket = _ticket(session, ticket_id)
         _event(session, ticket, staff_id, "reply", delivery.detail)
@@ -168,19 +168,27 @@ def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int
     return conversation.channel, conversation.sender_key, conversation.id
 
 
-def _tell_patient_handed_back(db: Database, site: Site, ticket_id: int, staff_id: int, channel: str, sender_key: str) -> Delivery:
+def _tell_patient_handed_back(
+    db: Database, site: Site, ticket_id: int, staff_id: int, channel: str, sender_key: str, senders: Senders
+) -> Delivery:
     delivery = deliver(
-        db, channel, sender_key, site.fill(HAND_BACK_TEXT), role="assistant", data={"route": "smalltalk", "handed_back": True}
+        db,
+        channel,
+        sender_key,
+        site.fill(HAND_BACK_TEXT),
+        senders=senders,
+        role="assistant",
+        data={"route": "smalltalk", "handed_back": True},
     )
     with db.session() as session:
         _event(session, _ticket(session, ticket_id), staff_id, "patient_told", f"told the patient: {delivery.detail}")
     return delivery
 
 
-def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int) -> Outcome:
+def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int, senders: Senders = WEB_ONLY) -> Outcome:
     with db.session() as session:
         channel, sender_key, _ = _hand_back_in(session, _ticket(session, ticket_id), staff_id)
-    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key)
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key, senders)
     if delivery.delivered:
         return Outcome(f"The assistant answers this conversation again. The patient was told ({delivery.detail}).", "success", delivery)
     return Outcome(
@@ -188,7 +196,7 @@ def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int) -> Outcom
     )
 
 
-def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool) -> Outcome:
+def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool, senders: Senders = WEB_ONLY) -> Outcome:
     """Resolve, handing the conversation back if asked. One kept by staff is never a dead end: the patient's next
     message is acknowledged and reopens the ticket (assistant/storage/held.py)."""
     handed_back = None
@@ -208,7 +216,7 @@ def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_b
                 "told a member of staff will reply and this ticket is reopened."
             )
         return Outcome("Ticket resolved.")
-    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1])
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1], senders)
     told = f"the patient was told ({delivery.detail})" if delivery.delivered else f"the patient could not be told ({delivery.detail})"
     return Outcome(
         f"Ticket resolved and the conversation handed back to the assistant; {told}.",

@@ -20,7 +20,6 @@ entry saying that a purge or a deletion happened.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,11 +51,8 @@ class TrackerStore:
     location: str
 
     @classmethod
-    def from_env(cls, settings: Settings) -> TrackerStore:
-        return cls(
-            os.environ.get("TRACKER_DIALECT", "").strip() or "sqlite",
-            os.environ.get("TRACKER_DB", "").strip() or str(settings.var_dir / "rasa_tracker.db"),
-        )
+    def from_settings(cls, settings: Settings) -> TrackerStore:
+        return cls(settings.tracker_dialect, settings.tracker_location)
 
     def _engine(self) -> Engine | None:
         """The store's database, if it is a SQLite file that already holds Rasa's table."""
@@ -282,16 +278,11 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore) -
 
 
 def default_days() -> int | None:
-    value = os.environ.get("ASSISTANT_RETENTION_DAYS", "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise click.ClickException("ASSISTANT_RETENTION_DAYS must be a whole number of days, at least 1")
-    return int(value)
+    return current_app.config["SETTINGS"].retention_days
 
 
 def _tracker() -> TrackerStore:
-    return TrackerStore.from_env(current_app.config["SETTINGS"])
+    return TrackerStore.from_settings(current_app.config["SETTINGS"])
 
 
 @retention_cli.command("purge")

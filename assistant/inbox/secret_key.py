@@ -15,8 +15,8 @@ from pathlib import Path
 MIN_LENGTH = 32
 
 
-def secret_key(var_dir: Path) -> str:
-    configured = os.environ.get("ASSISTANT_SECRET_KEY", "").strip()
+def secret_key(configured: str, var_dir: Path) -> str:
+    """`configured` (Settings.secret_key, from ASSISTANT_SECRET_KEY) if set, else the key kept under var_dir."""
     if configured:
         if len(configured) < MIN_LENGTH:
             raise RuntimeError(

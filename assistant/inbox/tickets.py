@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from assistant.inbox import operations
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, bp, db, iso, local_time, site
+from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, bp, db, iso, local_time, senders, site
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
@@ -193,7 +193,9 @@ def reply(ticket_id: int):
     form = ReplyForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form, reply_form=form)
-    return _run(ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data), "#reply", reply_form=form)
+    return _run(
+        ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data, senders()), "#reply", reply_form=form
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/hand-back")
@@ -202,7 +204,7 @@ def hand_back(ticket_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form)
-    return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id))
+    return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id, senders()))
 
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
@@ -211,7 +213,7 @@ def resolve(ticket_id: int):
     form = ResolveForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form)
-    return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data)))
+    return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data), senders()))
 
 
 @bp.post("/tickets/<int:ticket_id>/reopen")

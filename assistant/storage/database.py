@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,17 +9,15 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.config import SqliteTuning
 
-def make_engine(url: str) -> Engine:
+DEFAULT_SQLITE = SqliteTuning()
+
+
+def make_engine(url: str, sqlite: SqliteTuning = DEFAULT_SQLITE) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # How long a writer waits for another's lock before giving up (the gateway then spools).
-        busy_ms = int(os.environ.get("ASSISTANT_SQLITE_BUSY_MS", "5000"))
-        # NORMAL: in WAL mode a commit is safe from any process crash without waiting for the disk twice
-        # (about 5 ms -> 1 ms a write here); only a power cut can lose the last moments. FULL to wait anyway.
-        synchronous = os.environ.get("ASSISTANT_SQLITE_SYNCHRONOUS", "NORMAL").upper()
-        if synchronous not in ("NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"ASSISTANT_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {synchronous!r}")
+        busy_ms, synchronous = sqlite.busy_ms, sqlite.synchronous
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_ms / 1000})
@@ -43,9 +40,9 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, sqlite: SqliteTuning = DEFAULT_SQLITE):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, sqlite)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

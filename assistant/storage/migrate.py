@@ -12,28 +12,32 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from assistant.config import SqliteTuning
+from assistant.storage.database import DEFAULT_SQLITE
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, sqlite: SqliteTuning = DEFAULT_SQLITE) -> Config:
     config = Config()
+    config.attributes["sqlite"] = sqlite  # read by migrations/env.py
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", sqlite: SqliteTuning = DEFAULT_SQLITE) -> None:
+    command.upgrade(alembic_config(url, sqlite), revision)
 
 
 def main(argv: list[str]) -> int:
     from assistant.config import Settings
 
-    url = Settings.from_env().database_url
+    settings = Settings.from_env()
     if argv[:1] == ["--autogenerate"]:
-        command.revision(alembic_config(url), message=argv[1], autogenerate=True)
+        command.revision(alembic_config(settings.database_url, settings.sqlite), message=argv[1], autogenerate=True)
         return 0
-    upgrade(url, argv[0] if argv else "head")
+    upgrade(settings.database_url, argv[0] if argv else "head", settings.sqlite)
     print("database: schema up to date")
     return 0
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from assistant.storage.database import make_engine
+from assistant.storage.database import DEFAULT_SQLITE, make_engine
 from assistant.storage.models import Base
 
 config = context.config
@@ -18,7 +18,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), config.attributes.get("sqlite", DEFAULT_SQLITE))
     with engine.connect() as connection:
         # Batch mode lets ALTER TABLE migrations run on SQLite too.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

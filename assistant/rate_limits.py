@@ -1,0 +1,44 @@
+"""The app's rate limiter (flask-limiter), one per app in `app.extensions`, and the limits on its views.
+
+No module-level limiter: each app the factory makes gets its own, with its own
+settings' storage, and a blueprint's limits are applied when it is registered
+(`limit`), exactly as flask-limiter's `@limiter.limit` decorator would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from assistant.config import Settings
+from assistant.rate_limit_storage import storage_options
+
+EXTENSION = "rate_limiter"
+
+
+def install(app: Flask, settings: Settings) -> Limiter:
+    # When the shared storage (Redis) is down, each process counts in its own memory, with the same limits, until
+    # the storage answers again (checked at growing intervals), and any storage error left lets the request
+    # through: a patient, above all one with an emergency, is never refused because the counts cannot be reached
+    # (without them a storage error answered 500 before the red-flag check could run).
+    limiter = Limiter(
+        get_remote_address,
+        storage_uri=settings.ratelimit_storage,
+        storage_options=storage_options(settings.ratelimit_storage),
+        default_limits=[],
+        headers_enabled=True,
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,
+    )
+    limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
+    return limiter
+
+
+def limit(app: Flask, endpoint: str, limit_value: str | Callable[[], str], **options) -> None:
+    """Limit the registered view `endpoint` (once per limit; options as `Limiter.limit`: key_func, methods, ...)."""
+    limiter: Limiter = app.extensions[EXTENSION]
+    app.view_functions[endpoint] = limiter.limit(limit_value, **options)(app.view_functions[endpoint])
