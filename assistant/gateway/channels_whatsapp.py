@@ -26,7 +26,8 @@ from assistant.channels import dedupe, formatting, inbound, staff_replies, worke
 from assistant.channels.channel import Channel
 from assistant.channels.graph_client import GraphClient, WhatsAppConfig
 from assistant.channels.phone import e164, mask
-from assistant.gateway.validation import BadRequest, clean_text
+from assistant.gateway.validation import BadRequest
+from assistant.text_input import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
+
+from assistant.text_input import clean_text
 
 SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 # The page's language, as the widget reads it from its script tag or the page (BCP 47: "fr", "fr-BE", "es-419").
@@ -44,13 +45,6 @@ def json_object(raw: bytes, content_type: str | None) -> dict:
     if _depth(body) > MAX_JSON_DEPTH:
         raise BadRequest("the request body is nested too deeply")
     return body
-
-
-def clean_text(value: str) -> str:
-    """Normalise (NFC), drop invisible format and control characters, keep line breaks."""
-    value = unicodedata.normalize("NFC", value)
-    kept = [ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")]
-    return "".join(kept).strip()
 
 
 def sender_id(body: dict) -> str:
