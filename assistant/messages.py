@@ -58,12 +58,16 @@ class Messages:
         catalog = self.catalogs.get(language)
         return bool(catalog and catalog.texts)
 
-    def text(self, key: str, language: str | None, site: Site) -> str:
-        """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml."""
+    def text(self, key: str, language: str | None, site: Site, **values: str) -> str:
+        """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml
+        and from `values` (a sentence's own placeholders, such as a ticket's {reference})."""
         catalog = self.catalogs.get(language or REFERENCE)
         if catalog is None or key not in catalog.messages:
             catalog = self.catalogs[REFERENCE]
-        return site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+        text = site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+        for name, value in values.items():
+            text = text.replace(f"{{{name}}}", value)
+        return text
 
     def in_language_and_reference(self, key: str, language: str | None, site: Site) -> str:
         """The sentence in the patient's language, then in the reference language (once if they are the same):
