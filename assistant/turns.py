@@ -117,7 +117,7 @@ class TurnHandler:
         sender_id = f"{channel}:{sender}"
         self.early_retrieval.hint(sender_id, text)
         try:
-            replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
+            replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel, "language": language}), self.site)
         except RasaUnavailable as exc:
             log.error("no answer from the assistant for a %s conversation: %s", channel, exc)
             replies = []

@@ -37,6 +37,19 @@ def test_every_sentence_uses_known_placeholders_and_names_the_emergency_number_w
         assert "{emergency_number}" in MESSAGES.catalogs[language].messages[key], (language, key)
 
 
+# The product's next languages: every sentence of the reference catalog is written in them.
+COMPLETE_LANGUAGES = ("fr", "es")
+
+
+@pytest.mark.parametrize("language", COMPLETE_LANGUAGES)
+def test_the_next_languages_have_every_sentence_with_the_same_placeholders(language):
+    reference, catalog = MESSAGES.catalogs[REFERENCE].messages, MESSAGES.catalogs[language].messages
+    assert sorted(set(reference) - set(catalog)) == []
+    for key, text in reference.items():
+        assert set(PLACEHOLDER.findall(catalog[key])) == set(PLACEHOLDER.findall(text)), (language, key)
+        assert catalog[key] != text, (language, key, "not translated")
+
+
 def test_the_emergency_text_of_the_dialogue_is_the_catalogs():
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     [response] = domain["responses"]["utter_emergency"]
