@@ -68,3 +68,13 @@ def test_a_sentence_is_filled_with_the_site_and_falls_back_to_the_reference_lang
 def test_only_languages_with_reviewed_texts_go_to_the_dialogue():
     assert MESSAGES.answers_in("en")
     assert not MESSAGES.answers_in("tr") and not MESSAGES.answers_in("xx")
+
+
+def test_an_sms_keyword_is_confirmed_in_its_own_language_or_the_conversations():
+    from assistant.channels import optout
+
+    site = Settings.from_env().site
+    assert optout.keyword("BAJA").reply(MESSAGES, site, None).startswith("No recibirá más mensajes")
+    assert optout.keyword("STOP").reply(MESSAGES, site, "fr").startswith("Vous ne recevrez plus de messages")
+    assert optout.keyword("STOP").reply(MESSAGES, site, None).startswith("You will get no more messages")
+    assert optout.keyword("HELP").reply(MESSAGES, site, "tr").startswith(site.department_name)  # no Turkish sentence: English
