@@ -26,6 +26,7 @@ class Catalog:
     texts: bool  # the department has reviewed procedure texts in this language
     weekdays: list[str]
     messages: dict[str, str]
+    widget: dict[str, str | list[str]]  # the web widget's interface strings (plain text, never HTML)
 
 
 class Messages:
@@ -47,6 +48,7 @@ class Messages:
                 texts=bool(data.get("texts")),
                 weekdays=[str(d) for d in data["weekdays"]],
                 messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()},
+                widget=dict(data.get("widget") or {}),
             )
         return cls(catalogs)
 

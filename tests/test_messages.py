@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -98,3 +99,24 @@ def test_an_sms_keyword_is_confirmed_in_its_own_language_or_the_conversations():
     assert optout.keyword("STOP").reply(MESSAGES, site, "fr").startswith("Vous ne recevrez plus de messages")
     assert optout.keyword("STOP").reply(MESSAGES, site, None).startswith("You will get no more messages")
     assert optout.keyword("HELP").reply(MESSAGES, site, "tr").startswith(site.department_name)  # no Turkish sentence: English
+
+
+def widget_strings() -> dict:
+    """The interface tables written inline in web_widget/widget.js (`var STRINGS = {...};`), read as JSON."""
+    source = (ROOT / "web_widget" / "widget.js").read_text(encoding="utf-8")
+    start = source.index("var STRINGS = ") + len("var STRINGS = ")
+    body = source[start : source.index("\n  };\n", start) + len("\n  }")]
+    body = re.sub(r"^(\s*)(\w+):", r'\1"\2":', body, flags=re.MULTILINE)
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", body))
+
+
+def test_the_widgets_interface_strings_are_the_catalogs():
+    """widget.js keeps its strings inline so that it works without a build step; the catalogs are where they are
+    reviewed, so each language's table must be the catalog's `widget` section, key for key."""
+    inline = widget_strings()
+    assert set(inline) == {"en", "fr", "es"}
+    for language, table in inline.items():
+        assert table == MESSAGES.catalogs[language].widget, language
+        assert set(table) == set(inline[REFERENCE]), language
+        texts = [t for v in table.values() for t in (v if isinstance(v, list) else [v])]
+        assert not [t for t in texts if "<" in t or ">" in t], "the widget sets these as text, never HTML"
