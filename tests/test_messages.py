@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -120,3 +121,34 @@ def test_the_widgets_interface_strings_are_the_catalogs():
         assert set(table) == set(inline[REFERENCE]), language
         texts = [t for v in table.values() for t in (v if isinstance(v, list) else [v])]
         assert not [t for t in texts if "<" in t or ">" in t], "the widget sets these as text, never HTML"
+
+
+# Where patient-facing wording used to live in Python: it belongs in the catalogs now.
+CODE_WITHOUT_WORDING = ("actions", "assistant/channels")
+SENTENCE = re.compile(r"^[A-Z][^\n]*\s\S+\s\S+\s\S+\s\S+.*[.?!:\"»]$")  # capitalised, five words or more, punctuated
+
+
+def sentences_in_code(path) -> list[str]:
+    """String constants that read like a sentence for the patient; docstrings and log or exception messages
+    (lower-case, or arguments of a logger or exception call) are not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and ast.get_docstring(node):
+            skipped.add(id(node.body[0].value))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_CALLS:
+            skipped.update(id(n) for arg in node.args for n in ast.walk(arg))
+    return [
+        node.value.strip()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped and SENTENCE.match(node.value.strip())
+    ]
+
+
+LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+@pytest.mark.parametrize("folder", CODE_WITHOUT_WORDING)
+def test_no_patient_facing_sentence_is_left_in_python(folder):
+    found = {str(path.relative_to(ROOT)): sentences_in_code(path) for path in sorted((ROOT / folder).glob("*.py"))}
+    assert {path: texts for path, texts in found.items() if texts} == {}
