@@ -1,4 +1,7 @@
-"""Message catalogs: every sentence the gateway says itself, per language (messages/<language>.yml).
+"""Message catalogs: every sentence said to patients, per language (messages/<language>.yml).
+
+The gateway's own sentences, the actions', the SMS/WhatsApp keyword replies, the dialogue's responses (Rasa reads
+them from domain.yml; a test keeps both the same) and the widget's interface strings (`widget:`).
 
 A clinician reviews the wording in those files without reading Python. English is the reference: a key
 missing in another language falls back to it, and tests/test_messages.py checks that every language has
