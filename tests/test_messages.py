@@ -152,3 +152,12 @@ LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 def test_no_patient_facing_sentence_is_left_in_python(folder):
     found = {str(path.relative_to(ROOT)): sentences_in_code(path) for path in sorted((ROOT / folder).glob("*.py"))}
     assert {path: texts for path, texts in found.items() if texts} == {}
+
+
+def test_the_sms_formattings_english_labels_are_the_catalogs():
+    """formatting.ENGLISH is the default when no conversation language is known; it must not drift from the catalog."""
+    from assistant.channels import formatting
+
+    site = Settings.from_env().site
+    heading, source = (MESSAGES.text(key, "en", site) for key in ("sms_choices_heading", "sms_source"))
+    assert formatting.Labels(heading, source) == formatting.ENGLISH

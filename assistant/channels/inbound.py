@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.channels import choices, optout
 from assistant.channels.channel import Channel, ProviderError
+from assistant.channels.formatting import Labels
 from assistant.channels.phone import mask
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
@@ -115,7 +116,9 @@ def answer(services: Services, channel: Channel, phone: str, text: str) -> None:
     except SQLAlchemyError:  # the last choices cannot be read: the text goes to the dialogue as typed
         message = text
     replies = services.turns.handle(channel.name, phone, message)
-    sent = send_all(services, channel, phone, channel.format_replies(replies))
+    language = _language(services, channel, phone)  # as the turn left it
+    labels = Labels(*(services.turns.messages.text(key, language, services.site) for key in ("sms_choices_heading", "sms_source")))
+    sent = send_all(services, channel, phone, channel.format_replies(replies, labels))
     log.info("%s from %s answered with %d message(s)", channel.label, mask(phone), sent)
 
 
