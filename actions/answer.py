@@ -21,12 +21,6 @@ from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
 
-UNAVAILABLE = (
-    "Sorry, I can't look that up right now. The secretariat can help on {department_phone} "
-    "({opening_hours}). If this is an emergency, call {emergency_number} now."
-)
-ASK_WHICH = "I can be more specific if you tell me which procedure you are having:"
-
 
 def entity_values(tracker: Tracker) -> list[str]:
     return [str(e.get("value", "")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "procedure"]
@@ -85,7 +79,7 @@ class ActionAnswerQuestion(ThreadedAction):
         except IndexUnavailable:
             hit = None
         if hit is None:
-            send(dispatcher, site.fill(UNAVAILABLE), "fallback", procedure=target.procedure, topic=target.topic)
+            send(dispatcher, services.say("answer_unavailable", tracker), "fallback", procedure=target.procedure, topic=target.topic)
             services.log_unanswered(tracker.sender_id, text, "no_index", target.procedure)
             return slot_changes(tracker, missed_in_a_row=0)
 
@@ -94,8 +88,16 @@ class ActionAnswerQuestion(ThreadedAction):
             tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})
         )
         if procedure or hit.section in GENERAL_TOPICS:
-            send_answer(dispatcher, site, hit.chunk, hit.score)
+            send_answer(dispatcher, site, hit.chunk, hit.score, services.say("answer_care_team_first", tracker))
         else:
             buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section)]
-            send_answer(dispatcher, site, hit.chunk, hit.score, extra=ASK_WHICH, buttons=buttons)
+            send_answer(
+                dispatcher,
+                site,
+                hit.chunk,
+                hit.score,
+                services.say("answer_care_team_first", tracker),
+                extra=services.say("answer_ask_which", tracker),
+                buttons=buttons,
+            )
         return events

@@ -39,27 +39,6 @@ ROUTE_OF_KIND = {"booking": "escalate_booking", "administrative": "escalate_admi
 CLINICAL_INTENTS = ("report_symptom", "ask_personal_medical")
 PHONE_CHANNELS = ("sms", "whatsapp", "whatsapp_twilio")
 
-INTRO = {
-    "booking": (
-        "I can't book, change or cancel appointments myself, but I can pass your request to the "
-        "secretariat. I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."
-    ),
-    "administrative": (
-        "I'll pass this to the secretariat, who handle bills, insurance, paperwork and copies of results. "
-        "I'll ask a few short questions. You can also call them on {department_phone} ({opening_hours})."
-    ),
-    "clinical": (
-        "I can't give advice about your own symptoms or medicines. If it gets worse, or you are worried it is "
-        "an emergency, call {emergency_number} now. I can ask a nurse or doctor from the department to "
-        "contact you: a few short questions first."
-    ),
-}
-# "Talk to a person": what the secretariat does for every kind of request.
-INTRO_PERSON = (
-    "I'll pass your message to the secretariat. They help with appointments, questions for the nurses and "
-    "doctors, paperwork, bills and insurance. I'll ask a few short questions. You can also call them on "
-    "{department_phone} ({opening_hours}). If it is an emergency, call {emergency_number} now."
-)
 STOP_WORDS = {"stop", "cancel", "quit", "exit", "never mind", "nevermind", "forget it"}
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().-]{7,25}$")
@@ -92,8 +71,9 @@ class ActionStartRequest(Action):
         words = last_words(tracker)
         worry = clinical_worry(words)
         kind = "clinical" if worry else KIND_OF_INTENT.get(intent, "administrative")
-        intro = INTRO_PERSON if intent == "request_human" and kind != "clinical" else INTRO[kind]
-        send(dispatcher, services.site().fill(intro), ROUTE_OF_KIND[kind], procedure=tracker.get_slot("current_procedure"))
+        # "Talk to a person" gets what the secretariat does for every kind of request.
+        intro = "request_intro_person" if intent == "request_human" and kind != "clinical" else f"request_intro_{kind}"
+        send(dispatcher, services.say(intro, tracker), ROUTE_OF_KIND[kind], procedure=tracker.get_slot("current_procedure"))
         events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("request_kind", kind)]
         channel, sender = split_sender(tracker.sender_id)
         if channel in PHONE_CHANNELS and normalise_contact(sender):
@@ -135,7 +115,7 @@ class ValidateContactForm(FormValidationAction):
         if self._is_stop(name) or not re.search(r"[^\W\d_]", name) or len(name) > 80 or len(name.split()) > 6:
             send(
                 dispatcher,
-                'Please type just the name the secretariat should use, for example "Sam Jones".',
+                services.say("form_name_again", tracker),
                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
             )
             return {"contact_name": None}
@@ -146,8 +126,7 @@ class ValidateContactForm(FormValidationAction):
         if contact is None:
             send(
                 dispatcher,
-                "That doesn't look like a phone number or an e-mail address. Please type one, "
-                "for example 07700 900123 or name@example.com.",
+                services.say("form_contact_again", tracker),
                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
             )
             return {"contact_method": None}
@@ -158,7 +137,7 @@ class ValidateContactForm(FormValidationAction):
         if self._is_stop(about) or len(about) < 2:
             send(
                 dispatcher,
-                "Please say in a few words what it is about.",
+                services.say("form_about_again", tracker),
                 ROUTE_OF_KIND[tracker.get_slot("request_kind") or "administrative"],
             )
             return {"contact_about": None}
@@ -185,14 +164,7 @@ class ActionSubmitRequest(Action):
         route = ROUTE_OF_KIND[kind]
         cleared = [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]
         if not tracker.get_slot("contact_consent"):
-            send(
-                dispatcher,
-                site.fill(
-                    "All right, I haven't passed anything on. If you change your mind, call the "
-                    "secretariat on {department_phone} ({opening_hours})."
-                ),
-                route,
-            )
+            send(dispatcher, services.say("request_not_sent", tracker), route)
             return cleared
         contact = {slot.removeprefix("contact_"): tracker.get_slot(slot) for slot in FORM_SLOTS}
         channel, sender = split_sender(tracker.sender_id)
@@ -201,19 +173,12 @@ class ActionSubmitRequest(Action):
                 channel, sender, kind, contact["about"] or "", contact=contact, route=route, procedure=tracker.get_slot("current_procedure")
             )
         except Exception:
-            send(
-                dispatcher,
-                site.fill(
-                    "Sorry, I couldn't save your request because of a technical problem. "
-                    "Please call the secretariat on {department_phone} ({opening_hours}). "
-                    "If this is an emergency, call {emergency_number} now."
-                ),
-                route,
-            )
+            send(dispatcher, services.say("request_not_saved", tracker), route)
             return cleared
-        text = f"Thank you. Your reference is {ticket.reference}. {site.when_answered(dt.datetime.now(dt.UTC))}"
+        saved = services.say("request_saved", tracker, reference=ticket.reference)
+        text = f"{saved} {site.when_answered(dt.datetime.now(dt.UTC))}"
         if kind == "clinical":
-            text += site.fill(" If things get worse before then, call {emergency_number}.")
+            text += " " + services.say("request_saved_clinical", tracker)
         send(dispatcher, text, route)
         return cleared
 
@@ -226,11 +191,7 @@ class ActionLeaveRequest(Action):
         route = ROUTE_OF_KIND.get(tracker.get_slot("request_kind") or "", "smalltalk")
         send(
             dispatcher,
-            services.site().fill(
-                "OK, I've stopped and nothing has been sent. You can still call the "
-                "secretariat on {department_phone} ({opening_hours}). What else can I "
-                "help you with?"
-            ),
+            services.say("request_stopped", tracker),
             route,
         )
         return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "request_kind")]

@@ -9,6 +9,7 @@ a nurse or doctor instead. Every miss is logged for the curators.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -23,19 +24,14 @@ from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.retriever import IndexUnavailable
 
-REPHRASE = (
-    "Sorry, I'm not sure I understood. Could you ask it another way? For example: "
-    '"What is an angiogram?", "How do I prepare for a biopsy?" or "When can I drive?"'
-)
-OFFER_PERSON = (
-    "I'm sorry, I still can't answer that. The secretariat can help: call {department_phone} "
-    "({opening_hours}) or e-mail {department_email}. If this is an emergency, call {emergency_number} now."
-)
-SUGGESTIONS = [
-    {"title": "What is interventional radiology?", "payload": '/ask_definition{"procedure": "interventional radiology"}'},
-    {"title": "How do I prepare?", "payload": "/ask_preparation"},
-    {"title": "Talk to a person", "payload": "/request_human"},
-]
+
+def suggestions(say: Callable[[str], str]) -> list[dict]:
+    """The buttons offered with a request to rephrase; `say` gives a catalog key's sentence."""
+    return [
+        {"title": say("button_what_is_ir"), "payload": '/ask_definition{"procedure": "interventional radiology"}'},
+        {"title": say("button_how_to_prepare"), "payload": "/ask_preparation"},
+        {"title": say("button_talk_to_person"), "payload": "/request_human"},
+    ]
 
 
 class ActionHandleFallback(ThreadedAction):
@@ -56,7 +52,7 @@ class ActionHandleFallback(ThreadedAction):
             )
             if result.best:
                 chunk = result.best.chunk
-                send_answer(dispatcher, site, chunk, result.best.score)
+                send_answer(dispatcher, site, chunk, result.best.score, services.say("answer_care_team_first", tracker))
                 return slot_changes(
                     tracker,
                     current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,
@@ -73,11 +69,12 @@ class ActionHandleFallback(ThreadedAction):
         if missed >= 2:
             send(
                 dispatcher,
-                site.fill(OFFER_PERSON),
+                services.say("fallback_offer_person", tracker),
                 "fallback",
                 procedure=procedure,
-                buttons=[{"title": "Talk to a person", "payload": "/request_human"}],
+                buttons=[{"title": services.say("button_talk_to_person", tracker), "payload": "/request_human"}],
             )
         else:
-            send(dispatcher, REPHRASE, "fallback", procedure=procedure, buttons=SUGGESTIONS)
+            buttons = suggestions(lambda key: services.say(key, tracker))
+            send(dispatcher, services.say("fallback_rephrase", tracker), "fallback", procedure=procedure, buttons=buttons)
         return slot_changes(tracker, missed_in_a_row=missed)

@@ -19,52 +19,18 @@ from actions.replies import send
 from actions.slots import slot_changes
 from knowledge.cues import cues_of
 
-# cue kind -> (contact form kind, what to say, the intent whose rule starts that form)
+# cue kind -> (contact form kind, the intent whose rule starts that form); what to say is the catalog's
+# `hand_over_<kind>` sentence (messages/<language>.yml).
 HAND_OVER = {
-    "dose": (
-        "clinical",
-        "I can't advise on medicine doses. Please follow what your care team or pharmacist told you. "
-        "I can ask a nurse or doctor from the department to contact you. If you feel unwell or think it may be "
-        "an emergency, call {emergency_number} now.",
-        "ask_personal_medical",
-    ),
-    "own_results": (
-        "clinical",
-        "I can't explain your own scans or results. The doctor who asked for the test will "
-        "go through them with you. I can ask someone from the department to contact you, or you can call "
-        "{department_phone} ({opening_hours}).",
-        "ask_personal_medical",
-    ),
-    "cost": (
-        "administrative",
-        "I can't help with costs, payment or insurance, but the secretariat can: call "
-        "{department_phone} ({opening_hours}), or leave your details and they will contact you.",
-        "request_admin",
-    ),
-    "booking": (
-        "booking",
-        "I can't book, move or cancel appointments or tell you waiting times, but the secretariat "
-        "can: call {department_phone} ({opening_hours}), or leave your details and they will contact you.",
-        "request_booking",
-    ),
-    "practical": (
-        "administrative",
-        "I can't help with parking, visiting or paperwork such as sick notes and copies of "
-        "records, but the secretariat can: call {department_phone} ({opening_hours}), or leave your details "
-        "and they will contact you.",
-        "request_admin",
-    ),
+    "dose": ("clinical", "ask_personal_medical"),
+    "own_results": ("clinical", "ask_personal_medical"),
+    "cost": ("administrative", "request_admin"),
+    "booking": ("booking", "request_booking"),
+    "practical": ("administrative", "request_admin"),
     # Not a cue of knowledge/cues.py: the fallback hands a clinical worry it could not answer to a nurse
     # (actions/clinical_worry.py); a question the texts answer is never taken from them for it.
-    "symptom": (
-        "clinical",
-        "I can't advise on your own symptoms. I can ask a nurse or doctor from the department to "
-        "contact you, or you can call {department_phone} ({opening_hours}). If it gets worse or you think it "
-        "may be an emergency, call {emergency_number} now.",
-        "report_symptom",
-    ),
+    "symptom": ("clinical", "report_symptom"),
 }
-BUTTON = "Leave my details"
 
 
 def hand_over_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, procedure: str | None) -> list[dict] | None:
@@ -76,13 +42,13 @@ def hand_over_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, proce
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, procedure: str | None) -> list[dict]:
     """Tell the patient who can help with the latest message (a HAND_OVER kind), with the button that asks them."""
     text = tracker.latest_message.get("text") or ""
-    form_kind, reply, intent = HAND_OVER[kind]
+    form_kind, intent = HAND_OVER[kind]
     send(
         dispatcher,
-        services.site().fill(reply),
+        services.say(f"hand_over_{kind}", tracker),
         ROUTE_OF_KIND[form_kind],
         procedure=procedure,
-        buttons=[{"title": BUTTON, "payload": f"/{intent}"}],
+        buttons=[{"title": services.say("button_leave_details", tracker), "payload": f"/{intent}"}],
     )
     services.log_unanswered(tracker.sender_id, text, f"hand_over_{kind}", procedure)
     return slot_changes(tracker, missed_in_a_row=0)

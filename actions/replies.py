@@ -12,8 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.site import Site
 
-CARE_TEAM_FIRST = "This is general information: your care team's instructions come first."
-
 
 def source_of(chunk: dict) -> dict:
     return {
@@ -51,9 +49,16 @@ def send(
 
 
 def send_answer(
-    dispatcher: CollectingDispatcher, site: Site, chunk: dict, score: float, extra: str = "", buttons: list[dict] | None = None
+    dispatcher: CollectingDispatcher,
+    site: Site,
+    chunk: dict,
+    score: float,
+    care_team_first: str,
+    extra: str = "",
+    buttons: list[dict] | None = None,
 ) -> None:
-    text = site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{CARE_TEAM_FIRST}"
+    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing every answer."""
+    text = site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
     send(
         dispatcher,
         text,

@@ -12,8 +12,11 @@ from collections.abc import Callable
 from functools import lru_cache, wraps
 from typing import TypeVar
 
+from rasa_sdk import Tracker
+
 from actions.early_retrieval import EarlyWork
 from assistant.config import Settings
+from assistant.messages import Messages
 from assistant.site import Site
 from assistant.storage.database import Database
 from knowledge.documents import load_and_validate
@@ -44,6 +47,23 @@ def settings() -> Settings:
 
 def site() -> Site:
     return settings().site
+
+
+@shared
+def messages() -> Messages:
+    return settings().messages
+
+
+def language_of(tracker: Tracker) -> str | None:
+    """The conversation's language, as the gateway sends it with each message (None: the reference language)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    language = metadata.get("language")
+    return language if isinstance(language, str) else None
+
+
+def say(key: str, tracker: Tracker, **values: str) -> str:
+    """The catalog's sentence for `key` (messages/<language>.yml) in the conversation's language, filled."""
+    return messages().text(key, language_of(tracker), site(), **values)
 
 
 @shared

@@ -1,4 +1,7 @@
-"""Message catalogs: every sentence the gateway says itself, per language (messages/<language>.yml).
+"""Message catalogs: every sentence said to patients, per language (messages/<language>.yml).
+
+The gateway's own sentences, the actions', the SMS/WhatsApp keyword replies, the dialogue's responses (Rasa reads
+them from domain.yml; a test keeps both the same) and the widget's interface strings (`widget:`).
 
 A clinician reviews the wording in those files without reading Python. English is the reference: a key
 missing in another language falls back to it, and tests/test_messages.py checks that every language has
@@ -26,6 +29,7 @@ class Catalog:
     texts: bool  # the department has reviewed procedure texts in this language
     weekdays: list[str]
     messages: dict[str, str]
+    widget: dict[str, str | list[str]]  # the web widget's interface strings (plain text, never HTML)
 
 
 class Messages:
@@ -47,6 +51,7 @@ class Messages:
                 texts=bool(data.get("texts")),
                 weekdays=[str(d) for d in data["weekdays"]],
                 messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()},
+                widget=dict(data.get("widget") or {}),
             )
         return cls(catalogs)
 
@@ -58,12 +63,16 @@ class Messages:
         catalog = self.catalogs.get(language)
         return bool(catalog and catalog.texts)
 
-    def text(self, key: str, language: str | None, site: Site) -> str:
-        """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml."""
+    def text(self, key: str, language: str | None, site: Site, **values: str) -> str:
+        """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml
+        and from `values` (a sentence's own placeholders, such as a ticket's {reference})."""
         catalog = self.catalogs.get(language or REFERENCE)
         if catalog is None or key not in catalog.messages:
             catalog = self.catalogs[REFERENCE]
-        return site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+        text = site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+        for name, value in values.items():
+            text = text.replace(f"{{{name}}}", value)
+        return text
 
     def in_language_and_reference(self, key: str, language: str | None, site: Site) -> str:
         """The sentence in the patient's language, then in the reference language (once if they are the same):

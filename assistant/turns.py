@@ -120,7 +120,7 @@ class TurnHandler:
         sender_id = f"{channel}:{sender}"
         self.early_retrieval.hint(sender_id, text)
         try:
-            replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel}), self.site)
+            replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel, "language": language}), self.site)
         except RasaUnavailable as exc:
             log.error("no answer from the assistant for a %s conversation: %s", channel, exc)
             replies = []
@@ -131,7 +131,7 @@ class TurnHandler:
             # and a nurse, not an alarm. Staff still get an urgent ticket to look at.
             self._urgent_ticket(channel, sender, text, "emergency recognised by the dialogue only")
             check = self._fixed("emergency_check", language, "escalate_symptom")
-            check.buttons = [{"title": self.messages.text("leave_details", language, self.site), "payload": "/report_symptom"}]
+            check.buttons = [{"title": self.messages.text("button_leave_details", language, self.site), "payload": "/report_symptom"}]
             replies = [check] + [r for r in replies if r.route != "urgent"]
         return replies
 

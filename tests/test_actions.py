@@ -213,3 +213,26 @@ def test_an_unclear_clinical_worry_the_texts_cannot_answer_is_offered_a_nurse(da
     assert buttons(message) == [{"title": "Leave my details", "payload": "/report_symptom"}]
     with database.session() as session:
         assert [(q.text, q.reason) for q in session.scalars(select(UnansweredQuestion))] == [(worry, "hand_over_symptom")]
+
+
+def in_language(name: str, language: str) -> Tracker:
+    """The tracker `name`, its latest message sent by the gateway with the conversation's `language`."""
+    state = json.loads((TRACKERS / f"{name}.json").read_text())
+    state["latest_message"]["metadata"] = {"channel": "web", "language": language}
+    return Tracker.from_dict(state)
+
+
+def test_the_actions_speak_the_conversations_language_from_the_catalog():
+    [message], _ = run(ActionHandleFallback(), in_language("unclear_second_miss", "fr"))
+    assert text(message).startswith("Désolé, je ne peux toujours pas répondre")
+    assert services.site().emergency_number in text(message) and "{" not in text(message)
+    assert buttons(message) == [{"title": "Parler à quelqu'un", "payload": "/request_human"}]
+    [message], _ = run(ActionHandleFallback(), in_language("unclear_first_miss", "es"))
+    assert text(message).startswith("Lo siento, no estoy seguro")
+    assert [b["title"] for b in buttons(message)][-1] == "Hablar con una persona"
+
+
+def test_a_language_without_a_catalog_gets_the_english_sentence():
+    [english], _ = run(ActionHandleFallback(), "unclear_second_miss")
+    [unknown], _ = run(ActionHandleFallback(), in_language("unclear_second_miss", "xx"))
+    assert text(unknown) == text(english)

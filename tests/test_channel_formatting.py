@@ -8,6 +8,7 @@ from assistant.channels.formatting import (
     TEMPLATE_PARAMETER_MAX_CHARS,
     TWILIO_MAX_CHARS,
     WHATSAPP_MAX_CHARS,
+    Labels,
     choice_list,
     is_gsm7,
     plain,
@@ -144,3 +145,10 @@ def test_a_template_parameter_is_one_line_and_short_enough():
     assert template_parameter("Hello,\n\nyour   appointment\tis **confirmed**.") == "Hello, your appointment is confirmed."
     long = template_parameter("word " * 400)
     assert len(long) <= TEMPLATE_PARAMETER_MAX_CHARS and long.endswith("…")
+
+
+def test_the_words_formatting_adds_come_in_the_labels_language():
+    button = {"title": "¿Cómo me preparo?", "payload": "/ask_preparation"}
+    reply = Reply(text="Se la explicamos.", route="answer", buttons=[button], sources=[{"title": "Biopsia"}])
+    [message] = to_whatsapp([reply], Labels("Responda con un número:", "Fuente:"))
+    assert message == "Se la explicamos.\n\nFuente: Biopsia\n\nResponda con un número:\n1. ¿Cómo me preparo?"

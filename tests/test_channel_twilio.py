@@ -18,7 +18,7 @@ from assistant.channels import optout
 from assistant.channels.formatting import segments
 from assistant.config import Settings
 from assistant.delivery import Delivery, deliver
-from assistant.storage.conversations import history
+from assistant.storage.conversations import add_messages, history
 from assistant.storage.models import Conversation, InboundMessage, Message, Ticket
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -431,3 +431,9 @@ def test_with_the_real_dialogue_a_numbered_choice_gets_the_answer_for_that_proce
     chosen = offered["buttons"][0]["payload"]
     assert (answered["route"], answered["topic"]) == ("answer", "preparation")
     assert f'"procedure": "{answered["procedure"]}"' in chosen
+
+
+def test_in_a_spanish_conversation_stop_is_confirmed_in_spanish(client, app, fake_twilio, database):
+    add_messages(database, "sms", PATIENT, [("patient", "hola", {})], language="es")
+    text_message(client, app, "STOP")
+    assert fake_twilio.bodies()[-1].startswith("No recibirá más mensajes")

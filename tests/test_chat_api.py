@@ -37,7 +37,8 @@ def test_a_question_is_forwarded_and_the_reply_carries_its_structured_fields(cli
     assert response.status_code == 200
     body = response.json
     assert body["sender"] == "p1"
-    assert fake_rasa.received == [{"sender": "web:p1", "message": "what is embolization?", "metadata": {"channel": "web"}}]
+    metadata = {"channel": "web", "language": "en"}
+    assert fake_rasa.received == [{"sender": "web:p1", "message": "what is embolization?", "metadata": metadata}]
     [reply] = body["messages"]
     assert reply["route"] == "answer"
     assert reply["procedure"] == "embolization" and reply["topic"] == "definition"

@@ -67,7 +67,7 @@ def test_another_origin_gets_no_cors_headers_and_its_preflight_is_refused(client
     assert refused.status_code == 403
     assert "ASSISTANT_CORS_ORIGINS" in refused.json["error"]
     assert "Access-Control-Allow-Origin" not in refused.headers
-    assert fake_rasa.received == [{"sender": "web:p1", "message": "hi", "metadata": {"channel": "web"}}]
+    assert fake_rasa.received == [{"sender": "web:p1", "message": "hi", "metadata": {"channel": "web", "language": "en"}}]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 
 import pytest
@@ -13,6 +15,8 @@ from assistant.site import KNOWN_PLACEHOLDERS, PLACEHOLDER
 
 MESSAGES = Messages.load(ROOT / "messages")
 LANGUAGES = sorted(MESSAGES.catalogs)
+# A sentence's own placeholders, filled by the code that says it (Messages.text's `values`), not from site.yml.
+OWN_PLACEHOLDERS = {"request_saved": {"reference"}}
 
 
 def test_the_languages_patients_write_in_have_a_catalog():
@@ -30,16 +34,49 @@ def test_every_catalog_has_the_safety_sentences_and_the_reference_keys(language)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_sentence_uses_known_placeholders_and_names_the_emergency_number_where_it_must(language):
     for key, text in MESSAGES.catalogs[language].messages.items():
-        assert set(PLACEHOLDER.findall(text)) <= KNOWN_PLACEHOLDERS, (language, key)
+        assert set(PLACEHOLDER.findall(text)) <= KNOWN_PLACEHOLDERS | OWN_PLACEHOLDERS.get(key, set()), (language, key)
     for key in SAFETY_KEYS:
         assert "{emergency_number}" in MESSAGES.catalogs[language].messages[key], (language, key)
 
 
+# The product's next languages: every sentence of the reference catalog is written in them.
+COMPLETE_LANGUAGES = ("fr", "es")
+SAME_IN_TRANSLATION = {("es", "button_no")}
+
+
+@pytest.mark.parametrize("language", COMPLETE_LANGUAGES)
+def test_the_next_languages_have_every_sentence_with_the_same_placeholders(language):
+    reference, catalog = MESSAGES.catalogs[REFERENCE].messages, MESSAGES.catalogs[language].messages
+    assert sorted(set(reference) - set(catalog)) == []
+    for key, text in reference.items():
+        assert set(PLACEHOLDER.findall(catalog[key])) == set(PLACEHOLDER.findall(text)), (language, key)
+        assert catalog[key] != text or (language, key) in SAME_IN_TRANSLATION, (language, key, "not translated")
+
+
+DOMAIN_RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+# A response of domain.yml whose catalog key is not its own name: the gateway says the emergency text too.
+CATALOG_KEY_OF_RESPONSE = {"utter_emergency": "emergency"}
+
+
+def as_catalog(text: str) -> str:
+    """A domain.yml text as the catalog writes it: {{placeholder}} -> {placeholder}, whitespace folded."""
+    return " ".join(re.sub(r"\{\{(\w+)\}\}", r"{\1}", text).split())
+
+
 def test_the_emergency_text_of_the_dialogue_is_the_catalogs():
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    [response] = domain["responses"]["utter_emergency"]
-    as_catalog = re.sub(r"\{\{(\w+)\}\}", r"{\1}", response["text"])
-    assert as_catalog == MESSAGES.catalogs[REFERENCE].messages["emergency"]
+    [response] = DOMAIN_RESPONSES["utter_emergency"]
+    assert as_catalog(response["text"]) == MESSAGES.catalogs[REFERENCE].messages["emergency"]
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN_RESPONSES))
+def test_every_response_of_the_dialogue_is_the_catalogs_english_sentence(name):
+    """Rasa reads its responses from domain.yml; the catalog is where they are reviewed and translated, so the
+    two copies must be the same words (a test rather than generating domain.yml, which people also edit)."""
+    reference = MESSAGES.catalogs[REFERENCE].messages
+    button_titles = {text for key, text in reference.items() if key.startswith("button_")}
+    for variant in DOMAIN_RESPONSES[name]:
+        assert as_catalog(variant["text"]) == reference[CATALOG_KEY_OF_RESPONSE.get(name, name)]
+        assert {button["title"] for button in variant.get("buttons", [])} <= button_titles
 
 
 def test_a_sentence_is_filled_with_the_site_and_falls_back_to_the_reference_language():
@@ -53,3 +90,74 @@ def test_a_sentence_is_filled_with_the_site_and_falls_back_to_the_reference_lang
 def test_only_languages_with_reviewed_texts_go_to_the_dialogue():
     assert MESSAGES.answers_in("en")
     assert not MESSAGES.answers_in("tr") and not MESSAGES.answers_in("xx")
+
+
+def test_an_sms_keyword_is_confirmed_in_its_own_language_or_the_conversations():
+    from assistant.channels import optout
+
+    site = Settings.from_env().site
+    assert optout.keyword("BAJA").reply(MESSAGES, site, None).startswith("No recibirá más mensajes")
+    assert optout.keyword("STOP").reply(MESSAGES, site, "fr").startswith("Vous ne recevrez plus de messages")
+    assert optout.keyword("STOP").reply(MESSAGES, site, None).startswith("You will get no more messages")
+    assert optout.keyword("HELP").reply(MESSAGES, site, "tr").startswith(site.department_name)  # no Turkish sentence: English
+
+
+def widget_strings() -> dict:
+    """The interface tables written inline in web_widget/widget.js (`var STRINGS = {...};`), read as JSON."""
+    source = (ROOT / "web_widget" / "widget.js").read_text(encoding="utf-8")
+    start = source.index("var STRINGS = ") + len("var STRINGS = ")
+    body = source[start : source.index("\n  };\n", start) + len("\n  }")]
+    body = re.sub(r"^(\s*)(\w+):", r'\1"\2":', body, flags=re.MULTILINE)
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", body))
+
+
+def test_the_widgets_interface_strings_are_the_catalogs():
+    """widget.js keeps its strings inline so that it works without a build step; the catalogs are where they are
+    reviewed, so each language's table must be the catalog's `widget` section, key for key."""
+    inline = widget_strings()
+    assert set(inline) == {"en", "fr", "es"}
+    for language, table in inline.items():
+        assert table == MESSAGES.catalogs[language].widget, language
+        assert set(table) == set(inline[REFERENCE]), language
+        texts = [t for v in table.values() for t in (v if isinstance(v, list) else [v])]
+        assert not [t for t in texts if "<" in t or ">" in t], "the widget sets these as text, never HTML"
+
+
+# Where patient-facing wording used to live in Python: it belongs in the catalogs now.
+CODE_WITHOUT_WORDING = ("actions", "assistant/channels")
+SENTENCE = re.compile(r"^[A-Z][^\n]*\s\S+\s\S+\s\S+\s\S+.*[.?!:\"»]$")  # capitalised, five words or more, punctuated
+
+
+def sentences_in_code(path) -> list[str]:
+    """String constants that read like a sentence for the patient; docstrings and log or exception messages
+    (lower-case, or arguments of a logger or exception call) are not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and ast.get_docstring(node):
+            skipped.add(id(node.body[0].value))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in LOG_CALLS:
+            skipped.update(id(n) for arg in node.args for n in ast.walk(arg))
+    return [
+        node.value.strip()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped and SENTENCE.match(node.value.strip())
+    ]
+
+
+LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
+
+
+@pytest.mark.parametrize("folder", CODE_WITHOUT_WORDING)
+def test_no_patient_facing_sentence_is_left_in_python(folder):
+    found = {str(path.relative_to(ROOT)): sentences_in_code(path) for path in sorted((ROOT / folder).glob("*.py"))}
+    assert {path: texts for path, texts in found.items() if texts} == {}
+
+
+def test_the_sms_formattings_english_labels_are_the_catalogs():
+    """formatting.ENGLISH is the default when no conversation language is known; it must not drift from the catalog."""
+    from assistant.channels import formatting
+
+    site = Settings.from_env().site
+    heading, source = (MESSAGES.text(key, "en", site) for key in ("sms_choices_heading", "sms_source"))
+    assert formatting.Labels(heading, source) == formatting.ENGLISH

@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from actions.contact_form import ROUTE_OF_KIND
-from actions.fallback import OFFER_PERSON, REPHRASE, SUGGESTIONS
+from actions.fallback import suggestions
 from assistant.channels import inbound
 from assistant.channels.channel import Channel
 from assistant.channels.formatting import sms_friendly, sms_messages, to_sms
@@ -42,6 +42,8 @@ from assistant.storage.tickets import create_ticket
 from tests.support.inbox import create_staff
 
 MESSAGES = Messages.load(ROOT / "messages")
+ENGLISH = MESSAGES.catalogs["en"].messages
+REPHRASE, OFFER_PERSON, SUGGESTIONS = ENGLISH["fallback_rephrase"], ENGLISH["fallback_offer_person"], suggestions(ENGLISH.get)
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"
 WEB_SENDER = "w-0123456789abcdef0123456789abcdef"

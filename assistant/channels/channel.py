@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.channels.formatting import Labels
 from assistant.replies import Reply
 
 # Provider error codes that mean something to us (not just "failed").
@@ -41,7 +42,7 @@ class Channel:
     name: str  # the conversation's channel: "sms", "whatsapp_twilio" or "whatsapp"
     label: str  # how staff read it: "SMS", "WhatsApp"
     configured: bool
-    format_replies: Callable[[list[Reply]], list[str]]
+    format_replies: Callable[[list[Reply], Labels], list[str]]
     format_text: Callable[[str], list[str]]
     send: Callable[[str, str], None]  # (E.164 number, text); raises ProviderError
     # WhatsApp: free-form messages only within 24 hours of the patient's last message.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from assistant.replies import Reply
 
@@ -57,7 +58,17 @@ SMS_PUNCTUATION = str.maketrans(
     }
 )
 
-CHOICES_HEADING = "Reply with a number:"
+
+@dataclass(frozen=True)
+class Labels:
+    """The words the formatting adds, in the conversation's language (catalog keys sms_choices_heading and
+    sms_source); English when none is given."""
+
+    choices_heading: str = "Reply with a number:"
+    source: str = "Source:"
+
+
+ENGLISH = Labels()
 
 _LINK = re.compile(r"\[([^\]\n]+)\]\((\S+?)\)")
 _BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
@@ -189,22 +200,22 @@ def _source_titles(reply: Reply) -> list[str]:
     return titles
 
 
-def _reply_units(reply: Reply, first_number: int) -> list[Unit]:
+def _reply_units(reply: Reply, first_number: int, labels: Labels) -> list[Unit]:
     units = _sentences(plain(reply.text))
     titles = _source_titles(reply)
     if titles:
-        units.append(("\n\n", "Source: " + "; ".join(titles)))
+        units.append(("\n\n", f"{labels.source} " + "; ".join(titles)))
     if reply.buttons:
         lines = [f"{first_number + i}. {plain(button['title'])}" for i, button in enumerate(reply.buttons)]
-        units.append(("\n\n", "\n".join([CHOICES_HEADING, *lines])))
+        units.append(("\n\n", "\n".join([labels.choices_heading, *lines])))
     return units
 
 
-def _format(replies: list[Reply], fits: Callable[[str], bool], adapt: Callable[[str], str]) -> list[str]:
+def _format(replies: list[Reply], fits: Callable[[str], bool], adapt: Callable[[str], str], labels: Labels) -> list[str]:
     messages: list[str] = []
     number = 1
     for reply in sending_order(replies, lambda r: r.route):
-        units = [(sep, adapt(unit)) for sep, unit in _reply_units(reply, number)]
+        units = [(sep, adapt(unit)) for sep, unit in _reply_units(reply, number, labels)]
         number += len(reply.buttons)
         messages.extend(pack(units, fits))
     return messages
@@ -214,12 +225,12 @@ def sms_friendly(text: str) -> str:
     return text.translate(SMS_PUNCTUATION)
 
 
-def to_sms(replies: list[Reply]) -> list[str]:
-    return _format(replies, fits_sms, sms_friendly)
+def to_sms(replies: list[Reply], labels: Labels = ENGLISH) -> list[str]:
+    return _format(replies, fits_sms, sms_friendly, labels)
 
 
-def to_whatsapp(replies: list[Reply]) -> list[str]:
-    return _format(replies, fits_whatsapp, lambda unit: unit)
+def to_whatsapp(replies: list[Reply], labels: Labels = ENGLISH) -> list[str]:
+    return _format(replies, fits_whatsapp, lambda unit: unit, labels)
 
 
 def sms_messages(text: str) -> list[str]:

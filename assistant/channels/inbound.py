@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.channels import choices, optout
 from assistant.channels.channel import Channel, ProviderError
+from assistant.channels.formatting import Labels
 from assistant.channels.phone import mask
 from assistant.safety.red_flags import detect_red_flag
 from assistant.site import Site
@@ -30,10 +31,6 @@ from assistant.turns import TurnHandler
 
 log = logging.getLogger(__name__)
 
-ONLY_TEXT = (
-    "I can only read written messages. Please type your question, or call the secretariat on "
-    "{department_phone} ({opening_hours}). In an emergency call {emergency_number}."
-)
 NOT_ANSWERED = "not answered: the patient opted out"
 
 
@@ -66,6 +63,15 @@ def _say(services: Services, channel: Channel, phone: str, patient_text: str, pa
     send_all(services, channel, phone, channel.format_text(reply))
 
 
+def _language(services: Services, channel: Channel, phone: str) -> str | None:
+    """The conversation's stored language; None (English) when there is none or it cannot be read."""
+    try:
+        return conversations.language_of(services.db, channel.name, phone)
+    except SQLAlchemyError as exc:
+        log.error("%s %s: language not readable (%s); answering in English", channel.label, mask(phone), exc.__class__.__name__)
+        return None
+
+
 def _keyword(services: Services, channel: Channel, phone: str, text: str, keyword: optout.Keyword) -> None:
     if keyword.action != "help":
         optout.set_opted_out(services.db, channel.name, phone, keyword.action == "stop")
@@ -77,7 +83,7 @@ def _keyword(services: Services, channel: Channel, phone: str, text: str, keywor
         phone,
         text,
         {"keyword": keyword.action},
-        keyword.reply(services.site),
+        keyword.reply(services.turns.messages, services.site, _language(services, channel, phone)),
         {"route": "smalltalk", "keyword": keyword.action},
     )
 
@@ -110,7 +116,9 @@ def answer(services: Services, channel: Channel, phone: str, text: str) -> None:
     except SQLAlchemyError:  # the last choices cannot be read: the text goes to the dialogue as typed
         message = text
     replies = services.turns.handle(channel.name, phone, message)
-    sent = send_all(services, channel, phone, channel.format_replies(replies))
+    language = _language(services, channel, phone)  # as the turn left it
+    labels = Labels(*(services.turns.messages.text(key, language, services.site) for key in ("sms_choices_heading", "sms_source")))
+    sent = send_all(services, channel, phone, channel.format_replies(replies, labels))
     log.info("%s from %s answered with %d message(s)", channel.label, mask(phone), sent)
 
 
@@ -120,4 +128,5 @@ def answer_unreadable(services: Services, channel: Channel, phone: str, kind: st
     if optout.is_opted_out(services.db, channel.name, phone):
         conversations.add_messages(services.db, channel.name, phone, [("patient", note, {"media": kind, "not_answered": NOT_ANSWERED})])
         return
-    _say(services, channel, phone, note, {"media": kind}, services.site.fill(ONLY_TEXT), {"route": "fallback"})
+    reply = services.turns.messages.text("sms_only_text", _language(services, channel, phone), services.site)
+    _say(services, channel, phone, note, {"media": kind}, reply, {"route": "fallback"})

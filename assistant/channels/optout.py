@@ -1,4 +1,4 @@
-"""STOP / START / HELP on SMS and WhatsApp, in English, French and Spanish.
+"""STOP / START / HELP on SMS and WhatsApp, in English, French and Spanish; confirmed from the message catalogs.
 
 A keyword counts only as the whole message ("stop", "Stop.", "ARRÊT"), never
 inside a sentence: "stop the bleeding" is a question for the assistant (and
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from assistant.messages import REFERENCE, Messages
 from assistant.site import Site
 from assistant.storage.database import Database
 from assistant.storage.models import OptOut, utcnow
@@ -35,41 +36,20 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     word: (action, language) for action, languages in _WORDS.items() for language, words in languages.items() for word in words.split()
 }
 
-REPLIES = {
-    "stop": {
-        "en": "You will get no more messages from the {department_name}. Send START to get them again. "
-        "In an emergency call {emergency_number}.",
-        "fr": "Vous ne recevrez plus de messages du service ({department_name}). Envoyez START pour les recevoir "
-        "à nouveau. En cas d'urgence, appelez le {emergency_number}.",
-        "es": "No recibirá más mensajes del servicio ({department_name}). Envíe START para volver a recibirlos. "
-        "En caso de emergencia, llame al {emergency_number}.",
-    },
-    "start": {
-        "en": "You will get messages from the {department_name} again. Send your question, or STOP to stop messages.",
-        "fr": "Vous recevrez à nouveau les messages du service ({department_name}). Envoyez votre question, "
-        "ou STOP pour ne plus en recevoir.",
-        "es": "Volverá a recibir los mensajes del servicio ({department_name}). Envíe su pregunta, o STOP para dejar de recibirlos.",
-    },
-    "help": {
-        "en": "{department_name}, {hospital_name}. Secretariat: {department_phone} ({opening_hours}), "
-        "{department_email}. In an emergency call {emergency_number}. Send STOP to stop messages.",
-        "fr": "{department_name}, {hospital_name}. Secrétariat : {department_phone} ({opening_hours}), "
-        "{department_email}. En cas d'urgence, appelez le {emergency_number}. Envoyez STOP pour ne plus "
-        "recevoir de messages.",
-        "es": "{department_name}, {hospital_name}. Secretaría: {department_phone} ({opening_hours}), "
-        "{department_email}. En caso de emergencia, llame al {emergency_number}. Envíe STOP para dejar "
-        "de recibir mensajes.",
-    },
-}
+# The confirmation's catalog key (messages/<language>.yml).
+REPLY_KEYS = {"stop": "sms_stopped", "start": "sms_started", "help": "sms_help"}
 
 
 @dataclass(frozen=True)
 class Keyword:
     action: str  # stop, start, help
-    language: str  # en, fr, es: the language of the confirmation
+    language: str  # en, fr, es: the keyword's language
 
-    def reply(self, site: Site) -> str:
-        return site.fill(REPLIES[self.action][self.language])
+    def reply(self, messages: Messages, site: Site, conversation_language: str | None) -> str:
+        """The confirmation in the keyword's language; for an English keyword (STOP is also every carrier's),
+        in the conversation's language when it has one."""
+        language = self.language if self.language != REFERENCE else conversation_language
+        return messages.text(REPLY_KEYS[self.action], language, site)
 
 
 def _normalise(text: str) -> str:

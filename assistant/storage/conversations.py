@@ -96,6 +96,13 @@ def _append(
         return ConversationState(found.taken_over_by_id is not None, found.language)
 
 
+def language_of(db: Database, channel: str, sender_key: str) -> str | None:
+    """The conversation's stored language; None when it has none or there is no conversation yet."""
+    with db.session() as session:
+        found = find_conversation(session, channel, sender_key)
+        return found.language if found else None
+
+
 def history(db: Database, channel: str, sender_key: str) -> list[dict]:
     with db.session() as session:
         conversation = find_conversation(session, channel, sender_key)
