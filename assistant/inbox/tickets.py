@@ -24,6 +24,7 @@ EVENT_LABELS = {
     "assign": "Assignment",
     "reopened": "Reopened",
     "reclassify": "Type or priority changed",
+    "red_flag_again": "Another emergency message",
 }
 
 
