@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from assistant.gateway.security import limiter
-from assistant.gateway.validation import BadRequest, json_object, message_text, page_language, sender_id
+from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, sender_id, whole_number
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
 
@@ -56,9 +56,7 @@ def _query_sender() -> str:
 @limiter.limit(lambda: current_app.config["RATE_LIMIT_POLLING"])
 def chat_history():
     sender = _query_sender()
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        raise BadRequest("'after' must be a message id (a whole number)")
+    after = whole_number(request.args.get("after"), "after")
     messages = [
         {
             "id": m["id"],
@@ -68,7 +66,7 @@ def chat_history():
             **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]},
         }
         for m in conversations.history(_db(), CHANNEL, sender)
-        if m["id"] > int(after)
+        if m["id"] > after
     ]
     return jsonify({"sender": sender, "messages": messages, "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
 
@@ -83,9 +81,7 @@ def delete_history():
 def feedback():
     body = json_object(request.get_data(cache=False), request.content_type)
     sender = sender_id(body)
-    message_id, rating = body.get("message_id"), body.get("rating")
-    if not isinstance(message_id, int) or isinstance(message_id, bool):
-        raise BadRequest("'message_id' must be a whole number")
+    message_id, rating = id_field(body, "message_id"), body.get("rating")
     if rating not in ("up", "down"):
         raise BadRequest('\'rating\' must be "up" or "down"')
     if not record_feedback(_db(), CHANNEL, sender, message_id, 1 if rating == "up" else -1):

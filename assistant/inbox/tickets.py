@@ -3,12 +3,23 @@ and the staff actions on it: take over, reply, hand back, resolve, reopen, assig
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy import select
 
 from assistant.inbox import operations
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, bp, db, iso, local_time, site
+from assistant.inbox.blueprint import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    PRIORITY_LABELS,
+    ROLE_LABELS,
+    bp,
+    db,
+    iso,
+    local_time,
+    site,
+    whole_number_arg,
+)
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
@@ -125,29 +136,24 @@ def _page(
     ), status
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 @role_required(*WORK_ROLES)
 def ticket(ticket_id: int):
     return _page(ticket_id, audit=True)
 
 
-@bp.get("/api/tickets/<int:ticket_id>/messages")
+@bp.get("/api/tickets/<id:ticket_id>/messages")
 @role_required(*WORK_ROLES)
 def ticket_messages(ticket_id: int):
     """Messages after id `after`, so the open ticket page shows the patient's new messages by itself."""
-    after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 12:
-        abort(400, "'after' must be a message id (a whole number)")
+    after = whole_number_arg("after", "0")
     with db().session() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             abort(404)
         holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
         messages = session.scalars(
-            select(Message)
-            .where(Message.conversation_id == ticket.conversation_id, Message.id > int(after))
-            .order_by(Message.id)
-            .limit(200)
+            select(Message).where(Message.conversation_id == ticket.conversation_id, Message.id > after).order_by(Message.id).limit(200)
         )
         return jsonify(
             {
@@ -178,7 +184,7 @@ def _invalid(ticket_id: int, form, **page):
     return _page(ticket_id, status=400, error=" ".join(errors) or "The form was not filled in correctly.", **page)
 
 
-@bp.post("/tickets/<int:ticket_id>/take-over")
+@bp.post("/tickets/<id:ticket_id>/take-over")
 @role_required(*WORK_ROLES)
 def take_over(ticket_id: int):
     form = TakeOverForm()
@@ -188,7 +194,7 @@ def take_over(ticket_id: int):
     return _run(ticket_id, lambda: operations.take_over(db(), ticket_id, current_staff().id, expected), "#reply")
 
 
-@bp.post("/tickets/<int:ticket_id>/reply")
+@bp.post("/tickets/<id:ticket_id>/reply")
 @role_required(*WORK_ROLES)
 def reply(ticket_id: int):
     form = ReplyForm()
@@ -197,7 +203,7 @@ def reply(ticket_id: int):
     return _run(ticket_id, lambda: operations.reply(db(), ticket_id, current_staff().id, form.text.data), "#reply", reply_form=form)
 
 
-@bp.post("/tickets/<int:ticket_id>/hand-back")
+@bp.post("/tickets/<id:ticket_id>/hand-back")
 @role_required(*WORK_ROLES)
 def hand_back(ticket_id: int):
     form = ActionForm()
@@ -206,7 +212,7 @@ def hand_back(ticket_id: int):
     return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id))
 
 
-@bp.post("/tickets/<int:ticket_id>/resolve")
+@bp.post("/tickets/<id:ticket_id>/resolve")
 @role_required(*WORK_ROLES)
 def resolve(ticket_id: int):
     form = ResolveForm()
@@ -215,7 +221,7 @@ def resolve(ticket_id: int):
     return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data)))
 
 
-@bp.post("/tickets/<int:ticket_id>/reopen")
+@bp.post("/tickets/<id:ticket_id>/reopen")
 @role_required(*WORK_ROLES)
 def reopen(ticket_id: int):
     form = ActionForm()
@@ -224,7 +230,7 @@ def reopen(ticket_id: int):
     return _run(ticket_id, lambda: operations.reopen(db(), ticket_id, current_staff().id))
 
 
-@bp.post("/tickets/<int:ticket_id>/assign")
+@bp.post("/tickets/<id:ticket_id>/assign")
 @role_required(*WORK_ROLES)
 def assign(ticket_id: int):
     form = AssignForm()
@@ -235,7 +241,7 @@ def assign(ticket_id: int):
     return _run(ticket_id, lambda: operations.assign(db(), ticket_id, current_staff().id, assignee))
 
 
-@bp.post("/tickets/<int:ticket_id>/reclassify")
+@bp.post("/tickets/<id:ticket_id>/reclassify")
 @role_required(*WORK_ROLES)
 def reclassify(ticket_id: int):
     form = _reclassify_form()
@@ -249,7 +255,7 @@ def reclassify(ticket_id: int):
     )
 
 
-@bp.post("/tickets/<int:ticket_id>/notes")
+@bp.post("/tickets/<id:ticket_id>/notes")
 @role_required(*WORK_ROLES)
 def add_note(ticket_id: int):
     form = NoteForm()
