@@ -21,7 +21,7 @@ from assistant.inbox.blueprint import (
     whole_number_arg,
 )
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
-from assistant.inbox.trail import record
+from assistant.inbox.trail import record_read
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
@@ -103,7 +103,7 @@ def _page(
             session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id).order_by(Ticket.id))
         )
         if audit:
-            record(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
+            record_read(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
     colleagues = [u for u in people.values() if u.active]
     colleagues.sort(key=lambda u: (u.display_name or u.username).lower())
     assign_form = AssignForm(assignee=str(ticket.assigned_to_id or ""))
@@ -152,6 +152,7 @@ def ticket_messages(ticket_id: int):
         if ticket is None:
             abort(404)
         holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
+        record_read(session, current_staff().id, "read_messages", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
         messages = session.scalars(
             select(Message).where(Message.conversation_id == ticket.conversation_id, Message.id > after).order_by(Message.id).limit(200)
         )
