@@ -162,6 +162,19 @@ def test_signing_out_ends_the_session(inbox_app):
     assert client.get("/inbox/").status_code == 302
 
 
+def test_a_cookie_saved_before_signing_out_no_longer_works(inbox_app):
+    client, _ = signed_in(inbox_app, "anna")
+    saved = client.get_cookie("ir_inbox_session", path="/inbox").value
+    assert post_form(client, "/inbox/logout", token_from="/inbox/").status_code == 303
+
+    replay = client_for(inbox_app)
+    replay.set_cookie("ir_inbox_session", saved, path="/inbox")
+    assert replay.get("/inbox/").status_code == 302
+    assert replay.get("/inbox/api/urgent?after=0").status_code == 401
+    again = client_for(inbox_app)
+    assert login(again, "anna").status_code == 303 and again.get("/inbox/").status_code == 200  # signing in again works
+
+
 @SQLITE_ONLY
 def test_sign_in_attempts_are_rate_limited_per_address(inbox_app):
     create_staff(inbox_app.extensions["db"], "anna")

@@ -1,7 +1,8 @@
 """Staff sign-in: argon2 password hashes, roles, and the decorators every inbox view uses.
 
-The session cookie holds the staff id and a fingerprint of the password hash,
-so deactivating an account or changing its password ends its sessions at once.
+The session cookie holds the staff id and a fingerprint of the password hash and the account's session
+generation, so deactivating an account, changing its password or signing out ends its sessions at once,
+on the server: a copy of the cookie saved before no longer works.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assistant.gateway.security import limiter
 from assistant.inbox.blueprint import bp, db, wants_json
@@ -78,7 +79,7 @@ def authenticate(db_session, username: str, password: str) -> StaffUser | None:
 
 def _fingerprint(user: StaffUser) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{user.id}:{user.session_generation}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _signed_in_this_shift() -> bool:
@@ -193,6 +194,9 @@ def logout():
     staff = current_staff()
     if staff is not None:
         with db().session() as db_session:
+            db_session.execute(
+                update(StaffUser).where(StaffUser.id == staff.id).values(session_generation=StaffUser.session_generation + 1)
+            )
             record(db_session, staff.id, "logout")
     session.clear()
     flash("You are signed out.", "success")

@@ -86,6 +86,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # secretariat, clinician, admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session cookie's fingerprint: raised on sign-out, which ends the account's sessions everywhere.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
