@@ -15,10 +15,12 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select, update
 
 from assistant.gateway.security import limiter
+from assistant.inbox import throttle
 from assistant.inbox.blueprint import bp, db, wants_json
 from assistant.inbox.forms import ActionForm, LoginForm
 from assistant.inbox.trail import record
@@ -156,19 +158,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("inbox.queue")
 
 
-def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("30 per hour", methods=["POST"], key_func=_username_key)
 def login():
     if request.method == "GET" and current_staff() is not None:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        address = get_remote_address()
+        wait = throttle.seconds_to_wait(limiter.storage, form.username.data, address)
+        if wait:
+            error = f"Too many wrong passwords for this user name. Try again in {wait} seconds."
+            response = make_response(render_template("inbox/login.html", form=form, error=error), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         with db().session() as db_session:
             user = authenticate(db_session, form.username.data, form.password.data)
             if user is None:
@@ -177,8 +181,10 @@ def login():
             else:
                 record(db_session, user.id, "login")
         if user is None:
+            throttle.failed(limiter.storage, form.username.data, address)
             error = "That user name and password do not match an active account."
         else:
+            throttle.succeeded(limiter.storage, form.username.data, address)
             session.clear()  # a new session: nothing from before signing in carries over
             session.permanent = True
             session["staff_id"] = user.id
