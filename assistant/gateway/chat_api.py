@@ -15,6 +15,7 @@ from flask_limiter.util import get_remote_address
 
 from assistant.gateway.security import limiter
 from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, sender_id, whole_number
+from assistant.inbox.retention import TrackerStore, forget
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
 
@@ -71,10 +72,18 @@ def chat_history():
     return jsonify({"sender": sender, "messages": messages, "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
 
 
+# Deleting is rare for a patient and costly to the database (a WAL checkpoint each time).
+DELETES_PER_ADDRESS = "10 per hour"
+
+
 @bp.delete("/chat/history")
+@limiter.limit(DELETES_PER_ADDRESS)
 def delete_history():
+    """Every copy of the conversation goes (messages, feedback, logged questions, Rasa's events); an open urgent
+    ticket stays for staff, anonymised; the audit log records the deletion without naming the sender."""
     sender = _query_sender()
-    return jsonify({"sender": sender, "deleted": conversations.delete_conversation(_db(), CHANNEL, sender)})
+    report = forget(_db(), CHANNEL, sender, TrackerStore.from_env(current_app.config["SETTINGS"]), keep_open_urgent=True)
+    return jsonify({"sender": sender, "deleted": report.found})
 
 
 @bp.post("/feedback")

@@ -36,6 +36,7 @@ EVENT_LABELS = {
     "reopened": "Reopened",
     "reclassify": "Type or priority changed",
     "red_flag_again": "Another emergency message",
+    "patient_deleted": "The patient deleted the conversation",
 }
 
 
