@@ -3,7 +3,8 @@
 1. The red-flag check runs first, on every message, whatever the dialogue
    state (inside a form, or while a staff member has the conversation): an
    emergency gets the emergency number at once, without waiting for the
-   classifier, and raises an urgent ticket. The reply is in the patient's
+   classifier, and raises an urgent ticket (one per conversation: a later
+   emergency message is added to the open one and alerts staff again). The reply is in the patient's
    language when its catalog has one, and always in English as well.
 2. The patient's message is stored before anything can fail, with the
    conversation's language (the widget's page language starts it; then
@@ -62,7 +63,7 @@ class TurnHandler:
             "messages": lambda channel, sender, entries, language=None, language_if_unset=None: conversations.add_messages(
                 self.db, channel, sender, [tuple(e) for e in entries], language, language_if_unset
             ),
-            "urgent_ticket": lambda channel, sender, text: tickets.create_ticket(self.db, channel, sender, "urgent", text, route="urgent"),
+            "urgent_ticket": lambda channel, sender, text: tickets.raise_urgent(self.db, channel, sender, text),
             "language_ticket": lambda channel, sender, text, language: self._language_ticket(channel, sender, text, language),
         }
 

@@ -260,3 +260,38 @@ def test_what_only_the_classifier_takes_for_an_emergency_gets_the_number_and_a_n
     assert reply["buttons"] == [{"title": "Leave my details", "payload": "/report_symptom"}]
     with database.session() as session:  # staff still look at it first
         assert session.scalars(select(Ticket.kind)).all() == ["urgent"]
+
+
+def test_a_patients_delete_removes_every_copy_but_keeps_an_open_urgent_ticket_anonymised(client, fake_rasa, database, database_url):
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from assistant.storage.curation import log_unanswered
+    from assistant.storage.models import AuditEntry, Conversation, Feedback, Message, Ticket, UnansweredQuestion
+
+    fake_rasa.reply = RASA_ANSWER
+    post(client, {"sender": "p-del", "message": "what is embolization?"})
+    post(client, {"sender": "p-del", "message": "I can't breathe"})
+    answer = [m for m in client.get("/api/chat/history?sender=p-del").json["messages"] if m["role"] == "assistant"][0]
+    assert client.post("/api/feedback", json={"sender": "p-del", "message_id": answer["id"], "rating": "up"}).status_code == 200
+    log_unanswered(database, "web:p-del", "my name is Sam, what is a TIPS?", "low_confidence")
+
+    assert client.delete("/api/chat/history?sender=p-del").json == {"sender": "p-del", "deleted": True}
+
+    assert history(database, "web", "p-del") == []
+    with database.session() as session:
+        assert session.scalar(select(func.count(Message.id))) == 0
+        assert session.scalar(select(func.count(Feedback.id))) == 0
+        assert session.scalar(select(func.count(UnansweredQuestion.id))) == 0
+        [ticket] = session.scalars(select(Ticket))
+        assert ticket.kind == "urgent" and ticket.status == "open" and ticket.contact == {}
+        assert session.get(Conversation, ticket.conversation_id).sender_key.startswith("anonymised-")
+        assert "patient_deleted" in [e.action for e in ticket.events]
+        [audit] = session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_forget"))
+        assert "p-del" not in audit.detail and "kept" in audit.detail
+    wal = Path(database_url.removeprefix("sqlite:///") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed: no deleted text left in the log
+
+    statuses = [client.delete(f"/api/chat/history?sender=other{n}").status_code for n in range(11)]
+    assert 429 in statuses and 500 not in statuses

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from assistant.config import Settings
+from assistant.inbox.retention import TrackerStore, forget
 from assistant.storage.models import Message
 from tests.support.fake_graph import FakeGraph
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from tests.support.inbox import PASSWORD, client_for, create_staff, login, make_app, page_token
+from tests.support.inbox import PASSWORD, client_for, create_staff, login, make_app, page_token, raise_ticket
 
 PUBLIC = "https://ir.example.org"
 APP_SECRET = "hostile-app-secret"
@@ -292,3 +293,84 @@ def test_sign_in_bodies_that_are_not_a_form_are_refused(login_app, body, content
     assert 400 <= response.status_code < 500
     assert "Traceback" not in response.get_data(as_text=True)
     assert client.get("/inbox/").status_code == 302
+
+
+# ---- numbers, line breaks and lists where the code expects something else --------------------------------------------
+
+HUGE_INTEGER = "1" + "0" * 5000  # Python's int() refuses more than 4300 digits with a ValueError
+
+
+def test_odd_numbers_in_the_chat_api_are_refused_with_a_400(client, fake_rasa, database):
+    refused = {
+        "superscript cursor": client.get("/api/chat/history?sender=a&after=\u00b2"),
+        "arabic-indic cursor": client.get("/api/chat/history?sender=a&after=\u0661\u0662"),
+        "30-digit cursor": client.get("/api/chat/history?sender=a&after=" + "9" * 30),
+        "5000-digit integer in a chat": client.post(
+            "/api/chat", data='{"sender": "a", "message": "hi", "n": ' + HUGE_INTEGER + "}", content_type="application/json"
+        ),
+        "5000-digit message id": client.post(
+            "/api/feedback", data='{"sender": "a", "message_id": ' + HUGE_INTEGER + ', "rating": "up"}', content_type="application/json"
+        ),
+        "message id 10**30": client.post("/api/feedback", json={"sender": "a", "message_id": 10**30, "rating": "up"}),
+        "negative message id": client.post("/api/feedback", json={"sender": "a", "message_id": -1, "rating": "up"}),
+    }
+    for name, response in refused.items():
+        assert response.status_code == 400, (name, response.status_code)
+        assert response.json["error"], name
+    assert stored_messages(database) == 0 and fake_rasa.received == []
+
+
+def test_a_meta_message_whose_type_is_a_list_is_ignored(client, fake_rasa, database):
+    message = {"from": "447700900123", "id": "wamid.list-type", "type": ["text"], "text": {"body": "hi"}}
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1234567890"}, "messages": [message]}
+    raw = json.dumps({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": value}]}]}).encode()
+    response = client.post("/channels/whatsapp", data=raw, headers=meta_signature(raw), content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert stored_messages(database) == 0 and fake_rasa.received == []
+
+    huge = b'{"object": "whatsapp_business_account", "entry": [], "n": ' + HUGE_INTEGER.encode() + b"}"
+    assert_refused_cleanly(
+        client.post("/channels/whatsapp", data=huge, headers=meta_signature(huge), content_type="application/json"), 400, database
+    )
+
+
+def test_odd_ids_in_the_inbox_get_a_400_or_404(login_app):
+    db = login_app.extensions["db"]
+    client = client_for(login_app)
+    login(client, "anna")
+    ticket = raise_ticket(db, "p1", "booking")
+    for path, status in {
+        "/inbox/api/urgent?after=\u00b2": 400,
+        "/inbox/api/urgent?after=" + "9" * 20: 400,
+        "/inbox/api/urgent?alerts_after=-1": 400,
+        f"/inbox/api/tickets/{ticket}/messages?after=\u00b2": 400,
+        "/inbox/tickets/" + "9" * 20: 404,
+        "/inbox/api/tickets/" + "9" * 20 + "/messages": 404,
+    }.items():
+        response = client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        assert "Traceback" not in response.get_data(as_text=True)
+    token = page_token(client, f"/inbox/tickets/{ticket}")
+    assert client.post("/inbox/tickets/" + "9" * 20 + "/resolve", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_line_break_in_the_sign_in_next_is_refused(login_app):
+    client = client_for(login_app)
+    token = page_token(client)
+    for target in ("/inbox/\r\nSet-Cookie: x=1", "/inbox/%0d%0aLocation: https://evil.example", "/inbox/\nx"):
+        response = client.post(
+            "/inbox/login", query_string={"next": target}, data={"csrf_token": token, "username": "anna", "password": PASSWORD}
+        )
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/inbox/", response.headers["Location"]
+        assert all("\n" not in value and "\r" not in value for value in response.headers.values())
+        client.post("/inbox/logout", data={"csrf_token": page_token(client, "/inbox/")})
+        token = page_token(client)
+
+
+def test_ticket_ids_are_never_reused_after_a_patient_is_forgotten(login_app, tmp_path):
+    db = login_app.extensions["db"]
+    raise_ticket(db, "first", "booking")
+    last = raise_ticket(db, "leaving", "booking")
+    assert forget(db, "web", "leaving", TrackerStore("sqlite", str(tmp_path / "no-tracker.db"))).found
+    assert raise_ticket(db, "next", "booking") > last

@@ -3,11 +3,12 @@ The last test does it through the real running assistant (Rasa, action server, g
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from assistant.delivery import Delivery
 from assistant.storage.conversations import add_messages, history
@@ -406,3 +407,28 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     with db.session() as session:
         assert session.scalar(select(Conversation.taken_over_by_id).where(Conversation.sender_key == sender)) is None
     app.extensions["db"].engine.dispose()
+
+
+def test_every_read_of_a_conversation_is_audited_once_per_reader_and_window(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "booking")
+    other = raise_ticket(db, "p2", "booking")
+    anna, anna_id = signed_in(inbox_app, "anna")
+    ben, ben_id = signed_in(inbox_app, "ben")
+
+    def reads() -> list[tuple]:
+        with db.session() as session:
+            query = select(AuditEntry).where(AuditEntry.action.in_(("open_ticket", "read_messages"))).order_by(AuditEntry.id)
+            return [(e.staff_id, e.action, e.ticket_id) for e in session.scalars(query)]
+
+    for _ in range(30):  # the page's poll
+        assert anna.get(f"/inbox/api/tickets/{ticket}/messages?after=0").status_code == 200
+    anna.get(f"/inbox/tickets/{ticket}")
+    ben.get(f"/inbox/tickets/{ticket}")
+    anna.get(f"/inbox/api/tickets/{other}/messages")
+    assert reads() == [(anna_id, "read_messages", ticket), (ben_id, "open_ticket", ticket), (anna_id, "read_messages", other)]
+
+    with db.session() as session:  # the window has passed
+        session.execute(update(AuditEntry).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)))
+    anna.get(f"/inbox/tickets/{ticket}")
+    assert reads()[-1] == (anna_id, "open_ticket", ticket) and len(reads()) == 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 
 import pytest
 from sqlalchemy import select, update
@@ -160,6 +161,53 @@ def test_signing_out_ends_the_session(inbox_app):
     response = post_form(client, "/inbox/logout", token_from="/inbox/")
     assert response.status_code == 303
     assert client.get("/inbox/").status_code == 302
+
+
+def test_a_cookie_saved_before_signing_out_no_longer_works(inbox_app):
+    client, _ = signed_in(inbox_app, "anna")
+    saved = client.get_cookie("ir_inbox_session", path="/inbox").value
+    assert post_form(client, "/inbox/logout", token_from="/inbox/").status_code == 303
+
+    replay = client_for(inbox_app)
+    replay.set_cookie("ir_inbox_session", saved, path="/inbox")
+    assert replay.get("/inbox/").status_code == 302
+    assert replay.get("/inbox/api/urgent?after=0").status_code == 401
+    again = client_for(inbox_app)
+    assert login(again, "anna").status_code == 303 and again.get("/inbox/").status_code == 200  # signing in again works
+
+
+@SQLITE_ONLY
+def test_wrong_passwords_from_many_addresses_never_lock_the_real_user_out(inbox_app):
+    create_staff(inbox_app.extensions["db"], "anna")
+    for _ in range(12):  # 48 wrong passwords from 12 addresses, under each address's per-minute limit
+        attacker = client_for(inbox_app)
+        assert [login(attacker, "anna", f"guess {n}").status_code for n in range(4)] == [400] * 4
+    assert login(client_for(inbox_app), "anna", PASSWORD).status_code == 303
+
+
+@SQLITE_ONLY
+def test_repeated_wrong_passwords_for_one_user_from_one_address_wait_longer_each_time(inbox_app, monkeypatch):
+    from assistant.gateway.security import limiter
+
+    monkeypatch.setattr(limiter, "enabled", False)  # the per-address limit of 5 a minute is tested above
+    create_staff(inbox_app.extensions["db"], "anna")
+    create_staff(inbox_app.extensions["db"], "ben")
+    client = client_for(inbox_app)
+    assert [login(client, "anna", f"guess {n}").status_code for n in range(5)] == [400] * 5
+
+    waits = []
+    for n in range(2):
+        refused = login(client, "anna", PASSWORD)  # straight after: even the right password waits, unchecked
+        assert refused.status_code == 429 and "Try again in" in refused.get_data(as_text=True)
+        waits.append(int(refused.headers["Retry-After"]))
+        time.sleep(waits[-1] + 0.1)
+        assert login(client, "anna", f"another guess {n}").status_code == 400
+    refused = login(client, "anna", PASSWORD)
+    waits.append(int(refused.headers["Retry-After"]))
+    assert waits == [1, 2, 4]
+
+    assert login(client, "ben", PASSWORD).status_code == 303  # another account from the same address is not slowed
+    assert login(client_for(inbox_app), "anna", PASSWORD).status_code == 303  # nor the same account elsewhere
 
 
 @SQLITE_ONLY

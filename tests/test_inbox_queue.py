@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from assistant.storage.models import Ticket
 from tests.support.inbox import raise_ticket, signed_in
@@ -169,3 +169,28 @@ def test_patient_text_is_shown_as_text_never_as_html(inbox_app):
     html = client.get("/inbox/").get_data(as_text=True)
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox_app):
+    db = inbox_app.extensions["db"]
+    staff, _ = signed_in(inbox_app, "anna")
+    patient = inbox_app.test_client()
+    for text in ("I can't breathe", "my chest hurts so much", "I am bleeding a lot"):
+        assert patient.post("/api/chat", json={"sender": "flood-1", "message": text}).json["messages"][0]["route"] == "urgent"
+
+    with db.session() as session:
+        urgent = list(session.scalars(select(Ticket).where(Ticket.kind == "urgent")))
+        assert len(urgent) == 1
+        assert [e.action for e in urgent[0].events] == ["created", "red_flag_again", "red_flag_again"]
+        assert urgent[0].events[-1].detail == "I am bleeding a lot"
+    body = staff.get("/inbox/api/urgent?after=0&alerts_after=0").json
+    assert [t["id"] for t in body["repeated_urgent"]] == [urgent[0].id]
+    assert body["repeated_urgent"][0]["latest_message"] == "I am bleeding a lot"
+    html = staff.get("/inbox/").get_data(as_text=True)
+    assert f'data-latest-alert="{body["latest_alert"]}"' in html  # where the page starts watching
+    assert staff.get(f"/inbox/api/urgent?alerts_after={body['latest_alert']}").json["repeated_urgent"] == []
+
+    set_status(db, urgent[0].id, "resolved")
+    patient.post("/api/chat", json={"sender": "flood-1", "message": "I can't breathe again"})
+    with db.session() as session:
+        assert session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) == 1

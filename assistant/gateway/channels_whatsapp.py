@@ -107,7 +107,7 @@ def _notification(raw: bytes) -> dict:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("the request body is not valid UTF-8") from None
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError also covers an integer of more than 4300 digits
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
@@ -154,6 +154,9 @@ def incoming_notification():
         phone, message_id, kind = e164(str(message.get("from", ""))), str(message.get("id", "")), message.get("type")
         if phone is None or not message_id or len(message_id) > dedupe.MAX_ID_CHARS:
             log.warning("WhatsApp message without a usable sender or id ignored")
+            continue
+        if not isinstance(kind, str):
+            log.warning("WhatsApp message whose type is not a string ignored")
             continue
         if not dedupe.first_time(services.db, "whatsapp", message_id):
             continue  # Meta's retry of a message already handled

@@ -14,7 +14,8 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from assistant import rate_limits
-from assistant.gateway.validation import BadRequest, json_object, message_text, page_language, sender_id
+from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, sender_id, whole_number
+from assistant.inbox.retention import TrackerStore, forget
 from assistant.storage import conversations
 from assistant.storage.feedback import record_feedback
 
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
     rate_limits.limit(app, "chat_api.chat", lambda: current_app.config["RATE_LIMIT_PER_SENDER"], key_func=_sender_of_request)
     rate_limits.limit(app, "chat_api.chat", lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"])
     rate_limits.limit(app, "chat_api.chat_history", lambda: current_app.config["RATE_LIMIT_POLLING"])
+    rate_limits.limit(app, "chat_api.delete_history", DELETES_PER_ADDRESS)
 
 
 @bp.post("/chat")
@@ -60,9 +62,7 @@ def _query_sender() -> str:
 @bp.get("/chat/history")
 def chat_history():
     sender = _query_sender()
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        raise BadRequest("'after' must be a message id (a whole number)")
+    after = whole_number(request.args.get("after"), "after")
     messages = [
         {
             "id": m["id"],
@@ -72,24 +72,29 @@ def chat_history():
             **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]},
         }
         for m in conversations.history(_db(), CHANNEL, sender)
-        if m["id"] > int(after)
+        if m["id"] > after
     ]
     return jsonify({"sender": sender, "messages": messages, "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
 
 
+# Deleting is rare for a patient and costly to the database (a WAL checkpoint each time).
+DELETES_PER_ADDRESS = "10 per hour"
+
+
 @bp.delete("/chat/history")
 def delete_history():
+    """Every copy of the conversation goes (messages, feedback, logged questions, Rasa's events); an open urgent
+    ticket stays for staff, anonymised; the audit log records the deletion without naming the sender."""
     sender = _query_sender()
-    return jsonify({"sender": sender, "deleted": conversations.delete_conversation(_db(), CHANNEL, sender)})
+    report = forget(_db(), CHANNEL, sender, TrackerStore.from_settings(current_app.config["SETTINGS"]), keep_open_urgent=True)
+    return jsonify({"sender": sender, "deleted": report.found})
 
 
 @bp.post("/feedback")
 def feedback():
     body = json_object(request.get_data(cache=False), request.content_type)
     sender = sender_id(body)
-    message_id, rating = body.get("message_id"), body.get("rating")
-    if not isinstance(message_id, int) or isinstance(message_id, bool):
-        raise BadRequest("'message_id' must be a whole number")
+    message_id, rating = id_field(body, "message_id"), body.get("rating")
     if rating not in ("up", "down"):
         raise BadRequest('\'rating\' must be "up" or "down"')
     if not record_feedback(_db(), CHANNEL, sender, message_id, 1 if rating == "up" else -1):

@@ -11,6 +11,9 @@ SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 # The page's language, as the widget reads it from its script tag or the page (BCP 47: "fr", "fr-BE", "es-419").
 PAGE_LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:-[A-Za-z0-9]{1,8})*")
 MAX_JSON_DEPTH = 4
+# Ids: ASCII digits only ("²" and "١٢" are digits to str.isdigit), few enough for the database's integers.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
+MAX_ID = 10**12 - 1
 
 
 class BadRequest(ValueError):
@@ -38,13 +41,30 @@ def json_object(raw: bytes, content_type: str | None) -> dict:
         raise BadRequest("the request body is not valid UTF-8") from None
     try:
         body = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError also covers an integer of more than 4300 digits
         raise BadRequest("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     if _depth(body) > MAX_JSON_DEPTH:
         raise BadRequest("the request body is nested too deeply")
     return body
+
+
+def whole_number(value: str | None, name: str, default: int = 0) -> int:
+    """A query argument that must be an id: `default` when absent, a 400 for anything but 1 to 12 ASCII digits."""
+    if value is None:
+        return default
+    if not WHOLE_NUMBER.fullmatch(value):
+        raise BadRequest(f"'{name}' must be a whole number of at most 12 digits")
+    return int(value)
+
+
+def id_field(body: dict, name: str) -> int:
+    """A JSON field that must be an id: an integer (not a boolean) from 1 to MAX_ID."""
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+        raise BadRequest(f"'{name}' must be a whole number from 1 to {MAX_ID}")
+    return value
 
 
 def sender_id(body: dict) -> str:

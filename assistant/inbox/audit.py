@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 from sqlalchemy import select
 
 from assistant.inbox.auth import current_staff, role_required
-from assistant.inbox.blueprint import bp, db
+from assistant.inbox.blueprint import bp, db, whole_number_arg
 from assistant.inbox.trail import ACTION_LABELS, record
 from assistant.storage.models import AuditEntry, StaffUser
 
@@ -14,12 +14,7 @@ PAGE_SIZE = 100
 
 
 def _whole_number(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        abort(400, f"'{name}' must be a whole number")
-    return int(value)
+    return whole_number_arg(name) if request.args.get(name, "").strip() else None
 
 
 @bp.get("/audit")

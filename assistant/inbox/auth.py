@@ -1,7 +1,8 @@
 """Staff sign-in: argon2 password hashes, roles, and the decorators every inbox view uses.
 
-The session cookie holds the staff id and a fingerprint of the password hash,
-so deactivating an account or changing its password ends its sessions at once.
+The session cookie holds the staff id and a fingerprint of the password hash and the account's session
+generation, so deactivating an account, changing its password or signing out ends its sessions at once,
+on the server: a copy of the cookie saved before no longer works.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from flask import Flask, abort, current_app, flash, g, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
+from sqlalchemy import select, update
 
 from assistant import rate_limits
+from assistant.inbox import throttle
 from assistant.inbox.blueprint import bp, db, wants_json
 from assistant.inbox.forms import ActionForm, LoginForm
 from assistant.inbox.trail import record
@@ -77,7 +81,7 @@ def authenticate(db_session, username: str, password: str) -> StaffUser | None:
 
 def _fingerprint(user: StaffUser) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{user.id}:{user.session_generation}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _signed_in_this_shift() -> bool:
@@ -143,21 +147,22 @@ def _staff_in_templates():
     return {"staff": current_staff(), "ROLE_NAMES": ROLE_NAMES, "action_form": ActionForm(formdata=None)}
 
 
+SAFE_NEXT = re.compile(r"/inbox/[^\\\x00-\x20\x7f]*")
+
+
 def _safe_next(target: str | None) -> str:
     # Only back into the inbox: never to another site ("//evil.example", "https://...").
-    if target and target.startswith("/inbox/") and not target.startswith("//") and "\\" not in target:
+    # No control characters either: a line break in a Location header would split the response.
+    if target and SAFE_NEXT.fullmatch(target):
         return target
     return url_for("inbox.queue")
 
 
-def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
-
-
 def limit_sign_in(app: Flask) -> None:
-    """Sign-in attempts, per address and per user name (once the inbox's blueprint is registered)."""
+    """Sign-in attempts per address (once the inbox's blueprint is registered). A user name is not locked:
+    inbox/throttle.py makes each wrong password from one address wait longer, so nobody can lock a real
+    user out by guessing."""
     rate_limits.limit(app, "inbox.login", "5 per minute", methods=["POST"])
-    rate_limits.limit(app, "inbox.login", "30 per hour", methods=["POST"], key_func=_username_key)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -167,6 +172,13 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        address = get_remote_address()
+        wait = throttle.seconds_to_wait(current_app.extensions[rate_limits.EXTENSION].storage, form.username.data, address)
+        if wait:
+            error = f"Too many wrong passwords for this user name. Try again in {wait} seconds."
+            response = make_response(render_template("inbox/login.html", form=form, error=error), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         with db().session() as db_session:
             user = authenticate(db_session, form.username.data, form.password.data)
             if user is None:
@@ -175,8 +187,10 @@ def login():
             else:
                 record(db_session, user.id, "login")
         if user is None:
+            throttle.failed(current_app.extensions[rate_limits.EXTENSION].storage, form.username.data, address)
             error = "That user name and password do not match an active account."
         else:
+            throttle.succeeded(current_app.extensions[rate_limits.EXTENSION].storage, form.username.data, address)
             session.clear()  # a new session: nothing from before signing in carries over
             session.permanent = True
             session["staff_id"] = user.id
@@ -192,6 +206,9 @@ def logout():
     staff = current_staff()
     if staff is not None:
         with db().session() as db_session:
+            db_session.execute(
+                update(StaffUser).where(StaffUser.id == staff.id).values(session_generation=StaffUser.session_generation + 1)
+            )
             record(db_session, staff.id, "logout")
     session.clear()
     flash("You are signed out.", "success")

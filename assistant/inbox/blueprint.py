@@ -4,15 +4,46 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates", static_folder="static", static_url_path="/static")
+# Ids in query strings: ASCII digits only ("²".isdigit() is true), few enough to fit the database's integers.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>` in a route: 1 to 12 ASCII digits, anything else is a 404 (a 20-digit id overflows the database)."""
+
+    regex = WHOLE_NUMBER.pattern
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+# Registered before the blueprint's routes, which use it.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
+
+
+def whole_number_arg(name: str, default: str | None = None) -> int | None:
+    """The query argument `name` as a whole number; a 400 for anything else; `default` when it is absent."""
+    value = request.args.get(name, default)
+    if value is None:
+        return None
+    if not WHOLE_NUMBER.fullmatch(value):
+        abort(400, f"'{name}' must be a whole number of at most 12 digits")
+    return int(value)
+
 
 KIND_LABELS = {"urgent": "Urgent", "clinical": "Clinical", "booking": "Booking", "administrative": "Administrative"}
 PRIORITY_LABELS = {"high": "High", "normal": "Normal", "low": "Low"}

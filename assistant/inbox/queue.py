@@ -11,9 +11,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for
-from assistant.storage.models import Conversation, StaffUser, Ticket
-from assistant.storage.tickets import KINDS, PRIORITIES
+from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for, whole_number_arg
+from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent
+from assistant.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
 
 STATUS_FILTERS = {
     "active": ("open", "in_progress"),
@@ -173,13 +173,22 @@ def latest_ticket_id(session) -> int:
     return session.scalar(select(func.max(Ticket.id))) or 0
 
 
+def latest_alert_id(session) -> int:
+    """The newest "emergency again" event: where the page starts watching for repeated red flags."""
+    return session.scalar(select(func.max(TicketEvent.id)).where(TicketEvent.action == REPEATED_RED_FLAG)) or 0
+
+
 @bp.context_processor
 def _urgent_state():
     """Every signed-in page shows the open urgent count (tab title, counter) and where live updates start."""
     if current_staff() is None:
         return {}
     with db().session() as session:
-        return {"open_urgent": open_urgent_count(session), "latest_ticket": latest_ticket_id(session)}
+        return {
+            "open_urgent": open_urgent_count(session),
+            "latest_ticket": latest_ticket_id(session),
+            "latest_alert": latest_alert_id(session),
+        }
 
 
 @bp.get("/")
@@ -208,19 +217,39 @@ def queue():
 @bp.get("/api/urgent")
 @role_required(*WORK_ROLES)
 def urgent_poll():
-    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are open."""
-    after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 12:
-        abort(400, "'after' must be a ticket id (a whole number)")
+    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are open; with
+    `alerts_after` (an event id), the unresolved urgent tickets whose patient sent another emergency message
+    since, each with that message, newest event last."""
+    after = whole_number_arg("after", "0")
+    alerts_after = whole_number_arg("alerts_after")
     with db().session() as session:
-        query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > int(after)).order_by(Ticket.id).limit(50)
+        query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > after).order_by(Ticket.id).limit(50)
         new = _rows(session, query)
-        newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > int(after), Ticket.kind != "urgent")) or 0
-        return jsonify(
-            {
-                "open_urgent": open_urgent_count(session),
-                "latest_ticket": latest_ticket_id(session),
-                "new_urgent": [row.to_json() for row in new],
-                "new_other": newer_other,
-            }
-        )
+        newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > after, Ticket.kind != "urgent")) or 0
+        body = {
+            "open_urgent": open_urgent_count(session),
+            "latest_ticket": latest_ticket_id(session),
+            "latest_alert": latest_alert_id(session),
+            "new_urgent": [row.to_json() for row in new],
+            "new_other": newer_other,
+        }
+        if alerts_after is not None:
+            body["repeated_urgent"] = _repeated_urgent(session, alerts_after)
+        return jsonify(body)
+
+
+def _repeated_urgent(session, alerts_after: int) -> list[dict]:
+    events = session.execute(
+        select(TicketEvent.ticket_id, func.max(TicketEvent.id))
+        .join(Ticket, TicketEvent.ticket_id == Ticket.id)
+        .where(TicketEvent.action == REPEATED_RED_FLAG, TicketEvent.id > alerts_after, Ticket.kind == "urgent", Ticket.status != "resolved")
+        .group_by(TicketEvent.ticket_id)
+        .limit(50)
+    ).all()
+    latest = dict(events)
+    if not latest:
+        return []
+    texts = dict(session.execute(select(TicketEvent.id, TicketEvent.detail).where(TicketEvent.id.in_(latest.values()))).all())
+    rows = _rows(session, _row_query().where(Ticket.id.in_(latest)))
+    repeated = [{**row.to_json(), "alert_id": latest[row.id], "latest_message": texts[latest[row.id]]} for row in rows]
+    return sorted(repeated, key=lambda row: row["alert_id"])

@@ -101,6 +101,8 @@ class TrackerStore:
                 count = connection.scalar(select(func.count()).where(EVENTS.c.sender_id == sender_id))
                 if not dry_run:
                     connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
+            if not dry_run:
+                checkpoint(engine)
         finally:
             engine.dispose()
         return count
@@ -242,8 +244,10 @@ def purge(
     return report
 
 
-def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore) -> ForgetReport:
-    """Delete everything stored about the patient who writes as `sender_key` on `channel`."""
+def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore, *, keep_open_urgent: bool = False) -> ForgetReport:
+    """Delete everything stored about the patient who writes as `sender_key` on `channel`.
+    `keep_open_urgent` (the patient's own delete): an unresolved urgent ticket is kept for staff, anonymised
+    (no contact details, no messages, the conversation no longer tied to the sender), with its emergency text."""
     report = ForgetReport()
     with Session(db.engine, expire_on_commit=False) as session:
         conversation = session.scalar(select(Conversation).where(Conversation.channel == channel, Conversation.sender_key == sender_key))
@@ -252,10 +256,25 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore) -
             conversation_id = conversation.id
             report.conversations = 1
             report.messages = _count(session, select(Message.id).where(Message.conversation_id == conversation.id))
-            report.tickets = _count(session, select(Ticket.id).where(Ticket.conversation_id == conversation.id))
-            session.execute(
-                delete(Conversation).where(Conversation.id == conversation.id), execution_options={"synchronize_session": False}
+            kept = (
+                list(
+                    session.scalars(
+                        select(Ticket.id).where(
+                            Ticket.conversation_id == conversation.id, Ticket.kind == "urgent", Ticket.status != "resolved"
+                        )
+                    )
+                )
+                if keep_open_urgent
+                else []
             )
+            report.tickets = _count(session, select(Ticket.id).where(Ticket.conversation_id == conversation.id)) - len(kept)
+            if kept:
+                _keep_anonymised(session, conversation.id, kept)
+                report.notes.append(f"{len(kept)} open urgent ticket(s) kept for staff, anonymised")
+            else:
+                session.execute(
+                    delete(Conversation).where(Conversation.id == conversation.id), execution_options={"synchronize_session": False}
+                )
         # The action server logs misses under Rasa's sender id, "channel:sender".
         rasa_sender = f"{channel}:{sender_key}"
         questions = UnansweredQuestion.sender_key.in_([rasa_sender, sender_key])
@@ -267,14 +286,46 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore) -
             None,
             "retention_forget",
             conversation_id=conversation_id,
-            detail=f"one patient's data deleted on request: {report.messages} messages, {report.tickets} tickets, "
-            f"{report.unanswered_questions} logged questions",
+            detail=f"one patient's data deleted on request{' (by the patient)' if keep_open_urgent else ''}: {report.messages} messages, "
+            f"{report.tickets} tickets, {report.unanswered_questions} logged questions"
+            + (f"; {len(kept)} open urgent ticket(s) kept, anonymised" if conversation is not None and kept else ""),
         )
         session.commit()
+    checkpoint(db.engine)
     report.tracker_events = tracker.delete_sender(rasa_sender, dry_run=False)
     if tracker.not_handled():
         report.notes.append(tracker.not_handled())
     return report
+
+
+def _keep_anonymised(session: Session, conversation_id: int, kept: list[int]) -> None:
+    """Everything of the conversation goes but the open urgent tickets, which lose their contact details."""
+    options = {"synchronize_session": False}
+    session.execute(delete(Message).where(Message.conversation_id == conversation_id), execution_options=options)
+    session.execute(delete(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.id.not_in(kept)), execution_options=options)
+    session.execute(update(Ticket).where(Ticket.id.in_(kept)).values(contact={}), execution_options=options)
+    session.execute(
+        update(TicketEvent).where(TicketEvent.ticket_id.in_(kept), TicketEvent.action == "note").values(detail=REMOVED),
+        execution_options=options,
+    )
+    for ticket_id in kept:
+        session.add(
+            TicketEvent(ticket_id=ticket_id, action="patient_deleted", detail="the patient deleted the conversation; kept anonymised")
+        )
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(sender_key=f"anonymised-{conversation_id}", taken_over_by_id=None, taken_over_at=None),
+        execution_options=options,
+    )
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it, so deleted text is not left readable
+    in the -wal file until the next automatic checkpoint."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def default_days() -> int | None:

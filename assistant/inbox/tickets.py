@@ -3,14 +3,26 @@ and the staff actions on it: take over, reply, hand back, resolve, reopen, assig
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy import select
 
 from assistant.inbox import operations
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, ROLE_LABELS, bp, db, iso, local_time, senders, site
+from assistant.inbox.blueprint import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    PRIORITY_LABELS,
+    ROLE_LABELS,
+    bp,
+    db,
+    iso,
+    local_time,
+    senders,
+    site,
+    whole_number_arg,
+)
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
-from assistant.inbox.trail import record
+from assistant.inbox.trail import record_read
 from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
@@ -24,6 +36,8 @@ EVENT_LABELS = {
     "assign": "Assignment",
     "reopened": "Reopened",
     "reclassify": "Type or priority changed",
+    "red_flag_again": "Another emergency message",
+    "patient_deleted": "The patient deleted the conversation",
 }
 
 
@@ -91,7 +105,7 @@ def _page(
             session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id).order_by(Ticket.id))
         )
         if audit:
-            record(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
+            record_read(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
     colleagues = [u for u in people.values() if u.active]
     colleagues.sort(key=lambda u: (u.display_name or u.username).lower())
     assign_form = AssignForm(assignee=str(ticket.assigned_to_id or ""))
@@ -124,29 +138,25 @@ def _page(
     ), status
 
 
-@bp.get("/tickets/<int:ticket_id>")
+@bp.get("/tickets/<id:ticket_id>")
 @role_required(*WORK_ROLES)
 def ticket(ticket_id: int):
     return _page(ticket_id, audit=True)
 
 
-@bp.get("/api/tickets/<int:ticket_id>/messages")
+@bp.get("/api/tickets/<id:ticket_id>/messages")
 @role_required(*WORK_ROLES)
 def ticket_messages(ticket_id: int):
     """Messages after id `after`, so the open ticket page shows the patient's new messages by itself."""
-    after = request.args.get("after", "0")
-    if not after.isdigit() or len(after) > 12:
-        abort(400, "'after' must be a message id (a whole number)")
+    after = whole_number_arg("after", "0")
     with db().session() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             abort(404)
         holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
+        record_read(session, current_staff().id, "read_messages", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
         messages = session.scalars(
-            select(Message)
-            .where(Message.conversation_id == ticket.conversation_id, Message.id > int(after))
-            .order_by(Message.id)
-            .limit(200)
+            select(Message).where(Message.conversation_id == ticket.conversation_id, Message.id > after).order_by(Message.id).limit(200)
         )
         return jsonify(
             {
@@ -177,7 +187,7 @@ def _invalid(ticket_id: int, form, **page):
     return _page(ticket_id, status=400, error=" ".join(errors) or "The form was not filled in correctly.", **page)
 
 
-@bp.post("/tickets/<int:ticket_id>/take-over")
+@bp.post("/tickets/<id:ticket_id>/take-over")
 @role_required(*WORK_ROLES)
 def take_over(ticket_id: int):
     form = TakeOverForm()
@@ -187,7 +197,7 @@ def take_over(ticket_id: int):
     return _run(ticket_id, lambda: operations.take_over(db(), ticket_id, current_staff().id, expected), "#reply")
 
 
-@bp.post("/tickets/<int:ticket_id>/reply")
+@bp.post("/tickets/<id:ticket_id>/reply")
 @role_required(*WORK_ROLES)
 def reply(ticket_id: int):
     form = ReplyForm()
@@ -198,7 +208,7 @@ def reply(ticket_id: int):
     )
 
 
-@bp.post("/tickets/<int:ticket_id>/hand-back")
+@bp.post("/tickets/<id:ticket_id>/hand-back")
 @role_required(*WORK_ROLES)
 def hand_back(ticket_id: int):
     form = ActionForm()
@@ -207,7 +217,7 @@ def hand_back(ticket_id: int):
     return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id, senders()))
 
 
-@bp.post("/tickets/<int:ticket_id>/resolve")
+@bp.post("/tickets/<id:ticket_id>/resolve")
 @role_required(*WORK_ROLES)
 def resolve(ticket_id: int):
     form = ResolveForm()
@@ -216,7 +226,7 @@ def resolve(ticket_id: int):
     return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data), senders()))
 
 
-@bp.post("/tickets/<int:ticket_id>/reopen")
+@bp.post("/tickets/<id:ticket_id>/reopen")
 @role_required(*WORK_ROLES)
 def reopen(ticket_id: int):
     form = ActionForm()
@@ -225,7 +235,7 @@ def reopen(ticket_id: int):
     return _run(ticket_id, lambda: operations.reopen(db(), ticket_id, current_staff().id))
 
 
-@bp.post("/tickets/<int:ticket_id>/assign")
+@bp.post("/tickets/<id:ticket_id>/assign")
 @role_required(*WORK_ROLES)
 def assign(ticket_id: int):
     form = AssignForm()
@@ -236,7 +246,7 @@ def assign(ticket_id: int):
     return _run(ticket_id, lambda: operations.assign(db(), ticket_id, current_staff().id, assignee))
 
 
-@bp.post("/tickets/<int:ticket_id>/reclassify")
+@bp.post("/tickets/<id:ticket_id>/reclassify")
 @role_required(*WORK_ROLES)
 def reclassify(ticket_id: int):
     form = _reclassify_form()
@@ -250,7 +260,7 @@ def reclassify(ticket_id: int):
     )
 
 
-@bp.post("/tickets/<int:ticket_id>/notes")
+@bp.post("/tickets/<id:ticket_id>/notes")
 @role_required(*WORK_ROLES)
 def add_note(ticket_id: int):
     form = NoteForm()

@@ -7,13 +7,23 @@ conversations under the retention rules.
 
 from __future__ import annotations
 
-from assistant.storage.models import AuditEntry
+import datetime as dt
+
+from sqlalchemy import select
+
+from assistant.storage.models import AuditEntry, utcnow
+
+# Reading a conversation (its page, or the page's poll for new messages) is audited once per staff member and
+# ticket in this window: the page polls every few seconds, and a row per poll would bury everything else.
+READ_WINDOW = dt.timedelta(minutes=10)
+READ_ACTIONS = ("open_ticket", "read_messages")
 
 ACTION_LABELS = {
     "login": "signed in",
     "login_failed": "failed to sign in",
     "logout": "signed out",
     "open_ticket": "opened a ticket",
+    "read_messages": "read a ticket's conversation (page update)",
     "take_over": "took over a conversation",
     "hand_back": "handed back to the assistant",
     "reply": "replied to the patient",
@@ -37,3 +47,19 @@ def record(
 ) -> None:
     """Add an entry to the caller's unit of work (committed with what it describes)."""
     session.add(AuditEntry(staff_id=staff_id, action=action, conversation_id=conversation_id, ticket_id=ticket_id, detail=detail[:500]))
+
+
+def record_read(session, staff_id: int, action: str, *, conversation_id: int, ticket_id: int) -> None:
+    """Audit a read of a patient's conversation, unless the same person read the same ticket within READ_WINDOW."""
+    recent = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.staff_id == staff_id,
+            AuditEntry.ticket_id == ticket_id,
+            AuditEntry.action.in_(READ_ACTIONS),
+            AuditEntry.created_at >= utcnow() - READ_WINDOW,
+        )
+        .limit(1)
+    )
+    if recent is None:
+        record(session, staff_id, action, conversation_id=conversation_id, ticket_id=ticket_id)

@@ -118,12 +118,3 @@ def is_taken_over(db: Database, channel: str, sender_key: str) -> bool:
     with db.session() as session:
         conversation = find_conversation(session, channel, sender_key)
         return bool(conversation and conversation.taken_over_by_id)
-
-
-def delete_conversation(db: Database, channel: str, sender_key: str) -> bool:
-    with db.session() as session:
-        conversation = find_conversation(session, channel, sender_key)
-        if conversation is None:
-            return False
-        session.delete(conversation)
-        return True

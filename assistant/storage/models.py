@@ -12,6 +12,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Ids the audit log and the inbox's "after id" cursors refer to: SQLite would hand the highest one out again once
+# its row is deleted (PostgreSQL's sequences never do). Migration 0005.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
     metadata = MetaData(
@@ -28,7 +33,7 @@ class Conversation(Base):
     """One patient's thread on one channel, keyed by the channel's sender id."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "sender_key"),)
+    __table_args__ = (UniqueConstraint("channel", "sender_key"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
@@ -81,6 +86,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # secretariat, clinician, admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session cookie's fingerprint: raised on sign-out, which ends the account's sessions everywhere.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -88,6 +95,7 @@ class Ticket(Base):
     """Work for the secretariat, raised by the assistant or the gateway."""
 
     __tablename__ = "tickets"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -112,6 +120,7 @@ class TicketEvent(Base):
     """History of a ticket: created, status changes, assignment, notes, replies, take-over, hand-back."""
 
     __tablename__ = "ticket_events"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)

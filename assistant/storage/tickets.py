@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from assistant.storage.conversations import conversation_for, find_conversation
 from assistant.storage.database import Database
-from assistant.storage.models import Ticket, TicketEvent
+from assistant.storage.models import Ticket, TicketEvent, utcnow
 
 KINDS = ("urgent", "clinical", "booking", "administrative")
 PRIORITIES = ("high", "normal", "low")
@@ -46,21 +46,48 @@ def create_ticket(
     if kind not in KINDS:
         raise ValueError(f"unknown ticket kind {kind!r}")
     with db.session() as session:
+        return _new_ticket(session, conversation_for(session, channel, sender_key), kind, summary, contact, route, procedure)
+
+
+def _new_ticket(
+    session, conversation, kind: str, summary: str, contact: dict | None, route: str | None, procedure: str | None
+) -> CreatedTicket:
+    ticket = Ticket(
+        reference=new_reference(),
+        conversation_id=conversation.id,
+        kind=kind,
+        status="open",
+        priority=default_priority(kind),
+        summary=summary[:2000],
+        contact=contact or {},
+        route=route,
+        procedure=procedure,
+    )
+    ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
+    session.add(ticket)
+    session.flush()
+    return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
+
+
+REPEATED_RED_FLAG = "red_flag_again"  # the event that re-alerts staff on an open urgent ticket
+
+
+def raise_urgent(db: Database, channel: str, sender_key: str, text: str) -> CreatedTicket:
+    """One unresolved urgent ticket per conversation: a later emergency message is added to it as an event
+    (which the inbox's urgent poll announces again) instead of opening another ticket, so one sender cannot
+    flood the urgent queue. A ticket staff resolved or re-filed as non-urgent no longer counts."""
+    with db.session() as session:
         conversation = conversation_for(session, channel, sender_key)
-        ticket = Ticket(
-            reference=new_reference(),
-            conversation_id=conversation.id,
-            kind=kind,
-            status="open",
-            priority=default_priority(kind),
-            summary=summary[:2000],
-            contact=contact or {},
-            route=route,
-            procedure=procedure,
+        ticket = session.scalar(
+            select(Ticket)
+            .where(Ticket.conversation_id == conversation.id, Ticket.kind == "urgent", Ticket.status != "resolved")
+            .order_by(Ticket.id.desc())
+            .limit(1)
         )
-        ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
-        session.add(ticket)
-        session.flush()
+        if ticket is None:
+            return _new_ticket(session, conversation, "urgent", text, None, "urgent", None)
+        ticket.events.append(TicketEvent(action=REPEATED_RED_FLAG, detail=text[:2000]))
+        ticket.updated_at = utcnow()
         return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
 
 

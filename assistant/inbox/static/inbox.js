@@ -61,6 +61,7 @@
 
   var urgentUrl = body.getAttribute("data-urgent-url");
   var afterTicket = Number(body.getAttribute("data-latest-ticket") || "0");
+  var afterAlert = Number(body.getAttribute("data-latest-alert") || "0");
   var announced = {};
 
   function updateTitleAndCounter(openUrgent) {
@@ -72,13 +73,13 @@
     }
   }
 
-  function announce(ticket) {
+  function announce(ticket, again) {
     var box = document.getElementById("urgent-alert");
     if (!box) { return; }
     var item = el("div", "urgent-alert-item");
     item.setAttribute("data-ticket-id", String(ticket.id));
-    item.appendChild(el("strong", null, "New urgent ticket " + ticket.reference));
-    item.appendChild(el("span", "summary", "“" + ticket.summary + "”"));
+    item.appendChild(el("strong", null, (again ? "Another emergency message on urgent ticket " : "New urgent ticket ") + ticket.reference));
+    item.appendChild(el("span", "summary", "“" + (again ? ticket.latest_message : ticket.summary) + "”"));
     item.appendChild(el("span", null, ticket.channel_label + ", " + ticket.created_text));
     var link = el("a", null, "Open it now");
     link.href = ticket.url;
@@ -144,13 +145,15 @@
 
   if (urgentUrl) {
     poller(function () {
-      return getJSON(urgentUrl + "?after=" + afterTicket).then(function (data) {
+      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert).then(function (data) {
         data.new_urgent.forEach(function (ticket) {
           if (announced[ticket.id]) { return; }
           announced[ticket.id] = true;
           announce(ticket);
           addQueueRow(ticket);
         });
+        data.repeated_urgent.forEach(function (ticket) { announce(ticket, true); });
+        afterAlert = Math.max(afterAlert, data.latest_alert);
         updateTitleAndCounter(data.open_urgent);
         noteOtherTickets(data.new_other);
       });

@@ -20,6 +20,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"), config.attributes.get("sqlite", DEFAULT_SQLITE))
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A batch migration rebuilds a table (copy, drop, rename): with foreign keys on, dropping the old
+            # table would cascade into the rows that refer to it. Set before any transaction starts.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         # Batch mode lets ALTER TABLE migrations run on SQLite too.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
