@@ -13,17 +13,18 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.hand_over import hand_over_if_asked
+from actions.hand_over import hand_over_if_asked, say_no_text
 from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, RawScores
-from knowledge.targets import answer_target, choose_section, named_procedures, topic_of_intent
+from knowledge.targets import answer_target, choose_section, named_procedures, procedure_entities, topic_of_intent
 
 
 def entity_values(tracker: Tracker) -> list[str]:
-    return [str(e.get("value", "")) for e in tracker.latest_message.get("entities", []) if e.get("entity") == "procedure"]
+    """The `procedure` entities' values, without one inside a name no text covers ("stent" in "heart stent")."""
+    return procedure_entities(services.matcher(), tracker.latest_message.get("text") or "", tracker.latest_message.get("entities") or [])
 
 
 def procedures_in_message(tracker: Tracker) -> list[str]:
@@ -65,6 +66,8 @@ class ActionAnswerQuestion(ThreadedAction):
         handed_over = hand_over_if_asked(dispatcher, tracker, target.procedure)
         if handed_over is not None:
             return handed_over
+        if target.no_text:
+            return say_no_text(dispatcher, tracker, target.no_text)
         try:
             retriever = services.retriever()
             raw = services.raw_scores(tracker.sender_id, text)  # embedded once per turn, usually before this call

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.answer import procedures_in_message
 from actions.clinical_worry import clinical_worry
-from actions.hand_over import hand_over, hand_over_if_asked
+from actions.hand_over import hand_over, hand_over_if_asked, say_no_text
 from actions.replies import send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
@@ -46,6 +46,9 @@ class ActionHandleFallback(ThreadedAction):
         handed_over = hand_over_if_asked(dispatcher, tracker, procedure)
         if handed_over is not None:
             return handed_over
+        unknown = [] if named else services.matcher().no_text(text, procedure)
+        if unknown:
+            return say_no_text(dispatcher, tracker, unknown[0])
         try:
             result = services.retriever().rank(
                 services.raw_scores(tracker.sender_id, text), [procedure] if procedure else None, k=1, prefer_general=not procedure

@@ -6,6 +6,10 @@ much oramorph is safe after my fibroid embolisation?" as a sedation question)
 would otherwise get a section of the texts. The wording check
 (knowledge/cues.py) does not depend on the classifier. The patient is told
 who can help and gets a button that starts the contact form of the right kind.
+
+A question about something no text covers ("pulmonary embolism", "heart
+stent": the texts' `not_names`) is told so, never answered from a text whose
+words are near.
 """
 
 from __future__ import annotations
@@ -52,3 +56,15 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, pro
     )
     services.log_unanswered(tracker.sender_id, text, f"hand_over_{kind}", procedure)
     return slot_changes(tracker, missed_in_a_row=0)
+
+
+def say_no_text(dispatcher: CollectingDispatcher, tracker: Tracker, name: str) -> list[dict]:
+    """Tell the patient no text covers `name` (a name from the texts' `not_names`): the events to return.
+
+    The conversation's procedure is let go, so a follow-up question is not answered for the text the
+    patient moved away from."""
+    text = tracker.latest_message.get("text") or ""
+    buttons = [{"title": services.say("button_talk_to_person", tracker), "payload": "/request_human"}]
+    send(dispatcher, services.say("no_text", tracker, name=name), "fallback", buttons=buttons)
+    services.log_unanswered(tracker.sender_id, text, "no_text", None)
+    return slot_changes(tracker, current_procedure=None, missed_in_a_row=0)

@@ -24,7 +24,7 @@ from knowledge import encoder_export, review, topic_examples
 from knowledge.catalog import section_label, section_question
 from knowledge.documents import Document, Problem, content_hash, load_and_validate
 
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 
 
 def chunks_of(docs: list[Document]) -> list[dict]:
@@ -42,6 +42,7 @@ def chunks_of(docs: list[Document]) -> list[dict]:
                     "status": "signed" if doc.signed else "draft",
                     "reviewed": doc.reviewed,
                     "names": doc.names,
+                    "not_names": doc.not_names,
                     "text": section.text,
                     "questions": doc.questions.get(section.id, []),
                 }

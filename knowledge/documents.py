@@ -52,12 +52,13 @@ class Document:
     header: list[str] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
 
-    def line_of_name(self, name: str) -> int:
-        """The header line that lists `name` (the `names:` line if not found)."""
+    def line_of_name(self, name: str, key: str = "names") -> int:
+        """The header line that lists `name` under `key` (the `key:` line if not found)."""
+        start = self.meta_lines.get(key, 1)
         for number, line in enumerate(self.header, start=2):
-            if line.strip().lstrip("-").strip().strip("'\"") == name:
+            if number > start and line.strip().lstrip("-").strip().strip("'\"") == name:
                 return number
-        return self.meta_lines.get("names", 1)
+        return start
 
     @property
     def id(self) -> str:
@@ -74,6 +75,12 @@ class Document:
     @property
     def names(self) -> list[str]:
         return [str(n) for n in self.meta.get("names") or []]
+
+    @property
+    def not_names(self) -> list[str]:
+        """Names of things no text covers that patients could take for this one (they lead to no text)."""
+        listed = self.meta.get("not_names")
+        return [str(n) for n in listed] if isinstance(listed, list) else []
 
     @property
     def sign_off(self) -> dict | None:
@@ -204,6 +211,14 @@ def _check_meta(doc: Document, today: dt.date) -> list[Problem]:
         problems.append(Problem(shown, at.get("procedure", 1), "error", f"unknown procedure '{doc.procedure}'"))
     if meta.get("names") and not isinstance(meta["names"], list):
         problems.append(Problem(shown, at.get("names", 1), "error", "names must be a list"))
+    if "not_names" in meta and not isinstance(meta["not_names"], list):
+        problems.append(Problem(shown, at.get("not_names", 1), "error", "not_names must be a list"))
+    elif isinstance(meta.get("names"), list):
+        own = {_normal_name(str(n)) for n in meta["names"]}
+        for name in doc.not_names:
+            if _normal_name(name) in own:
+                line = doc.line_of_name(name, "not_names")
+                problems.append(Problem(shown, line, "error", f"'{name}' is in both names and not_names"))
     if meta.get("language") and not re.fullmatch(r"[a-z]{2}", str(meta["language"])):
         problems.append(Problem(shown, at.get("language", 1), "error", "language must be a two-letter code such as 'en'"))
     if meta.get("review_due"):
@@ -307,6 +322,16 @@ def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
                 first = owner[key][0]
                 problems.append(Problem(str(doc.path), doc.line_of_name(name), "error", f"name '{name}' is also used by {first.path.name}"))
             owner.setdefault(key, (doc, name))
+    # A thing without a text is listed once, under the text it is most often taken for. Another text may
+    # have it as a name (a new text for it): that text then answers it.
+    not_owner: dict[str, Document] = {}
+    for doc in docs:
+        for name in doc.not_names:
+            key = _normal_name(name)
+            if key in not_owner and not_owner[key] is not doc:
+                line, first = doc.line_of_name(name, "not_names"), not_owner[key].path.name
+                problems.append(Problem(str(doc.path), line, "error", f"not_names '{name}' is also listed by {first}"))
+            not_owner.setdefault(key, doc)
     by_procedure: dict[str, list[Document]] = {}
     for doc in docs:
         by_procedure.setdefault(doc.procedure, []).append(doc)

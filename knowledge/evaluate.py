@@ -290,8 +290,9 @@ SMALL_TALK_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_chall
 def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: list[Prepared], parses: list[dict]) -> Scores:
     """What a patient gets: the intent gives the topic (or escalates), as in action_answer_question;
     an unclear message goes to retrieval with abstention, as in action_handle_fallback; a dose, cost,
-    booking, own-results or practical question is handed over by both (actions/hand_over.py)."""
-    from knowledge.targets import answer_target, choose_section, topic_of_intent
+    booking, own-results or practical question is handed over by both (actions/hand_over.py), and so is
+    a question that names only something no text covers."""
+    from knowledge.targets import answer_target, choose_section, procedure_entities, topic_of_intent
 
     right = answerable = abstain_items = abstained = abstained_right = 0
     for p, parse in zip(prepared, parses, strict=True):
@@ -300,12 +301,16 @@ def score_dialogue(retriever: Retriever, matcher: ProcedureMatcher, prepared: li
         if intent in ESCALATION_INTENTS or intent in SMALL_TALK_INTENTS or handed_over:
             key = None
         elif intent.startswith("ask_") or intent == "inform_procedure":
-            values = [e["value"] for e in parse["entities"] if e["entity"] == "procedure"]
+            values = procedure_entities(matcher, item["q"], parse["entities"])
             target = answer_target(matcher, intent, item["q"], values, item.get("context"), None)
-            hit = choose_section(
-                retriever, p.raw, target, topic_of_intent(intent), parse["confidence"] or 0.0, keep_topic=intent == "inform_procedure"
-            )
+            hit = None
+            if not target.no_text:  # as action_answer_question: no text covers what the question names
+                hit = choose_section(
+                    retriever, p.raw, target, topic_of_intent(intent), parse["confidence"] or 0.0, keep_topic=intent == "inform_procedure"
+                )
             key = (hit.procedure, hit.section) if hit else None
+        elif not matcher.procedures(item["q"], item.get("context")) and matcher.no_text(item["q"], item.get("context")):
+            key = None  # as action_handle_fallback: no text covers what the question names
         else:
             result = retriever.rank(p.raw, p.procedures, k=1, prefer_general=not p.procedures)
             key = None if result.abstained else (result.best.procedure, result.best.section)

@@ -3,6 +3,12 @@
 The names come from the texts' metadata (`names`, `title`, the id), so the
 curators own them; the dialogue's entity extractor and this matcher agree
 because the Rasa lookup data is generated from the same lists.
+
+The texts' `not_names` are names of things no text covers that patients could
+take for one that does ("pulmonary embolism" is not embolization, "kidney stent"
+not artery stenting). They are matched like names, so they take their words
+away from the shorter or fuzzy name inside them, and lead to no text: a
+message that names only such things is told there is no leaflet for it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.catalog import GENERAL
 from knowledge.families import FamilyNames
-from knowledge.keywords import fold
+from knowledge.keywords import fold, tokenize
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 FUZZY_MIN_CHARS = 6
@@ -46,24 +52,55 @@ def names_by_procedure(entries) -> dict[str, list[str]]:
     return names
 
 
+def no_text_names(entries) -> list[str]:
+    """Every text's `not_names`, as written, once each (entries as for `names_by_procedure`)."""
+    seen: dict[str, str] = {}
+    for entry in entries:
+        for name in _get(entry, "not_names") or []:
+            seen.setdefault(normalise(name), str(name))
+    return [name for key, name in seen.items() if key]
+
+
 def _get(entry, key: str):
     return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
 
 
+def _word_by_word(name: str, window: str) -> bool:
+    """Whether each word of `window` is close to the name's word in its place. A name no text covers is
+    matched fuzzily only so: "his procedure" is close to "tips procedure" as a whole, but "his" is not "tips"."""
+    return all(fuzz.ratio(a, b) >= FUZZY_SCORE for a, b in zip(name.split(), window.split(), strict=True))
+
+
+def _beside(padded: str, mention: Mention) -> set[str]:
+    """The word before and the word after a mention, as keywords (stop words skipped)."""
+    return set(tokenize(padded[: mention.start])[-1:] + tokenize(padded[mention.end :])[:1])
+
+
+# Marks the key of a name no text covers: procedure ids are snake_case, so no id starts with it.
+_NO_TEXT = "?"
+
+
 @dataclass(frozen=True)
 class Mention:
-    procedure: str
+    procedure: str | None  # None: a name no text covers
     start: int
     end: int
-    name: str
+    name: str  # the name found in the message
+    no_text: str | None = None  # for procedure None: the thing named, as the texts' `not_names` write it
 
 
 class ProcedureMatcher:
-    def __init__(self, names_by_procedure: dict[str, list[str]]):
+    def __init__(self, names_by_procedure: dict[str, list[str]], no_text_names: list[str] = ()):
+        """`no_text_names`: names of things no text covers; a text's own name wins over one of them."""
+        own = {normalise(name) for names in names_by_procedure.values() for name in names}
+        self._no_text = {
+            f"{_NO_TEXT}{normalise(name)}": str(name) for name in no_text_names if normalise(name) and normalise(name) not in own
+        }
+        unknown = {key: [key[len(_NO_TEXT) :]] for key in self._no_text}
         # Longest names first so "uterine fibroid embolization" wins over "embolization".
-        pairs = {(normalise(name), procedure) for procedure, names in names_by_procedure.items() for name in names}
+        pairs = {(normalise(name), procedure) for procedure, names in {**names_by_procedure, **unknown}.items() for name in names}
         self._names = sorted((p for p in pairs if p[0]), key=lambda p: (-len(p[0]), p))
-        self._family = FamilyNames(names_by_procedure)
+        self._family = FamilyNames(names_by_procedure, unknown)
         # Per matcher (so a reloaded index's matcher takes its cache with it): a turn asks about one text several times.
         self._mentions = lru_cache(maxsize=512)(self._find_mentions)
         self._fuzzy_by_size: dict[int, list[int]] = {}  # words in a name -> indices of the names long enough to fuzz
@@ -78,7 +115,7 @@ class ProcedureMatcher:
         for procedure, own in names.items():
             if procedure != GENERAL:
                 own.append(procedure.replace("_", " "))
-        return cls(names)
+        return cls(names, no_text_names(entries))
 
     def mentions(self, text: str) -> list[Mention]:
         """Non-overlapping mentions in order of appearance; exact names before fuzzy ones."""
@@ -106,13 +143,22 @@ class ProcedureMatcher:
                 found.append(mention)
         for name_index, start, end in self._fuzzy_candidates(padded):
             name, procedure = self._names[name_index]
+            if procedure.startswith(_NO_TEXT) and not _word_by_word(name, padded[start:end]):
+                continue
             if free(start, end):
                 taken.append((start, end))
                 found.append(Mention(procedure, start, end, name))
         found.sort(key=lambda m: m.start)
-        found = [Mention(self._family.resolve(m.name, m.procedure, normalised), m.start, m.end, m.name) for m in found]
+        found = [
+            self._mention(self._family.resolve(m.name, m.procedure, normalised, _beside(padded, m)), m.start, m.end, m.name) for m in found
+        ]
         specific = [m for m in found if m.procedure != GENERAL]
         return tuple(specific or found)
+
+    def _mention(self, key: str, start: int, end: int, name: str) -> Mention:
+        if key.startswith(_NO_TEXT):
+            return Mention(None, start, end, name, self._no_text[key])
+        return Mention(key, start, end, name)
 
     def _fuzzy_candidates(self, padded: str) -> list[tuple[int, int, int]]:
         """(name index, start, end) of every window of words close to a name, longest names first, then by position.
@@ -142,17 +188,37 @@ class ProcedureMatcher:
     def procedures(self, text: str, current: str | None = None) -> list[str]:
         """The procedures `text` names, in order. A family name ("the stent", "the drain") means the
         conversation's `current` procedure when that is one of the family."""
+        return [procedure for procedure in self._read(text, current) if not procedure.startswith(_NO_TEXT)]
+
+    def no_text(self, text: str, current: str | None = None) -> list[str]:
+        """The things `text` names that no text covers ("pulmonary embolism"), in order, as `not_names` write them.
+
+        "The drain in my chest" names a chest drain, unless the conversation is about a drain
+        (`current`), which it then stays with, as `procedures` says."""
+        return [self._no_text[key] for key in self._read(text, current) if key.startswith(_NO_TEXT)]
+
+    def _read(self, text: str, current: str | None) -> list[str]:
+        """Procedure ids and keys of things without a text, in the order the message names them."""
         ordered: list[str] = []
         for mention in self.mentions(text):
-            procedure = mention.procedure
-            if current and procedure != current and self._family.in_family(mention.name, procedure, current):
-                procedure = current
-            if procedure not in ordered:
-                ordered.append(procedure)
+            key = mention.procedure or f"{_NO_TEXT}{normalise(mention.no_text)}"
+            if current and key != current and self._family.in_family(mention.name, mention.procedure, current):
+                key = current
+            if key not in ordered:
+                ordered.append(key)
         return ordered
 
+    def inside_no_text(self, text: str, start: int, end: int) -> bool:
+        """Whether `text[start:end]` (an entity the extractor found) lies inside a name no text covers:
+        "stent" in "my kidney stent"."""
+        before, inside = normalise(text[:start]), normalise(text[start:end])
+        if not inside:
+            return False
+        first = len(before) + (2 if before else 1)  # mentions count from the space padding the normalised text
+        return any(m.procedure is None and m.start <= first and first + len(inside) <= m.end for m in self.mentions(text))
+
     def resolve(self, value: str, context: str = "", current: str | None = None) -> str | None:
-        """Map an entity value or a name to a procedure id (None if unknown).
+        """Map an entity value or a name to a procedure id (None if unknown, or no text covers it).
 
         With `context` (the whole message), a family name such as "drain" is
         resolved by the message's other words ("drain" + "jaundice": biliary).
@@ -162,4 +228,5 @@ class ProcedureMatcher:
             return current
         if not found or not context:
             return found[0] if found else None
-        return self._family.resolve(normalise(value), found[0], normalise(context))
+        resolved = self._family.resolve(normalise(value), found[0], normalise(context))
+        return None if resolved.startswith(_NO_TEXT) else resolved

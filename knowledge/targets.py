@@ -17,6 +17,7 @@ class Target:
     procedure: str | None  # the conversation's procedure after this turn (carried as context)
     topic: str
     owner: str  # whose text answers: the procedure, or the general pages
+    no_text: str | None = None  # the message names only this, which no text covers: no text answers
 
     @property
     def is_general(self) -> bool:
@@ -27,6 +28,20 @@ def topic_of_intent(intent: str | None) -> str | None:
     if intent and intent.startswith("ask_") and intent[4:] in TOPICS:
         return intent[4:]
     return None
+
+
+def procedure_entities(matcher: ProcedureMatcher, text: str, entities: list[dict]) -> list[str]:
+    """The values of the message's `procedure` entities, except one inside a name no text covers: an
+    extractor that tags "stent" in "my kidney stent" must not lead to the artery stenting text."""
+    values = []
+    for entity in entities:
+        if entity.get("entity") != "procedure":
+            continue
+        start, end = entity.get("start"), entity.get("end")
+        if isinstance(start, int) and isinstance(end, int) and matcher.inside_no_text(text, start, end):
+            continue
+        values.append(str(entity.get("value", "")))
+    return values
 
 
 def named_procedures(matcher: ProcedureMatcher, text: str, entity_values: list[str], current: str | None = None) -> list[str]:
@@ -51,10 +66,17 @@ def answer_target(
     current_procedure: str | None,
     current_topic: str | None,
 ) -> Target:
-    """The topic comes from the intent (else the previous turn's), the procedure from this message (else context)."""
+    """The topic comes from the intent (else the previous turn's), the procedure from this message (else context).
+
+    A message that names no text but something no text covers ("what is a pulmonary embolism?") gets no
+    text at all, not the conversation's procedure nor the nearest words; only the general pages' own
+    topics (contrast, blood thinners, pregnancy, children) are answered for it."""
     named = named_procedures(matcher, text, entity_values, current_procedure)
-    procedure = named[-1] if named else current_procedure
     topic = topic_of_intent(intent) or current_topic or "definition"
+    unknown = [] if named else matcher.no_text(text, current_procedure)
+    if unknown:
+        return Target(None, topic, GENERAL, no_text=None if topic in GENERAL_TOPICS else unknown[0])
+    procedure = named[-1] if named else current_procedure
     general = topic in GENERAL_TOPICS or not procedure
     return Target(procedure, topic, GENERAL if general else procedure)
 

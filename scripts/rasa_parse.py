@@ -1,7 +1,8 @@
 """Parse texts with a trained Rasa model (run with the Rasa environment's Python).
 
 Usage: .venv-rasa/bin/python scripts/rasa_parse.py MODEL < texts.jsonl > parses.jsonl
-Each input line is a JSON string; each output line is {"intent", "confidence", "entities"}.
+Each input line is a JSON string; each output line is {"intent", "confidence", "entities"}
+(each entity with its value and its span in the text).
 """
 
 import asyncio
@@ -27,7 +28,9 @@ async def main(model: str) -> None:
                 {
                     "intent": parsed["intent"]["name"],
                     "confidence": parsed["intent"].get("confidence"),
-                    "entities": [{"entity": e["entity"], "value": e["value"]} for e in parsed.get("entities", [])],
+                    "entities": [
+                        {key: e[key] for key in ("entity", "value", "start", "end") if key in e} for e in parsed.get("entities", [])
+                    ],
                 }
             ),
             flush=True,
