@@ -116,3 +116,24 @@ def test_questions_must_be_lists_of_text(texts):
     found = problems_in(texts)
     line = line_of(path, "  definition: what is it")
     assert f"{path}:{line}: error: questions for 'definition' must be a list of non-empty strings" in found
+
+
+def test_a_not_name_that_is_also_the_texts_own_name_is_reported_on_its_line(texts):
+    path = texts / "angioplasty_stenting.md"
+    edit(path, "  - tevar\n", "  - stent\n")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, 'not_names:') + 1}: error: 'stent' is in both names and not_names" in found
+
+
+def test_a_not_name_listed_by_two_texts_is_reported(texts):
+    path = texts / "nephrostomy.md"
+    edit(path, "names:\n", "not_names:\n  - heart stent\nnames:\n")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, '- heart stent')}: error: not_names 'heart stent' is also listed by angioplasty_stenting.md" in found
+
+
+def test_not_names_must_be_a_list(texts):
+    path = texts / "embolization.md"
+    edit(path, "not_names:\n", "not_names: pulmonary embolism\nunused:\n")
+    found = problems_in(texts)
+    assert f"{path}:{line_of(path, 'not_names:')}: error: not_names must be a list" in found
