@@ -25,7 +25,8 @@ def test_three_questions_in_one_conversation_get_three_answers_with_sources(syst
         assert (answer["procedure"], answer["topic"]) == ("embolization", topic)
         assert answer["sources"][0]["doc"] == "embolization"
         assert answer["sources"][0]["section"] == topic
-        assert answer["sources"][0]["reviewed"]
+        # Every shipped text is a draft until a clinician signs it off: never shown as reviewed.
+        assert (answer["sources"][0]["status"], answer["sources"][0]["reviewed"]) == ("draft", None)
         assert isinstance(answer["score"], float)
         assert "{" not in answer["text"]
 
