@@ -99,3 +99,23 @@ def test_a_malformed_page_language_is_refused_and_nothing_is_stored(client, data
 def test_a_sender_with_a_trailing_newline_is_refused(client):
     response = client.post("/api/chat", json={"sender": "demo\n", "message": "hello"})
     assert response.status_code == 400
+
+
+def test_a_patient_handed_back_by_staff_is_told_so_in_their_language(app, database):
+    from sqlalchemy import update
+
+    from assistant.inbox import operations
+    from assistant.storage.conversations import add_messages
+    from assistant.storage.models import Conversation
+    from assistant.storage.tickets import create_ticket
+    from tests.support.inbox import create_staff
+
+    settings = app.config["SETTINGS"]
+    add_messages(database, "web", "fr-back", [("patient", "Bonjour, j'ai une question sur la biopsie", {})], "fr")
+    ticket = create_ticket(database, "web", "fr-back", "clinical", "question")
+    staff_id = create_staff(database, "anna")
+    with database.session() as session:
+        session.execute(update(Conversation).values(taken_over_by_id=staff_id))
+    operations.hand_back(database, settings.site, ticket.id, staff_id, messages=settings.messages)
+    told = history(database, "web", "fr-back")[-1]
+    assert told["role"] == "assistant" and told["text"].startswith("Vous êtes de nouveau avec l'assistant")

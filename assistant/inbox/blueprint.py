@@ -71,6 +71,11 @@ def site():
     return current_app.config["SETTINGS"].site
 
 
+def messages():
+    """The message catalogs: what the patient is told, in their language."""
+    return current_app.config["SETTINGS"].messages
+
+
 def senders():
     """The channels' staff-reply senders (app.extensions, filled as the channels register)."""
     return current_app.extensions["senders"]

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from assistant.config import ROOT
 from assistant.delivery import WEB_ONLY, Delivery, Senders, deliver
 from assistant.inbox.trail import record
+from assistant.messages import Messages
 from assistant.site import Site
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
 from assistant.storage.tickets import KINDS, PRIORITIES
 
-HAND_BACK_TEXT = (
-    "You are back with the automated assistant: a member of staff has handed this conversation back. "
-    "You can keep asking questions here. If it is an emergency, call {emergency_number} now."
-)
+
+def _catalogs(messages: Messages | None) -> Messages:
+    """The message catalogs given, else the project's own (messages/)."""
+    return messages or Messages.load(ROOT / "messages")
 
 
 class Refused(Exception):
@@ -148,7 +150,7 @@ def reply(db: Database, ticket_id: int, staff_id: int, text: str, senders: Sende
     )
 
 
-def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int]:
+def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, str | None]:
     conversation = ticket.conversation
     holder = conversation.taken_over_by_id
     if holder is None:
@@ -165,17 +167,25 @@ def _hand_back_in(session, ticket: Ticket, staff_id: int) -> tuple[str, str, int
         detail += f" (it was taken over by {_name(session, holder)})"
     _event(session, ticket, staff_id, "hand_back", detail)
     record(session, staff_id, "hand_back", conversation_id=conversation.id, ticket_id=ticket.id)
-    return conversation.channel, conversation.sender_key, conversation.id
+    return conversation.channel, conversation.sender_key, conversation.language
 
 
 def _tell_patient_handed_back(
-    db: Database, site: Site, ticket_id: int, staff_id: int, channel: str, sender_key: str, senders: Senders
+    db: Database,
+    site: Site,
+    ticket_id: int,
+    staff_id: int,
+    channel: str,
+    sender_key: str,
+    senders: Senders,
+    language: str | None,
+    messages: Messages | None,
 ) -> Delivery:
     delivery = deliver(
         db,
         channel,
         sender_key,
-        site.fill(HAND_BACK_TEXT),
+        _catalogs(messages).text("handed_back", language, site),
         senders=senders,
         role="assistant",
         data={"route": "smalltalk", "handed_back": True},
@@ -185,10 +195,12 @@ def _tell_patient_handed_back(
     return delivery
 
 
-def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int, senders: Senders = WEB_ONLY) -> Outcome:
+def hand_back(
+    db: Database, site: Site, ticket_id: int, staff_id: int, senders: Senders = WEB_ONLY, messages: Messages | None = None
+) -> Outcome:
     with db.session() as session:
-        channel, sender_key, _ = _hand_back_in(session, _ticket(session, ticket_id), staff_id)
-    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key, senders)
+        channel, sender_key, language = _hand_back_in(session, _ticket(session, ticket_id), staff_id)
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key, senders, language, messages)
     if delivery.delivered:
         return Outcome(f"The assistant answers this conversation again. The patient was told ({delivery.detail}).", "success", delivery)
     return Outcome(
@@ -196,7 +208,15 @@ def hand_back(db: Database, site: Site, ticket_id: int, staff_id: int, senders: 
     )
 
 
-def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_back: bool, senders: Senders = WEB_ONLY) -> Outcome:
+def resolve(
+    db: Database,
+    site: Site,
+    ticket_id: int,
+    staff_id: int,
+    also_hand_back: bool,
+    senders: Senders = WEB_ONLY,
+    messages: Messages | None = None,
+) -> Outcome:
     """Resolve, handing the conversation back if asked. One kept by staff is never a dead end: the patient's next
     message is acknowledged and reopens the ticket (assistant/storage/held.py)."""
     handed_back = None
@@ -216,7 +236,8 @@ def resolve(db: Database, site: Site, ticket_id: int, staff_id: int, also_hand_b
                 "told a member of staff will reply and this ticket is reopened."
             )
         return Outcome("Ticket resolved.")
-    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, handed_back[0], handed_back[1], senders)
+    channel, sender_key, language = handed_back
+    delivery = _tell_patient_handed_back(db, site, ticket_id, staff_id, channel, sender_key, senders, language, messages)
     told = f"the patient was told ({delivery.detail})" if delivery.delivered else f"the patient could not be told ({delivery.detail})"
     return Outcome(
         f"Ticket resolved and the conversation handed back to the assistant; {told}.",

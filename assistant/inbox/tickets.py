@@ -17,6 +17,7 @@ from assistant.inbox.blueprint import (
     db,
     iso,
     local_time,
+    messages,
     senders,
     site,
     whole_number_arg,
@@ -214,7 +215,7 @@ def hand_back(ticket_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form)
-    return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id, senders()))
+    return _run(ticket_id, lambda: operations.hand_back(db(), site(), ticket_id, current_staff().id, senders(), messages()))
 
 
 @bp.post("/tickets/<id:ticket_id>/resolve")
@@ -223,7 +224,9 @@ def resolve(ticket_id: int):
     form = ResolveForm()
     if not form.validate_on_submit():
         return _invalid(ticket_id, form)
-    return _run(ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data), senders()))
+    return _run(
+        ticket_id, lambda: operations.resolve(db(), site(), ticket_id, current_staff().id, bool(form.hand_back.data), senders(), messages())
+    )
 
 
 @bp.post("/tickets/<id:ticket_id>/reopen")
