@@ -57,6 +57,7 @@ lint: app-env
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/lint-imports --no-cache
+	@.venv/bin/mypy
 
 # Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others).
 unit: app-env

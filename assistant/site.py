@@ -62,7 +62,7 @@ class Site:
     def is_open(self, now: dt.datetime) -> bool:
         local = now.astimezone(ZoneInfo(self.timezone))
         span = self._spans(local.date())
-        return bool(span) and span[0] <= local < span[1]
+        return span is not None and span[0] <= local < span[1]
 
     def next_opening(self, now: dt.datetime) -> dt.datetime | None:
         """When the secretariat next opens after `now` (None if it has no opening hours)."""

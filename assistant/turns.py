@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.language import MIN_WORDS_TO_SWITCH, identify, word_count
@@ -59,7 +60,7 @@ class TurnHandler:
         self.site = site
         self.spool = spool
         self.messages = messages
-        self._replay = {
+        self._replay: dict[str, Callable[..., object]] = {
             "messages": lambda channel, sender, entries, language=None, language_if_unset=None: conversations.add_messages(
                 self.db, channel, sender, [tuple(e) for e in entries], language, language_if_unset
             ),

@@ -60,5 +60,5 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     if settings.behind_proxy:
         # Behind a TLS-terminating proxy: trust its X-Forwarded-For/-Proto (one hop),
         # so rate limits see the patient's address and the app knows it is HTTPS.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app

@@ -122,10 +122,10 @@ def _messages(body: dict, phone_number_id: str) -> Iterator[dict]:
     """The patients' messages in a notification (statuses and other fields are skipped)."""
     for entry in _objects(body.get("entry")):
         for change in _objects(entry.get("changes")):
-            value = change.get("value") if isinstance(change.get("value"), dict) else {}
+            value: dict = change["value"] if isinstance(change.get("value"), dict) else {}
             if change.get("field") != "messages":
                 continue
-            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            metadata: dict = value["metadata"] if isinstance(value.get("metadata"), dict) else {}
             if phone_number_id and metadata.get("phone_number_id") != phone_number_id:
                 log.warning("WhatsApp notification for another phone number id ignored")
                 continue
@@ -134,7 +134,7 @@ def _messages(body: dict, phone_number_id: str) -> Iterator[dict]:
 
 def _text_of(message: dict) -> str | None:
     kind = message.get("type")
-    part = message.get(kind) if isinstance(kind, str) and isinstance(message.get(kind), dict) else {}
+    part: dict = message[kind] if isinstance(kind, str) and isinstance(message.get(kind), dict) else {}
     if kind == "text":
         return part.get("body") if isinstance(part.get("body"), str) else None
     if kind == "button":  # a quick-reply button of a template

@@ -27,7 +27,8 @@ def register(app: Flask) -> None:
                 "If this is an emergency, call {emergency_number} now."
             ),
         }
-        return jsonify({"error": messages.get(error.code, error.description)}), error.code
+        code = error.code or 500
+        return jsonify({"error": messages.get(code, error.description or "")}), code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

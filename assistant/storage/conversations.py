@@ -85,7 +85,7 @@ def _append(
 ) -> ConversationState:
     key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow(), "language": language, "language_if_unset": language_if_unset}
     with db.engine.begin() as connection:
-        found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).first()
+        found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
         connection.execute(
             _ADD,
             [

@@ -18,7 +18,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), config.attributes.get("sqlite", DEFAULT_SQLITE))
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", config.attributes.get("sqlite", DEFAULT_SQLITE))
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # A batch migration rebuilds a table (copy, drop, rename): with foreign keys on, dropping the old
