@@ -248,9 +248,11 @@ def in_rasa():
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium, driven by Playwright (`make browser` installs it)."""
+    """Debian's headless Chromium, driven by Playwright (`make browser` installs it). Per module: Playwright's
+    synchronous API keeps an event loop running in this thread while it is open, and a later test's
+    asyncio.run() then fails."""
     from tests.support.browser import CHROMIUM, chromium
 
     if not Path(CHROMIUM).exists():
