@@ -6,16 +6,16 @@ sees them, so slow or half-sent requests cannot hold the threads.
 
 One worker process with threads by default. Each worker process keeps its own
 rate-limit counts when they are in memory (`memory://`, the embedded default),
-so with two workers a sender could send twice its limit (measured: 38 of 40
-messages in a minute passed a 20-a-minute limit). More workers need counts they
+so with two workers a sender could send twice its limit (measured in
+docs/BENCHMARKS.md, "Measurements behind design choices"). More workers need counts they
 share: `ASSISTANT_RATELIMIT_STORAGE=redis://...`; gunicorn refuses to start
 otherwise. A turn mostly waits for Rasa, so one process with threads keeps up
 with far more conversations than Rasa serves (docs/BENCHMARKS.md).
 
 This module sits outside the `assistant.gateway` package on purpose: gunicorn's
 master process imports it, and importing anything in that package imports the
-whole app. A master holding the app took 77 MB instead of 23 MB for nothing
-(its workers import the app themselves), and a `kill -HUP` reload started
+whole app. A master holding the app used several times the memory for nothing
+(its workers import the app themselves; docs/BENCHMARKS.md), and a `kill -HUP` reload started
 workers that inherited the old code from it.
 """
 

@@ -3,10 +3,10 @@
 The export holds the whole of what sentence-transformers computes for this
 model (the BERT encoder, mean pooling over the real tokens, unit length). Its
 matrix weights are then quantised to 8-bit integers, one scale per output
-channel (ONNX Runtime's dynamic quantisation): a question is embedded two to
-three times faster than with the float network, and the vectors stay within a
-cosine of 0.97 of sentence-transformers' (0.99 at the median,
-tests/test_embedding.py); `make eval` scores the same with either
+channel (ONNX Runtime's dynamic quantisation): a question is embedded faster
+than with the float network (docs/BENCHMARKS.md), and the vectors stay within a
+cosine of 0.97 of sentence-transformers' (tests/test_embedding.py checks it);
+`make eval` scores the same with either
 (docs/EVALUATION.md). It is written beside the other generated files
 (var/encoder by default, ASSISTANT_ENCODER_DIR to move it) with a stamp naming
 the wheel's version and this exporter's; a different stamp means a new export,
