@@ -86,6 +86,8 @@ def test_production_mode_refuses_drafts_and_the_example_site_and_demo_mode_only_
 
 
 def test_production_mode_starts_when_every_text_is_signed_and_the_site_is_real(texts, tmp_path):
+    for path in sorted(texts.glob("*.md"))[3:]:  # three texts are enough, and each sign-off validates them all
+        path.unlink()
     for path in sorted(texts.glob("*.md")):
         with_full_sources(path)
         assert sign_off(texts, path.stem, "Dr A. Clinician", "Consultant", TODAY) == [], path
