@@ -259,3 +259,23 @@ def browser():
         pytest.fail(f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium")
     with chromium() as running:
         yield running
+
+
+@pytest.fixture
+def point_actions_at(monkeypatch, database_url):
+    """Point the action server's services (actions/services.py) at a texts folder and an index, with this
+    test's database; their cached settings, retriever and database are dropped before and after."""
+    from actions import services
+
+    cached = (services.settings, services.retriever, services.database)
+
+    def point(texts: Path, index: Path) -> None:
+        monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(texts))
+        monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
+        for cache in cached:
+            cache.cache_clear()
+
+    yield point
+    for cache in cached:
+        cache.cache_clear()

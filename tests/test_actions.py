@@ -20,16 +20,8 @@ TRACKERS = ROOT / "tests" / "data" / "trackers"
 
 
 @pytest.fixture(autouse=True)
-def action_services(monkeypatch, database_url, knowledge_slice):
-    texts, index = knowledge_slice
-    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(texts))
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(index))
-    monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
-    for cached in (services.settings, services.retriever, services.database):
-        cached.cache_clear()
-    yield
-    for cached in (services.settings, services.retriever, services.database):
-        cached.cache_clear()
+def action_services(point_actions_at, knowledge_slice):
+    point_actions_at(*knowledge_slice)
 
 
 def tracker(name: str) -> Tracker:

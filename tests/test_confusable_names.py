@@ -31,15 +31,8 @@ CONVERSATION = json.loads((ROOT / "tests" / "data" / "trackers" / "asked_what_is
 
 
 @pytest.fixture(autouse=True)
-def action_services(monkeypatch, database_url, knowledge_index):
-    monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(TEXTS))
-    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(knowledge_index))
-    monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
-    for cached in (services.settings, services.retriever, services.database):
-        cached.cache_clear()
-    yield
-    for cached in (services.settings, services.retriever, services.database):
-        cached.cache_clear()
+def action_services(point_actions_at, knowledge_index):
+    point_actions_at(TEXTS, knowledge_index)
 
 
 @pytest.fixture(scope="module")
