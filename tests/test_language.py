@@ -12,6 +12,17 @@ from assistant.config import ROOT
 from assistant.language import identify
 
 ENGLISH_SETS = sorted((ROOT / "knowledge" / "eval").glob("*.yml"))
+# data/nlu holds English training examples, except these files (one per language, named by its code).
+OTHER_LANGUAGE_NLU = ("fr", "es")
+
+
+def nlu_examples(path) -> list[str]:
+    """A data/nlu file's examples, with their entity annotations, [name](procedure) or [name]{...}, as plain text."""
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"\s+- (.+)$", line):
+            examples.append(re.sub(r"\[([^\]]+)\](\([^)]+\)|\{[^}]*\})", r"\1", m.group(1)))
+    return examples
 
 
 def english_questions() -> list[str]:
@@ -20,9 +31,8 @@ def english_questions() -> list[str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         questions += [q["q"] for q in data if isinstance(q, dict) and q.get("q")] if isinstance(data, list) else []
     for path in (ROOT / "data" / "nlu").glob("*.yml"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if m := re.match(r"\s+- (.+)$", line):
-                questions.append(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", m.group(1)))
+        if path.stem not in OTHER_LANGUAGE_NLU:
+            questions += nlu_examples(path)
     return questions
 
 
@@ -30,6 +40,14 @@ def test_no_english_question_of_the_project_is_taken_for_another_language():
     questions = english_questions()
     assert len(questions) > 2000
     wrong = [q for q in questions if identify(q) not in (None, "en")]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", OTHER_LANGUAGE_NLU)
+def test_the_french_and_spanish_training_examples_are_never_taken_for_another_language(language):
+    examples = nlu_examples(ROOT / "data" / "nlu" / f"{language}.yml")
+    assert len(examples) > 500
+    wrong = [q for q in examples if identify(q) not in (None, language)]
     assert wrong == []
 
 
