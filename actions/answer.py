@@ -18,32 +18,56 @@ from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
-from knowledge.retriever import IndexUnavailable, RawScores
+from knowledge.languages import REFERENCE
+from knowledge.retriever import Hit, IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, procedure_entities, topic_of_intent
 
 
 def entity_values(tracker: Tracker) -> list[str]:
     """The `procedure` entities' values, without one inside a name no text covers ("stent" in "heart stent")."""
-    return procedure_entities(services.matcher(), tracker.latest_message.get("text") or "", tracker.latest_message.get("entities") or [])
+    matcher = services.matcher(services.text_language(tracker))
+    return procedure_entities(matcher, tracker.latest_message.get("text") or "", tracker.latest_message.get("entities") or [])
 
 
 def procedures_in_message(tracker: Tracker) -> list[str]:
     """Procedures the latest message names, from the entity extractor and the names list
     ("the stent" in a conversation about carotid stenting stays with carotid stenting)."""
     return named_procedures(
-        services.matcher(), tracker.latest_message.get("text") or "", entity_values(tracker), tracker.get_slot("current_procedure")
+        services.matcher(services.text_language(tracker)),
+        tracker.latest_message.get("text") or "",
+        entity_values(tracker),
+        tracker.get_slot("current_procedure"),
     )
 
 
-def likely_procedures(raw: RawScores, topic: str, limit: int = 3) -> list[dict]:
+def likely_procedures(raw: RawScores, topic: str, language: str, limit: int = 3) -> list[dict]:
     """Chunks of the procedures whose `topic` section best matches the question."""
-    result = services.retriever().rank(raw, topic=topic, k=12)
+    result = services.retriever(language).rank(raw, topic=topic, k=12)
     seen, chunks = set(), []
     for hit in result.hits:
         if hit.procedure != GENERAL and hit.procedure not in seen:
             seen.add(hit.procedure)
             chunks.append(hit.chunk)
     return chunks[:limit]
+
+
+def section_for(tracker: Tracker, text: str, target, language: str, intent_topic, confidence: float, intent):
+    """(hit, raw scores, language of the hit): the section in the conversation's language, or, where that
+    language has no text for it, the English text's section on the dialogue's topic."""
+    keep_topic = intent == "inform_procedure"
+    if language != REFERENCE:
+        loaded = services.retriever(language).index()
+        if target.owner == GENERAL or target.owner in loaded.procedures_with_text:
+            raw = services.raw_scores(tracker.sender_id, text, language)
+            hit = choose_section(services.retriever(language), raw, target, intent_topic, confidence, keep_topic)
+            if hit is not None:
+                return hit, raw, language
+        # The patient's words are not English: the dialogue's topic picks the English section.
+        reference = services.retriever(REFERENCE)
+        chunk = reference.lookup(target.owner, target.topic) or reference.lookup(GENERAL, target.topic)
+        return (Hit(chunk, 0.0, 0.0, 0.0) if chunk else None), None, REFERENCE
+    raw = services.raw_scores(tracker.sender_id, text)  # embedded once per turn, usually before this call
+    return choose_section(services.retriever(), raw, target, intent_topic, confidence, keep_topic), raw, REFERENCE
 
 
 class ActionAnswerQuestion(ThreadedAction):
@@ -55,8 +79,9 @@ class ActionAnswerQuestion(ThreadedAction):
         text = tracker.latest_message.get("text") or ""
         intent_data = tracker.latest_message.get("intent") or {}
         intent = intent_data.get("name")
+        language = services.text_language(tracker)
         target = answer_target(
-            services.matcher(),
+            services.matcher(language),
             intent,
             text,
             entity_values(tracker),
@@ -69,18 +94,11 @@ class ActionAnswerQuestion(ThreadedAction):
         if target.no_text:
             return say_no_text(dispatcher, tracker, target.no_text)
         try:
-            retriever = services.retriever()
-            raw = services.raw_scores(tracker.sender_id, text)  # embedded once per turn, usually before this call
-            hit = choose_section(
-                retriever,
-                raw,
-                target,
-                topic_of_intent(intent),
-                float(intent_data.get("confidence") or 0.0),
-                keep_topic=intent == "inform_procedure",
+            hit, raw, answered_in = section_for(
+                tracker, text, target, language, topic_of_intent(intent), float(intent_data.get("confidence") or 0.0), intent
             )
         except IndexUnavailable:
-            hit = None
+            hit, raw, answered_in = None, None, language
         if hit is None:
             send(dispatcher, services.say("answer_unavailable", tracker), "fallback", procedure=target.procedure, topic=target.topic)
             services.log_unanswered(tracker.sender_id, text, "no_index", target.procedure)
@@ -90,10 +108,15 @@ class ActionAnswerQuestion(ThreadedAction):
         events = slot_changes(
             tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})
         )
-        if procedure or hit.section in GENERAL_TOPICS:
+        if answered_in != language:
+            # No text in the patient's language for this: said so, the English text clearly labelled, and a person.
+            lead = services.say("answer_only_in_reference", tracker)
+            buttons = [{"title": services.say("button_talk_to_person", tracker), "payload": "/request_human"}]
+            send_answer(dispatcher, site, hit.chunk, hit.score, services.say("answer_care_team_first", tracker), buttons=buttons, lead=lead)
+        elif procedure or hit.section in GENERAL_TOPICS or raw is None:
             send_answer(dispatcher, site, hit.chunk, hit.score, services.say("answer_care_team_first", tracker))
         else:
-            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section)]
+            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section, language)]
             send_answer(
                 dispatcher,
                 site,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -120,8 +121,9 @@ class EarlyWork(Generic[T]):
             return {**self._counts, "pending": len(self._entries)}
 
 
-def parse_request(body: bytes) -> tuple[str, str]:
-    """(sender, text) from the gateway's JSON body; ValueError with the reason if it is not one."""
+def parse_request(body: bytes) -> tuple[str, str, str]:
+    """(sender, text, language) from the gateway's JSON body; ValueError with the reason if it is not one.
+    The language (of the conversation, two letters) picks the index; without one, English."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -133,7 +135,10 @@ def parse_request(body: bytes) -> tuple[str, str]:
         raise ValueError(f"'sender' must be a string of 1 to {MAX_SENDER_CHARS} characters")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT_CHARS:
         raise ValueError(f"'text' must be a string of 1 to {MAX_TEXT_CHARS} characters")
-    return sender, text
+    language = data.get("language", "en")
+    if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
+        raise ValueError("'language' must be a two-letter code such as 'fr'")
+    return sender, text, language
 
 
 def register(app: Sanic, work: Callable[[], EarlyWork]) -> None:
@@ -142,10 +147,10 @@ def register(app: Sanic, work: Callable[[], EarlyWork]) -> None:
     @app.post(ROUTE)
     async def early_retrieval(request: Request):
         try:
-            sender, text = parse_request(request.body)
+            sender, text, language = parse_request(request.body)
         except ValueError as exc:
             return response.json({"error": str(exc)}, status=400)
-        return response.json({"started": work().start(sender, text)}, status=202)
+        return response.json({"started": work().start(sender, (language, text))}, status=202)
 
     @app.get(ROUTE)
     async def early_retrieval_counts(_: Request):

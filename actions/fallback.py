@@ -46,12 +46,16 @@ class ActionHandleFallback(ThreadedAction):
         handed_over = hand_over_if_asked(dispatcher, tracker, procedure)
         if handed_over is not None:
             return handed_over
-        unknown = [] if named else services.matcher().no_text(text, procedure)
+        language = services.text_language(tracker)
+        unknown = [] if named else services.matcher(language).no_text(text, procedure)
         if unknown:
             return say_no_text(dispatcher, tracker, unknown[0])
         try:
-            result = services.retriever().rank(
-                services.raw_scores(tracker.sender_id, text), [procedure] if procedure else None, k=1, prefer_general=not procedure
+            result = services.retriever(language).rank(
+                services.raw_scores(tracker.sender_id, text, language),
+                [procedure] if procedure else None,
+                k=1,
+                prefer_general=not procedure,
             )
             if result.best:
                 chunk = result.best.chunk

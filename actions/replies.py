@@ -21,6 +21,7 @@ def source_of(chunk: dict) -> dict:
         "title": chunk["title"],
         "status": chunk["status"],
         "reviewed": chunk["reviewed"],
+        "language": chunk.get("language", "en"),
     }
 
 
@@ -56,9 +57,11 @@ def send_answer(
     care_team_first: str,
     extra: str = "",
     buttons: list[dict] | None = None,
+    lead: str = "",
 ) -> None:
-    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing every answer."""
-    text = site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
+    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing every answer.
+    `lead` comes before the text (that it is given in English, say)."""
+    text = (f"{lead}\n\n" if lead else "") + site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
     send(
         dispatcher,
         text,

@@ -20,6 +20,8 @@ from assistant.messages import Messages
 from assistant.site import Site
 from assistant.storage.database import Database
 from knowledge.documents import load_and_validate
+from knowledge.languages import REFERENCE, with_texts
+from knowledge.languages import index_dir as language_index_dir
 from knowledge.names import ProcedureMatcher
 from knowledge.retriever import IndexUnavailable, RawScores, Retriever
 
@@ -66,22 +68,45 @@ def say(key: str, tracker: Tracker, **values: str) -> str:
     return messages().text(key, language_of(tracker), site(), **values)
 
 
+def text_language(tracker: Tracker) -> str:
+    """The language whose texts answer this conversation: its own if it has texts, else English."""
+    language = language_of(tracker)
+    return language if language in _languages_with_texts() else REFERENCE
+
+
 @shared
-def retriever() -> Retriever:
-    return Retriever(settings().knowledge_dir, settings().index_dir)
+def _languages_with_texts() -> tuple[str, ...]:
+    return tuple(with_texts(settings().knowledge_dir))
+
+
+_retrievers: dict[str, Retriever] = {}
+_retrievers_lock = threading.Lock()
+
+
+def retriever(language: str = REFERENCE) -> Retriever:
+    """The retriever over `language`'s index, one per language, created on first use."""
+    with _retrievers_lock:
+        if language not in _retrievers:
+            index = language_index_dir(settings().index_dir, language)
+            _retrievers[language] = Retriever(settings().knowledge_dir, index, language=language)
+        return _retrievers[language]
+
+
+retriever.cache_clear = _retrievers.clear  # type: ignore[attr-defined]
 
 
 @shared
 def early_retrieval() -> EarlyWork[RawScores]:
     # Nobody waits for this work yet (Rasa is still classifying the message): its texts run one after another on
     # one core, leaving the other to Rasa (docs/BENCHMARKS.md; the answering action's own path uses both).
-    return EarlyWork(lambda text: retriever().raw_scores(text, side_by_side=False))
+    # A work item is (language, text).
+    return EarlyWork(lambda item: retriever(item[0]).raw_scores(item[1], side_by_side=False))
 
 
-def raw_scores(sender_id: str, text: str) -> RawScores:
+def raw_scores(sender_id: str, text: str, language: str = REFERENCE) -> RawScores:
     """The message's retrieval scores: computed early for this conversation (actions/early_retrieval.py) or now."""
-    early = early_retrieval().take(sender_id, text)
-    return early if early is not None else retriever().raw_scores(text)
+    early = early_retrieval().take(sender_id, (language, text))
+    return early if early is not None else retriever(language).raw_scores(text)
 
 
 @shared
@@ -89,10 +114,11 @@ def database() -> Database:
     return Database(settings().database_url, settings().sqlite)
 
 
-def matcher() -> ProcedureMatcher:
-    """The procedure names of the loaded index (they follow a rebuild); from the texts if no index."""
+def matcher(language: str = REFERENCE) -> ProcedureMatcher:
+    """The procedure names of the language's loaded index (they follow a rebuild; another language's also has
+    the English names); from the English texts if no index."""
     try:
-        return retriever().index().matcher
+        return retriever(language).index().matcher
     except IndexUnavailable:
         return _matcher_from_texts()
 

@@ -36,13 +36,14 @@ class EarlyRetrieval:
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
 
-    def hint(self, sender_id: str, text: str) -> bool:
-        """Queue the text for the action server; False if it was dropped. Never blocks, never raises."""
+    def hint(self, sender_id: str, text: str, language: str = "en") -> bool:
+        """Queue the text (in the conversation's `language`, which picks the index) for the action server;
+        False if it was dropped. Never blocks, never raises."""
         if text.startswith("/"):  # a button's payload names its intent: Rasa reads it, nothing is retrieved
             return False
         self._ensure_thread()
         try:
-            self._queue.put_nowait(json.dumps({"sender": sender_id, "text": text}).encode())
+            self._queue.put_nowait(json.dumps({"sender": sender_id, "text": text, "language": language}).encode())
         except queue.Full:
             return False
         return True

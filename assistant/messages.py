@@ -79,3 +79,21 @@ class Messages:
         for safety wording that a reader of either must understand."""
         first, reference = self.text(key, language, site), self.text(key, REFERENCE, site)
         return reference if first == reference else f"{first}\n\n{reference}"
+
+    def localise(self, text: str, language: str | None, site: Site) -> str:
+        """A reference-language sentence of the catalog (as the dialogue's responses come from domain.yml, filled)
+        said in `language` instead; any other text as it is (an action's reply is already in the language)."""
+        if not language or language == REFERENCE or language not in self.catalogs:
+            return text
+        reference = self.catalogs[REFERENCE]
+        key = self._key_of(text, site, reference)
+        if key is None or key not in self.catalogs[language].messages:
+            return text
+        return self.text(key, language, site)
+
+    def _key_of(self, text: str, site: Site, reference: Catalog) -> str | None:
+        folded = " ".join(text.split())
+        for key in reference.messages:
+            if self.text(key, REFERENCE, site) == folded:
+                return key
+        return None

@@ -120,7 +120,7 @@ class TurnHandler:
 
     def _dialogue(self, channel: str, sender: str, text: str, language: str) -> list[Reply]:
         sender_id = f"{channel}:{sender}"
-        self.early_retrieval.hint(sender_id, text)
+        self.early_retrieval.hint(sender_id, text, language)
         try:
             replies = from_rasa(self.rasa.send(sender_id, text, {"channel": channel, "language": language}), self.site)
         except RasaUnavailable as exc:
@@ -128,6 +128,11 @@ class TurnHandler:
             replies = []
         if not replies:
             replies = [self._fixed("unavailable", language, "fallback")]
+        for reply in replies:
+            # The dialogue's own responses are written in domain.yml in English; the catalog has them in every language.
+            reply.text = self.messages.localise(reply.text, language, self.site)
+            for button in reply.buttons:
+                button["title"] = self.messages.localise(button["title"], language, self.site)
         if any(r.route == "urgent" for r in replies):
             # No red-flag words (they were checked first), only the classifier's reading: the emergency number
             # and a nurse, not an alarm. Staff still get an urgent ticket to look at.

@@ -312,7 +312,7 @@ def _normal_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
+def _check_across(docs: list[Document], directory: Path, complete: bool = True) -> list[Problem]:
     problems: list[Problem] = []
     owner: dict[str, tuple[Document, str]] = {}
     for doc in docs:
@@ -360,14 +360,17 @@ def _check_across(docs: list[Document], directory: Path) -> list[Problem]:
                 )
             general_owner.setdefault(section.id, doc)
     for missing in (t for t in TOPICS if t not in general_owner):
-        problems.append(Problem(str(directory), 0, "error", f"no general page has the section '{missing}'"))
+        # Another language may lack pages: its patients are then told the page exists only in English.
+        level = "error" if complete else "warning"
+        problems.append(Problem(str(directory), 0, level, f"no general page has the section '{missing}'"))
     for missing in (p for p in PROCEDURES if p not in by_procedure):
         problems.append(Problem(str(directory), 0, "warning", f"no text for procedure '{missing}' yet"))
     return problems
 
 
-def load_and_validate(directory: Path, today: dt.date | None = None) -> tuple[list[Document], list[Problem]]:
-    """Parse every text in `directory`; return the documents and all problems found."""
+def load_and_validate(directory: Path, today: dt.date | None = None, complete: bool = True) -> tuple[list[Document], list[Problem]]:
+    """Parse every text in `directory`; return the documents and all problems found. `complete=False` (a
+    language other than English) reports missing general pages as warnings, not errors."""
     today = today or dt.date.today()
     docs: list[Document] = []
     problems: list[Problem] = []
@@ -377,5 +380,5 @@ def load_and_validate(directory: Path, today: dt.date | None = None) -> tuple[li
         if doc is not None:
             problems += _check_meta(doc, today) + _check_sections(doc) + _check_questions(doc)
             docs.append(doc)
-    problems += _check_across(docs, directory)
+    problems += _check_across(docs, directory, complete)
     return docs, problems

@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge import encoder_export
+from knowledge import encoder_export, multilingual
+from knowledge.languages import REFERENCE
+from knowledge.languages import language as language_of
 
 MODEL_NAME = encoder_export.MODEL_NAME
 MAX_TOKENS = encoder_export.MAX_TOKENS
@@ -94,7 +96,11 @@ def encoder() -> Encoder:
     return _encoder
 
 
-def embed(texts: list[str], side_by_side: bool = True) -> np.ndarray:
+def embed(texts: list[str], side_by_side: bool = True, language: str = REFERENCE, passages: bool = False) -> np.ndarray:
     """Unit-length float32 vectors, one row per text (cosine = inner product). Two texts run at once on two
-    cores; `side_by_side=False` runs them one after another on the calling thread (same vectors)."""
+    cores; `side_by_side=False` runs them one after another on the calling thread (same vectors).
+    `language` picks the encoder (knowledge/languages.py); e5 tells a question from a text to search
+    (`passages=True`); MiniLM does not."""
+    if language_of(language).encoder == "e5":
+        return multilingual.embed(list(texts), passages)
     return np.ascontiguousarray(encoder().encode(list(texts), side_by_side), dtype=np.float32)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 import Stemmer
 
-_stemmer = Stemmer.Stemmer("english")
+from knowledge.languages import LANGUAGES, REFERENCE
+
 _WORD = re.compile(r"[a-z0-9]+")
-# Small on purpose: words such as "after", "before", "long" and "drive" carry
-# the topic of a patient's question and must stay.
-STOPWORDS = frozenset(
-    "a an and are as at be but by can could do does for from have how i if in into is it its me my of on or our should so that the "
-    "their them there these they this to was we were what when where which who will with would you your".split()
-)
+STOPWORDS = LANGUAGES[REFERENCE].stopwords
+
+
+@cache
+def _stemmer(code: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(LANGUAGES[code].stemmer)
 
 
 def fold(text: str) -> str:
@@ -23,6 +25,10 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def tokenize(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(fold(text)) if w not in STOPWORDS]
-    return _stemmer.stemWords(words)
+def tokenize(text: str, language: str = REFERENCE) -> list[str]:
+    """Folded, stop-word-free, stemmed words. Folding comes first, so the stemmer sees words without accents on
+    both sides ("opération" and "operation" stem alike; tests/test_keywords.py checks the French and Spanish
+    stemmers still join a word's forms after folding)."""
+    code = language if language in LANGUAGES else REFERENCE
+    words = [w for w in _WORD.findall(fold(text)) if w not in LANGUAGES[code].stopwords]
+    return _stemmer(code).stemWords(words)

@@ -18,11 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.build import INDEX_FORMAT, read_manifest
+from knowledge.build import INDEX_FORMAT, read_manifest, texts_hash
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.clauses import first_clause
 from knowledge.cues import Cues, cues_of
-from knowledge.documents import content_hash, text_files
+from knowledge.documents import text_files
+from knowledge.languages import REFERENCE
+from knowledge.languages import language as text_language
+from knowledge.languages import texts_dir as language_texts_dir
 from knowledge.names import ProcedureMatcher
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,10 @@ FIRST_CLAUSE_WEIGHT = 0.5
 # turn used to look three or four times (docs/BENCHMARKS.md, "Measurements
 # behind design choices").
 RECHECK_SECONDS = 1.0
+
+# multilingual-e5's cosines sit in a narrow band: nearly unrelated texts score about 0.75. Its similarities are
+# stretched from this floor to 1 onto MiniLM's range, so one set of fusion weights serves both encoders.
+E5_SIMILARITY_FLOOR = 0.72
 
 
 @dataclass(frozen=True)
@@ -149,7 +156,12 @@ class LoadedIndex:
         self.chunk_topics = [c["section"] for c in self.chunks]
         self.chunk_sections = np.array(self.chunk_topics)
         self.chunk_procedures = np.array([c["procedure"] for c in self.chunks])
-        self.matcher = ProcedureMatcher.from_entries(self.chunks)
+        # Another language's index also lists the procedures it has no text for (knowledge/build.py).
+        others = index_dir / "others.json"
+        self.others: list[dict] = json.loads(others.read_text()) if others.exists() else []
+        self.language: str = manifest.get("language", REFERENCE)
+        self.procedures_with_text = {c["procedure"] for c in self.chunks}
+        self.matcher = ProcedureMatcher.from_entries(self.chunks + self.others)
         self.questions_by_chunk = Groups(self.question_chunks)
         topic_number = {topic: i for i, topic in enumerate(sorted(set(self.topic_labels)))}
         self.examples_by_topic = Groups(np.array([topic_number[label] for label in self.topic_labels], dtype=np.int64))
@@ -187,9 +199,12 @@ class Groups:
 
 
 class Retriever:
-    def __init__(self, texts_dir: Path, index_dir: Path, recheck_seconds: float = RECHECK_SECONDS):
+    """Retrieval over one language's index; `texts_dir` is the English texts' folder, which holds the others'."""
+
+    def __init__(self, texts_dir: Path, index_dir: Path, recheck_seconds: float = RECHECK_SECONDS, language: str = REFERENCE):
         self.texts_dir = Path(texts_dir)
         self.index_dir = Path(index_dir)
+        self.language = language
         self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._loaded: LoadedIndex | None = None
@@ -200,7 +215,9 @@ class Retriever:
     def _current_fingerprint(self) -> tuple:
         """Cheap change detector: modification times of the manifest and of every text."""
         stamps = []
-        for path in [self.index_dir / "manifest.json", *text_files(self.texts_dir)]:
+        own = language_texts_dir(self.texts_dir, self.language)
+        reference = text_files(self.texts_dir) if self.language != REFERENCE else []
+        for path in [self.index_dir / "manifest.json", *reference, *text_files(own)]:
             try:
                 stamps.append((path.name, path.stat().st_mtime_ns))
             except FileNotFoundError:
@@ -232,7 +249,7 @@ class Retriever:
             raise IndexUnavailable(f"no index in {self.index_dir}; run 'make knowledge'")
         if manifest.get("format") != INDEX_FORMAT:
             raise IndexUnavailable("index format is outdated; run 'make knowledge'")
-        if manifest.get("content_hash") != content_hash(self.texts_dir):
+        if manifest.get("content_hash") != texts_hash(self.texts_dir, self.language):
             raise IndexUnavailable("index was built from other texts than the ones on disk; run 'make knowledge'")
         return LoadedIndex(self.index_dir, manifest)
 
@@ -246,15 +263,16 @@ class Retriever:
         from knowledge.keywords import tokenize
 
         loaded = self.index()
+        english = self.language == REFERENCE
         # The question and, for the topic score, the question with its procedure
         # names masked; for a message that asks several things, its first clause
-        # the same two ways: all embedded in one call.
+        # the same two ways: all embedded in one call. (Clauses and cues read English phrasing.)
         texts = [query, loaded.matcher.mask(query)]
-        first = first_clause(query)
+        first = first_clause(query) if english else None
         if first:
             texts += [first, loaded.matcher.mask(first)]
         unique = list(dict.fromkeys(texts))
-        vectors = embedding.embed(unique, side_by_side)
+        vectors = embedding.embed(unique, side_by_side, language=self.language)
         vector_of = {text: vectors[i] for i, text in enumerate(unique)}
         dense = self._dense_scores(loaded, vector_of[texts[0]])
         topic = self._topic_scores(loaded, vector_of[texts[1]])
@@ -264,9 +282,18 @@ class Retriever:
             dense = (1 - blend) * dense + blend * self._dense_scores(loaded, vector_of[texts[2]])
             topic = (1 - blend) * topic + blend * self._topic_scores(loaded, vector_of[texts[3]])
             asked = (1 - blend) * asked + blend * self._asked_scores(loaded, vector_of[texts[2]])
-        tokens = tokenize(query)
+        if text_language(self.language).encoder == "e5":
+            dense, topic, asked = (self._stretched(values) for values in (dense, topic, asked))
+        tokens = tokenize(query, self.language)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
-        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues_of(query))
+        cues = cues_of(query) if english else Cues()
+        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues)
+
+    @staticmethod
+    def _stretched(similarity: np.ndarray) -> np.ndarray:
+        """e5 similarities mapped from [E5_SIMILARITY_FLOOR, 1] onto [0, 1] (0 where a row had none)."""
+        stretched = np.clip((similarity - E5_SIMILARITY_FLOOR) / (1 - E5_SIMILARITY_FLOOR), 0.0, 1.0)
+        return np.where(similarity > 0, stretched, 0.0).astype(np.float32)
 
     @staticmethod
     def _dense_scores(loaded: LoadedIndex, vector: np.ndarray) -> np.ndarray:

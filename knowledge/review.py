@@ -66,8 +66,13 @@ def production_refusals(settings, today: dt.date) -> list[str]:
         if settings.site.example
         else []
     )
-    docs, _ = load_and_validate(settings.knowledge_dir, today)
-    return found + refusals(docs, today)
+    from knowledge.languages import REFERENCE, texts_dir, with_texts
+
+    for language in with_texts(settings.knowledge_dir):
+        docs, _ = load_and_validate(texts_dir(settings.knowledge_dir, language), today, complete=language == REFERENCE)
+        prefix = "" if language == REFERENCE else f"[{language}] "
+        found += [prefix + reason for reason in refusals(docs, today)]
+    return found
 
 
 def enforce(settings, today: dt.date, say) -> None:

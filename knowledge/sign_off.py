@@ -16,11 +16,13 @@ from pathlib import Path
 import yaml
 
 from knowledge.documents import SIGNED_SOURCE_KEYS, load_and_validate, section_hash
+from knowledge.languages import REFERENCE, texts_dir
 
 
-def sign_off(texts: Path, text_id: str, name: str, role: str, today: dt.date) -> list[str]:
-    """Sign the text off; returns the reasons it was refused (empty when signed)."""
-    docs, problems = load_and_validate(texts, today)
+def sign_off(texts: Path, text_id: str, name: str, role: str, today: dt.date, complete: bool = True) -> list[str]:
+    """Sign the text off; returns the reasons it was refused (empty when signed). `texts` is one language's
+    folder (`complete=False` for a language other than English, as the validator treats it)."""
+    docs, problems = load_and_validate(texts, today, complete)
     doc = next((d for d in docs if d.id == text_id), None)
     if doc is None:
         return [f"no text with id '{text_id}' in {texts}"]
@@ -61,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True, help="the clinician who read and approved the text")
     parser.add_argument("--role", required=True, help="their role, e.g. 'Consultant interventional radiologist'")
     parser.add_argument("--texts", type=Path, default=Settings.from_env().knowledge_dir)
+    parser.add_argument("--language", default=REFERENCE, help="the text's language, e.g. 'fr' (its own reviewer signs it)")
     args = parser.parse_args(argv)
-    refused = sign_off(args.texts, args.text_id, args.name, args.role, dt.date.today())
+    folder = texts_dir(args.texts, args.language)
+    refused = sign_off(folder, args.text_id, args.name, args.role, dt.date.today(), complete=args.language == REFERENCE)
     for reason in refused:
         print(reason, file=sys.stderr)
     if not refused:

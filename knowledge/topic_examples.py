@@ -22,6 +22,14 @@ from assistant.config import ROOT
 from knowledge.catalog import TOPICS
 
 SOURCES = (ROOT / "data" / "nlu" / "topics.yml", ROOT / "data" / "nlu" / "escalation.yml")
+# The other languages' examples are in one file each (data/nlu/<code>.yml), under the same intents.
+NLU_DIR = ROOT / "data" / "nlu"
+
+
+def sources(language: str = "en") -> tuple[Path, ...]:
+    return SOURCES if language == "en" else (NLU_DIR / f"{language}.yml",)
+
+
 # Intents that are not `ask_<topic>` but whose examples ask about a topic.
 TOPIC_OF_INTENT = {"report_symptom": "when_to_call"}
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
@@ -41,6 +49,8 @@ def load(paths: tuple[Path, ...] = SOURCES) -> list[tuple[str, str]]:
     """(topic, example) pairs for every intent that asks about a topic."""
     pairs = []
     for path in paths:
+        if not path.exists():
+            continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu", []):
             topic = topic_of(str(block.get("intent", "")))

@@ -155,6 +155,7 @@ TEXTS = ROOT / "knowledge" / "texts"
 # The texts the retriever and action tests search: a few procedures and every general page, copied as they are.
 # A quarter of the texts builds in a quarter of the time; the whole collection is scored by `make eval`.
 SLICE = ("embolization", "angiography", "image_guided_biopsy", "nephrostomy")
+OTHER_LANGUAGES = ("fr", "es")
 
 
 def copy_slice(target: Path) -> Path:
@@ -174,12 +175,12 @@ class IndexBuilder:
     """
 
     def __init__(self) -> None:
-        self.vectors: dict[str, np.ndarray] = {}
+        self.vectors: dict = {}  # MiniLM's by text, e5's by ("e5", passages, text)
 
-    def __call__(self, texts: Path, index: Path) -> dict:
-        from knowledge import build, embedding
+    def __call__(self, texts: Path, index: Path, language: str = "en") -> dict:
+        from knowledge import build, embedding, multilingual
 
-        encode, vectors = embedding.Encoder.encode, self.vectors
+        encode, embed_e5, vectors = embedding.Encoder.encode, multilingual.embed, self.vectors
 
         def encode_once(encoder, batch, side_by_side=True):
             batch = list(batch)
@@ -188,9 +189,17 @@ class IndexBuilder:
                 vectors.update(zip(new, encode(encoder, new, side_by_side), strict=True))
             return np.array([vectors[text] for text in batch], dtype=np.float32).reshape(len(batch), -1)
 
+        def embed_e5_once(batch, passages=False):
+            keys = [("e5", passages, text) for text in batch]
+            new = [key for key in dict.fromkeys(keys) if key not in vectors]
+            if new:
+                vectors.update(zip(new, embed_e5([text for _, _, text in new], passages), strict=True))
+            return np.array([vectors[key] for key in keys], dtype=np.float32).reshape(len(keys), -1)
+
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(embedding.Encoder, "encode", encode_once)
-            return build.build(texts, index)
+            patch.setattr(multilingual, "embed", embed_e5_once)
+            return build.build(texts, index, language)
 
 
 @pytest.fixture(scope="session")
@@ -209,20 +218,47 @@ def knowledge_slice(tmp_path_factory, build_index) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
+def multilingual_texts(tmp_path_factory) -> Path:
+    """Every English text, and the SLICE's French and Spanish texts (the other languages' indexes take several
+    minutes for all their texts): the running assistant's texts."""
+    root = tmp_path_factory.mktemp("texts-in-three-languages") / "texts"
+    shutil.copytree(TEXTS, root, ignore=shutil.ignore_patterns(*OTHER_LANGUAGES))
+    for language in OTHER_LANGUAGES:
+        (root / language).mkdir()
+        for path in (TEXTS / language).glob("*.md"):
+            if path.stem in SLICE or path.stem.startswith("general_"):
+                shutil.copy(path, root / language / path.name)
+    return root
+
+
+@pytest.fixture(scope="session")
 def knowledge_index(tmp_path_factory, build_index) -> Path:
-    """The index of all the texts, for the running assistant; built once per run with the real encoder."""
+    """The index of all the English texts; built once per run with the real encoder."""
     index = tmp_path_factory.mktemp("knowledge") / "index"
     build_index(TEXTS, index)
     return index
+
+
+@pytest.fixture(scope="session")
+def knowledge_indexes(knowledge_index, build_index, multilingual_texts) -> Path:
+    """`knowledge_index` and beside it the French and Spanish indexes of `multilingual_texts`, for the running
+    assistant (which is given those texts)."""
+    from knowledge.languages import index_dir
+
+    for language in OTHER_LANGUAGES:
+        build_index(multilingual_texts, index_dir(knowledge_index, language), language)
+    return knowledge_index
 
 
 # --- the real assistant, the Rasa environment, the browser ---
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory, knowledge_index):
+def system(tmp_path_factory, knowledge_indexes, multilingual_texts):
     """The real assistant: Rasa server, action server and gateway, as `make run` starts them."""
-    running = system_support.start_system(tmp_path_factory.mktemp("system"), index=knowledge_index)
+    running = system_support.start_system(
+        tmp_path_factory.mktemp("system"), index=knowledge_indexes, extra_env={"ASSISTANT_KNOWLEDGE_DIR": str(multilingual_texts)}
+    )
     yield running
     system_support.stop_system(running)
 
@@ -267,7 +303,7 @@ def point_actions_at(monkeypatch, database_url):
     test's database; their cached settings, retriever and database are dropped before and after."""
     from actions import services
 
-    cached = (services.settings, services.retriever, services.database)
+    cached = (services.settings, services.retriever, services.database, services._languages_with_texts)
 
     def point(texts: Path, index: Path) -> None:
         monkeypatch.setenv("ASSISTANT_KNOWLEDGE_DIR", str(texts))

@@ -68,6 +68,7 @@ def test_a_named_procedure_gets_its_definition_with_the_source():
             "title": "Embolization",
             "status": "draft",
             "reviewed": None,
+            "language": "en",
         }
     ]
     assert "care team's instructions come first" in text(message)

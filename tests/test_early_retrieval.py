@@ -95,6 +95,8 @@ def test_work_that_failed_is_reported_and_left_to_the_action(caplog):
         (b'{"sender": "web:p1", "text": 5}', "'text'"),
         (b'{"sender": "web:p1", "text": "' + b"a" * 4001 + b'"}', "'text'"),
         (b"[" * 100000, "must be JSON"),
+        (b'{"sender": "web:p1", "text": "hola", "language": "spanish"}', "'language'"),
+        (b'{"sender": "web:p1", "text": "hola", "language": ["es"]}', "'language'"),
     ],
 )
 def test_a_malformed_hint_is_refused_with_the_reason(body, error):
@@ -106,8 +108,8 @@ def test_the_gateway_hints_the_text_rasa_gets_under_the_same_conversation(client
     fake_rasa.reply = RASA_ANSWER
     assert client.post("/api/chat", json={"sender": "p1", "message": "what is embolization?"}).status_code == 200
     [hint] = fake_actions.wait_for(1)
-    assert hint == {"sender": fake_rasa.received[0]["sender"], "text": fake_rasa.received[0]["message"]}
-    assert hint == {"sender": "web:p1", "text": "what is embolization?"}
+    assert hint == {"sender": fake_rasa.received[0]["sender"], "text": fake_rasa.received[0]["message"], "language": "en"}
+    assert hint == {"sender": "web:p1", "text": "what is embolization?", "language": "en"}
 
 
 def test_no_hint_for_an_emergency_or_a_button_payload(client, fake_rasa, fake_actions):
@@ -127,7 +129,7 @@ def test_the_turn_is_answered_while_the_action_server_still_holds_the_hint(clien
     try:
         reply = client.post("/api/chat", json={"sender": "p3", "message": "when can I drive?"})
         assert reply.json["messages"][0]["text"] == "An answer."
-        assert fake_actions.wait_for(1) == [{"sender": "web:p3", "text": "when can I drive?"}]
+        assert fake_actions.wait_for(1) == [{"sender": "web:p3", "text": "when can I drive?", "language": "en"}]
     finally:
         fake_actions.answering.set()
 
@@ -144,7 +146,7 @@ def test_an_unreachable_action_server_loses_only_the_hints(client, fake_rasa, fa
     assert hints.waiting() == 0  # every hint was tried and refused
     hints.url = f"{fake_actions.url}/early-retrieval"  # the action server is back: the same sender goes on
     hints.hint("web:p4", "question 5")
-    assert fake_actions.wait_for(1) == [{"sender": "web:p4", "text": "question 5"}]
+    assert fake_actions.wait_for(1) == [{"sender": "web:p4", "text": "question 5", "language": "en"}]
 
 
 def test_hints_past_the_queue_are_dropped_rather_than_waited_for(fake_actions):
@@ -192,3 +194,8 @@ def test_the_action_server_refuses_a_malformed_hint(system):
     assert response.status_code == 400 and response.json() == {"error": "the body must be JSON"}
     accepted = requests.post(f"{system.actions}/early-retrieval", json={"sender": "web:x", "text": "hello"}, timeout=10)
     assert accepted.status_code == 202 and accepted.json() == {"started": True}
+
+
+def test_a_hint_carries_the_conversations_language_which_picks_the_index():
+    assert parse_request(b'{"sender": "web:p1", "text": "hola"}') == ("web:p1", "hola", "en")
+    assert parse_request(b'{"sender": "web:p1", "text": "hola", "language": "es"}') == ("web:p1", "hola", "es")

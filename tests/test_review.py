@@ -23,7 +23,7 @@ SOURCE = '  - {publisher: "Example Society", title: "Embolisation", url: "https:
 @pytest.fixture
 def texts(tmp_path):
     target = tmp_path / "texts"
-    shutil.copytree(ROOT / "knowledge" / "texts", target)
+    shutil.copytree(ROOT / "knowledge" / "texts", target, ignore=shutil.ignore_patterns("fr", "es"))  # English only
     return target
 
 
@@ -108,3 +108,17 @@ def test_an_unknown_mode_is_refused(monkeypatch):
     monkeypatch.setenv("ASSISTANT_MODE", "prod")
     with pytest.raises(ValueError, match="ASSISTANT_MODE"):
         Settings.from_env()
+
+
+def test_a_draft_in_another_language_also_keeps_production_from_starting(texts, tmp_path):
+    for path in sorted(texts.glob("*.md"))[3:]:
+        path.unlink()
+    for path in sorted(texts.glob("*.md")):
+        with_full_sources(path)
+        assert sign_off(texts, path.stem, "Dr A. Clinician", "Consultant", TODAY) == [], path
+    (texts / "fr").mkdir()
+    shutil.copy(ROOT / "knowledge" / "texts" / "fr" / "embolization.md", texts / "fr" / "embolization.md")
+    site = tmp_path / "site.yml"
+    site.write_text((ROOT / "site.yml").read_text(encoding="utf-8").replace("example: true\n", ""), encoding="utf-8")
+    settings = dataclasses.replace(Settings.from_env(), knowledge_dir=texts, site_path=site, mode="production")
+    assert review.production_refusals(settings, TODAY) == ["[fr] text 'embolization' is not signed off by a clinician (draft)"]

@@ -16,6 +16,7 @@ from assistant.config import ROOT
 from assistant.storage.migrate import upgrade
 from assistant.training import ensure_model
 from knowledge.build import build, is_current
+from knowledge.languages import index_dir, with_texts
 from tests.support.ports import free_port
 
 READY_TIMEOUT = 300
@@ -63,8 +64,10 @@ class RunningSystem:
             time.sleep(0.5)
         raise RuntimeError(f"not healthy again after {timeout} s")
 
-    def chat(self, sender: str, message: str) -> dict:
-        response = requests.post(f"{self.gateway}/api/chat", json={"sender": sender, "message": message}, timeout=60)
+    def chat(self, sender: str, message: str, language: str | None = None) -> dict:
+        """One turn; `language` as the widget sends its page's language."""
+        body = {"sender": sender, "message": message, **({"language": language} if language else {})}
+        response = requests.post(f"{self.gateway}/api/chat", json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -73,8 +76,9 @@ def prepare_index() -> Path:
     """The index `make knowledge` keeps in var/index, rebuilt if the texts changed (the benchmarks use it;
     the tests build their own, tests/conftest.py)."""
     texts, index = ROOT / "knowledge" / "texts", ROOT / "var" / "index"
-    if not is_current(texts, index):
-        build(texts, index)
+    for language in with_texts(texts):
+        if not is_current(texts, index_dir(index, language), language):
+            build(texts, index_dir(index, language), language)
     return index
 
 
