@@ -112,9 +112,25 @@ class ActionAnswerQuestion(ThreadedAction):
             # No text in the patient's language for this: said so, the English text clearly labelled, and a person.
             lead = services.say("answer_only_in_reference", tracker)
             buttons = [{"title": services.say("button_talk_to_person", tracker), "payload": "/request_human"}]
-            send_answer(dispatcher, site, hit.chunk, hit.score, services.say("answer_care_team_first", tracker), buttons=buttons, lead=lead)
+            send_answer(
+                dispatcher,
+                site,
+                hit.chunk,
+                hit.score,
+                services.say("answer_care_team_first", tracker),
+                buttons=buttons,
+                lead=lead,
+                weekdays=services.weekdays_of(hit.chunk),
+            )
         elif procedure or hit.section in GENERAL_TOPICS or raw is None:
-            send_answer(dispatcher, site, hit.chunk, hit.score, services.say("answer_care_team_first", tracker))
+            send_answer(
+                dispatcher,
+                site,
+                hit.chunk,
+                hit.score,
+                services.say("answer_care_team_first", tracker),
+                weekdays=services.weekdays_of(hit.chunk),
+            )
         else:
             buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section, language)]
             send_answer(
@@ -125,5 +141,6 @@ class ActionAnswerQuestion(ThreadedAction):
                 services.say("answer_care_team_first", tracker),
                 extra=services.say("answer_ask_which", tracker),
                 buttons=buttons,
+                weekdays=services.weekdays_of(hit.chunk),
             )
         return events

@@ -59,7 +59,14 @@ class ActionHandleFallback(ThreadedAction):
             )
             if result.best:
                 chunk = result.best.chunk
-                send_answer(dispatcher, site, chunk, result.best.score, services.say("answer_care_team_first", tracker))
+                send_answer(
+                    dispatcher,
+                    site,
+                    chunk,
+                    result.best.score,
+                    services.say("answer_care_team_first", tracker),
+                    weekdays=services.weekdays_of(chunk),
+                )
                 return slot_changes(
                     tracker,
                     current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,

@@ -58,10 +58,14 @@ def send_answer(
     extra: str = "",
     buttons: list[dict] | None = None,
     lead: str = "",
+    weekdays: list[str] | None = None,
 ) -> None:
     """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing every answer.
-    `lead` comes before the text (that it is given in English, say)."""
-    text = (f"{lead}\n\n" if lead else "") + site.fill(chunk["text"]) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
+    `lead` comes before the text (that it is given in English, say); `weekdays` are the day names of the
+    text's language, for its {opening_hours}."""
+    text = (
+        (f"{lead}\n\n" if lead else "") + site.fill(chunk["text"], weekdays) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
+    )
     send(
         dispatcher,
         text,

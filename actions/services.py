@@ -63,6 +63,12 @@ def language_of(tracker: Tracker) -> str | None:
     return language if isinstance(language, str) else None
 
 
+def weekdays_of(chunk: dict) -> list[str] | None:
+    """The day names of a text's language, for its {opening_hours} (None: the site's own, English)."""
+    language = chunk.get("language", REFERENCE)
+    return None if language == REFERENCE or not messages().has(language) else messages().catalogs[language].weekdays
+
+
 def say(key: str, tracker: Tracker, **values: str) -> str:
     """The catalog's sentence for `key` (messages/<language>.yml) in the conversation's language, filled."""
     return messages().text(key, language_of(tracker), site(), **values)

@@ -87,3 +87,25 @@ def test_the_closing_reminder_is_in_french():
     [reply] = run(french_message("qu'est-ce qu'une embolisation ?", "ask_definition"))
     assert reply["sources"][0]["language"] == "fr"
     assert "care team" not in reply["text"]
+
+
+def test_opening_hours_in_a_french_text_are_given_with_french_day_names():
+    from actions import services
+    from actions.replies import send_answer
+
+    chunk = {
+        "doc": "general_results",
+        "procedure": "general_ir",
+        "section": "results",
+        "section_title": "Results",
+        "title": "Résultats",
+        "status": "draft",
+        "reviewed": None,
+        "language": "fr",
+        "text": "Le secrétariat répond au {department_phone} ({opening_hours}).",
+    }
+    dispatcher = CollectingDispatcher()
+    send_answer(dispatcher, services.site(), chunk, 1.0, "", weekdays=services.weekdays_of(chunk))
+    text = dispatcher.messages[0]["custom"]["text"]
+    assert "lundi" in text and "Monday" not in text
+    assert services.weekdays_of({**chunk, "language": "en"}) is None
