@@ -33,6 +33,7 @@ from knowledge.languages import index_dir as language_index_dir
 from knowledge.languages import language as text_language
 from knowledge.languages import texts_dir as language_texts_dir
 from knowledge.names import normalise
+from knowledge.vector_cache import VectorCache
 
 INDEX_FORMAT = 8
 
@@ -117,21 +118,26 @@ def is_current(texts_dir: Path, index_dir: Path, language: str = REFERENCE) -> b
     )
 
 
-def _encoders(language: str):
-    """(embed the texts to find, embed questions) for the language's encoder."""
+def _encoders(language: str, cache: VectorCache):
+    """(embed the texts to find, embed questions) for the language's encoder, through the build's cache."""
     from knowledge import embedding, multilingual
 
     if text_language(language).encoder == "e5":
         multilingual.model(threads=os.cpu_count() or 1)  # a build has the machine to itself
-        return (lambda texts: multilingual.embed(texts, passages=True)), multilingual.embed
+        return (
+            cache.wrap(lambda texts: multilingual.embed(texts, passages=True), "passage"),
+            cache.wrap(lambda texts: multilingual.embed(texts), "query"),
+        )
     # A build has the machine to itself: each text's run may use every core.
-    embed = embedding.Encoder(encoder_export.ensure_exported(), threads=os.cpu_count() or 1).encode
+    encoder = embedding.Encoder(encoder_export.ensure_exported(), threads=os.cpu_count() or 1)
+    embed = cache.wrap(lambda texts: encoder.encode(texts), "text")
     return embed, embed
 
 
-def build(texts_dir: Path, index_dir: Path, language: str = REFERENCE) -> dict:
+def build(texts_dir: Path, index_dir: Path, language: str = REFERENCE, cache_dir: Path | None = None) -> dict:
     """Write a fresh index of `language`'s texts (`texts_dir` is the English folder, which holds the others)
-    atomically (build beside, then swap) and return its manifest."""
+    atomically (build beside, then swap) and return its manifest. With `cache_dir`, vectors of texts an
+    earlier build embedded are reused (knowledge/vector_cache.py)."""
     import bm25s
     import faiss
 
@@ -147,7 +153,8 @@ def build(texts_dir: Path, index_dir: Path, language: str = REFERENCE) -> dict:
     if language != REFERENCE:
         extra_names, others = with_reference_names(docs, load_and_validate(texts_dir)[0])
     chunks = chunks_of(docs, extra_names)
-    embed_texts, embed_questions = _encoders(language)
+    cache = VectorCache(cache_dir / f"{index_dir.name}.npz" if cache_dir else None, encoder_stamp(language))
+    embed_texts, embed_questions = _encoders(language, cache)
     vectors = embed_texts([dense_text(c) for c in chunks])
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
@@ -184,6 +191,7 @@ def build(texts_dir: Path, index_dir: Path, language: str = REFERENCE) -> dict:
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 2),
     }
+    cache.save()
     # The manifest is written last: a reader never sees a manifest without its files.
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
     old = index_dir.with_name(index_dir.name + ".old")
@@ -241,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.force and is_current(args.texts, index, language):
             print(f"knowledge [{language}]: index in {index} is up to date")
             continue
-        manifest = build(args.texts, index, language)
+        manifest = build(args.texts, index, language, cache_dir=settings.var_dir / "cache")
         print(
             f"knowledge [{language}]: indexed {manifest['chunks']} sections from {manifest['documents']} texts "
             f"in {manifest['build_seconds']} s -> {index}"
