@@ -23,7 +23,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.clinical_worry import clinical_worry
-from actions.replies import send
+from actions.replies import send, source_of
+from knowledge.catalog import GENERAL
+from knowledge.retriever import IndexUnavailable
+from knowledge.targets import named_procedures
 
 FORM_SLOTS = ("contact_name", "contact_method", "contact_about", "preferred_times", "contact_consent")
 KIND_OF_INTENT = {
@@ -74,6 +77,8 @@ class ActionStartRequest(Action):
         # "Talk to a person" gets what the secretariat does for every kind of request.
         intro = "request_intro_person" if intent == "request_human" and kind != "clinical" else f"request_intro_{kind}"
         send(dispatcher, services.say(intro, tracker), ROUTE_OF_KIND[kind], procedure=tracker.get_slot("current_procedure"))
+        if intent == "report_symptom" or worry == "symptom":
+            send_warning_signs(dispatcher, tracker, words)
         events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("request_kind", kind)]
         channel, sender = split_sender(tracker.sender_id)
         if channel in PHONE_CHANNELS and normalise_contact(sender):
@@ -82,6 +87,25 @@ class ActionStartRequest(Action):
             # What they wrote is what the nurse needs to read; no need to ask again.
             events.append(SlotSet("contact_about", words[:500]))
         return events
+
+
+def send_warning_signs(dispatcher: CollectingDispatcher, tracker: Tracker, words: str) -> None:
+    """A patient telling of a symptom is handed to a nurse; until they call, the warning signs of their
+    procedure (its `when_to_call` section; without a procedure, the general one) say what would be an
+    emergency. Best effort: without an index the hand-over alone is said."""
+    language = services.text_language(tracker)
+    try:
+        retriever = services.retriever(language)
+        named = named_procedures(services.matcher(language), words, [], tracker.get_slot("current_procedure"))
+        procedure = named[-1] if named else tracker.get_slot("current_procedure")
+        chunk = (retriever.lookup(procedure, "when_to_call") if procedure else None) or retriever.lookup(GENERAL, "when_to_call")
+    except IndexUnavailable:
+        return
+    if chunk is None:
+        return
+    intro = services.say("warning_signs_meanwhile", tracker, title=chunk["title"])
+    text = f"{intro}\n\n{services.site().fill(chunk['text'], services.weekdays_of(chunk))}"
+    send(dispatcher, text, "escalate_symptom", procedure=chunk["procedure"], topic="when_to_call", sources=[source_of(chunk)])
 
 
 def last_words(tracker: Tracker) -> str:

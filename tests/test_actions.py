@@ -229,3 +229,34 @@ def test_a_language_without_a_catalog_gets_the_english_sentence():
     [english], _ = run(ActionHandleFallback(), "unclear_second_miss")
     [unknown], _ = run(ActionHandleFallback(), in_language("unclear_second_miss", "xx"))
     assert text(unknown) == text(english)
+
+
+def start_request(told: Tracker):
+    """action_start_request (a plain, not threaded, action): its messages and the slots after it."""
+    from actions.contact_form import ActionStartRequest
+
+    dispatcher = CollectingDispatcher()
+    events = ActionStartRequest().run(dispatcher, told, {})
+    return dispatcher.messages, {**told.slots, **{e["name"]: e["value"] for e in events if e["event"] == "slot"}}
+
+
+def test_a_patient_telling_of_a_symptom_is_handed_over_with_their_procedures_warning_signs():
+    told = message_in_conversation("the place where they went in is still sore and a bit red", "report_symptom", 0.9, "embolization")
+    messages, slots = start_request(told)
+    assert [data(m)["route"] for m in messages] == ["escalate_symptom", "escalate_symptom"]
+    signs = data(messages[1])
+    assert (signs["procedure"], signs["topic"]) == ("embolization", "when_to_call")
+    assert signs["sources"][0]["doc"] == "embolization"
+    assert "{" not in signs["text"] and services.site().emergency_number in signs["text"]
+    assert slots["request_kind"] == "clinical"
+
+
+def test_a_symptom_without_a_procedure_gets_the_general_warning_signs():
+    told = message_in_conversation("my blood pressure has been up since the procedure", "report_symptom", 0.9, None)
+    messages, _ = start_request(told)
+    assert data(messages[1])["sources"][0]["doc"] == "general_aftercare"
+
+
+def test_a_booking_request_gets_no_warning_signs():
+    messages, _ = start_request(message_in_conversation("can I change my date?", "request_reschedule", 0.9, "embolization"))
+    assert [data(m)["route"] for m in messages] == ["escalate_booking"]
