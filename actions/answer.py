@@ -18,6 +18,7 @@ from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
+from knowledge.cues import mentions_medicine
 from knowledge.languages import REFERENCE
 from knowledge.retriever import Hit, IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, procedure_entities, topic_of_intent
@@ -120,6 +121,19 @@ class ActionAnswerQuestion(ThreadedAction):
                 services.say("answer_care_team_first", tracker),
                 buttons=buttons,
                 lead=lead,
+                weekdays=services.weekdays_of(hit.chunk),
+            )
+        elif mentions_medicine(text) or hit.section == "anticoagulants":
+            # The general answer; the patient's own medicines are for their team (a dose is handed over earlier).
+            buttons = [{"title": services.say("button_ask_about_medicines", tracker), "payload": "/ask_personal_medical"}]
+            send_answer(
+                dispatcher,
+                site,
+                hit.chunk,
+                hit.score,
+                services.say("answer_care_team_first", tracker),
+                extra=services.say("answer_medicines_confirm", tracker),
+                buttons=buttons,
                 weekdays=services.weekdays_of(hit.chunk),
             )
         elif procedure or hit.section in GENERAL_TOPICS or raw is None:

@@ -136,6 +136,22 @@ def asks_about_blood_thinners(text: str) -> bool:
     return bool(_BLOOD_THINNER.search(text)) and not _NOT_BEFORE.search(text)
 
 
+# A medicine named in a general question ("do I keep taking my heart tablets that morning?"): the texts give the
+# general answer, and the patient is offered the team for their own medicines. English, French and Spanish words:
+# the check runs whatever the conversation's language.
+_MEDICINE = re.compile(
+    r"\b(?:medicines?|medications?|meds|tablets?|pills?|painkillers?|paracetamol|acetaminophen|ibuprofen|insulin|"
+    r"metformin|inhalers?|diabetes (?:injections?|jabs?)|heart tablets|blood pressure tablets|"
+    r"m[ée]dicaments?|comprim[ée]s?|traitements? habituels?|anticoagulants?|aspirine|antidouleurs?|"
+    r"medicamentos?|medicinas?|pastillas?|anticoagulantes?|aspirina|analg[ée]sicos?|insulina)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_medicine(text: str) -> bool:
+    return bool(_MEDICINE.search(text) or _BLOOD_THINNER.search(text))
+
+
 def cues_of(text: str) -> Cues:
     sections = []
     if asks_what_it_is(text):

@@ -260,3 +260,19 @@ def test_a_symptom_without_a_procedure_gets_the_general_warning_signs():
 def test_a_booking_request_gets_no_warning_signs():
     messages, _ = start_request(message_in_conversation("can I change my date?", "request_reschedule", 0.9, "embolization"))
     assert [data(m)["route"] for m in messages] == ["escalate_booking"]
+
+
+def test_a_general_question_about_medicines_gets_the_texts_answer_and_the_team_for_their_own():
+    asked = message_in_conversation("is paracetamol fine afterwards?", "ask_aftercare", 0.8, "embolization")
+    [message], _ = run(ActionAnswerQuestion(), asked)
+    assert data(message)["route"] == "answer"
+    assert (data(message)["procedure"], data(message)["topic"]) == ("embolization", "aftercare")
+    assert "Your team will confirm what to do with your own medicines" in text(message)
+    assert [b["payload"] for b in buttons(message)] == ["/ask_personal_medical"]
+
+
+def test_a_personal_dose_question_is_handed_to_the_team_not_answered():
+    asked = message_in_conversation("I take 5 mg of apixaban, which day exactly do I stop?", "ask_anticoagulants", 0.8, "embolization")
+    [message], _ = run(ActionAnswerQuestion(), asked)
+    assert data(message)["route"] == "escalate_symptom"
+    assert data(message)["sources"] == []
