@@ -13,7 +13,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.hand_over import hand_over_if_asked, say_no_text
+from actions.clinical_worry import own_current_symptom
+from actions.contact_form import send_warning_signs
+from actions.hand_over import hand_over, hand_over_if_asked, say_no_text
 from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
@@ -92,6 +94,10 @@ class ActionAnswerQuestion(ThreadedAction):
         handed_over = hand_over_if_asked(dispatcher, tracker, target.procedure)
         if handed_over is not None:
             return handed_over
+        if own_current_symptom(text):
+            events = hand_over(dispatcher, tracker, "symptom", target.procedure)
+            send_warning_signs(dispatcher, tracker, text)
+            return events
         if target.no_text:
             return say_no_text(dispatcher, tracker, target.no_text)
         try:

@@ -276,3 +276,20 @@ def test_a_personal_dose_question_is_handed_to_the_team_not_answered():
     [message], _ = run(ActionAnswerQuestion(), asked)
     assert data(message)["route"] == "escalate_symptom"
     assert data(message)["sources"] == []
+
+
+def test_a_symptom_the_patient_has_now_goes_to_a_nurse_with_the_warning_signs_not_an_answer():
+    asked = message_in_conversation(
+        "my groin is still sore ten days after the angiogram, should I worry?", "ask_aftercare", 0.8, "angiography"
+    )
+    messages, _ = run(ActionAnswerQuestion(), asked)
+    assert [data(m)["route"] for m in messages] == ["escalate_symptom", "escalate_symptom"]
+    assert [b["payload"] for b in buttons(messages[0])] == ["/report_symptom"]
+    assert (data(messages[1])["procedure"], data(messages[1])["topic"]) == ("angiography", "when_to_call")
+
+
+def test_a_neutral_question_about_a_symptom_is_answered_from_the_texts():
+    asked = message_in_conversation("is bruising normal after a biopsy?", "ask_aftercare", 0.8, None)
+    [message], _ = run(ActionAnswerQuestion(), asked)
+    assert data(message)["route"] == "answer"
+    assert (data(message)["procedure"], data(message)["topic"]) == ("image_guided_biopsy", "aftercare")

@@ -213,3 +213,34 @@ def test_a_symptom_told_in_a_booking_or_administrative_form_raises_a_clinical_ti
 )
 def test_a_clinical_worry_is_the_patients_own_symptom_or_a_wish_to_hear_from_a_clinician(text, worry):
     assert clinical_worry(text) == worry
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the place where the port went in is still tender after ten days",
+        "my blood pressure has been up since the procedure",
+        "My husband had a catheterization three days ago and now he has a bump bigger than a grape",
+        "she is still having pain and swelling a week after the embolisation",
+    ],
+)
+def test_a_symptom_under_way_is_told_from_a_question_about_symptoms(message):
+    from actions.clinical_worry import own_current_symptom
+
+    assert own_current_symptom(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "is bruising normal after a biopsy?",
+        "will I be sore after the embolization?",
+        "I'm having a biopsy next week, will it be painful?",
+        "how long will the swelling last after a fibroid embolisation?",
+        "my mum is having an angiogram tomorrow, will she be in pain?",
+    ],
+)
+def test_a_question_about_symptoms_in_general_or_later_is_not_a_symptom_under_way(message):
+    from actions.clinical_worry import own_current_symptom
+
+    assert not own_current_symptom(message)
