@@ -91,7 +91,13 @@ _HAND_OVER = {
         r"\bwhen is (?:my|his|her) (?:next )?(?:follow[- ]?up )?(?:appointment|procedure)\b|"
         r"\blost (?:my|the) (?:appointment )?letter\b|\bwaiting (?:list|time)\b|\bbook (?:an?|my) appointment\b|"
         r"\b(?:move|change|swap|switch)\s+(?:my|his|her|our|the)\s+(?:[\w-]+\s+){0,3}to\s+(?:next|another|a "
-        r"different|an earlier|a later|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+        r"different|an earlier|a later|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b|"
+        # How one gets an appointment: a referral or a doctor's request, and how long the wait is.
+        r"\b(?:do|does|will) (?:i|you|we|he|she) (?:have|need) to be referred\b|"
+        r"\bneed (?:a|an|my) (?:referral|written request|prescription)\b|\bwithout a referral\b|"
+        r"\bhow long (?:will|do|would|must) (?:i|we|you|he|she) (?:have to )?wait (?:for|until) (?:my|an?|the|his|her) "
+        r"(?:appointment|exam|examination|scan|date|procedure|slot)\b|"
+        r"\b(?:silence|not heard|haven'?t heard|no news)\b[^.?!]{0,40}\b(?:appointment|date|request|referral)\b",
         re.IGNORECASE,
     ),
     "own_results": re.compile(
@@ -107,7 +113,7 @@ _HAND_OVER = {
         r"\b(?:parking|car park|wi-?fi|canteen|cafe|café|cash machine)\b|"
         r"\bwhere (?:do|can|should) (?:i|we|they) park\b|\bvisiting (?:hours|times)\b|"
         r"\b(?:sick|fit) note\b|\bmedical records\b|\bcopy of my (?:\w+\s+){0,2}(?:scan|images|notes|records)\b|"
-        r"\bmake a complaint\b",
+        r"\bmake a complaint\b|\bpaperwork\b|\bkeep (?:my|the) (?:x-?rays?|images|films)\b",
         re.IGNORECASE,
     ),
 }

@@ -115,3 +115,29 @@ def test_questions_only_a_person_may_answer_are_handed_over_however_they_are_wor
 )
 def test_questions_the_texts_answer_are_not_handed_over(question):
     assert cues_of(question).hand_over is None
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Do you have to be referred to a radiologist?", "booking"),
+        ("Do I need a written request from my doctor to have the procedure?", "booking"),
+        ("How long will I have to wait for my appointment?", "booking"),
+        ("It has been three weeks and I've not heard anything about the appointment", "booking"),
+        ("What paperwork should I bring with me?", "practical"),
+    ],
+)
+def test_how_to_get_an_appointment_and_paperwork_are_for_the_secretariat(question, kind):
+    assert cues_of(question).hand_over == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how long do i have to wait for biopsy results",
+        "how long do i have to wait afterwards before leaving",
+        "my doctor referred me for a biopsy, what is it?",
+    ],
+)
+def test_waiting_for_results_or_being_referred_is_still_answered_from_the_texts(question):
+    assert cues_of(question).hand_over is None
