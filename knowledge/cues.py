@@ -52,6 +52,19 @@ MAX_SUBJECT_WORDS = 6
 # "is that normal?", "normal?" -- but not "back to normal" (return to activity) or "normal life".
 _NORMAL = re.compile(r"\bnormal\b", re.IGNORECASE)
 _BACK_TO_NORMAL = re.compile(r"back to normal|normal\s+(?:life|activit|routine|things|diet|food|work)", re.IGNORECASE)
+# "what happens after ...", "what to expect after ...": the aftercare section, not the day of the procedure.
+_AFTER = re.compile(
+    r"\b(?:what|wat)\s+(?:happens|will happen|to expect|should i expect|can i expect|do i expect|is it like)\s+"
+    r"(?:\w+\s+){0,2}?after(?:wards)?\b",
+    re.IGNORECASE,
+)
+# "how is it done?", "how is a ... performed?": what happens on the day.
+_HOW_DONE = re.compile(r"\bhow\s+(?:is|are)\s+(?:[\w-]+\s+){0,6}?(?:done|performed|carried out|inserted|put in|placed)\b", re.IGNORECASE)
+# "what is done before ...", "what happens before ...": the preparation.
+_BEFORE = re.compile(
+    r"\b(?:what|wat)\s+(?:is done|happens|do i (?:need to )?do|should i do|needs to be done)\s+(?:just\s+|right\s+)?before\b",
+    re.IGNORECASE,
+)
 # "my procedure", "the procedure", "any procedure": about procedures in general when none is named.
 _ANY_PROCEDURE = re.compile(r"\b(?:my|the|a|any|this|your|an)\s+(?:procedure|op)\b", re.IGNORECASE)
 # A blood thinner named before a procedure: the general page on blood thinners answers, even when the
@@ -160,7 +173,13 @@ def mentions_medicine(text: str) -> bool:
 
 def cues_of(text: str) -> Cues:
     sections = []
-    if asks_what_it_is(text):
+    if _AFTER.search(text):
+        sections.append("aftercare")
+    elif _BEFORE.search(text):
+        sections.append("preparation")
+    elif _HOW_DONE.search(text):
+        sections.append("procedure_day")
+    elif asks_what_it_is(text):
         sections.append("definition")
     if asks_if_normal(text):
         sections.append("aftercare")

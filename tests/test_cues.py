@@ -141,3 +141,21 @@ def test_how_to_get_an_appointment_and_paperwork_are_for_the_secretariat(questio
 )
 def test_waiting_for_results_or_being_referred_is_still_answered_from_the_texts(question):
     assert cues_of(question).hand_over is None
+
+
+@pytest.mark.parametrize(
+    "question, section",
+    [
+        ("What happens after a CT guided lung biopsy?", "aftercare"),
+        ("What to expect after a kidney biopsy?", "aftercare"),
+        ("What is done before a nephrostomy?", "preparation"),
+        ("How is fallopian tube recanalization done?", "procedure_day"),
+        ("How is endovenous laser therapy performed?", "procedure_day"),
+    ],
+)
+def test_before_after_and_how_it_is_done_point_to_their_sections(question, section):
+    assert section in cues_of(question).sections
+
+
+def test_how_one_knows_it_worked_is_not_how_it_is_done():
+    assert "procedure_day" not in cues_of("how will i know the picc was put in successfully").sections
