@@ -171,6 +171,58 @@ def mentions_medicine(text: str) -> bool:
     return bool(_MEDICINE.search(text) or _BLOOD_THINNER.search(text))
 
 
+# The same section cues in French and Spanish (their questions' usual openings); the other cues read English.
+_SECTION_CUES = {
+    "fr": (
+        (
+            "aftercare",
+            r"\b(?:que se passe-t-il|qu'?est-ce qui se passe|[àa] quoi (?:dois-je|doit-on|devez-vous|faut-il) "
+            r"(?:m'|vous |s')?attendre|que faut-il faire)\s+(?:\w+\s+){0,2}?apr[èe]s\b",
+        ),
+        (
+            "procedure_day",
+            r"\bcomment (?:se (?:d[ée]roule|passe|fait|pratique)|(?:est|sont) (?:r[ée]alis|pratiqu|fait|pos))"
+            r"(?![^?]*\b(?:apr[èe]s|r[ée]cup[ée]ration|suites?)\b)",
+        ),
+        (
+            "reasons",
+            r"\b(?:qui peut (?:en )?b[ée]n[ée]ficier|puis-je b[ée]n[ée]ficier|pour qui|quels sont les crit[èe]res|"
+            r"pourquoi (?:faire|proposer))",
+        ),
+        (
+            "definition",
+            r"\b(?:qu'?est[- ]ce (?:que |qu'?)\s*(?:une?|la|le|les|l')\s*\w|c'?est quoi|en quoi consiste|"
+            r"quel est le principe)",
+        ),
+    ),
+    "es": (
+        (
+            "aftercare",
+            r"\b(?:qu[ée] (?:pasa|ocurre|sucede|debo esperar|puedo esperar|esperar)|c[óo]mo (?:me cuido|cuidar))"
+            r"\s+(?:\w+\s+){0,2}?despu[ée]s\b",
+        ),
+        ("procedure_day", r"\bc[óo]mo (?:se (?:hace|realiza|lleva a cabo|coloca|practica|desarrolla)|es el procedimiento)"),
+        (
+            "reasons",
+            r"\b(?:qui[ée]n(?:es)? (?:es|son|puede|pueden) (?:ser )?candidat|qui[ée]n (?:debe|deber[íi]a)|"
+            r"para qui[ée]n|por qu[ée] (?:me )?(?:hacen|indican|recomiendan))",
+        ),
+        ("definition", r"(?<!por )\bqu[ée] es (?:una?|la|el|realmente)\s+\w|\b(?:en qu[ée] consiste|qu[ée] necesito saber)"),
+    ),
+}
+_SECTION_CUE_PATTERNS = {
+    language: [(section, re.compile(pattern, re.IGNORECASE)) for section, pattern in cues] for language, cues in _SECTION_CUES.items()
+}
+
+
+def section_cues(text: str, language: str) -> Cues:
+    """The first section cue of a French or Spanish question (the order above puts the more specific first)."""
+    for section, pattern in _SECTION_CUE_PATTERNS.get(language, []):
+        if pattern.search(text):
+            return Cues((section,))
+    return Cues()
+
+
 def cues_of(text: str) -> Cues:
     sections = []
     if _AFTER.search(text):

@@ -21,7 +21,7 @@ import numpy as np
 from knowledge.build import INDEX_FORMAT, read_manifest, texts_hash
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.clauses import first_clause
-from knowledge.cues import Cues, cues_of
+from knowledge.cues import Cues, cues_of, section_cues
 from knowledge.documents import text_files
 from knowledge.languages import REFERENCE
 from knowledge.languages import language as text_language
@@ -286,7 +286,7 @@ class Retriever:
             dense, topic, asked = (self._stretched(values) for values in (dense, topic, asked))
         tokens = tokenize(query, self.language)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
-        cues = cues_of(query) if english else Cues()
+        cues = cues_of(query) if english else section_cues(query, self.language)
         return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues)
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.cues import cues_of
+from knowledge.cues import cues_of, section_cues
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,34 @@ def test_before_after_and_how_it_is_done_point_to_their_sections(question, secti
 
 def test_how_one_knows_it_worked_is_not_how_it_is_done():
     assert "procedure_day" not in cues_of("how will i know the picc was put in successfully").sections
+
+
+@pytest.mark.parametrize(
+    "question, language, section",
+    [
+        ("Qu'est-ce qui se passe après l'embolisation des artères utérines ?", "fr", "aftercare"),
+        ("Comment se déroule une gastrostomie ?", "fr", "procedure_day"),
+        ("Qu'est-ce qu'une néphrostomie ?", "fr", "definition"),
+        ("Qui peut bénéficier d'une cimentoplastie ?", "fr", "reasons"),
+        ("¿Qué pasa después de la embolización?", "es", "aftercare"),
+        ("¿Cómo se realiza una biopsia de tiroides?", "es", "procedure_day"),
+        ("¿Qué es una nefrostomía?", "es", "definition"),
+        ("¿Quién es candidato para la embolización de la próstata?", "es", "reasons"),
+    ],
+)
+def test_french_and_spanish_openings_point_to_their_sections(question, language, section):
+    assert section_cues(question, language).sections == (section,)
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("qu'est-ce que je dois apporter pour ma biopsie", "fr"),
+        ("comment se passe la récupération après une embolisation", "fr"),
+        ("qué es lo peor que puede pasar", "es"),
+        ("por qué es mejor que una cirugía", "es"),
+    ],
+)
+def test_a_french_or_spanish_opening_that_asks_something_else_points_nowhere(question, language):
+    assert section_cues(question, language).sections in ((), ("aftercare",))
+    assert "definition" not in section_cues(question, language).sections
