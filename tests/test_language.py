@@ -12,8 +12,10 @@ from assistant.config import ROOT
 from assistant.language import identify
 
 ENGLISH_SETS = sorted((ROOT / "knowledge" / "eval").glob("*.yml"))
-# data/nlu holds English training examples, except these files (one per language, named by its code).
+# data/nlu holds English training examples, except these files (one per language, named by its code), and the
+# procedure names of every language (generated from the texts: names, not questions).
 OTHER_LANGUAGE_NLU = ("fr", "es")
+NOT_QUESTIONS = ("procedure_names",)
 
 
 def nlu_examples(path) -> list[str]:
@@ -31,7 +33,7 @@ def english_questions() -> list[str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         questions += [q["q"] for q in data if isinstance(q, dict) and q.get("q")] if isinstance(data, list) else []
     for path in (ROOT / "data" / "nlu").glob("*.yml"):
-        if path.stem not in OTHER_LANGUAGE_NLU:
+        if path.stem not in OTHER_LANGUAGE_NLU + NOT_QUESTIONS:
             questions += nlu_examples(path)
     return questions
 

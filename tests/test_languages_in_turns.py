@@ -39,19 +39,42 @@ def test_an_english_emergency_is_said_once_in_english(client, app):
     assert reply["route"] == "urgent" and "\n\n" not in reply["text"]
 
 
-def test_a_french_question_gets_a_french_reply_with_the_secretariat_and_never_an_english_guess(client, fake_rasa, app, database):
-    [reply] = chat(client, "fr-1", "Faut-il être à jeun avant l'embolisation ?")
+def test_a_german_question_gets_a_german_reply_with_the_secretariat_and_never_an_english_guess(client, fake_rasa, app, database):
+    [reply] = chat(client, "de-1", "Muss ich vor der Embolisation nüchtern sein?")
     site = app.config["SETTINGS"].site
     assert reply["route"] == "escalate_admin"
-    french = reply["text"].split("\n\n")[0]
-    assert "secrétariat" in french and site.department_phone in french and site.emergency_number in french
-    assert "lundi" in french  # the opening hours in French day names
-    assert fake_rasa.received == []  # no false emergency alarm from a classifier trained on English
-    # One ticket per conversation asks staff to call back in French.
-    chat(client, "fr-1", "Et combien de temps dure l'examen ?")
-    [(kind, route, summary)] = tickets_of(database, "fr-1")
-    assert (kind, route) == ("administrative", "language") and "Français (fr)" in summary
-    assert history(database, "web", "fr-1")[0]["data"] == {"language": "fr"}
+    german, english = reply["text"].split("\n\n")
+    assert "Sekretariat" in german and site.department_phone in german and site.emergency_number in german
+    assert "Montag" in german  # the opening hours in German day names
+    assert "Englisch, Französisch und Spanisch" in german and "English, French and Spanish" in english
+    assert fake_rasa.received == []  # no false emergency alarm from a classifier not trained on German
+    # One ticket per conversation asks staff to call back in German.
+    chat(client, "de-1", "Und wie lange dauert die Untersuchung?")
+    [(kind, route, summary)] = tickets_of(database, "de-1")
+    assert (kind, route) == ("administrative", "language") and "Deutsch (de)" in summary
+    assert history(database, "web", "de-1")[0]["data"] == {"language": "de"}
+
+
+def test_a_french_question_goes_to_the_dialogue_with_the_conversations_language(client, fake_rasa, database):
+    fake_rasa.reply = [{"recipient_id": "web:fr-1", "text": "Une réponse.", "custom": {"route": "answer"}}]
+    [reply] = chat(client, "fr-1", "Faut-il être à jeun avant l'embolisation ?")
+    assert reply["route"] == "answer"
+    [sent] = fake_rasa.received
+    assert sent["metadata"]["language"] == "fr"
+    assert tickets_of(database, "fr-1") == []  # nobody needs to call back: the texts answer in French
+
+
+def test_the_dialogues_own_responses_are_said_in_the_conversations_language(client, fake_rasa, app):
+    settings = app.config["SETTINGS"]
+    greeting = settings.messages.text("utter_greet", "en", settings.site)
+    fake_rasa.reply = [
+        {"recipient_id": "web:es-1", "text": greeting, "buttons": [{"title": "Talk to a person", "payload": "/request_human"}]}
+    ]
+    [reply] = chat(client, "es-1", "Hola, buenos días, tengo una pregunta sobre la biopsia")
+    assert reply["text"] == settings.messages.text("utter_greet", "es", settings.site)
+    assert reply["buttons"] == [
+        {"title": settings.messages.text("button_talk_to_person", "es", settings.site), "payload": "/request_human"}
+    ]
 
 
 def test_a_short_greeting_does_not_decide_the_language(client, fake_rasa):
@@ -70,17 +93,20 @@ def test_a_name_typed_into_an_english_conversation_does_not_switch_it(client, fa
 def test_a_patient_who_switches_language_gets_the_new_one_from_the_next_reply(client, fake_rasa):
     fake_rasa.reply = ENGLISH_ANSWER
     chat(client, "switch-1", "what is an embolization exactly?")
-    [reply] = chat(client, "switch-1", "¿Cuántos días de baja necesito después de la embolización?")
-    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Por ahora")
+    [reply] = chat(client, "switch-1", "Hoeveel dagen moet ik thuisblijven na de embolisatie?")
+    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Ik beantwoord")
     [back] = chat(client, "switch-1", "sorry, can I ask in English instead?")
     assert back["route"] == "answer"
 
 
 def test_the_widgets_page_language_starts_the_conversation_in_it(client, fake_rasa):
-    response = client.post("/api/chat", json={"sender": "page-fr", "message": "ok", "language": "fr-BE"})
+    response = client.post("/api/chat", json={"sender": "page-nl", "message": "ok", "language": "nl-BE"})
     [reply] = response.json["messages"]
-    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Pour l'instant")
+    assert reply["route"] == "escalate_admin" and reply["text"].startswith("Ik beantwoord")
     assert fake_rasa.received == []
+    fake_rasa.reply = ENGLISH_ANSWER
+    client.post("/api/chat", json={"sender": "page-fr", "message": "ok", "language": "fr-BE"})
+    assert fake_rasa.received[-1]["metadata"]["language"] == "fr"
 
 
 def test_an_english_page_keeps_short_messages_in_the_dialogue(client, fake_rasa):
