@@ -188,6 +188,10 @@ def run(half: str) -> str:
         f"got {s.route}/{s.procedure}/{s.topic}"
         for s in everything.rows
         if not s.route_ok or (s.answer_target and (s.procedure, s.topic) != (s.item["procedure"], s.item["topic"]))
+    ] + [
+        f"- [{s.item['lang']}] {s.item['text'][:90]!r}: replied in {s.language}"
+        for s in everything.rows
+        if s.language not in (None, s.item["lang"])
     ]
     if half == "dev":
         write_section("real-dev", text)
