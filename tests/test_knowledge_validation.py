@@ -137,3 +137,21 @@ def test_not_names_must_be_a_list(texts):
     edit(path, "not_names:\n", "not_names: pulmonary embolism\nunused:\n")
     found = problems_in(texts)
     assert f"{path}:{line_of(path, 'not_names:')}: error: not_names must be a list" in found
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_every_languages_texts_are_valid_with_the_english_ids_and_sections(language):
+    english = {doc.id: [s.id for s in doc.sections] for doc in load_and_validate(TEXTS, TODAY)[0]}
+    docs, problems = load_and_validate(TEXTS / language, TODAY, complete=False)
+    assert [str(p) for p in problems if p.level == "error"] == []
+    assert docs and all(doc.meta.get("language") == language for doc in docs)
+    assert {doc.id: [s.id for s in doc.sections] for doc in docs}.items() <= english.items()
+
+
+def test_a_text_missing_in_one_language_is_reported_and_an_error_in_it_fails_the_check(texts, capsys):
+    (texts / "fr" / "angiography.md").unlink()
+    assert build_main(["--texts", str(texts), "--check"]) == 0
+    assert "knowledge [fr]: 1 texts only in English (patients are told so): angiography" in capsys.readouterr().out
+    edit(texts / "es" / "embolization.md", "## driving", "## conducir")
+    assert build_main(["--texts", str(texts), "--check"]) == 1
+    assert "unknown section 'conducir'" in capsys.readouterr().err
