@@ -94,7 +94,10 @@ _HAND_OVER = {
     ),
     "cost": re.compile(
         r"\b(?:cost|costs|price|pay for|paying|fees?|bill|invoice|refund|insurance cover|"
-        r"covered by (?:my )?insurance|go private|privately|self[- ]?pay)\b",
+        r"covered by (?:my )?insurance|go private|privately|self[- ]?pay)\b|"
+        # French and Spanish: a cost is never answered from the texts, whatever the conversation's language.
+        r"\b(?:rembours\w*|tarifs?|prix|co[ûu]ts?|co[ûu]te|mutuelle|factur\w*|d[ée]passements? d'honoraires|"
+        r"precios?|cu[áa]nto (?:cuesta|vale|cobran)|costos?|coste|reembols\w*|copago|seguro m[ée]dico|obra social|prepaga)\b",
         re.IGNORECASE,
     ),
     "booking": re.compile(
@@ -123,10 +126,14 @@ _HAND_OVER = {
     ),
     # The hospital's practicalities and paperwork, which the texts do not cover.
     "practical": re.compile(
-        r"\b(?:parking|car park|wi-?fi|canteen|cafe|café|cash machine)\b|"
+        # "a café" in the hospital, not "un café" (a coffee) before a procedure.
+        r"\b(?:parking|car park|wi-?fi|canteen|cash machine)\b|\b(?:the|a|hospital'?s?) (?:cafe|café)\b|"
         r"\bwhere (?:do|can|should) (?:i|we|they) park\b|\bvisiting (?:hours|times)\b|"
         r"\b(?:sick|fit) note\b|\bmedical records\b|\bcopy of my (?:\w+\s+){0,2}(?:scan|images|notes|records)\b|"
-        r"\bmake a complaint\b|\bpaperwork\b|\bkeep (?:my|the) (?:x-?rays?|images|films)\b",
+        r"\bmake a complaint\b|\bpaperwork\b|\bkeep (?:my|the) (?:x-?rays?|images|films)\b|"
+        # How long off work is answered from the texts; the paper for the employer is not.
+        r"\b(?:certificat m[ée]dical|bulletin de (?:situation|pr[ée]sence)|se garer|"
+        r"justificante|certificado m[ée]dico|aparcamiento|aparcar|parqueadero)\b",
         re.IGNORECASE,
     ),
 }

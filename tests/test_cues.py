@@ -190,3 +190,23 @@ def test_french_and_spanish_openings_point_to_their_sections(question, language,
 def test_a_french_or_spanish_opening_that_asks_something_else_points_nowhere(question, language):
     assert section_cues(question, language).sections in ((), ("aftercare",))
     assert "definition" not in section_cues(question, language).sections
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quels sont les remboursements pour les actes de radiologie ?",
+        "¿Cuánto cuesta una embolización?",
+        "La mutuelle prend-elle en charge ?",
+    ],
+)
+def test_a_french_or_spanish_cost_question_is_for_the_secretariat(question):
+    assert cues_of(question).hand_over == "cost"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["je peux boire un café le matin ?", "¿puedo tomar un café antes?", "combien de temps d'arrêt de travail il faut prévoir ?"],
+)
+def test_a_coffee_or_time_off_work_is_not_paperwork(question):
+    assert cues_of(question).hand_over is None
