@@ -432,3 +432,33 @@ def test_every_read_of_a_conversation_is_audited_once_per_reader_and_window(inbo
         session.execute(update(AuditEntry).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)))
     anna.get(f"/inbox/tickets/{ticket}")
     assert reads()[-1] == (anna_id, "open_ticket", ticket) and len(reads()) == 4
+
+
+def test_the_ticket_page_shows_the_conversations_language_and_a_reply_goes_out_as_written(inbox_app, monkeypatch):
+    db = inbox_app.extensions["db"]
+    sent = []
+    monkeypatch.setitem(inbox_app.extensions["senders"], "pager", lambda database, to, text: sent.append(text) or Delivery(True, "sent"))
+    add_messages(db, "pager", "+33600000001", [("patient", "Je voudrais déplacer mon rendez-vous de mardi", {})], language="fr")
+    ticket = raise_ticket(db, "+33600000001", "booking", channel="pager")
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    shown = re.search(r'<dd id="conversation-language">(.*?)</dd>', html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", shown) == "FR Français"
+    assert "The patient writes in Français. Your reply is sent exactly as you write it: it is never translated." in html
+
+    # Whatever language the staff member writes in, the patient gets those words: nothing translates or adds to them.
+    for written in ("Bonjour, votre rendez-vous est déplacé à jeudi 9 h.", "Sorry, I only write English: see you Thursday at 9."):
+        assert post_form(client, f"/inbox/tickets/{ticket}/reply", {"text": written}).status_code == 303
+    assert sent == ["Bonjour, votre rendez-vous est déplacé à jeudi 9 h.", "Sorry, I only write English: see you Thursday at 9."]
+    assert [m["text"] for m in history(db, "pager", "+33600000001") if m["role"] == "staff"] == sent
+    assert conversation_of(db, ticket).language == "fr"  # a staff reply does not change the patient's language
+
+
+def test_a_conversation_whose_language_is_not_known_yet_says_so(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "booking")
+    client, _ = signed_in(inbox_app, "anna")
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    assert '<dd id="conversation-language">not known yet</dd>' in html
+    assert "The patient writes in" not in html and "it is never translated" in html

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select, update
 
+from assistant.storage.conversations import add_messages
 from assistant.storage.models import Ticket
 from tests.support.inbox import raise_ticket, signed_in
 
@@ -194,3 +195,26 @@ def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox
     patient.post("/api/chat", json={"sender": "flood-1", "message": "I can't breathe again"})
     with db.session() as session:
         assert session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) == 1
+
+
+def test_each_row_shows_the_conversations_language_by_its_catalog_name(inbox_app):
+    db = inbox_app.extensions["db"]
+    add_messages(db, "web", "fr1", [("patient", "Comment dois-je me préparer pour l'embolisation ?", {})], language="fr")
+    add_messages(db, "sms", "+34600000001", [("patient", "¿Cuándo puedo conducir después?", {})], language="es")
+    french = raise_ticket(db, "fr1", "booking", age=3 * HOUR)
+    spanish = raise_ticket(db, "+34600000001", "booking", channel="sms", age=2 * HOUR)
+    unknown = raise_ticket(db, "quiet", "booking", age=1 * HOUR)  # the patient wrote too little to tell
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get("/inbox/").get_data(as_text=True)
+
+    cells = dict(re.findall(r'data-ticket-id="(\d+)".*?<td class="language">(.*?)</td>', html, re.S))
+    assert re.sub(r"<[^>]+>", "", cells[str(french)]) == "FR Français"
+    assert re.sub(r"<[^>]+>", "", cells[str(spanish)]) == "ES Español"
+    assert '<span lang="fr">Français</span>' in cells[str(french)]  # read out in its own language
+    assert re.sub(r"<[^>]+>", "", cells[str(unknown)]) == "—"
+    # The live urgent rows carry the same.
+    add_messages(db, "web", "fr2", [("patient", "Je saigne beaucoup au point de ponction", {})], language="fr")
+    urgent = raise_ticket(db, "fr2", "urgent", "Je saigne beaucoup")
+    [new] = client.get(f"/inbox/api/urgent?after={urgent - 1}").json["new_urgent"]
+    assert (new["language"], new["language_name"], new["language_label"]) == ("fr", "Français", "FR Français")

@@ -76,6 +76,20 @@ def messages():
     return current_app.config["SETTINGS"].messages
 
 
+def language_parts(code: str | None) -> tuple[str, str]:
+    """A conversation's language as staff see it: ('FR', 'Français'), the name from that language's message
+    catalog (its own spelling); ('', '') when none is known yet; a code without a catalog gives only the code."""
+    if not code:
+        return "", ""
+    catalog = messages().catalogs.get(code)
+    return code.upper(), catalog.name if catalog else ""
+
+
+def language_label(code: str | None) -> str:
+    """'FR Français', or '' when the conversation has no language yet."""
+    return " ".join(part for part in language_parts(code) if part)
+
+
 def senders():
     """The channels' staff-reply senders (app.extensions, filled as the channels register)."""
     return current_app.extensions["senders"]
@@ -128,6 +142,11 @@ def _local_time_filter(moment):
 @bp.app_template_filter("waiting_for")
 def _waiting_filter(moment):
     return waiting_for(moment)
+
+
+@bp.app_template_filter("language_parts")
+def _language_parts_filter(code):
+    return language_parts(code)
 
 
 @bp.app_template_filter("iso")

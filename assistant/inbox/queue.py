@@ -11,7 +11,18 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for, whole_number_arg
+from assistant.inbox.blueprint import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    bp,
+    db,
+    iso,
+    language_label,
+    language_parts,
+    local_time,
+    waiting_for,
+    whole_number_arg,
+)
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent
 from assistant.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
 
@@ -75,6 +86,7 @@ class QueueRow:
     summary: str
     contact_name: str
     channel: str
+    language: str  # the conversation's, ISO 639-1; "" until one is known
     created_at: object
     assigned_to: str
     taken_over_by: str
@@ -91,6 +103,9 @@ class QueueRow:
             "contact_name": self.contact_name,
             "channel": self.channel,
             "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
+            "language": self.language,
+            "language_label": language_label(self.language),
+            "language_name": language_parts(self.language)[1],
             "created_at": iso(self.created_at),
             "created_text": local_time(self.created_at),
             "waiting": waiting_for(self.created_at),
@@ -135,17 +150,18 @@ def _rows(session, query) -> list[QueueRow]:
             summary=_preview(t.summary),
             contact_name=str((t.contact or {}).get("name") or ""),
             channel=channel,
+            language=language or "",
             created_at=t.created_at,
             assigned_to=_name(assignee),
             taken_over_by=_name(holder),
         )
-        for t, channel, assignee, holder in session.execute(query).all()
+        for t, channel, language, assignee, holder in session.execute(query).all()
     ]
 
 
 def _row_query():
     return (
-        select(Ticket, Conversation.channel, _assignee, _holder)
+        select(Ticket, Conversation.channel, Conversation.language, _assignee, _holder)
         .join(Conversation, Ticket.conversation_id == Conversation.id)
         .outerjoin(_assignee, Ticket.assigned_to_id == _assignee.id)
         .outerjoin(_holder, Conversation.taken_over_by_id == _holder.id)

@@ -98,6 +98,21 @@
     return cell;
   }
 
+  // "FR Français", as the server renders it; a dash while the conversation's language is not known.
+  function languageTag(ticket) {
+    if (!ticket.language) { return el("span", "muted", "—"); }
+    var tag = el("span", "lang-tag");
+    tag.appendChild(el("span", "lang-code", ticket.language.toUpperCase()));
+    var name = ticket.language_name;
+    if (name) {
+      tag.appendChild(document.createTextNode(" "));
+      var named = el("span", null, name);
+      named.setAttribute("lang", ticket.language);
+      tag.appendChild(named);
+    }
+    return tag;
+  }
+
   function addQueueRow(ticket) {
     var table = document.getElementById("queue-table");
     var rows = document.getElementById("queue-rows");
@@ -120,6 +135,7 @@
     about.appendChild(el("span", "summary", ticket.summary || "(no summary)"));
     row.appendChild(about);
     queueCell(row, ticket.channel_label);
+    queueCell(row, languageTag(ticket)).className = "language";
     queueCell(row, el("span", "status status-open", "Open"));
     queueCell(row, ticket.assigned_to || "—");
     queueCell(row, ticket.taken_over_by ? el("span", "taken", "Taken over by " + ticket.taken_over_by) : el("span", "muted", "Assistant"));
