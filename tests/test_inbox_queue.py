@@ -127,7 +127,7 @@ def test_an_unknown_filter_value_is_refused_with_a_clear_message(inbox_app):
         assert message in response.get_data(as_text=True)
 
 
-def test_the_tab_title_and_counter_show_open_urgent_tickets(inbox_app):
+def test_the_tab_title_and_counter_show_unresolved_urgent_tickets(inbox_app):
     db = inbox_app.extensions["db"]
     client, _ = signed_in(inbox_app, "anna")
     assert "<title>Inbox</title>" in client.get("/inbox/").get_data(as_text=True)
@@ -158,7 +158,8 @@ def test_the_poll_reports_new_urgent_tickets_and_counts_other_new_ones(inbox_app
     new = body["new_urgent"][0]
     assert new["summary"] == "my chest hurts" and new["contact_name"] == "Sam Jones"
     assert new["url"] == f"/inbox/tickets/{urgent}" and new["channel_label"] == "web chat"
-    assert body["open_urgent"] == 2  # the old one and the new one; the one in progress is being handled
+    assert [t["id"] for t in body["new_urgent"]] == [urgent]  # the one in progress is not announced: someone has it
+    assert body["urgent_count"] == 3  # but it is counted until resolved, as the queue's Urgent filter counts it
     assert body["new_other"] == 1
     assert client.get("/inbox/api/urgent?after=abc").status_code == 400
 
@@ -218,3 +219,44 @@ def test_each_row_shows_the_conversations_language_by_its_catalog_name(inbox_app
     urgent = raise_ticket(db, "fr2", "urgent", "Je saigne beaucoup")
     [new] = client.get(f"/inbox/api/urgent?after={urgent - 1}").json["new_urgent"]
     assert (new["language"], new["language_name"], new["language_label"]) == ("fr", "Français", "FR Français")
+
+
+def header_and_filter_counts(html: str) -> tuple[int, int, dict[str, int]]:
+    title = re.search(r"<title>(?:\((\d+)\) URGENT – )?Inbox</title>", html).group(1)
+    header = int(re.search(r'class="urgent-counter-number">(\d+)<', html).group(1))
+    counts = {kind: int(n) for kind, n in re.findall(r'id="count-([a-z]+)">(\d+)<', html)}
+    return int(title or 0), header, counts
+
+
+def test_the_header_count_and_the_filter_counts_are_one_count(inbox_app):
+    """ "126 urgent open" stood beside "127 Urgent": the header counted open tickets, the filter open and in
+    progress. Both now come from one function, so a queue with an urgent ticket in progress shows one number."""
+    db = inbox_app.extensions["db"]
+    client, me = signed_in(inbox_app, "anna")
+    waiting = [raise_ticket(db, f"u{i}", "urgent", age=i * HOUR) for i in range(2)]
+    handled = raise_ticket(db, "u-handled", "urgent")
+    set_status(db, handled, "in_progress", assigned_to=me)
+    set_status(db, raise_ticket(db, "u-done", "urgent"), "resolved")
+    raise_ticket(db, "b1", "booking")
+    raise_ticket(db, "+447700900123", "urgent", channel="sms")
+
+    html = client.get("/inbox/").get_data(as_text=True)
+    title, header, counts = header_and_filter_counts(html)
+    assert title == header == counts["urgent"] == 4  # two waiting, one in progress, the SMS one; not the resolved one
+    assert counts == {"all": 5, "urgent": 4, "clinical": 0, "booking": 1, "administrative": 0}
+    assert len(references_in(client.get("/inbox/?kind=urgent").get_data(as_text=True))) == header
+    assert 'href="/inbox/?kind=urgent"' in html  # the header's count leads to exactly those tickets
+
+    # The page's live poll hands back the same numbers, from the same function, for the page's filters.
+    polled = client.get("/inbox/api/urgent?after=0&counts=1&status=active&kind=&channel=&assignee=").json
+    assert polled["urgent_count"] == header and polled["counts"] == {k: v for k, v in counts.items() if k != "all"}
+    sms = client.get("/inbox/api/urgent?after=0&counts=1&status=active&channel=sms").json
+    _, _, sms_page = header_and_filter_counts(client.get("/inbox/?channel=sms").get_data(as_text=True))
+    assert sms["counts"]["urgent"] == sms_page["urgent"] == 1 and sms["urgent_count"] == 4  # the header ignores filters
+    assert "counts" not in client.get("/inbox/api/urgent?after=0").json  # other pages do not ask for them
+    assert client.get("/inbox/api/urgent?after=0&counts=1&status=lost").status_code == 400
+
+    # Resolving one changes every count at once.
+    set_status(db, waiting[0], "resolved")
+    title, header, counts = header_and_filter_counts(client.get("/inbox/").get_data(as_text=True))
+    assert title == header == counts["urgent"] == 3

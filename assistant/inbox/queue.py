@@ -176,13 +176,21 @@ def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> lis
 
 
 def counts_per_kind(session, filters: Filters, me: int) -> dict[str, int]:
+    """Every count the inbox shows comes from here: the tickets per type under the page's filters (the type filter
+    aside, so every type shows its number), and the header's urgent count (urgent_count)."""
     query = select(Ticket.kind, func.count(Ticket.id)).join(Conversation, Ticket.conversation_id == Conversation.id)
     counted = dict(session.execute(_filtered(query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
     return {kind: counted.get(kind, 0) for kind in KINDS}
 
 
-def open_urgent_count(session) -> int:
-    return session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) or 0
+# The header's count is the queue's own Urgent count with the default filters: urgent tickets not resolved yet, open
+# or in progress, on every channel, whoever has them. (It once counted only "open" ones, beside an Urgent filter
+# counting open and in progress: "126 urgent open" next to "127 Urgent" while one was being handled.)
+HEADER_FILTERS = Filters()
+
+
+def urgent_count(session) -> int:
+    return counts_per_kind(session, HEADER_FILTERS, me=0)["urgent"]
 
 
 def latest_ticket_id(session) -> int:
@@ -196,12 +204,12 @@ def latest_alert_id(session) -> int:
 
 @bp.context_processor
 def _urgent_state():
-    """Every signed-in page shows the open urgent count (tab title, counter) and where live updates start."""
+    """Every signed-in page shows the urgent count (tab title, counter) and where live updates start."""
     if current_staff() is None:
         return {}
     with db().session() as session:
         return {
-            "open_urgent": open_urgent_count(session),
+            "urgent_count": urgent_count(session),
             "latest_ticket": latest_ticket_id(session),
             "latest_alert": latest_alert_id(session),
         }
@@ -233,22 +241,26 @@ def queue():
 @bp.get("/api/urgent")
 @role_required(*WORK_ROLES)
 def urgent_poll():
-    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are open; with
-    `alerts_after` (an event id), the unresolved urgent tickets whose patient sent another emergency message
-    since, each with that message, newest event last."""
+    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are not resolved
+    (the header's count); with `alerts_after` (an event id), the unresolved urgent tickets whose patient sent
+    another emergency message since, each with that message, newest event last; with `counts=1` and the queue
+    page's filters, the counts per type the page shows, from the same function as the page's."""
     after = whole_number_arg("after", "0")
     alerts_after = whole_number_arg("alerts_after")
+    filters = Filters.from_args(request.args) if request.args.get("counts") == "1" else None
     with db().session() as session:
         query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > after).order_by(Ticket.id).limit(50)
         new = _rows(session, query)
         newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > after, Ticket.kind != "urgent")) or 0
         body = {
-            "open_urgent": open_urgent_count(session),
+            "urgent_count": urgent_count(session),
             "latest_ticket": latest_ticket_id(session),
             "latest_alert": latest_alert_id(session),
             "new_urgent": [row.to_json() for row in new],
             "new_other": newer_other,
         }
+        if filters is not None:
+            body["counts"] = counts_per_kind(session, filters, current_staff().id)
         if alerts_after is not None:
             body["repeated_urgent"] = _repeated_urgent(session, alerts_after)
         return jsonify(body)

@@ -2,7 +2,7 @@
  *
  * - Every page asks the server every few seconds for new urgent tickets: they
  *   raise a visible alert, change the tab title to "(n) URGENT – ..." and, on
- *   the queue, appear as rows in their place.
+ *   the queue, appear as rows in their place; the counts are the server's.
  * - The ticket page shows the patient's new messages as they arrive.
  * Data from the server is always inserted as text (textContent), never as HTML.
  */
@@ -64,12 +64,12 @@
   var afterAlert = Number(body.getAttribute("data-latest-alert") || "0");
   var announced = {};
 
-  function updateTitleAndCounter(openUrgent) {
-    document.title = openUrgent > 0 ? "(" + openUrgent + ") URGENT – " + baseTitle : baseTitle;
+  function updateTitleAndCounter(urgentCount) {
+    document.title = urgentCount > 0 ? "(" + urgentCount + ") URGENT – " + baseTitle : baseTitle;
     var counter = document.getElementById("urgent-counter");
     if (counter) {
-      counter.classList.toggle("is-zero", openUrgent === 0);
-      counter.querySelector(".urgent-counter-number").textContent = String(openUrgent);
+      counter.classList.toggle("is-zero", urgentCount === 0);
+      counter.querySelector(".urgent-counter-number").textContent = String(urgentCount);
     }
   }
 
@@ -145,10 +145,20 @@
     rows.insertBefore(row, last ? last.nextSibling : rows.firstChild);
     var empty = document.getElementById("queue-empty");
     if (empty) { empty.hidden = true; }
-    ["count-urgent", "count-all"].forEach(function (id) {
-      var count = document.getElementById(id);
-      if (count) { count.textContent = String(Number(count.textContent) + 1); }
+  }
+
+  // The counts per type, as the server counts them for this page's filters (never added up here, so they
+  // cannot drift from the header's count or from what a reload shows).
+  function updateCounts(counts) {
+    if (!counts) { return; }
+    var all = 0;
+    Object.keys(counts).forEach(function (kind) {
+      all += counts[kind];
+      var count = document.getElementById("count-" + kind);
+      if (count) { count.textContent = String(counts[kind]); }
     });
+    var total = document.getElementById("count-all");
+    if (total) { total.textContent = String(all); }
   }
 
   function noteOtherTickets(count) {
@@ -161,7 +171,9 @@
 
   if (urgentUrl) {
     poller(function () {
-      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert).then(function (data) {
+      var queueTable = document.getElementById("queue-table");
+      var counts = queueTable ? "&counts=1&" + queueTable.getAttribute("data-counts") : "";
+      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert + counts).then(function (data) {
         data.new_urgent.forEach(function (ticket) {
           if (announced[ticket.id]) { return; }
           announced[ticket.id] = true;
@@ -170,7 +182,8 @@
         });
         data.repeated_urgent.forEach(function (ticket) { announce(ticket, true); });
         afterAlert = Math.max(afterAlert, data.latest_alert);
-        updateTitleAndCounter(data.open_urgent);
+        updateTitleAndCounter(data.urgent_count);
+        updateCounts(data.counts);
         noteOtherTickets(data.new_other);
       });
     });
