@@ -28,7 +28,7 @@ def set_status(db, ticket_id: int, status: str, assigned_to: int | None = None) 
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status=status, assigned_to_id=assigned_to))
 
 
-def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest_waiting_first(inbox_app):
+def test_urgent_comes_first_then_clinical_booking_administrative_and_the_newest_first_within_each(inbox_app):
     db = inbox_app.extensions["db"]
     raised = {
         "admin_old": raise_ticket(db, "a1", "administrative", age=50 * HOUR),
@@ -42,7 +42,7 @@ def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest
 
     shown = references_in(client.get("/inbox/").get_data(as_text=True))
 
-    expected = ["urgent_old", "urgent_new", "clinical", "booking_old", "booking_new", "admin_old"]
+    expected = ["urgent_new", "urgent_old", "clinical", "booking_new", "booking_old", "admin_old"]
     assert shown == [reference_of(db, raised[name]) for name in expected]
 
 
@@ -260,3 +260,24 @@ def test_the_header_count_and_the_filter_counts_are_one_count(inbox_app):
     set_status(db, waiting[0], "resolved")
     title, header, counts = header_and_filter_counts(client.get("/inbox/").get_data(as_text=True))
     assert title == header == counts["urgent"] == 3
+
+
+def test_a_new_urgent_ticket_is_the_first_row_and_tickets_someone_handles_come_after_the_unhandled(inbox_app):
+    db = inbox_app.extensions["db"]
+    client, me = signed_in(inbox_app, "anna")
+    urgent_handled = raise_ticket(db, "u1", "urgent", age=0.2 * HOUR)  # newer, but someone is on it
+    urgent_waiting = raise_ticket(db, "u2", "urgent", age=5 * HOUR)
+    booking_handled = raise_ticket(db, "b1", "booking", age=1 * HOUR)
+    booking_new = raise_ticket(db, "b2", "booking", age=2 * HOUR)
+    booking_old = raise_ticket(db, "b3", "booking", age=30 * HOUR)
+    for handled in (urgent_handled, booking_handled):
+        set_status(db, handled, "in_progress", assigned_to=me)
+
+    def order() -> list[int]:
+        return [int(i) for i in re.findall(r'data-ticket-id="(\d+)"', client.get("/inbox/").get_data(as_text=True))]
+
+    assert order() == [urgent_waiting, urgent_handled, booking_new, booking_old, booking_handled]
+
+    just_now = raise_ticket(db, "u3", "urgent", "I am bleeding a lot")
+    assert order()[0] == just_now
+    assert order() == [just_now, urgent_waiting, urgent_handled, booking_new, booking_old, booking_handled]

@@ -1,4 +1,4 @@
-"""The queue: open tickets, most urgent kind first and then longest waiting, with filters and counts,
+"""The queue: open tickets, most urgent first and then the newest nobody has started on, with filters and counts,
 and the JSON the page polls so a new urgent ticket shows up without reloading."""
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ CHANNEL = re.compile(r"^[a-z0-9_]{1,20}$")
 MAX_ROWS = 300
 SUMMARY_PREVIEW = 160
 
+# Tickets nobody has started on (open) before those someone is handling (in progress), then resolved ones.
+_UNHANDLED_FIRST = case({"open": 0, "in_progress": 1}, value=Ticket.status, else_=2)
 _KIND_ORDER = case({kind: position for position, kind in enumerate(KINDS)}, value=Ticket.kind, else_=len(KINDS))
 _PRIORITY_ORDER = case({priority: position for position, priority in enumerate(PRIORITIES)}, value=Ticket.priority, else_=len(PRIORITIES))
 _assignee = aliased(StaffUser)
@@ -169,9 +171,12 @@ def _row_query():
 
 
 def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> list[QueueRow]:
-    """High priority first (urgent tickets start high), then the most urgent kind (urgent, clinical, booking,
-    administrative), then the longest waiting."""
-    query = _filtered(_row_query(), filters, me).order_by(_PRIORITY_ORDER, _KIND_ORDER, Ticket.created_at, Ticket.id).limit(limit)
+    """Urgency first: high priority (urgent tickets start high), then the most urgent kind (urgent, clinical,
+    booking, administrative). Within each, the tickets nobody has started on, newest first, so a new urgent
+    ticket is the first row the moment it arrives; then the ones in progress, newest first. (The secretariat's
+    choice, issue #24: oldest first put a new emergency below every older one still open.)"""
+    order = (_PRIORITY_ORDER, _KIND_ORDER, _UNHANDLED_FIRST, Ticket.created_at.desc(), Ticket.id.desc())
+    query = _filtered(_row_query(), filters, me).order_by(*order).limit(limit)
     return _rows(session, query)
 
 

@@ -139,10 +139,8 @@
     queueCell(row, el("span", "status status-open", "Open"));
     queueCell(row, ticket.assigned_to || "—");
     queueCell(row, ticket.taken_over_by ? el("span", "taken", "Taken over by " + ticket.taken_over_by) : el("span", "muted", "Assistant"));
-    // Urgent rows come first, oldest first: the newest urgent goes after the last urgent row.
-    var urgentRows = rows.querySelectorAll('tr[data-kind="urgent"]');
-    var last = urgentRows.length ? urgentRows[urgentRows.length - 1] : null;
-    rows.insertBefore(row, last ? last.nextSibling : rows.firstChild);
+    // A new urgent ticket starts high, nobody has started on it and none is newer: the queue's first row.
+    rows.insertBefore(row, rows.firstChild);
     var empty = document.getElementById("queue-empty");
     if (empty) { empty.hidden = true; }
   }
