@@ -23,6 +23,8 @@ from assistant.inbox.blueprint import (
     waiting_for,
     whole_number_arg,
 )
+from assistant.inbox.trail import record
+from assistant.storage import search
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent
 from assistant.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
 
@@ -31,8 +33,16 @@ STATUS_FILTERS = {
     "open": ("open",),
     "in_progress": ("in_progress",),
     "resolved": ("resolved",),
+    "all": ("open", "in_progress", "resolved"),
 }
-STATUS_FILTER_LABELS = {"active": "Open or in progress", "open": "Open", "in_progress": "In progress", "resolved": "Resolved"}
+STATUS_FILTER_LABELS = {
+    "active": "Open or in progress",
+    "open": "Open",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+    "all": "Any status",
+}
+MAX_SEARCH = 200
 CHANNEL = re.compile(r"^[a-z0-9_]{1,20}$")
 MAX_ROWS = 300
 SUMMARY_PREVIEW = 160
@@ -51,13 +61,14 @@ class Filters:
     kind: str = ""
     channel: str = ""
     assignee: str = ""  # "", "me", "none" or a staff id
+    q: str = ""  # search words (assistant/storage/search.py)
 
     @classmethod
     def from_args(cls, args) -> Filters:
         filters = cls(
             **{
                 name: args.get(name, default).strip()
-                for name, default in (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""))
+                for name, default in (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""), ("q", ""))
             }
         )
         if filters.status not in STATUS_FILTERS:
@@ -68,14 +79,26 @@ class Filters:
             abort(400, "the channel filter must be a channel name such as web or sms")
         if filters.assignee not in ("", "me", "none") and not (filters.assignee.isdigit() and len(filters.assignee) < 12):
             abort(400, "the assignee filter must be me, none or a staff member")
+        if len(filters.q) > MAX_SEARCH:
+            abort(400, f"a search is at most {MAX_SEARCH} characters")
         return filters
 
     @property
     def shows_new_urgent(self) -> bool:
         """Whether a newly raised urgent ticket belongs on the page as filtered."""
         return (
-            self.kind in ("", "urgent") and "open" in STATUS_FILTERS[self.status] and self.assignee in ("", "none") and self.channel == ""
+            self.kind in ("", "urgent")
+            and "open" in STATUS_FILTERS[self.status]
+            and self.assignee in ("", "none")
+            and self.channel == ""
+            and self.q == ""
         )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """These filters as query arguments (the empty ones left out), for links and the page's poll."""
+        values = {"status": self.status, "kind": self.kind, "channel": self.channel, "assignee": self.assignee, "q": self.q}
+        values.update(changes)
+        return {name: value for name, value in values.items() if value}
 
 
 @dataclass(frozen=True)
@@ -117,8 +140,10 @@ class QueueRow:
         }
 
 
-def _filtered(query, filters: Filters, me: int, *, with_kind: bool = True):
+def _filtered(session, query, filters: Filters, me: int, *, with_kind: bool = True):
     query = query.where(Ticket.status.in_(STATUS_FILTERS[filters.status]))
+    if filters.q:
+        query = query.where(search.matching(filters.q, session.get_bind().dialect))
     if with_kind and filters.kind:
         query = query.where(Ticket.kind == filters.kind)
     if filters.channel:
@@ -176,7 +201,7 @@ def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> lis
     ticket is the first row the moment it arrives; then the ones in progress, newest first. (The secretariat's
     choice, issue #24: oldest first put a new emergency below every older one still open.)"""
     order = (_PRIORITY_ORDER, _KIND_ORDER, _UNHANDLED_FIRST, Ticket.created_at.desc(), Ticket.id.desc())
-    query = _filtered(_row_query(), filters, me).order_by(*order).limit(limit)
+    query = _filtered(session, _row_query(), filters, me).order_by(*order).limit(limit)
     return _rows(session, query)
 
 
@@ -184,7 +209,7 @@ def counts_per_kind(session, filters: Filters, me: int) -> dict[str, int]:
     """Every count the inbox shows comes from here: the tickets per type under the page's filters (the type filter
     aside, so every type shows its number), and the header's urgent count (urgent_count)."""
     query = select(Ticket.kind, func.count(Ticket.id)).join(Conversation, Ticket.conversation_id == Conversation.id)
-    counted = dict(session.execute(_filtered(query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
+    counted = dict(session.execute(_filtered(session, query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
     return {kind: counted.get(kind, 0) for kind in KINDS}
 
 
@@ -228,6 +253,9 @@ def queue():
     with db().session() as session:
         rows = queue_rows(session, filters, me, MAX_ROWS + 1)
         counts = counts_per_kind(session, filters, me)
+        if filters.q:
+            # A search reads every conversation's text: audited, without the words (the log keeps no patient data).
+            record(session, me, "search", detail=f"{len(search.words(filters.q))} word(s), {sum(counts.values())} ticket(s) found")
         channels = sorted(set(CHANNEL_LABELS) | set(session.scalars(select(Conversation.channel).distinct())))
         colleagues = list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
     return render_template(
