@@ -146,7 +146,7 @@ def test_an_urgent_ticket_kept_after_the_patients_delete_is_no_longer_found_by_t
     assert found(client, "bleeding") == {kept}  # the emergency's summary stays for staff
 
 
-def test_tickets_raised_before_the_search_existed_are_found(tmp_path, migrated_sqlite_template):
+def test_tickets_raised_before_the_search_existed_are_found(tmp_path):
     """Migration 0007 indexes what is already there."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0006")
