@@ -432,3 +432,73 @@ def test_every_read_of_a_conversation_is_audited_once_per_reader_and_window(inbo
         session.execute(update(AuditEntry).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=11)))
     anna.get(f"/inbox/tickets/{ticket}")
     assert reads()[-1] == (anna_id, "open_ticket", ticket) and len(reads()) == 4
+
+
+def test_the_ticket_page_shows_the_conversations_language_and_a_reply_goes_out_as_written(inbox_app, monkeypatch):
+    db = inbox_app.extensions["db"]
+    sent = []
+    monkeypatch.setitem(inbox_app.extensions["senders"], "pager", lambda database, to, text: sent.append(text) or Delivery(True, "sent"))
+    add_messages(db, "pager", "+33600000001", [("patient", "Je voudrais déplacer mon rendez-vous de mardi", {})], language="fr")
+    ticket = raise_ticket(db, "+33600000001", "booking", channel="pager")
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    shown = re.search(r'<dd id="conversation-language">(.*?)</dd>', html, re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", shown) == "FR Français"
+    assert "The patient writes in Français. Your reply is sent exactly as you write it: it is never translated." in html
+
+    # Whatever language the staff member writes in, the patient gets those words: nothing translates or adds to them.
+    for written in ("Bonjour, votre rendez-vous est déplacé à jeudi 9 h.", "Sorry, I only write English: see you Thursday at 9."):
+        assert post_form(client, f"/inbox/tickets/{ticket}/reply", {"text": written}).status_code == 303
+    assert sent == ["Bonjour, votre rendez-vous est déplacé à jeudi 9 h.", "Sorry, I only write English: see you Thursday at 9."]
+    assert [m["text"] for m in history(db, "pager", "+33600000001") if m["role"] == "staff"] == sent
+    assert conversation_of(db, ticket).language == "fr"  # a staff reply does not change the patient's language
+
+
+def test_a_conversation_whose_language_is_not_known_yet_says_so(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "booking")
+    client, _ = signed_in(inbox_app, "anna")
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    assert '<dd id="conversation-language">not known yet</dd>' in html
+    assert "The patient writes in" not in html and "it is never translated" in html
+
+
+@pytest.mark.parametrize(
+    ("typed", "link"),
+    [
+        ("maria.lopez@example.org", "mailto:maria.lopez@example.org"),
+        ("  Jean.Dupont+ir@hopital.example.fr ", "mailto:Jean.Dupont+ir@hopital.example.fr"),
+        ("+44 7700 900123", "tel:+447700900123"),
+        ("07700-900-123", "tel:07700900123"),
+        ("(020) 7946 0000", "tel:02079460000"),
+        ("call me after 5", None),
+        ("javascript:alert(1)", None),
+        ("mailto:x@example.org", None),
+        ('a@example.org"><script>alert(1)</script>', None),
+        ("x@example.org?subject=hi", None),
+        ("12345", None),  # too few digits for a phone number
+    ],
+)
+def test_a_contact_phone_or_e_mail_is_a_tel_or_mailto_link_and_anything_else_stays_text(inbox_app, typed, link):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "p1", "booking", contact={"name": "Sam Jones", "method": typed, "consent": True})
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    contact = re.search(r'<dl class="contact">(.*?)</dl>', html, re.S).group(1)
+
+    links = re.findall(r'<a class="contact-link" href="([^"]*)">([^<]*)</a>', contact)
+    if link is None:
+        assert links == [] and "<script>" not in contact
+    else:
+        assert links == [(link, typed.strip())]
+    assert "Sam Jones" in contact and 'href="' not in contact.replace('<a class="contact-link" href="', "")
+
+
+def test_an_sms_patient_without_contact_details_gets_a_tel_link_to_the_number_they_write_from(inbox_app):
+    db = inbox_app.extensions["db"]
+    ticket = raise_ticket(db, "+447700900123", "booking", channel="sms")
+    client, _ = signed_in(inbox_app, "anna")
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+    assert 'They write from <a class="contact-link" href="tel:+447700900123">+447700900123</a>.' in html

@@ -4,6 +4,7 @@ without reloading, open it, reply. Saves docs/screenshots/inbox-queue.png and in
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 
@@ -155,3 +156,99 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
     assert problems == [], f"errors in the browser console (CSP violations show up here): {problems}"
     assert seen_after < 6, f"the urgent ticket took {seen_after:.1f} s to appear"
     print(f"\nurgent ticket visible {seen_after:.1f} s after it was raised")
+
+
+FIRST_NAMES = ["Maria", "John", "Priya", "Ahmed", "Chloé", "Luis", "Grace", "Tomasz", "Aisha", "Pierre"]
+LAST_NAMES = ["Lopez", "Carter", "Shah", "Haddad", "Martin", "García", "Okafor", "Nowak", "Khan", "Dubois", "Evans", "Rossi", "Silva"]
+QUESTIONS = [
+    ("booking", "Can I move my appointment to next week?"),
+    ("administrative", "Where can I park when I come for the procedure?"),
+    ("clinical", "My wound is a little red, is that normal?"),
+    ("booking", "I have to cancel the angiogram on Friday"),
+    ("administrative", "I need a sick note for my employer"),
+]
+
+
+def a_busy_queue(db, count: int = 150) -> dict[str, list[int]]:
+    """`count` tickets from as many patients, a few of them French or Spanish; returns the ids by who wrote them."""
+    by_name: dict[str, list[int]] = {}
+    for number in range(count):
+        name = f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[number % len(LAST_NAMES)]}"
+        kind, question = QUESTIONS[number % len(QUESTIONS)]
+        sender = f"w-{number:04d}"
+        add_messages(db, "web", sender, [("patient", question, {})], language="fr" if number % 17 == 0 else None)
+        ticket = raise_ticket(
+            db,
+            sender,
+            kind,
+            question,
+            contact={"name": name, "method": f"+4477009{number:05d}", "consent": True},
+            age=dt.timedelta(minutes=10 * number + 5),
+        )
+        by_name.setdefault(name, []).append(ticket)
+    return by_name
+
+
+def test_a_secretary_searches_a_queue_of_150_tickets(inbox_server, browser):
+    app, base = inbox_server
+    db = app.extensions["db"]
+    create_staff(db, "anna", "secretariat", display_name="Anna Smith")
+    by_name = a_busy_queue(db)
+    add_messages(db, "web", "w-0042", [("patient", "Also, is there a quokka-friendly waiting room?", {})])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{base}/inbox/")
+        page.get_by_label("User name").fill("anna")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/inbox/")
+        rows = page.locator("#queue-rows tr")
+        assert rows.count() == 150 and page.locator("#count-all").inner_text() == "150"
+
+        # A name, accents and case aside: Chloé Martin is "chloe martin".
+        search = page.get_by_role("searchbox", name="Search")
+        search.fill("chloe martin")
+        search.press("Enter")
+        page.wait_for_url(re.compile(r"q=chloe\+martin"))
+        wanted = by_name["Chloé Martin"]
+        assert sorted(int(i) for i in rows.evaluate_all("rows => rows.map(r => r.dataset.ticketId)")) == sorted(wanted)
+        assert page.locator("#count-all").inner_text() == str(len(wanted))
+        assert page.locator("#search-result").inner_text() == f"{len(wanted)} tickets found for “chloe martin” (any status)."
+        assert page.get_by_role("searchbox", name="Search").input_value() == "chloe martin"
+        page.screenshot(path=str(SCREENSHOTS / "inbox-search.png"), full_page=True, animations="disabled")
+
+        # Within the results, a type filter keeps the search.
+        page.locator(".kind-count", has_text="Booking").click()
+        page.wait_for_url(re.compile(r"kind=booking"))
+        assert "q=chloe+martin" in page.url
+        assert rows.count() == int(page.locator("#count-booking").inner_text())
+
+        # A word the patient wrote, and a reference read out over the phone.
+        search = page.get_by_role("searchbox", name="Search")
+        search.fill("quokka")
+        search.press("Enter")
+        page.wait_for_url(re.compile(r"q=quokka"))
+        assert rows.count() == 1 and rows.first.get_attribute("data-ticket-id") is not None
+        reference = rows.first.get_attribute("data-reference")
+        search = page.get_by_role("searchbox", name="Search")
+        search.fill(reference.lower())
+        search.press("Enter")
+        page.wait_for_url(re.compile(r"q=ir-"))
+        assert [rows.nth(i).get_attribute("data-reference") for i in range(rows.count())] == [reference]
+        rows.first.get_by_role("link", name=reference).click()
+        page.wait_for_url(re.compile(r"/inbox/tickets/\d+$"))
+        assert "quokka" in page.locator("#transcript").inner_text()
+
+        page.go_back()
+        page.get_by_role("link", name="Clear the search").click()
+        page.wait_for_url(re.compile(r"/inbox/\?status=active$"))
+        assert rows.count() == 150
+    finally:
+        context.close()
+    assert problems == [], f"errors in the browser console: {problems}"

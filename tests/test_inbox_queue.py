@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select, update
 
+from assistant.storage.conversations import add_messages
 from assistant.storage.models import Ticket
 from tests.support.inbox import raise_ticket, signed_in
 
@@ -27,7 +28,7 @@ def set_status(db, ticket_id: int, status: str, assigned_to: int | None = None) 
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(status=status, assigned_to_id=assigned_to))
 
 
-def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest_waiting_first(inbox_app):
+def test_urgent_comes_first_then_clinical_booking_administrative_and_the_newest_first_within_each(inbox_app):
     db = inbox_app.extensions["db"]
     raised = {
         "admin_old": raise_ticket(db, "a1", "administrative", age=50 * HOUR),
@@ -41,7 +42,7 @@ def test_urgent_comes_first_then_clinical_booking_administrative_and_the_longest
 
     shown = references_in(client.get("/inbox/").get_data(as_text=True))
 
-    expected = ["urgent_old", "urgent_new", "clinical", "booking_old", "booking_new", "admin_old"]
+    expected = ["urgent_new", "urgent_old", "clinical", "booking_new", "booking_old", "admin_old"]
     assert shown == [reference_of(db, raised[name]) for name in expected]
 
 
@@ -126,7 +127,7 @@ def test_an_unknown_filter_value_is_refused_with_a_clear_message(inbox_app):
         assert message in response.get_data(as_text=True)
 
 
-def test_the_tab_title_and_counter_show_open_urgent_tickets(inbox_app):
+def test_the_tab_title_and_counter_show_unresolved_urgent_tickets(inbox_app):
     db = inbox_app.extensions["db"]
     client, _ = signed_in(inbox_app, "anna")
     assert "<title>Inbox</title>" in client.get("/inbox/").get_data(as_text=True)
@@ -157,7 +158,8 @@ def test_the_poll_reports_new_urgent_tickets_and_counts_other_new_ones(inbox_app
     new = body["new_urgent"][0]
     assert new["summary"] == "my chest hurts" and new["contact_name"] == "Sam Jones"
     assert new["url"] == f"/inbox/tickets/{urgent}" and new["channel_label"] == "web chat"
-    assert body["open_urgent"] == 2  # the old one and the new one; the one in progress is being handled
+    assert [t["id"] for t in body["new_urgent"]] == [urgent]  # the one in progress is not announced: someone has it
+    assert body["urgent_count"] == 3  # but it is counted until resolved, as the queue's Urgent filter counts it
     assert body["new_other"] == 1
     assert client.get("/inbox/api/urgent?after=abc").status_code == 400
 
@@ -194,3 +196,88 @@ def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox
     patient.post("/api/chat", json={"sender": "flood-1", "message": "I can't breathe again"})
     with db.session() as session:
         assert session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) == 1
+
+
+def test_each_row_shows_the_conversations_language_by_its_catalog_name(inbox_app):
+    db = inbox_app.extensions["db"]
+    add_messages(db, "web", "fr1", [("patient", "Comment dois-je me préparer pour l'embolisation ?", {})], language="fr")
+    add_messages(db, "sms", "+34600000001", [("patient", "¿Cuándo puedo conducir después?", {})], language="es")
+    french = raise_ticket(db, "fr1", "booking", age=3 * HOUR)
+    spanish = raise_ticket(db, "+34600000001", "booking", channel="sms", age=2 * HOUR)
+    unknown = raise_ticket(db, "quiet", "booking", age=1 * HOUR)  # the patient wrote too little to tell
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get("/inbox/").get_data(as_text=True)
+
+    cells = dict(re.findall(r'data-ticket-id="(\d+)".*?<td class="language">(.*?)</td>', html, re.S))
+    assert re.sub(r"<[^>]+>", "", cells[str(french)]) == "FR Français"
+    assert re.sub(r"<[^>]+>", "", cells[str(spanish)]) == "ES Español"
+    assert '<span lang="fr">Français</span>' in cells[str(french)]  # read out in its own language
+    assert re.sub(r"<[^>]+>", "", cells[str(unknown)]) == "—"
+    # The live urgent rows carry the same.
+    add_messages(db, "web", "fr2", [("patient", "Je saigne beaucoup au point de ponction", {})], language="fr")
+    urgent = raise_ticket(db, "fr2", "urgent", "Je saigne beaucoup")
+    [new] = client.get(f"/inbox/api/urgent?after={urgent - 1}").json["new_urgent"]
+    assert (new["language"], new["language_name"], new["language_label"]) == ("fr", "Français", "FR Français")
+
+
+def header_and_filter_counts(html: str) -> tuple[int, int, dict[str, int]]:
+    title = re.search(r"<title>(?:\((\d+)\) URGENT – )?Inbox</title>", html).group(1)
+    header = int(re.search(r'class="urgent-counter-number">(\d+)<', html).group(1))
+    counts = {kind: int(n) for kind, n in re.findall(r'id="count-([a-z]+)">(\d+)<', html)}
+    return int(title or 0), header, counts
+
+
+def test_the_header_count_and_the_filter_counts_are_one_count(inbox_app):
+    """ "126 urgent open" stood beside "127 Urgent": the header counted open tickets, the filter open and in
+    progress. Both now come from one function, so a queue with an urgent ticket in progress shows one number."""
+    db = inbox_app.extensions["db"]
+    client, me = signed_in(inbox_app, "anna")
+    waiting = [raise_ticket(db, f"u{i}", "urgent", age=i * HOUR) for i in range(2)]
+    handled = raise_ticket(db, "u-handled", "urgent")
+    set_status(db, handled, "in_progress", assigned_to=me)
+    set_status(db, raise_ticket(db, "u-done", "urgent"), "resolved")
+    raise_ticket(db, "b1", "booking")
+    raise_ticket(db, "+447700900123", "urgent", channel="sms")
+
+    html = client.get("/inbox/").get_data(as_text=True)
+    title, header, counts = header_and_filter_counts(html)
+    assert title == header == counts["urgent"] == 4  # two waiting, one in progress, the SMS one; not the resolved one
+    assert counts == {"all": 5, "urgent": 4, "clinical": 0, "booking": 1, "administrative": 0}
+    assert len(references_in(client.get("/inbox/?kind=urgent").get_data(as_text=True))) == header
+    assert 'href="/inbox/?kind=urgent"' in html  # the header's count leads to exactly those tickets
+
+    # The page's live poll hands back the same numbers, from the same function, for the page's filters.
+    polled = client.get("/inbox/api/urgent?after=0&counts=1&status=active&kind=&channel=&assignee=").json
+    assert polled["urgent_count"] == header and polled["counts"] == {k: v for k, v in counts.items() if k != "all"}
+    sms = client.get("/inbox/api/urgent?after=0&counts=1&status=active&channel=sms").json
+    _, _, sms_page = header_and_filter_counts(client.get("/inbox/?channel=sms").get_data(as_text=True))
+    assert sms["counts"]["urgent"] == sms_page["urgent"] == 1 and sms["urgent_count"] == 4  # the header ignores filters
+    assert "counts" not in client.get("/inbox/api/urgent?after=0").json  # other pages do not ask for them
+    assert client.get("/inbox/api/urgent?after=0&counts=1&status=lost").status_code == 400
+
+    # Resolving one changes every count at once.
+    set_status(db, waiting[0], "resolved")
+    title, header, counts = header_and_filter_counts(client.get("/inbox/").get_data(as_text=True))
+    assert title == header == counts["urgent"] == 3
+
+
+def test_a_new_urgent_ticket_is_the_first_row_and_tickets_someone_handles_come_after_the_unhandled(inbox_app):
+    db = inbox_app.extensions["db"]
+    client, me = signed_in(inbox_app, "anna")
+    urgent_handled = raise_ticket(db, "u1", "urgent", age=0.2 * HOUR)  # newer, but someone is on it
+    urgent_waiting = raise_ticket(db, "u2", "urgent", age=5 * HOUR)
+    booking_handled = raise_ticket(db, "b1", "booking", age=1 * HOUR)
+    booking_new = raise_ticket(db, "b2", "booking", age=2 * HOUR)
+    booking_old = raise_ticket(db, "b3", "booking", age=30 * HOUR)
+    for handled in (urgent_handled, booking_handled):
+        set_status(db, handled, "in_progress", assigned_to=me)
+
+    def order() -> list[int]:
+        return [int(i) for i in re.findall(r'data-ticket-id="(\d+)"', client.get("/inbox/").get_data(as_text=True))]
+
+    assert order() == [urgent_waiting, urgent_handled, booking_new, booking_old, booking_handled]
+
+    just_now = raise_ticket(db, "u3", "urgent", "I am bleeding a lot")
+    assert order()[0] == just_now
+    assert order() == [just_now, urgent_waiting, urgent_handled, booking_new, booking_old, booking_handled]

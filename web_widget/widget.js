@@ -550,11 +550,15 @@
       el("strong", { text: T.noticeEmergencyTitle }), " ", T.noticeEmergency + " ",
       callLink("ira-inline-call", config.emergencyNumber), ".",
     ]));
-    replaceBody(el("div", { class: "ira-notice" }, [
-      el("h3", { class: "ira-notice-title", text: T.noticeTitle }),
-      el("p", { text: T.noticeIntro }),
-      el("ul", { class: "ira-notice-list" }, items),
-      accept,
+    // The notice scrolls above a button that stays in view: a longer translation (French, Spanish) that does not
+    // fit is read from its title, with the focused button still visible below it.
+    replaceBody(el("div", { class: "ira-notice-frame" }, [
+      el("div", { class: "ira-notice", tabindex: "0", "aria-labelledby": "ira-notice-title" }, [
+        el("h3", { class: "ira-notice-title", id: "ira-notice-title", text: T.noticeTitle }),
+        el("p", { text: T.noticeIntro }),
+        el("ul", { class: "ira-notice-list" }, items),
+      ]),
+      el("div", { class: "ira-notice-foot" }, [accept]),
     ]));
     return accept;
   }

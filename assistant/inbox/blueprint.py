@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
@@ -76,6 +77,36 @@ def messages():
     return current_app.config["SETTINGS"].messages
 
 
+def language_parts(code: str | None) -> tuple[str, str]:
+    """A conversation's language as staff see it: ('FR', 'Français'), the name from that language's message
+    catalog (its own spelling); ('', '') when none is known yet; a code without a catalog gives only the code."""
+    if not code:
+        return "", ""
+    catalog = messages().catalogs.get(code)
+    return code.upper(), catalog.name if catalog else ""
+
+
+def language_label(code: str | None) -> str:
+    """'FR Français', or '' when the conversation has no language yet."""
+    return " ".join(part for part in language_parts(code) if part)
+
+
+# What a patient typed as their phone number or e-mail address, checked before it becomes a link: anything else
+# (a name, "call me after 5", "javascript:...") stays plain text.
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+PHONE = re.compile(r"\+?[0-9(][0-9 ().-]{4,24}")
+
+
+def contact_href(value) -> str:
+    """A mailto: or tel: link for a phone number or e-mail address as the patient typed it; '' for anything else."""
+    text = str(value or "").strip()
+    if EMAIL.fullmatch(text):
+        return "mailto:" + quote(text, safe="@.+-_")
+    if PHONE.fullmatch(text) and 6 <= sum(c.isdigit() for c in text) <= 15:
+        return "tel:" + ("+" if text.startswith("+") else "") + "".join(c for c in text if c.isdigit())
+    return ""
+
+
 def senders():
     """The channels' staff-reply senders (app.extensions, filled as the channels register)."""
     return current_app.extensions["senders"]
@@ -128,6 +159,16 @@ def _local_time_filter(moment):
 @bp.app_template_filter("waiting_for")
 def _waiting_filter(moment):
     return waiting_for(moment)
+
+
+@bp.app_template_filter("language_parts")
+def _language_parts_filter(code):
+    return language_parts(code)
+
+
+@bp.app_template_filter("contact_href")
+def _contact_href_filter(value):
+    return contact_href(value)
 
 
 @bp.app_template_filter("iso")

@@ -1,4 +1,4 @@
-"""The queue: open tickets, most urgent kind first and then longest waiting, with filters and counts,
+"""The queue: open tickets, most urgent first and then the newest nobody has started on, with filters and counts,
 and the JSON the page polls so a new urgent ticket shows up without reloading."""
 
 from __future__ import annotations
@@ -11,7 +11,20 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
-from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, bp, db, iso, local_time, waiting_for, whole_number_arg
+from assistant.inbox.blueprint import (
+    CHANNEL_LABELS,
+    KIND_LABELS,
+    bp,
+    db,
+    iso,
+    language_label,
+    language_parts,
+    local_time,
+    waiting_for,
+    whole_number_arg,
+)
+from assistant.inbox.trail import record
+from assistant.storage import search
 from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent
 from assistant.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
 
@@ -20,12 +33,22 @@ STATUS_FILTERS = {
     "open": ("open",),
     "in_progress": ("in_progress",),
     "resolved": ("resolved",),
+    "all": ("open", "in_progress", "resolved"),
 }
-STATUS_FILTER_LABELS = {"active": "Open or in progress", "open": "Open", "in_progress": "In progress", "resolved": "Resolved"}
+STATUS_FILTER_LABELS = {
+    "active": "Open or in progress",
+    "open": "Open",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+    "all": "Any status",
+}
+MAX_SEARCH = 200
 CHANNEL = re.compile(r"^[a-z0-9_]{1,20}$")
 MAX_ROWS = 300
 SUMMARY_PREVIEW = 160
 
+# Tickets nobody has started on (open) before those someone is handling (in progress), then resolved ones.
+_UNHANDLED_FIRST = case({"open": 0, "in_progress": 1}, value=Ticket.status, else_=2)
 _KIND_ORDER = case({kind: position for position, kind in enumerate(KINDS)}, value=Ticket.kind, else_=len(KINDS))
 _PRIORITY_ORDER = case({priority: position for position, priority in enumerate(PRIORITIES)}, value=Ticket.priority, else_=len(PRIORITIES))
 _assignee = aliased(StaffUser)
@@ -38,13 +61,14 @@ class Filters:
     kind: str = ""
     channel: str = ""
     assignee: str = ""  # "", "me", "none" or a staff id
+    q: str = ""  # search words (assistant/storage/search.py)
 
     @classmethod
     def from_args(cls, args) -> Filters:
         filters = cls(
             **{
                 name: args.get(name, default).strip()
-                for name, default in (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""))
+                for name, default in (("status", "active"), ("kind", ""), ("channel", ""), ("assignee", ""), ("q", ""))
             }
         )
         if filters.status not in STATUS_FILTERS:
@@ -55,14 +79,26 @@ class Filters:
             abort(400, "the channel filter must be a channel name such as web or sms")
         if filters.assignee not in ("", "me", "none") and not (filters.assignee.isdigit() and len(filters.assignee) < 12):
             abort(400, "the assignee filter must be me, none or a staff member")
+        if len(filters.q) > MAX_SEARCH:
+            abort(400, f"a search is at most {MAX_SEARCH} characters")
         return filters
 
     @property
     def shows_new_urgent(self) -> bool:
         """Whether a newly raised urgent ticket belongs on the page as filtered."""
         return (
-            self.kind in ("", "urgent") and "open" in STATUS_FILTERS[self.status] and self.assignee in ("", "none") and self.channel == ""
+            self.kind in ("", "urgent")
+            and "open" in STATUS_FILTERS[self.status]
+            and self.assignee in ("", "none")
+            and self.channel == ""
+            and self.q == ""
         )
+
+    def query_args(self, **changes) -> dict[str, str]:
+        """These filters as query arguments (the empty ones left out), for links and the page's poll."""
+        values = {"status": self.status, "kind": self.kind, "channel": self.channel, "assignee": self.assignee, "q": self.q}
+        values.update(changes)
+        return {name: value for name, value in values.items() if value}
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,7 @@ class QueueRow:
     summary: str
     contact_name: str
     channel: str
+    language: str  # the conversation's, ISO 639-1; "" until one is known
     created_at: object
     assigned_to: str
     taken_over_by: str
@@ -91,6 +128,9 @@ class QueueRow:
             "contact_name": self.contact_name,
             "channel": self.channel,
             "channel_label": CHANNEL_LABELS.get(self.channel, self.channel),
+            "language": self.language,
+            "language_label": language_label(self.language),
+            "language_name": language_parts(self.language)[1],
             "created_at": iso(self.created_at),
             "created_text": local_time(self.created_at),
             "waiting": waiting_for(self.created_at),
@@ -100,8 +140,10 @@ class QueueRow:
         }
 
 
-def _filtered(query, filters: Filters, me: int, *, with_kind: bool = True):
+def _filtered(session, query, filters: Filters, me: int, *, with_kind: bool = True):
     query = query.where(Ticket.status.in_(STATUS_FILTERS[filters.status]))
+    if filters.q:
+        query = query.where(search.matching(filters.q, session.get_bind().dialect))
     if with_kind and filters.kind:
         query = query.where(Ticket.kind == filters.kind)
     if filters.channel:
@@ -135,17 +177,18 @@ def _rows(session, query) -> list[QueueRow]:
             summary=_preview(t.summary),
             contact_name=str((t.contact or {}).get("name") or ""),
             channel=channel,
+            language=language or "",
             created_at=t.created_at,
             assigned_to=_name(assignee),
             taken_over_by=_name(holder),
         )
-        for t, channel, assignee, holder in session.execute(query).all()
+        for t, channel, language, assignee, holder in session.execute(query).all()
     ]
 
 
 def _row_query():
     return (
-        select(Ticket, Conversation.channel, _assignee, _holder)
+        select(Ticket, Conversation.channel, Conversation.language, _assignee, _holder)
         .join(Conversation, Ticket.conversation_id == Conversation.id)
         .outerjoin(_assignee, Ticket.assigned_to_id == _assignee.id)
         .outerjoin(_holder, Conversation.taken_over_by_id == _holder.id)
@@ -153,20 +196,31 @@ def _row_query():
 
 
 def queue_rows(session, filters: Filters, me: int, limit: int = MAX_ROWS) -> list[QueueRow]:
-    """High priority first (urgent tickets start high), then the most urgent kind (urgent, clinical, booking,
-    administrative), then the longest waiting."""
-    query = _filtered(_row_query(), filters, me).order_by(_PRIORITY_ORDER, _KIND_ORDER, Ticket.created_at, Ticket.id).limit(limit)
+    """Urgency first: high priority (urgent tickets start high), then the most urgent kind (urgent, clinical,
+    booking, administrative). Within each, the tickets nobody has started on, newest first, so a new urgent
+    ticket is the first row the moment it arrives; then the ones in progress, newest first. (The secretariat's
+    choice, issue #24: oldest first put a new emergency below every older one still open.)"""
+    order = (_PRIORITY_ORDER, _KIND_ORDER, _UNHANDLED_FIRST, Ticket.created_at.desc(), Ticket.id.desc())
+    query = _filtered(session, _row_query(), filters, me).order_by(*order).limit(limit)
     return _rows(session, query)
 
 
 def counts_per_kind(session, filters: Filters, me: int) -> dict[str, int]:
+    """Every count the inbox shows comes from here: the tickets per type under the page's filters (the type filter
+    aside, so every type shows its number), and the header's urgent count (urgent_count)."""
     query = select(Ticket.kind, func.count(Ticket.id)).join(Conversation, Ticket.conversation_id == Conversation.id)
-    counted = dict(session.execute(_filtered(query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
+    counted = dict(session.execute(_filtered(session, query, filters, me, with_kind=False).group_by(Ticket.kind)).all())
     return {kind: counted.get(kind, 0) for kind in KINDS}
 
 
-def open_urgent_count(session) -> int:
-    return session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) or 0
+# The header's count is the queue's own Urgent count with the default filters: urgent tickets not resolved yet, open
+# or in progress, on every channel, whoever has them. (It once counted only "open" ones, beside an Urgent filter
+# counting open and in progress: "126 urgent open" next to "127 Urgent" while one was being handled.)
+HEADER_FILTERS = Filters()
+
+
+def urgent_count(session) -> int:
+    return counts_per_kind(session, HEADER_FILTERS, me=0)["urgent"]
 
 
 def latest_ticket_id(session) -> int:
@@ -180,12 +234,12 @@ def latest_alert_id(session) -> int:
 
 @bp.context_processor
 def _urgent_state():
-    """Every signed-in page shows the open urgent count (tab title, counter) and where live updates start."""
+    """Every signed-in page shows the urgent count (tab title, counter) and where live updates start."""
     if current_staff() is None:
         return {}
     with db().session() as session:
         return {
-            "open_urgent": open_urgent_count(session),
+            "urgent_count": urgent_count(session),
             "latest_ticket": latest_ticket_id(session),
             "latest_alert": latest_alert_id(session),
         }
@@ -199,6 +253,9 @@ def queue():
     with db().session() as session:
         rows = queue_rows(session, filters, me, MAX_ROWS + 1)
         counts = counts_per_kind(session, filters, me)
+        if filters.q:
+            # A search reads every conversation's text: audited, without the words (the log keeps no patient data).
+            record(session, me, "search", detail=f"{len(search.words(filters.q))} word(s), {sum(counts.values())} ticket(s) found")
         channels = sorted(set(CHANNEL_LABELS) | set(session.scalars(select(Conversation.channel).distinct())))
         colleagues = list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
     return render_template(
@@ -217,22 +274,26 @@ def queue():
 @bp.get("/api/urgent")
 @role_required(*WORK_ROLES)
 def urgent_poll():
-    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are open; with
-    `alerts_after` (an event id), the unresolved urgent tickets whose patient sent another emergency message
-    since, each with that message, newest event last."""
+    """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are not resolved
+    (the header's count); with `alerts_after` (an event id), the unresolved urgent tickets whose patient sent
+    another emergency message since, each with that message, newest event last; with `counts=1` and the queue
+    page's filters, the counts per type the page shows, from the same function as the page's."""
     after = whole_number_arg("after", "0")
     alerts_after = whole_number_arg("alerts_after")
+    filters = Filters.from_args(request.args) if request.args.get("counts") == "1" else None
     with db().session() as session:
         query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > after).order_by(Ticket.id).limit(50)
         new = _rows(session, query)
         newer_other = session.scalar(select(func.count(Ticket.id)).where(Ticket.id > after, Ticket.kind != "urgent")) or 0
         body = {
-            "open_urgent": open_urgent_count(session),
+            "urgent_count": urgent_count(session),
             "latest_ticket": latest_ticket_id(session),
             "latest_alert": latest_alert_id(session),
             "new_urgent": [row.to_json() for row in new],
             "new_other": newer_other,
         }
+        if filters is not None:
+            body["counts"] = counts_per_kind(session, filters, current_staff().id)
         if alerts_after is not None:
             body["repeated_urgent"] = _repeated_urgent(session, alerts_after)
         return jsonify(body)

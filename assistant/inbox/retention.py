@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.inbox.trail import record
+from assistant.storage import search
 from assistant.storage.database import Database
 from assistant.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
 from rasa_addons.tracker_schema import EVENTS
@@ -238,6 +239,8 @@ def purge(
         else:
             record(session, None, "retention_purge", detail=" ".join(line.strip() for line in report.lines()[1:]))
             session.commit()
+    if not dry_run:
+        after_deleting(db)
     report.tracker_senders = tracker.delete_inactive(cutoff, dry_run)
     if tracker.not_handled():
         report.notes.append(tracker.not_handled())
@@ -291,7 +294,7 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore, *
             + (f"; {len(kept)} open urgent ticket(s) kept, anonymised" if conversation is not None and kept else ""),
         )
         session.commit()
-    checkpoint(db.engine)
+    after_deleting(db)
     report.tracker_events = tracker.delete_sender(rasa_sender, dry_run=False)
     if tracker.not_handled():
         report.notes.append(tracker.not_handled())
@@ -318,6 +321,13 @@ def _keep_anonymised(session: Session, conversation_id: int, kept: list[int]) ->
         .values(sender_key=f"anonymised-{conversation_id}", taken_over_by_id=None, taken_over_at=None),
         execution_options=options,
     )
+
+
+def after_deleting(db: Database) -> None:
+    """Deleted text leaves the search indexes' segments (SQLite), then the write-ahead log."""
+    with db.engine.begin() as connection:
+        search.drop_deleted_words(connection)
+    checkpoint(db.engine)
 
 
 def checkpoint(engine: Engine) -> None:

@@ -16,6 +16,7 @@ from assistant.inbox.blueprint import (
     bp,
     db,
     iso,
+    language_parts,
     local_time,
     messages,
     senders,
@@ -114,6 +115,7 @@ def _page(
     resolve_form = ResolveForm(hand_back=conversation.taken_over_by_id is not None)
     reclassify_form = _reclassify_form(kind=ticket.kind, priority=ticket.priority)
     holder = people.get(conversation.taken_over_by_id)
+    language_code, language_name = language_parts(conversation.language)
     return render_template(
         "inbox/ticket.html",
         ticket=ticket,
@@ -135,6 +137,8 @@ def _page(
         event_labels=EVENT_LABELS,
         error=error,
         channel_label=CHANNEL_LABELS.get(conversation.channel, conversation.channel),
+        language_code=language_code,
+        language_name=language_name,
         base_title=f"{ticket.reference} – Inbox",
     ), status
 

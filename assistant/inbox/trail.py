@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "reopen": "reopened a ticket",
     "reclassify": "changed a ticket's type or priority",
     "view_audit": "read the audit log",
+    "search": "searched the tickets",
     "retention_purge": "retention: old data removed",
     "retention_forget": "retention: one patient's data deleted",
     "staff_create": "staff account created",

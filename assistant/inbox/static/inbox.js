@@ -2,7 +2,7 @@
  *
  * - Every page asks the server every few seconds for new urgent tickets: they
  *   raise a visible alert, change the tab title to "(n) URGENT – ..." and, on
- *   the queue, appear as rows in their place.
+ *   the queue, appear as rows in their place; the counts are the server's.
  * - The ticket page shows the patient's new messages as they arrive.
  * Data from the server is always inserted as text (textContent), never as HTML.
  */
@@ -64,12 +64,12 @@
   var afterAlert = Number(body.getAttribute("data-latest-alert") || "0");
   var announced = {};
 
-  function updateTitleAndCounter(openUrgent) {
-    document.title = openUrgent > 0 ? "(" + openUrgent + ") URGENT – " + baseTitle : baseTitle;
+  function updateTitleAndCounter(urgentCount) {
+    document.title = urgentCount > 0 ? "(" + urgentCount + ") URGENT – " + baseTitle : baseTitle;
     var counter = document.getElementById("urgent-counter");
     if (counter) {
-      counter.classList.toggle("is-zero", openUrgent === 0);
-      counter.querySelector(".urgent-counter-number").textContent = String(openUrgent);
+      counter.classList.toggle("is-zero", urgentCount === 0);
+      counter.querySelector(".urgent-counter-number").textContent = String(urgentCount);
     }
   }
 
@@ -98,6 +98,21 @@
     return cell;
   }
 
+  // "FR Français", as the server renders it; a dash while the conversation's language is not known.
+  function languageTag(ticket) {
+    if (!ticket.language) { return el("span", "muted", "—"); }
+    var tag = el("span", "lang-tag");
+    tag.appendChild(el("span", "lang-code", ticket.language.toUpperCase()));
+    var name = ticket.language_name;
+    if (name) {
+      tag.appendChild(document.createTextNode(" "));
+      var named = el("span", null, name);
+      named.setAttribute("lang", ticket.language);
+      tag.appendChild(named);
+    }
+    return tag;
+  }
+
   function addQueueRow(ticket) {
     var table = document.getElementById("queue-table");
     var rows = document.getElementById("queue-rows");
@@ -120,19 +135,28 @@
     about.appendChild(el("span", "summary", ticket.summary || "(no summary)"));
     row.appendChild(about);
     queueCell(row, ticket.channel_label);
+    queueCell(row, languageTag(ticket)).className = "language";
     queueCell(row, el("span", "status status-open", "Open"));
     queueCell(row, ticket.assigned_to || "—");
     queueCell(row, ticket.taken_over_by ? el("span", "taken", "Taken over by " + ticket.taken_over_by) : el("span", "muted", "Assistant"));
-    // Urgent rows come first, oldest first: the newest urgent goes after the last urgent row.
-    var urgentRows = rows.querySelectorAll('tr[data-kind="urgent"]');
-    var last = urgentRows.length ? urgentRows[urgentRows.length - 1] : null;
-    rows.insertBefore(row, last ? last.nextSibling : rows.firstChild);
+    // A new urgent ticket starts high, nobody has started on it and none is newer: the queue's first row.
+    rows.insertBefore(row, rows.firstChild);
     var empty = document.getElementById("queue-empty");
     if (empty) { empty.hidden = true; }
-    ["count-urgent", "count-all"].forEach(function (id) {
-      var count = document.getElementById(id);
-      if (count) { count.textContent = String(Number(count.textContent) + 1); }
+  }
+
+  // The counts per type, as the server counts them for this page's filters (never added up here, so they
+  // cannot drift from the header's count or from what a reload shows).
+  function updateCounts(counts) {
+    if (!counts) { return; }
+    var all = 0;
+    Object.keys(counts).forEach(function (kind) {
+      all += counts[kind];
+      var count = document.getElementById("count-" + kind);
+      if (count) { count.textContent = String(counts[kind]); }
     });
+    var total = document.getElementById("count-all");
+    if (total) { total.textContent = String(all); }
   }
 
   function noteOtherTickets(count) {
@@ -145,7 +169,9 @@
 
   if (urgentUrl) {
     poller(function () {
-      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert).then(function (data) {
+      var queueTable = document.getElementById("queue-table");
+      var counts = queueTable ? "&counts=1&" + queueTable.getAttribute("data-counts") : "";
+      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert + counts).then(function (data) {
         data.new_urgent.forEach(function (ticket) {
           if (announced[ticket.id]) { return; }
           announced[ticket.id] = true;
@@ -154,7 +180,8 @@
         });
         data.repeated_urgent.forEach(function (ticket) { announce(ticket, true); });
         afterAlert = Math.max(afterAlert, data.latest_alert);
-        updateTitleAndCounter(data.open_urgent);
+        updateTitleAndCounter(data.urgent_count);
+        updateCounts(data.counts);
         noteOtherTickets(data.new_other);
       });
     });
