@@ -67,6 +67,7 @@ def chunks_of(docs: list[Document], extra_names: dict[str, list[str]] | None = N
     chunks = []
     for doc in docs:
         names = list(dict.fromkeys([*doc.names, *(extra_names or {}).get(doc.procedure, [])]))
+        language = str(doc.meta.get("language") or REFERENCE)
         for section in doc.sections:
             chunks.append(
                 {
@@ -74,11 +75,11 @@ def chunks_of(docs: list[Document], extra_names: dict[str, list[str]] | None = N
                     "procedure": doc.procedure,
                     "section": section.id,
                     "title": doc.title,
-                    "section_title": section_label(section.id),
+                    "section_title": section_label(section.id, language),
                     # Shown as "reviewed <date>" only for a signed text unchanged since; otherwise as a draft.
                     "status": "signed" if doc.signed else "draft",
                     "reviewed": doc.reviewed,
-                    "language": str(doc.meta.get("language") or REFERENCE),
+                    "language": language,
                     "names": names,
                     "not_names": doc.not_names,
                     "text": section.text,
@@ -89,11 +90,12 @@ def chunks_of(docs: list[Document], extra_names: dict[str, list[str]] | None = N
 
 
 def dense_text(chunk: dict) -> str:
-    return f"{section_question(chunk['section'], chunk['title'])}\n{chunk['text']}"
+    return f"{section_question(chunk['section'], chunk['title'], chunk.get('language', REFERENCE))}\n{chunk['text']}"
 
 
 def keyword_text(chunk: dict) -> str:
-    return " ".join([section_question(chunk["section"], chunk["title"]), " ".join(chunk["names"]), chunk["text"]])
+    question = section_question(chunk["section"], chunk["title"], chunk.get("language", REFERENCE))
+    return " ".join([question, " ".join(chunk["names"]), chunk["text"]])
 
 
 def read_manifest(index_dir: Path) -> dict | None:

@@ -109,3 +109,8 @@ def test_opening_hours_in_a_french_text_are_given_with_french_day_names():
     text = dispatcher.messages[0]["custom"]["text"]
     assert "lundi" in text and "Monday" not in text
     assert services.weekdays_of({**chunk, "language": "en"}) is None
+
+
+def test_the_source_names_the_section_in_the_texts_language():
+    [reply] = run(french_message("quand puis-je conduire après une embolisation ?", "ask_driving"))
+    assert reply["sources"][0]["section_title"] == "Conduite"
