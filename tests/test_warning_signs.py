@@ -36,9 +36,7 @@ def lines_with_urgency(text: str, language: str) -> list[tuple[str, str | None]]
 @cache
 def sections(language: str) -> dict[str, list[tuple[str, str | None]]]:
     docs, _ = load_and_validate(texts_dir(TEXTS, language), complete=language == "en")
-    return {
-        doc.id: lines_with_urgency(section.text, language) for doc in docs for section in doc.sections if section.id == "when_to_call"
-    }
+    return {doc.id: lines_with_urgency(section.text, language) for doc in docs for section in doc.sections if section.id == "when_to_call"}
 
 
 def urgencies_of(sign: dict, found_in: dict[str, list[tuple[str, str | None]]], language: str = "en") -> dict[str, set[str | None]]:
