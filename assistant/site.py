@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# A temperature as the texts write it: "38 °C" (a space, also a no-break one, or none; "38,5 °C" in French).
+CELSIUS = re.compile(r"(?<![\d.,])(\d+(?:([.,])\d+)?)(\s?)°C\b")
+TEMPERATURE_UNITS = ("C", "F", "both")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -22,11 +25,21 @@ class Site:
     department_email: str
     department_address: str
     emergency_number: str
+    # The number that answers when the secretariat is closed: an on-call line or the hospital switchboard.
+    out_of_hours_phone: str
     timezone: str
     opening_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
     response_time: str = "within one working day"
     # The shipped site.yml is an example; production mode refuses to start until the department removes this.
     example: bool = False
+    # How temperatures in texts are shown: C (as written), F, or both ("38 °C (100.4 °F)").
+    temperature_unit: str = "C"
+
+    def __post_init__(self) -> None:
+        if self.temperature_unit not in TEMPERATURE_UNITS:
+            raise ValueError(f"site.yml: temperature_unit must be one of {', '.join(TEMPERATURE_UNITS)}, not {self.temperature_unit!r}")
+        if not str(self.out_of_hours_phone or "").strip():
+            raise ValueError("site.yml: out_of_hours_phone is required (an on-call line or the hospital switchboard)")
 
     @property
     def opening_hours_text(self) -> str:
@@ -99,6 +112,7 @@ class Site:
             "department_email": self.department_email,
             "department_address": self.department_address,
             "emergency_number": self.emergency_number,
+            "out_of_hours_phone": self.out_of_hours_phone,
             "opening_hours": self.opening_hours_text,
             "response_time": self.response_time,
         }
@@ -109,7 +123,20 @@ class Site:
         values = self.placeholders()
         if weekdays:
             values["opening_hours"] = self.opening_hours_in(weekdays)
-        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+        return self.temperatures(PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text))
+
+    def temperatures(self, text: str) -> str:
+        """Every "<number> °C" in the site's unit: as written (C), in Fahrenheit (F), or both."""
+        if self.temperature_unit == "C":
+            return text
+
+        def convert(match: re.Match) -> str:
+            number, comma, space = match.group(1), match.group(2) == ",", match.group(3)
+            fahrenheit = f"{float(number.replace(',', '.')) * 9 / 5 + 32:.1f}".removesuffix(".0")
+            fahrenheit = (fahrenheit.replace(".", ",") if comma else fahrenheit) + f"{space}°F"
+            return fahrenheit if self.temperature_unit == "F" else f"{match.group(0)} ({fahrenheit})"
+
+        return CELSIUS.sub(convert, text)
 
 
 KNOWN_PLACEHOLDERS = frozenset(
@@ -120,6 +147,7 @@ KNOWN_PLACEHOLDERS = frozenset(
         "department_email",
         "department_address",
         "emergency_number",
+        "out_of_hours_phone",
         "opening_hours",
         "response_time",
     ]
@@ -129,4 +157,8 @@ KNOWN_PLACEHOLDERS = frozenset(
 def load_site(path: str | Path) -> Site:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
+    if "out_of_hours_phone" not in data:
+        raise ValueError(f"{path}: out_of_hours_phone is required (an on-call line or the hospital switchboard)")
+    if "temperature_unit" in data:
+        data["temperature_unit"] = str(data["temperature_unit"])
     return Site(opening_hours=hours, **data)

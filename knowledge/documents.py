@@ -24,6 +24,29 @@ SIGNED_SOURCE_KEYS = ("publisher", "title", "url", "date")
 HEADING = re.compile(r"^##\s+(\S.*?)\s*$")
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_SECTION_WORDS = 160
+# Every `when_to_call` section is two plain-text lists a phone can show, introduced by these lines in the text's
+# language, and closed by the department's and the out-of-hours numbers (knowledge/README.md):
+# (emergency list's intro, urgent list's intro, the sentence the line after the urgent list holds).
+WHEN_TO_CALL = {
+    "en": (
+        "Call {emergency_number} now if you have:",
+        "Contact us today if you have:",
+        "Call {department_phone} ({opening_hours}); when we are closed, call {out_of_hours_phone}.",
+    ),
+    "fr": (
+        "Appelez le {emergency_number} immédiatement si vous avez :",
+        "Contactez-nous aujourd'hui si vous avez :",
+        "Appelez le {department_phone} ({opening_hours}) ; en dehors de ces heures, appelez le {out_of_hours_phone}.",
+    ),
+    "es": (
+        "Llame al {emergency_number} ahora mismo si tiene:",
+        "Contacte con nosotros hoy si tiene:",
+        "Llame al {department_phone} ({opening_hours}); fuera de ese horario, llame al {out_of_hours_phone}.",
+    ),
+}
+ITEM = "- "
+# Words that only make sense in one country's health system: texts use the site's placeholders instead.
+COUNTRY_WORDS = re.compile(r"\bGPs?\b|\bA&E\b|\b999\b|\b911\b|\bNHS\b|out-of-hours service", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,58 @@ class Document:
             if number > start and re.match(rf"^\s+{re.escape(key)}\s*:", line):
                 return number
         return start
+
+
+def _plain(line: str) -> str:
+    """A line compared with the intro table: French no-break spaces and typographic apostrophes as typed ones."""
+    return " ".join(line.replace("\u2019", "'").split())
+
+
+def warning_lists(text: str, language: str | None = None) -> tuple[list[tuple[int, str, str | None]], list[tuple[int, str]]]:
+    """A `when_to_call` section read as its two lists: each non-empty line (offset from the heading, line, and
+    "emergency" from the emergency list's intro on, "urgent" from the second list's intro on, None before),
+    and what is wrong with its form (offset, message). The intros of `language` are checked if WHEN_TO_CALL has it."""
+    lines = [(offset, line.strip()) for offset, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    expected = WHEN_TO_CALL.get(language or "")
+    problems: list[tuple[int, str]] = []
+    first = next((i for i, (_, line) in enumerate(lines) if "{emergency_number}" in line and line.endswith(":")), None)
+    if first is None:
+        want = expected[0] if expected else "a line with {emergency_number} ending with ':'"
+        return [(o, line, None) for o, line in lines], [(1, f"when_to_call needs the emergency list: '{want}' followed by '- ' items")]
+
+    def items_after(index: int) -> int:
+        count = 0
+        while index + 1 + count < len(lines) and lines[index + 1 + count][1].startswith(ITEM):
+            count += 1
+        return count
+
+    emergency_items = items_after(first)
+    if not emergency_items:
+        problems.append((lines[first][0], "when_to_call: the emergency intro must be followed by '- ' items, one sign a line"))
+    second = next(
+        (i for i in range(first + 1 + emergency_items, len(lines)) if lines[i][1].endswith(":") and items_after(i)),
+        None,
+    )
+    if second is None:
+        want = expected[1] if expected else "a line ending with ':'"
+        problems.append((lines[-1][0], f"when_to_call needs the second list (contact us today): '{want}' followed by '- ' items"))
+    else:
+        closing = next((i for i in range(second + 1, len(lines)) if "{out_of_hours_phone}" in lines[i][1]), None)
+        if closing is None:
+            want = expected[2] if expected else "a line with {department_phone} and {out_of_hours_phone}"
+            problems.append((lines[-1][0], f"when_to_call: after the second list, a line must give the out-of-hours number: '{want}'"))
+        elif expected and _plain(expected[2]) not in _plain(lines[closing][1]):
+            problems.append((lines[closing][0], f"when_to_call: the line with the out-of-hours number must say '{expected[2]}'"))
+    if expected:
+        if _plain(lines[first][1]) != _plain(expected[0]):
+            problems.append((lines[first][0], f"when_to_call: the emergency list's intro must read '{expected[0]}'"))
+        if second is not None and _plain(lines[second][1]) != _plain(expected[1]):
+            problems.append((lines[second][0], f"when_to_call: the second list's intro must read '{expected[1]}'"))
+    for offset, line in lines:
+        if "**" in line or "__" in line:
+            problems.append((offset, "when_to_call is plain text a phone shows as it is: no Markdown bold"))
+    urgency = [None if i < first else "emergency" if second is None or i < second else "urgent" for i in range(len(lines))]
+    return [(offset, line, urgency[i]) for i, (offset, line) in enumerate(lines)], problems
 
 
 def section_hash(text: str) -> str:
@@ -283,6 +358,19 @@ def _check_sections(doc: Document) -> list[Problem]:
             for name in PLACEHOLDER.findall(line):
                 if name not in KNOWN_PLACEHOLDERS:
                     problems.append(Problem(shown, section.line + offset, "error", f"unknown placeholder {{{name}}}"))
+            if words := COUNTRY_WORDS.search(line):
+                problems.append(
+                    Problem(
+                        shown,
+                        section.line + offset,
+                        "error",
+                        f"'{words.group(0)}' is one country's wording: use {{department_phone}}, {{out_of_hours_phone}} or 'your doctor'",
+                    )
+                )
+        if section.id == "when_to_call":
+            language = str(doc.meta.get("language") or "")
+            for offset, message in warning_lists(section.text, language)[1]:
+                problems.append(Problem(shown, section.line + offset, "error", message))
     if doc.procedure in PROCEDURES:
         for missing in (s for s in SECTIONS if s not in seen):
             problems.append(Problem(shown, 1, "error", f"missing section '{missing}'"))

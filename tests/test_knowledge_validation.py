@@ -155,3 +155,35 @@ def test_a_text_missing_in_one_language_is_reported_and_an_error_in_it_fails_the
     edit(texts / "es" / "embolization.md", "## driving", "## conducir")
     assert build_main(["--texts", str(texts), "--check"]) == 1
     assert "unknown section 'conducir'" in capsys.readouterr().err
+
+
+def test_a_when_to_call_without_its_two_lists_is_reported_on_its_line(texts):
+    path = texts / "angiography.md"
+    edit(path, "Contact us today if you have:", "Contact us today if you have a worry such as:")
+    found = problems_in(texts)
+    line = line_of(path, "Contact us today if you have a worry such as:")
+    assert f"{path}:{line}: error: when_to_call: the second list's intro must read 'Contact us today if you have:'" in found
+    edit(path, "Call {emergency_number} now if you have:\n", "Call {emergency_number} now if you have any of these.\n")
+    assert any(p.startswith(f"{path}:") and "when_to_call needs the emergency list" in p for p in problems_in(texts))
+
+
+def test_a_when_to_call_without_the_out_of_hours_number_is_reported(texts):
+    path = texts / "embolization.md"
+    edit(path, "; when we are closed, call {out_of_hours_phone}.", ". If we are closed, contact your GP.")
+    found = "\n".join(problems_in(texts))
+    assert "when_to_call: after the second list, a line must give the out-of-hours number" in found
+    assert f"{path}:{line_of(path, 'contact your GP')}: error: 'GP' is one country's wording" in found
+
+
+def test_the_two_lists_are_checked_in_the_texts_language():
+    from knowledge.documents import WHEN_TO_CALL, warning_lists
+
+    emergency, urgent, closing = WHEN_TO_CALL["fr"]
+    french = f"{emergency}\n- une douleur à la poitrine\n\n{urgent}\n- de la fièvre\n{closing}"
+    assert warning_lists(french, "fr")[1] == []
+    # French typography: a no-break space before the colon, a typographic apostrophe.
+    assert warning_lists(french.replace(" :", "\u00a0:").replace("'", "\u2019"), "fr")[1] == []
+    english_intro = french.replace(emergency, WHEN_TO_CALL["en"][0])
+    assert warning_lists(english_intro, "fr")[1] == [(1, f"when_to_call: the emergency list's intro must read '{emergency}'")]
+    bold = french.replace("- de la fièvre", "- **de la fièvre**")
+    assert warning_lists(bold, "fr")[1] == [(5, "when_to_call is plain text a phone shows as it is: no Markdown bold")]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.site import Site
+from assistant.config import ROOT
+from assistant.site import Site, load_site
 
 LONDON = ZoneInfo("Europe/London")
 SITE = Site(
@@ -17,6 +19,7 @@ SITE = Site(
     department_email="ir@example.org",
     department_address="A",
     emergency_number="112",
+    out_of_hours_phone="+44 9",
     timezone="Europe/London",
     opening_hours={d: ("08:00", "17:00") for d in ("monday", "tuesday", "wednesday", "thursday")} | {"friday": ("08:00", "16:00")},
     response_time="within one working day",
@@ -30,6 +33,39 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 def test_placeholders_are_filled_and_unknown_ones_stay_visible():
     assert SITE.fill("Call {department_phone} or {emergency_number}; {nope}") == "Call +44 1 or 112; {nope}"
+
+
+def test_the_out_of_hours_number_is_a_placeholder():
+    assert SITE.fill("When we are closed, call {out_of_hours_phone}.") == "When we are closed, call +44 9."
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("C", "a fever above 38 °C or 38.5°C"),
+        ("F", "a fever above 100.4 °F or 101.3°F"),
+        ("both", "a fever above 38 °C (100.4 °F) or 38.5°C (101.3°F)"),
+    ],
+)
+def test_temperatures_are_shown_in_the_site_unit(unit, expected):
+    site = dataclasses.replace(SITE, temperature_unit=unit)
+    assert site.fill("a fever above 38 °C or 38.5°C") == expected
+
+
+def test_a_french_temperature_keeps_its_decimal_comma_and_space():
+    site = dataclasses.replace(SITE, temperature_unit="both")
+    assert site.fill("plus de 38,5\u00a0°C") == "plus de 38,5\u00a0°C (101,3\u00a0°F)"
+
+
+def test_a_site_without_an_out_of_hours_number_or_with_an_unknown_unit_is_refused(tmp_path):
+    shipped = (ROOT / "site.yml").read_text()
+    assert load_site(ROOT / "site.yml").out_of_hours_phone
+    missing = tmp_path / "site.yml"
+    missing.write_text("\n".join(line for line in shipped.splitlines() if not line.startswith("out_of_hours_phone:")))
+    with pytest.raises(ValueError, match="out_of_hours_phone is required"):
+        load_site(missing)
+    with pytest.raises(ValueError, match="temperature_unit"):
+        dataclasses.replace(SITE, temperature_unit="K")
 
 
 def test_opening_hours_read_as_a_sentence():
