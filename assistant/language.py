@@ -17,6 +17,13 @@ MIN_WORDS = 3
 MIN_WORDS_TO_SWITCH = 4
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.80
+# Below MIN_CONFIDENCE, a clear lead is enough for a question of four words or more in one of the languages
+# patients of these departments write in (a language the model only half-knows, "how long til i can go home"
+# as Norwegian, is never taken on a lead). Checked as the thresholds above.
+MIN_LEADING_CONFIDENCE = 0.50
+LEAD_FACTOR = 4.0
+LEAD_MIN_WORDS = 4
+LEAD_LANGUAGES = frozenset({"en", "fr", "es", "de", "nl", "tr", "it", "pt", "ar"})
 _WORD = re.compile(r"[^\W\d_]+")
 # English typed without apostrophes: the model reads "im" as German ("im Bein"). Spelled out, English stays
 # English and German stays German ("Schmerzen i am Bein" is still German to it).
@@ -41,5 +48,14 @@ def identify(text: str) -> str | None:
     if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
         return None
     spelled_out = _CONTRACTION.sub(lambda m: _ENGLISH_CONTRACTIONS[m.group(1).lower()], " ".join(text.split()))
-    best = _detector().detect(spelled_out, k=1)[0]
-    return str(best["lang"]) if float(best["score"]) >= MIN_CONFIDENCE else None
+    ranked = _detector().detect(spelled_out, k=2)
+    best, runner_up = ranked[0], float(ranked[1]["score"]) if len(ranked) > 1 else 0.0
+    score = float(best["score"])
+    # A short question is often below the bar though plainly one language ("Comment se passe la surveillance ?":
+    # French 0.66, Spanish 0.10): a clear lead over the next language is as good.
+    if score >= MIN_CONFIDENCE:
+        return str(best["lang"])
+    leads = score >= MIN_LEADING_CONFIDENCE and score >= LEAD_FACTOR * runner_up
+    if leads and len(words) >= LEAD_MIN_WORDS and best["lang"] in LEAD_LANGUAGES:
+        return str(best["lang"])
+    return None

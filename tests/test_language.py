@@ -80,3 +80,20 @@ def test_the_red_flag_phrasings_in_other_languages_are_never_taken_for_english()
     for p in phrases:
         if p["lang"] in {"fr", "es", "de", "nl", "tr"}:
             assert identify(p["text"]) in (None, p["lang"]), p["text"]
+
+
+@pytest.mark.parametrize(
+    "question, language",
+    [
+        ("Comment se passe la surveillance ?", "fr"),
+        ("En quoi consiste le stenting carotidien ?", "fr"),
+        ("Combien de temps dure l'intervention ?", "fr"),
+        ("¿Cuánto tiempo dura la intervención?", "es"),
+    ],
+)
+def test_a_short_question_plainly_in_one_language_is_identified_on_its_lead(question, language):
+    assert identify(question) == language
+
+
+def test_a_lead_for_a_language_patients_here_do_not_write_is_not_taken():
+    assert identify("how long til i can go home") in (None, "en")

@@ -1,8 +1,8 @@
 """The widget in French and in Spanish, in a real headless Chromium: the demo page with `?lang=fr` / `?lang=es`
 (the widget's `data-lang`). The privacy notice, the text box, the buttons, the author names and the dates and
 times are in that language, every label fits its box on a desktop and on a phone, and the patient's question
-goes to the gateway in that language. Against the gateway alone: French and Spanish have no texts yet, so the
-gateway answers itself, from the catalogs, in that language (and in English). Saves docs/screenshots/widget-<lang>-*.png."""
+goes to the gateway in that language and is answered from that language's text (a fake Rasa sends the answer the
+action server gives: the French or Spanish section, its source and status). Saves docs/screenshots/widget-<lang>-*.png."""
 
 from __future__ import annotations
 
@@ -67,9 +67,9 @@ def in_panel(page, selector: str) -> bool:
 
 
 @pytest.fixture
-def gateway(database_url, tmp_path, monkeypatch):
-    """The gateway (demo page, widget, chat API) on a real port; Rasa is not running."""
-    app = make_app(database_url, tmp_path, monkeypatch)
+def gateway(database_url, tmp_path, monkeypatch, fake_rasa):
+    """The gateway (demo page, widget, chat API) on a real port, with a fake Rasa."""
+    app = make_app(database_url, tmp_path, monkeypatch, rasa_url=fake_rasa.url)
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -89,9 +89,39 @@ def an_earlier_exchange(db, sender: str, language: str) -> None:
         session.execute(update(Message).where(Message.conversation_id == conversation.id).values(created_at=EARLIER))
 
 
+def preparation_answer(language: str) -> list[dict]:
+    """What the action server sends for "how do I prepare for embolization?" in `language`: the section of that
+    language's text, with its source."""
+    from knowledge.documents import parse
+
+    doc, _ = parse(ROOT / "knowledge" / "texts" / language / "embolization.md")
+    section = next(s for s in doc.sections if s.id == "preparation")
+    label = {"fr": "Se préparer", "es": "Preparación"}[language]
+    source = {
+        "doc": doc.id,
+        "section": "preparation",
+        "section_title": label,
+        "title": doc.title,
+        "status": "draft",
+        "reviewed": None,
+        "language": language,
+    }
+    payload = {
+        "text": section.text,
+        "buttons": [],
+        "route": "answer",
+        "procedure": "embolization",
+        "topic": "preparation",
+        "sources": [source],
+        "score": 0.9,
+    }
+    return [{"recipient_id": "web:x", "custom": payload}]
+
+
 @pytest.mark.parametrize("language", ["fr", "es"])
-def test_the_widget_speaks_the_pages_language_with_its_dates_and_times(gateway, browser, language):
+def test_the_widget_speaks_the_pages_language_with_its_dates_and_times(gateway, browser, language, fake_rasa):
     app, base = gateway
+    fake_rasa.reply = preparation_answer(language)
     db = app.extensions["db"]
     messages = app.config["SETTINGS"].messages
     T = messages.catalogs[language].widget
@@ -157,7 +187,10 @@ def test_the_widget_speaks_the_pages_language_with_its_dates_and_times(gateway, 
             box.fill(question)
             box.press("Enter")
             answer = page.locator(".ira-msg--assistant:not(.ira-msg--welcome)").last
-            expect(answer).to_contain_text(messages.text("no_texts_in_language", language, app.config["SETTINGS"].site)[:60])
+            expect(answer).to_contain_text(fake_rasa.reply[0]["custom"]["text"][:60])
+            expect(answer).to_contain_text(fake_rasa.reply[0]["custom"]["sources"][0]["title"])
+            expect(answer).to_contain_text(T["draft"])
+            assert fake_rasa.received[-1]["metadata"]["language"] == language
             expect(answer.locator(".ira-author")).to_have_text(T["assistant"])
             expect(page.locator(".ira-msg--patient time").last).to_have_text(re.compile(r"^\d\d:\d\d$"))
             assert page.evaluate(OVERFLOWS) == [], f"{language} {name}, conversation"
