@@ -36,6 +36,8 @@ from knowledge.names import normalise
 from knowledge.vector_cache import VectorCache
 
 INDEX_FORMAT = 8
+# The longest English name another language's index borrows, in words.
+MAX_BORROWED_WORDS = 2
 
 
 def texts_hash(texts_root: Path, language: str = REFERENCE) -> str:
@@ -54,7 +56,13 @@ def with_reference_names(docs: list[Document], reference: list[Document]) -> tup
     extra: dict[str, list[str]] = {}
     others = []
     for doc in reference:
-        names = [n for n in doc.names if taken.get(normalise(n), doc.procedure) == doc.procedure]
+        # Short names only ("PICC line", "TACE", "port"): a long English phrase would lend its words to the
+        # family-name clues of this language's names ("uterine" pulled "embolisation utérine" to embolization).
+        names = [
+            n
+            for n in doc.names
+            if len(normalise(n).split()) <= MAX_BORROWED_WORDS and taken.get(normalise(n), doc.procedure) == doc.procedure
+        ]
         not_names = [n for n in doc.not_names if normalise(n) not in taken]
         if doc.procedure in own:
             extra[doc.procedure] = names

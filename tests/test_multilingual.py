@@ -63,3 +63,30 @@ def test_each_language_has_its_texts_folder_and_an_index_beside_the_english_one(
     assert index_dir(tmp_path / "index", "fr") == tmp_path / "index-fr"
     assert index_dir(tmp_path / "index", "en") == tmp_path / "index"
     assert with_texts(root) == ["en", "fr"]  # Spanish has a folder but no text yet
+
+
+def matcher_of(language: str):
+    from assistant.config import ROOT
+    from knowledge.build import chunks_of, with_reference_names
+    from knowledge.documents import load_and_validate
+    from knowledge.names import ProcedureMatcher
+
+    texts = ROOT / "knowledge" / "texts"
+    docs = load_and_validate(texts / language, complete=False)[0]
+    extra, others = with_reference_names(docs, load_and_validate(texts)[0])
+    return ProcedureMatcher.from_entries(chunks_of(docs, extra) + others)
+
+
+@pytest.mark.parametrize(
+    "language, message, procedure",
+    [
+        ("fr", "que se passe-t-il après l'embolisation utérine ?", "uterine_fibroid_embolization"),
+        ("fr", "après l'embolisation des artères utérines", "uterine_fibroid_embolization"),
+        ("fr", "embolisation pour hémorragie du post-partum", "embolization"),
+        ("fr", "la pose du PICC line fait mal ?", "central_venous_access"),  # an English name in a French question
+        ("es", "embolización de arterias uterinas", "uterine_fibroid_embolization"),
+        ("es", "¿duele la TACE?", "chemoembolization_tace"),
+    ],
+)
+def test_a_french_or_spanish_question_names_the_right_procedure(language, message, procedure):
+    assert matcher_of(language).procedures(message) == [procedure]
