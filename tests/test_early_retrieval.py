@@ -105,7 +105,10 @@ def test_a_malformed_hint_is_refused_with_the_reason(body, error):
 
 def test_the_gateway_hints_the_text_rasa_gets_under_the_same_conversation(client, fake_rasa, fake_actions):
     fake_rasa.reply = RASA_ANSWER
-    assert client.post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(client.application, "p1")).status_code == 200
+    assert (
+        client.post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(client.application, "p1")).status_code
+        == 200
+    )
     [hint] = fake_actions.wait_for(1)
     assert hint == {"sender": fake_rasa.received[0]["sender"], "text": fake_rasa.received[0]["message"]}
     assert hint == {"sender": "web:p1", "text": "what is embolization?"}

@@ -15,7 +15,7 @@ from assistant.storage.conversations import add_messages, history
 from assistant.storage.database import Database
 from assistant.storage.models import AuditEntry, Conversation, Ticket, TicketEvent
 from tests.support.inbox import conversation_of, create_staff, make_app, page_token, post_form, raise_ticket, signed_in
-from tests.support.web import web_headers
+from tests.support.web import integration_headers, web_headers
 
 
 def events_of(db, ticket_id: int) -> list[tuple[int | None, str, str]]:
@@ -395,12 +395,12 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     assert len(urgent) == 1
 
     assert post_form(client, f"/inbox/tickets/{ticket}/reply", {"text": "I can move you to Monday at 9."}).status_code == 303
-    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, timeout=10).json()
+    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, headers=integration_headers(), timeout=10).json()
     assert widget["taken_over"] is True
     assert widget["messages"][-1]["role"] == "staff" and widget["messages"][-1]["text"] == "I can move you to Monday at 9."
 
     assert post_form(client, f"/inbox/tickets/{ticket}/hand-back").status_code == 303
-    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, timeout=10).json()
+    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, headers=integration_headers(), timeout=10).json()
     assert widget["taken_over"] is False
     assert widget["messages"][-1]["text"].startswith("You are back with the automated assistant")
     answer = system.chat(sender, "when can I drive?")["messages"]

@@ -177,7 +177,12 @@ def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox
     staff, _ = signed_in(inbox_app, "anna")
     patient = inbox_app.test_client()
     for text in ("I can't breathe", "my chest hurts so much", "I am bleeding a lot"):
-        assert patient.post("/api/chat", json={"message": text}, headers=web_headers(patient.application, "flood-1")).json["messages"][0]["route"] == "urgent"
+        assert (
+            patient.post("/api/chat", json={"message": text}, headers=web_headers(patient.application, "flood-1")).json["messages"][0][
+                "route"
+            ]
+            == "urgent"
+        )
 
     with db.session() as session:
         urgent = list(session.scalars(select(Ticket).where(Ticket.kind == "urgent")))

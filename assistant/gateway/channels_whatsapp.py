@@ -22,6 +22,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
@@ -188,6 +189,6 @@ def _handle_batch(whatsapp: _WhatsApp, jobs: worker.Worker, body: dict) -> None:
             continue  # Meta's retry of a message already handled (or a repeat inside the batch)
         new.discard(message_id)
         if text is not None:
-            jobs.submit((channel.name, phone), lambda p=phone, t=text: inbound.answer(services, channel, p, t))
+            jobs.submit((channel.name, phone), partial(inbound.answer, services, channel, phone, text))
         else:
-            jobs.submit((channel.name, phone), lambda p=phone, k=kind: inbound.answer_unreadable(services, channel, p, k))
+            jobs.submit((channel.name, phone), partial(inbound.answer_unreadable, services, channel, phone, kind))

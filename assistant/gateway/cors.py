@@ -52,7 +52,8 @@ def register(app: Flask) -> None:
         method = request.headers["Access-Control-Request-Method"].strip().upper()
         headers = {h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
         if method not in ALLOWED_METHODS or not headers <= set(ALLOWED_HEADERS):
-            return jsonify({"error": f"cross-origin requests may use only {', '.join(ALLOWED_METHODS)} and the Content-Type and X-Conversation-Token headers"}), 403
+            allowed = f"{', '.join(ALLOWED_METHODS)} and the Content-Type and X-Conversation-Token headers"
+            return jsonify({"error": f"cross-origin requests may use only {allowed}"}), 403
         response = app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
         response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Conversation-Token"

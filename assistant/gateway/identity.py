@@ -88,9 +88,7 @@ def caller(named_sender: object) -> Caller:
         return Caller(sender_id({"sender": named_sender}), integration)
     token = request.headers.get(TOKEN_HEADER)
     if token is None:
-        raise BadRequest(
-            f"start a conversation first (POST /api/conversations) and send its token in the {TOKEN_HEADER} header", 401
-        )
+        raise BadRequest(f"start a conversation first (POST /api/conversations) and send its token in the {TOKEN_HEADER} header", 401)
     conversation = current_app.extensions[EXTENSION].conversation_of(token.strip())
     if conversation is None:
         raise BadRequest("the conversation token is not valid; start a new conversation", 401)

@@ -37,9 +37,7 @@ def _try(db: Database, channel: str, sender: str, holder: str, lease_seconds: fl
     now = dt.datetime.now(dt.UTC)
     try:
         with db.session() as session:
-            session.execute(
-                delete(TurnLock).where(TurnLock.channel == channel, TurnLock.sender_key == sender, TurnLock.expires_at < now)
-            )
+            session.execute(delete(TurnLock).where(TurnLock.channel == channel, TurnLock.sender_key == sender, TurnLock.expires_at < now))
             session.add(TurnLock(channel=channel, sender_key=sender, holder=holder, expires_at=now + dt.timedelta(seconds=lease_seconds)))
         return True
     except IntegrityError:

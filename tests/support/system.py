@@ -17,6 +17,7 @@ from assistant.storage.migrate import upgrade
 from assistant.training import ensure_model
 from knowledge.build import build, is_current
 from tests.support.ports import free_port
+from tests.support.web import API_KEYS_SETTING, integration_headers
 
 READY_TIMEOUT = 300
 # Set by tests/conftest.py for each test run: False when the run selected no test marked `system`, so a test
@@ -64,7 +65,9 @@ class RunningSystem:
         raise RuntimeError(f"not healthy again after {timeout} s")
 
     def chat(self, sender: str, message: str) -> dict:
-        response = requests.post(f"{self.gateway}/api/chat", json={"sender": sender, "message": message}, timeout=60)
+        response = requests.post(
+            f"{self.gateway}/api/chat", json={"sender": sender, "message": message}, headers=integration_headers(), timeout=60
+        )
         response.raise_for_status()
         return response.json()
 
@@ -101,6 +104,7 @@ def launch_system(
         ASSISTANT_INDEX_DIR=str(index),
         ASSISTANT_DATABASE_URL=database_url,
         TRACKER_DB=str(workdir / "tracker.db"),
+        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # chat() talks to the API as an integration naming its senders
         **(extra_env or {}),
     )
     log_path = workdir / "system.log"
