@@ -10,6 +10,7 @@ variable read here (tests/test_settings.py checks both).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,28 @@ def _synchronous(value: str) -> str:
     if value.upper() not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"ASSISTANT_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {value!r}")
     return value.upper()
+
+
+API_KEY_NAME = re.compile(r"[a-z0-9_-]{1,32}")
+API_KEY_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _api_keys(value: str) -> tuple[tuple[str, str], ...]:
+    """ASSISTANT_API_KEYS: "name:sha256-hex,name:sha256-hex" -> ((name, hash), ...); the keys themselves are never configured."""
+    keys = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, _, digest = item.partition(":")
+        if not API_KEY_NAME.fullmatch(name) or not API_KEY_HASH.fullmatch(digest.lower()):
+            raise ValueError(
+                "ASSISTANT_API_KEYS must be name:sha256-hex pairs separated by commas "
+                "(python -m assistant.gateway.api_keys new NAME prints one)"
+            )
+        keys.append((name, digest.lower()))
+    if len({name for name, _ in keys}) != len(keys):
+        raise ValueError("ASSISTANT_API_KEYS names each integration once")
+    return tuple(keys)
 
 
 def _days(value: str) -> int | None:
@@ -155,6 +178,10 @@ class Settings:
     secret_key: str = ""
     insecure_cookies: bool = False
     retention_days: int | None = None
+    # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
+    api_keys: tuple[tuple[str, str], ...] = ()
+    # How long a conversation's second simultaneous message waits for the first one's turn before a 429.
+    turn_wait_seconds: float = 3.0
     # Shared by every process of the checkout, whatever its var_dir.
     encoder_dir: Path = ROOT / "var" / "encoder"
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
@@ -199,6 +226,8 @@ class Settings:
             secret_key=_env("ASSISTANT_SECRET_KEY"),
             insecure_cookies=_env("ASSISTANT_INSECURE_COOKIES") == "1",
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
+            api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
+            turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
             encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),
             twilio=TwilioConfig.from_env(),
             whatsapp=WhatsAppConfig.from_env(),

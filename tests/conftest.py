@@ -34,6 +34,7 @@ from tests.support import system as system_support
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import empty_postgres, make_app, postgres_database
+from tests.support.web import API_KEYS_SETTING, WebPatients
 
 SYSTEM_FIXTURES = {"system", "in_rasa"}
 BROWSER_FIXTURES = {"browser"}
@@ -132,12 +133,19 @@ def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
     monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", "300")
+    monkeypatch.setenv("ASSISTANT_API_KEYS", API_KEYS_SETTING)
     return create_app(Settings.from_env(), {"TESTING": True})
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def web(client) -> WebPatients:
+    """The test client as the widget: conversation tokens from the gateway (tests/support/web.py)."""
+    return WebPatients(client)
 
 
 @pytest.fixture

@@ -292,3 +292,65 @@ def test_when_the_graph_api_says_the_window_is_closed_the_template_is_used(clien
     outcome = deliver(database, "whatsapp", PATIENT, "Your results are ready.", senders=app.extensions["senders"])
     assert outcome.delivered and "template" in outcome.detail
     assert fake_graph.messages[-1]["type"] == "template"
+
+
+# --- acknowledged first, processed in bulk (issue #23, item 7) ---
+
+
+def test_a_notification_is_acknowledged_before_anything_is_written(client, app, fake_rasa, fake_graph, monkeypatch):
+    import threading
+    import time
+
+    from assistant.channels import dedupe
+
+    fake_rasa.reply = ANSWER
+    release, calls = threading.Event(), []
+    record_batch, record_one = dedupe.first_times, dedupe.first_time
+
+    def slow_first_times(*args):  # a database that takes its time
+        calls.append("batch")
+        release.wait(5)
+        return record_batch(*args)
+
+    def slow_first_time(*args):
+        calls.append("one")
+        release.wait(5)
+        return record_one(*args)
+
+    monkeypatch.setattr(dedupe, "first_times", slow_first_times)
+    monkeypatch.setattr(dedupe, "first_time", slow_first_time)
+    started = time.monotonic()
+    response = post(client, notification(text("when can I drive?")))
+    elapsed = time.monotonic() - started
+    release.set()
+    assert response.status_code == 200 and elapsed < 1
+    settle(app)
+    assert calls == ["batch"] and len(fake_graph.messages) == 1
+
+
+def test_a_batch_of_4000_reactions_is_acknowledged_at_once_and_read_in_one_transaction(client, app, fake_rasa, fake_graph, database):
+    import time
+
+    fake_rasa.reply = ANSWER
+    reactions = [
+        {"from": WA_ID, "id": f"wamid.reaction-{n}", "timestamp": "1790000000", "type": "reaction", "reaction": {"emoji": "👍"}}
+        for n in range(4000)
+    ]
+    started = time.monotonic()
+    response = post(client, notification(*reactions, text("when can I drive?", "wamid.question"), text("and the wound?")))
+    assert response.status_code == 200 and time.monotonic() - started < 1
+    settle(app)
+    assert [m["message"] for m in fake_rasa.received] == ["when can I drive?", "and the wound?"]
+    assert count(database, InboundMessage) == 2  # reactions are not recorded: nothing to answer twice
+    # Meta's retry of the whole batch is answered once.
+    assert post(client, notification(*reactions[:10], text("when can I drive?", "wamid.question"))).status_code == 200
+    settle(app)
+    assert len(fake_rasa.received) == 2
+
+
+def test_a_message_repeated_inside_one_batch_is_answered_once(client, app, fake_rasa, fake_graph):
+    fake_rasa.reply = ANSWER
+    message = text("when can I drive?", "wamid.twice")
+    assert post(client, notification(message, message)).status_code == 200
+    settle(app)
+    assert len(fake_rasa.received) == 1

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.gateway import create_app
+from tests.support.web import web_headers
 
 HOSPITAL = "https://www.example-hospital.org"
 INTRANET = "https://intranet.example-hospital.org:8443"
@@ -32,7 +33,7 @@ def client(gateway):
     return gateway(f" {HOSPITAL}/ , {INTRANET.upper()}")
 
 
-def preflight(client, path="/api/chat", origin=HOSPITAL, method="POST", headers="content-type"):
+def preflight(client, path="/api/chat", origin=HOSPITAL, method="POST", headers="content-type, x-conversation-token"):
     return client.options(
         path, headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": headers}
     )
@@ -41,7 +42,7 @@ def preflight(client, path="/api/chat", origin=HOSPITAL, method="POST", headers=
 @pytest.mark.parametrize("origin", [HOSPITAL, INTRANET])
 def test_a_configured_origin_may_read_the_api(client, origin, fake_rasa):
     fake_rasa.reply = [{"recipient_id": "web:p1", "text": "Hello."}]
-    response = client.post("/api/chat", json={"sender": "p1", "message": "hi"}, headers={"Origin": origin})
+    response = client.post("/api/chat", json={"message": "hi"}, headers={**web_headers(client.application, "p1"), "Origin": origin})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == origin
     assert "Origin" in response.headers["Vary"]
@@ -54,13 +55,13 @@ def test_a_configured_origin_passes_the_preflight_for_the_methods_the_widget_use
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == HOSPITAL
     assert method in response.headers["Access-Control-Allow-Methods"]
-    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type, X-Conversation-Token"
     assert int(response.headers["Access-Control-Max-Age"]) > 0
 
 
 def test_another_origin_gets_no_cors_headers_and_its_preflight_is_refused(client, fake_rasa):
     fake_rasa.reply = [{"recipient_id": "web:p1", "text": "Hello."}]
-    response = client.post("/api/chat", json={"sender": "p1", "message": "hi"}, headers={"Origin": STRANGER})
+    response = client.post("/api/chat", json={"message": "hi"}, headers={**web_headers(client.application, "p1"), "Origin": STRANGER})
     assert "Access-Control-Allow-Origin" not in response.headers  # the browser will not let the page read it
 
     refused = preflight(client, origin=STRANGER)
@@ -85,10 +86,15 @@ def test_the_preflight_allows_only_what_the_widget_needs(client, method, headers
     assert "Content-Type" in response.json["error"]
 
 
+def test_a_browser_may_not_send_an_api_key_across_origins(client):
+    # API keys belong to server-side integrations; a page's script can only hold a conversation token.
+    assert preflight(client, headers="authorization").status_code == 403
+
+
 def test_without_configuration_no_other_origin_may_call_the_api(gateway, fake_rasa):
     client = gateway(None)
     fake_rasa.reply = [{"recipient_id": "web:p1", "text": "Hello."}]
-    response = client.post("/api/chat", json={"sender": "p1", "message": "hi"}, headers={"Origin": HOSPITAL})
+    response = client.post("/api/chat", json={"message": "hi"}, headers={**web_headers(client.application, "p1"), "Origin": HOSPITAL})
     assert response.status_code == 200  # a same-origin page or a server-side client is unaffected
     assert "Access-Control-Allow-Origin" not in response.headers
     assert preflight(client).status_code == 403
@@ -101,6 +107,8 @@ def test_pages_outside_the_api_never_get_cors_headers(client, path):
 
 
 def test_an_api_error_is_readable_by_an_allowed_origin(client):
-    response = client.post("/api/chat", data="not json", content_type="application/json", headers={"Origin": HOSPITAL})
+    response = client.post(
+        "/api/chat", data="not json", content_type="application/json", headers={**web_headers(client.application, "p1"), "Origin": HOSPITAL}
+    )
     assert response.status_code == 400
     assert response.headers["Access-Control-Allow-Origin"] == HOSPITAL  # so the widget can show what went wrong

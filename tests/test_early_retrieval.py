@@ -12,6 +12,7 @@ import requests
 from actions.early_retrieval import EarlyWork, parse_request
 from assistant.early_retrieval import QUEUE_SIZE, EarlyRetrieval
 from tests.support.ports import free_port
+from tests.support.web import web_headers
 
 RASA_ANSWER = [{"recipient_id": "web:p1", "text": "An answer.", "custom": {"route": "answer"}}]
 
@@ -106,7 +107,10 @@ def test_a_malformed_hint_is_refused_with_the_reason(body, error):
 
 def test_the_gateway_hints_the_text_rasa_gets_under_the_same_conversation(client, fake_rasa, fake_actions):
     fake_rasa.reply = RASA_ANSWER
-    assert client.post("/api/chat", json={"sender": "p1", "message": "what is embolization?"}).status_code == 200
+    assert (
+        client.post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(client.application, "p1")).status_code
+        == 200
+    )
     [hint] = fake_actions.wait_for(1)
     assert hint == {"sender": fake_rasa.received[0]["sender"], "text": fake_rasa.received[0]["message"], "language": "en"}
     assert hint == {"sender": "web:p1", "text": "what is embolization?", "language": "en"}
@@ -114,9 +118,9 @@ def test_the_gateway_hints_the_text_rasa_gets_under_the_same_conversation(client
 
 def test_no_hint_for_an_emergency_or_a_button_payload(client, fake_rasa, fake_actions):
     fake_rasa.reply = RASA_ANSWER
-    client.post("/api/chat", json={"sender": "p2", "message": "I can't breathe"})
-    client.post("/api/chat", json={"sender": "p2", "message": "/ask_preparation"})
-    client.post("/api/chat", json={"sender": "p2", "message": "how do I prepare?"})
+    client.post("/api/chat", json={"message": "I can't breathe"}, headers=web_headers(client.application, "p2"))
+    client.post("/api/chat", json={"message": "/ask_preparation"}, headers=web_headers(client.application, "p2"))
+    client.post("/api/chat", json={"message": "how do I prepare?"}, headers=web_headers(client.application, "p2"))
     assert [hint["text"] for hint in fake_actions.wait_for(1)] == ["how do I prepare?"]
     assert [m["message"] for m in fake_rasa.received] == ["/ask_preparation", "how do I prepare?"]
 
@@ -127,7 +131,7 @@ def test_the_turn_is_answered_while_the_action_server_still_holds_the_hint(clien
     monkeypatch.setattr(client.application.extensions["turns"], "early_retrieval", EarlyRetrieval(fake_actions.url, 30))
     fake_actions.answering.clear()
     try:
-        reply = client.post("/api/chat", json={"sender": "p3", "message": "when can I drive?"})
+        reply = client.post("/api/chat", json={"message": "when can I drive?"}, headers=web_headers(client.application, "p3"))
         assert reply.json["messages"][0]["text"] == "An answer."
         assert fake_actions.wait_for(1) == [{"sender": "web:p3", "text": "when can I drive?", "language": "en"}]
     finally:
@@ -138,7 +142,7 @@ def test_an_unreachable_action_server_loses_only_the_hints(client, fake_rasa, fa
     fake_rasa.reply = RASA_ANSWER
     hints = EarlyRetrieval(f"http://127.0.0.1:{free_port()}")
     monkeypatch.setattr(client.application.extensions["turns"], "early_retrieval", hints)
-    replies = [client.post("/api/chat", json={"sender": "p4", "message": f"question {n}"}) for n in range(5)]
+    replies = [client.post("/api/chat", json={"message": f"question {n}"}, headers=web_headers(client.application, "p4")) for n in range(5)]
     assert [r.json["messages"][0]["text"] for r in replies] == ["An answer."] * 5
     deadline = time.monotonic() + 10
     while hints.waiting() and time.monotonic() < deadline:

@@ -23,6 +23,7 @@ import requests
 from assistant.config import ROOT
 from tests.support.gateway_process import environment, gateway_command, start, stop, wait_for_answers
 from tests.support.ports import free_port
+from tests.support.web import integration_headers
 
 pytestmark = pytest.mark.system  # starts gunicorn
 
@@ -45,7 +46,10 @@ def flood(env: dict[str, str], count: int) -> list[int]:
         wait_for_answers(url, process)
         return [
             requests.post(
-                f"{url}/api/chat", json={"sender": sender, "message": "thanks"}, headers={"Connection": "close"}, timeout=10
+                f"{url}/api/chat",
+                json={"sender": sender, "message": "thanks"},
+                headers={"Connection": "close", **integration_headers()},
+                timeout=10,
             ).status_code
             for _ in range(count)
         ]
@@ -105,7 +109,12 @@ def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gatew
         wait_for_answers(url, process)
         turn = threading.Thread(
             target=lambda: replies.append(
-                requests.post(f"{url}/api/chat", json={"sender": f"stop-{uuid.uuid4().hex}", "message": "thanks"}, timeout=10)
+                requests.post(
+                    f"{url}/api/chat",
+                    json={"sender": f"stop-{uuid.uuid4().hex}", "message": "thanks"},
+                    headers=integration_headers(),
+                    timeout=10,
+                )
             )
         )
         turn.start()
@@ -123,7 +132,9 @@ def test_a_stopping_gateway_answers_the_turns_it_has_and_takes_no_new_ones(gatew
 
 
 def chat(url: str, sender: str, message: str) -> requests.Response:
-    return requests.post(f"{url}/api/chat", json={"sender": sender, "message": message}, headers={"Connection": "close"}, timeout=10)
+    return requests.post(
+        f"{url}/api/chat", json={"sender": sender, "message": message}, headers={"Connection": "close", **integration_headers()}, timeout=10
+    )
 
 
 @pytest.fixture

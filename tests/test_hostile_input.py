@@ -17,6 +17,7 @@ from assistant.storage.models import Message
 from tests.support.fake_graph import FakeGraph
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.support.inbox import PASSWORD, client_for, create_staff, login, make_app, page_token, raise_ticket
+from tests.support.web import API_KEY, API_KEYS_SETTING, integration_headers
 
 PUBLIC = "https://ir.example.org"
 APP_SECRET = "hostile-app-secret"
@@ -56,6 +57,7 @@ def app(database_url, fake_rasa, monkeypatch, tmp_path):
             "WHATSAPP_PHONE_NUMBER_ID": "1234567890",
             "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "ASSISTANT_API_KEYS": API_KEYS_SETTING,
         }.items():
             monkeypatch.setenv(name, value)
         app = create_app(Settings.from_env(), {"TESTING": True})
@@ -105,7 +107,8 @@ CHAT_REFUSED = {
 
 @pytest.mark.parametrize(("body", "content_type", "status"), CHAT_REFUSED.values(), ids=CHAT_REFUSED.keys())
 def test_the_chat_api_refuses_with_a_clear_json_error(client, fake_rasa, database, body, content_type, status):
-    response = client.post("/api/chat", data=body, content_type=content_type)
+    # As an integration with its API key, the one caller that may name a sender.
+    response = client.post("/api/chat", data=body, content_type=content_type, headers=integration_headers())
     assert_refused_cleanly(response, status, database)
     assert response.json["error"]
     assert fake_rasa.received == []
@@ -122,24 +125,67 @@ CHAT_SAFE = {
 
 
 @pytest.mark.parametrize("text", CHAT_SAFE.values(), ids=CHAT_SAFE.keys())
-def test_odd_but_valid_messages_get_a_reply_and_are_stored_as_plain_data(client, fake_rasa, database, text):
-    response = client.post("/api/chat", json={"sender": "odd", "message": text})
+def test_odd_but_valid_messages_get_a_reply_and_are_stored_as_plain_data(client, web, fake_rasa, database, text):
+    response = web.chat("odd", text)
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.json["messages"]
     assert fake_rasa.received[-1]["message"] == text
     assert stored_messages(database) == 2  # the message exactly as sent, and the reply; the tables are intact
 
 
-def test_a_flood_from_one_address_is_refused(client, app):
+def test_a_flood_from_one_address_is_refused(client, web, app):
     limit = int(app.config["RATE_LIMIT_PER_ADDRESS"].split()[0])
-    statuses = {client.post("/api/chat", json={"sender": f"s{i}", "message": "hi"}).status_code for i in range(limit + 2)}
+    statuses = {web.chat(f"s{i}", "hi").status_code for i in range(limit + 2)}
     assert 429 in statuses and 500 not in statuses
 
 
-def test_history_with_a_bad_sender_or_cursor_is_refused(client):
-    assert client.get("/api/chat/history?sender=<script>").status_code == 400
-    assert client.get("/api/chat/history?sender=a&after=1;DROP").status_code == 400
-    assert client.get("/api/chat/history").status_code == 400
+def test_history_with_a_bad_sender_or_cursor_is_refused(client, web):
+    assert client.get("/api/chat/history?sender=<script>", headers=integration_headers()).status_code == 400
+    assert client.get("/api/chat/history?after=1;DROP", headers=web.headers("a")).status_code == 400
+    assert client.get("/api/chat/history", headers=integration_headers()).status_code == 400
+    assert client.get("/api/chat/history").status_code == 401
+
+
+def test_new_conversations_from_one_address_are_limited(client):
+    statuses = [client.post("/api/conversations").status_code for _ in range(31)]
+    assert statuses[:30] == [201] * 30 and statuses[30] == 429
+
+
+BAD_CREDENTIALS = {
+    "a guessed sender id": {"X-Conversation-Token": "demo"},
+    "the id without a signature": {"X-Conversation-Token": "p1."},
+    "a signature made with another key": None,  # filled in the test
+    "a tampered id": None,
+    "a 5000-character token": {"X-Conversation-Token": "a" * 2500 + "." + "b" * 2500},
+    "a token with a space and a quote": {"X-Conversation-Token": "p1 '.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+    "an empty bearer key": {"Authorization": "Bearer "},
+    "a wrong API key": {"Authorization": "Bearer not-a-key"},
+    "a key in another scheme": {"Authorization": f"Basic {API_KEY}"},
+}
+
+
+@pytest.mark.parametrize("name", BAD_CREDENTIALS.keys())
+def test_every_chat_route_refuses_a_bad_token_or_key_with_a_401(client, web, fake_rasa, database, name):
+    from assistant.gateway.identity import ConversationTokens
+
+    web.chat("p1", "hello")  # the conversation a bad credential must not reach
+    fake_rasa.received.clear()
+    headers = BAD_CREDENTIALS[name]
+    if name == "a signature made with another key":
+        headers = {"X-Conversation-Token": ConversationTokens("another-gateway-key-" + "k" * 32).sign("p1")}
+    elif name == "a tampered id":
+        headers = {"X-Conversation-Token": "p2" + web.headers("p1")["X-Conversation-Token"][2:]}
+    sender = {"sender": "p1"} if "Authorization" in headers else {}
+    responses = [
+        client.post("/api/chat", json={"message": "hi", **sender}, headers=headers),
+        client.get("/api/chat/history" + ("?sender=p1" if sender else ""), headers=headers),
+        client.post("/api/feedback", json={"message_id": 1, "rating": "up", **sender}, headers=headers),
+        client.delete("/api/chat/history" + ("?sender=p1" if sender else ""), headers=headers),
+    ]
+    for response in responses:
+        assert response.status_code == 401, (response.request.method, response.status_code)
+        assert response.json["error"]
+    assert fake_rasa.received == [] and stored_messages(database) == 2
 
 
 # ---- Twilio -------------------------------------------------------------------------------------------------------
@@ -300,19 +346,22 @@ def test_sign_in_bodies_that_are_not_a_form_are_refused(login_app, body, content
 HUGE_INTEGER = "1" + "0" * 5000  # Python's int() refuses more than 4300 digits with a ValueError
 
 
-def test_odd_numbers_in_the_chat_api_are_refused_with_a_400(client, fake_rasa, database):
+def test_odd_numbers_in_the_chat_api_are_refused_with_a_400(client, web, fake_rasa, database):
     refused = {
-        "superscript cursor": client.get("/api/chat/history?sender=a&after=\u00b2"),
-        "arabic-indic cursor": client.get("/api/chat/history?sender=a&after=\u0661\u0662"),
-        "30-digit cursor": client.get("/api/chat/history?sender=a&after=" + "9" * 30),
+        "superscript cursor": client.get("/api/chat/history?after=\u00b2", headers=web.headers("a")),
+        "arabic-indic cursor": client.get("/api/chat/history?after=\u0661\u0662", headers=web.headers("a")),
+        "30-digit cursor": client.get("/api/chat/history?after=" + "9" * 30, headers=web.headers("a")),
         "5000-digit integer in a chat": client.post(
-            "/api/chat", data='{"sender": "a", "message": "hi", "n": ' + HUGE_INTEGER + "}", content_type="application/json"
+            "/api/chat", data='{"message": "hi", "n": ' + HUGE_INTEGER + "}", content_type="application/json", headers=web.headers("a")
         ),
         "5000-digit message id": client.post(
-            "/api/feedback", data='{"sender": "a", "message_id": ' + HUGE_INTEGER + ', "rating": "up"}', content_type="application/json"
+            "/api/feedback",
+            data='{"sender": "a", "message_id": ' + HUGE_INTEGER + ', "rating": "up"}',
+            content_type="application/json",
+            headers=integration_headers(),
         ),
-        "message id 10**30": client.post("/api/feedback", json={"sender": "a", "message_id": 10**30, "rating": "up"}),
-        "negative message id": client.post("/api/feedback", json={"sender": "a", "message_id": -1, "rating": "up"}),
+        "message id 10**30": web.feedback("a", 10**30, "up"),
+        "negative message id": web.feedback("a", -1, "up"),
     }
     for name, response in refused.items():
         assert response.status_code == 400, (name, response.status_code)

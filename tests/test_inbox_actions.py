@@ -15,6 +15,7 @@ from assistant.storage.conversations import add_messages, history
 from assistant.storage.database import Database
 from assistant.storage.models import AuditEntry, Conversation, Ticket, TicketEvent
 from tests.support.inbox import conversation_of, create_staff, make_app, page_token, post_form, raise_ticket, signed_in
+from tests.support.web import integration_headers, web_headers
 
 
 def events_of(db, ticket_id: int) -> list[tuple[int | None, str, str]]:
@@ -119,7 +120,7 @@ def test_a_web_reply_is_stored_for_the_widget_and_staff_see_how_it_was_delivered
     assert (message["role"], message["text"]) == ("staff", "We have moved you to Monday 9:00.")
     assert message["data"]["staff_name"] == "Anna Smith" and message["data"]["delivery"] == "shown in the web chat"
     # The widget reads the same history, and learns that a person is answering.
-    widget = inbox_app.test_client().get("/api/chat/history?sender=p1").json
+    widget = inbox_app.test_client().get("/api/chat/history", headers=web_headers(inbox_app, "p1")).json
     assert widget["messages"][-1]["text"] == "We have moved you to Monday 9:00." and widget["taken_over"] is True
     assert (me, "reply", "shown in the web chat") in events_of(db, ticket)
 
@@ -394,12 +395,12 @@ def test_take_over_reply_and_hand_back_through_the_real_running_assistant(system
     assert len(urgent) == 1
 
     assert post_form(client, f"/inbox/tickets/{ticket}/reply", {"text": "I can move you to Monday at 9."}).status_code == 303
-    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, timeout=10).json()
+    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, headers=integration_headers(), timeout=10).json()
     assert widget["taken_over"] is True
     assert widget["messages"][-1]["role"] == "staff" and widget["messages"][-1]["text"] == "I can move you to Monday at 9."
 
     assert post_form(client, f"/inbox/tickets/{ticket}/hand-back").status_code == 303
-    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, timeout=10).json()
+    widget = requests.get(f"{system.gateway}/api/chat/history", params={"sender": sender}, headers=integration_headers(), timeout=10).json()
     assert widget["taken_over"] is False
     assert widget["messages"][-1]["text"].startswith("You are back with the automated assistant")
     answer = system.chat(sender, "when can I drive?")["messages"]

@@ -24,6 +24,7 @@ from tests.support.inbox import (
     raise_ticket,
     signed_in,
 )
+from tests.support.web import web_headers
 
 SQLITE_ONLY = pytest.mark.parametrize("storage_url", ["sqlite"], indirect=True)
 
@@ -274,7 +275,7 @@ def test_pages_have_a_content_security_policy_and_no_inline_script_or_style(inbo
 @SQLITE_ONLY
 def test_the_patient_api_and_provider_webhooks_need_no_csrf_token(inbox_app):
     client = client_for(inbox_app)
-    chat = client.post("/api/chat", json={"sender": "p1", "message": "what is embolization?"})
+    chat = client.post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(client.application, "p1"))
     assert chat.status_code == 200  # Rasa is not running here: the safe reply, but not a CSRF refusal
     webhook = client.post("/channels/twilio", data={"From": "+447700900123", "Body": "hello"})
     assert "CSRF" not in webhook.get_data(as_text=True)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from assistant.storage.conversations import add_messages
 from assistant.storage.models import Ticket
 from tests.support.inbox import raise_ticket, signed_in
+from tests.support.web import web_headers
 
 HOUR = dt.timedelta(hours=1)
 
@@ -178,7 +179,12 @@ def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox
     staff, _ = signed_in(inbox_app, "anna")
     patient = inbox_app.test_client()
     for text in ("I can't breathe", "my chest hurts so much", "I am bleeding a lot"):
-        assert patient.post("/api/chat", json={"sender": "flood-1", "message": text}).json["messages"][0]["route"] == "urgent"
+        assert (
+            patient.post("/api/chat", json={"message": text}, headers=web_headers(patient.application, "flood-1")).json["messages"][0][
+                "route"
+            ]
+            == "urgent"
+        )
 
     with db.session() as session:
         urgent = list(session.scalars(select(Ticket).where(Ticket.kind == "urgent")))
@@ -193,7 +199,7 @@ def test_later_red_flags_join_the_open_urgent_ticket_and_alert_staff_again(inbox
     assert staff.get(f"/inbox/api/urgent?alerts_after={body['latest_alert']}").json["repeated_urgent"] == []
 
     set_status(db, urgent[0].id, "resolved")
-    patient.post("/api/chat", json={"sender": "flood-1", "message": "I can't breathe again"})
+    patient.post("/api/chat", json={"message": "I can't breathe again"}, headers=web_headers(patient.application, "flood-1"))
     with db.session() as session:
         assert session.scalar(select(func.count(Ticket.id)).where(Ticket.kind == "urgent", Ticket.status == "open")) == 1
 

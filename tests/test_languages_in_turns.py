@@ -7,12 +7,13 @@ from sqlalchemy import select
 
 from assistant.storage.conversations import find_conversation, history
 from assistant.storage.models import Ticket
+from tests.support.web import integration_headers, web_headers
 
 ENGLISH_ANSWER = [{"recipient_id": "web:x", "text": "Embolization blocks a blood vessel on purpose.", "custom": {"route": "answer"}}]
 
 
 def chat(client, sender, message):
-    response = client.post("/api/chat", json={"sender": sender, "message": message})
+    response = client.post("/api/chat", json={"message": message}, headers=web_headers(client.application, sender))
     assert response.status_code == 200
     return response.json["messages"]
 
@@ -100,30 +101,30 @@ def test_a_patient_who_switches_language_gets_the_new_one_from_the_next_reply(cl
 
 
 def test_the_widgets_page_language_starts_the_conversation_in_it(client, fake_rasa):
-    response = client.post("/api/chat", json={"sender": "page-nl", "message": "ok", "language": "nl-BE"})
+    response = client.post("/api/chat", json={"message": "ok", "language": "nl-BE"}, headers=web_headers(client.application, "page-nl"))
     [reply] = response.json["messages"]
     assert reply["route"] == "escalate_admin" and reply["text"].startswith("Ik beantwoord")
     assert fake_rasa.received == []
     fake_rasa.reply = ENGLISH_ANSWER
-    client.post("/api/chat", json={"sender": "page-fr", "message": "ok", "language": "fr-BE"})
+    client.post("/api/chat", json={"message": "ok", "language": "fr-BE"}, headers=web_headers(client.application, "page-fr"))
     assert fake_rasa.received[-1]["metadata"]["language"] == "fr"
 
 
 def test_an_english_page_keeps_short_messages_in_the_dialogue(client, fake_rasa):
     fake_rasa.reply = ENGLISH_ANSWER
-    response = client.post("/api/chat", json={"sender": "page-en", "message": "PICC?", "language": "en-GB"})
+    response = client.post("/api/chat", json={"message": "PICC?", "language": "en-GB"}, headers=web_headers(client.application, "page-en"))
     assert response.json["messages"][0]["route"] == "answer"
 
 
 def test_a_malformed_page_language_is_refused_and_nothing_is_stored(client, database):
     for bad in ("français", "f", 12, "en_GB", "en-GB\n"):
-        response = client.post("/api/chat", json={"sender": "page-bad", "message": "hello", "language": bad})
+        response = client.post("/api/chat", json={"message": "hello", "language": bad}, headers=web_headers(client.application, "page-bad"))
         assert response.status_code == 400 and "language" in response.json["error"]
     assert history(database, "web", "page-bad") == []
 
 
 def test_a_sender_with_a_trailing_newline_is_refused(client):
-    response = client.post("/api/chat", json={"sender": "demo\n", "message": "hello"})
+    response = client.post("/api/chat", json={"sender": "demo\n", "message": "hello"}, headers=integration_headers())
     assert response.status_code == 400
 
 

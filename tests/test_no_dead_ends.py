@@ -40,6 +40,7 @@ from assistant.storage.held import NOTE_REPEAT
 from assistant.storage.models import Conversation, Message, StaffUser, Ticket
 from assistant.storage.tickets import create_ticket
 from tests.support.inbox import create_staff
+from tests.support.web import web_headers
 
 MESSAGES = Messages.load(ROOT / "messages")
 ENGLISH = MESSAGES.catalogs["en"].messages
@@ -117,7 +118,7 @@ class Walk:
     def say(self, text: str) -> list[str]:
         """The patient's message through the channel's own entry point; the texts the patient receives."""
         if self.channel == "web":
-            response = self.client.post("/api/chat", json={"sender": self.sender, "message": text})
+            response = self.client.post("/api/chat", json={"message": text}, headers=web_headers(self.client.application, self.sender))
             assert response.status_code == 200, response.get_data(as_text=True)
             return [message["text"] for message in response.json["messages"]]
         before = len(self.texted)

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from tests.support import gateway_process
+from tests.support.web import API_KEY, integration_headers
 
 SLOW_CONNECTIONS = 50
 BODY_BYTES = 100
@@ -34,7 +35,7 @@ def complete_body(number: int) -> bytes:
 
 def headers_of_a_body(number: int) -> bytes:
     return (
-        f"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer {API_KEY}\r\n"
         f"Content-Length: {BODY_BYTES}\r\nConnection: close\r\n\r\n"
     ).encode()
 
@@ -82,7 +83,10 @@ def test_health_and_an_emergency_are_answered_while_fifty_slow_connections_are_h
         health_took, health = timed(lambda: requests.get(f"{base_url}/healthz", timeout=5))
         emergency_took, emergency = timed(
             lambda: requests.post(
-                f"{base_url}/api/chat", json={"sender": f"patient-{uuid.uuid4().hex}", "message": "I can't breathe"}, timeout=5
+                f"{base_url}/api/chat",
+                json={"sender": f"patient-{uuid.uuid4().hex}", "message": "I can't breathe"},
+                headers=integration_headers(),
+                timeout=5,
             )
         )
 

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -88,13 +89,18 @@ def test_three_questions_in_a_row_show_each_answer_with_its_source(chat):
     chat.page.screenshot(path=str(SCREENSHOTS / "widget-desktop.png"))
 
 
-def test_the_conversation_survives_a_reload_and_opens_in_a_new_tab(chat):
+def test_the_conversation_survives_a_reload_and_opens_in_a_new_tab(chat, system):
     chat.start()
     chat.ask("what is an angiogram?")
+
+    token = chat.token()
+    assert token and len(chat.sender()) >= 32  # the gateway's signed token, not an id the page made up
+    assert chat.page.evaluate("localStorage.getItem('irAssistant.v1.sender')") is None
 
     chat.page.reload()
     expect(chat.panel).to_be_visible()  # it was open before the reload
     expect(chat.texts("patient")).to_have_text(["what is an angiogram?"])
+    assert chat.token() == token  # the same conversation, resumed with its token
     expect(chat.answers).to_have_count(1)
     expect(chat.answers.first.locator(".ira-sources")).to_contain_text("Angiography")
 
@@ -103,7 +109,12 @@ def test_the_conversation_survives_a_reload_and_opens_in_a_new_tab(chat):
     new_tab.open()
     expect(new_tab.texts("patient")).to_have_text(["what is an angiogram?"])
     expect(new_tab.page.get_by_text("Before you start")).to_have_count(0)  # the notice was accepted once
-    assert new_tab.sender() == chat.sender()
+    assert new_tab.token() == token
+    # Its id alone opens nothing: the history needs the token.
+    gateway = system.gateway
+    assert requests.get(f"{gateway}/api/chat/history", params={"sender": chat.sender()}, timeout=10).status_code == 401
+    with_token = requests.get(f"{gateway}/api/chat/history", headers={"X-Conversation-Token": token}, timeout=10).json()
+    assert [m["text"] for m in with_token["messages"] if m["role"] == "patient"] == ["what is an angiogram?"]
 
 
 def test_a_quick_reply_button_sends_its_payload_and_shows_its_title(chat, db):
@@ -233,7 +244,7 @@ def test_the_patient_can_end_and_delete_the_conversation(chat, db):
     expect(chat.page.get_by_text("Your conversation has been deleted.")).to_be_visible()
 
     assert history(db, "web", sender) == []
-    assert chat.sender() is None
+    assert chat.sender() is None and chat.token() is None
     chat.page.reload()  # the chat was open, so it reopens: as a new patient, with the notice first
     expect(chat.page.get_by_text("Before you start")).to_be_visible()
     expect(chat.messages("patient")).to_have_count(0)

@@ -285,7 +285,7 @@
   }
 
   // ---------------------------------------------------------------------------
-  // Storage: the random sender id, the accepted notice, ratings given
+  // Storage: the conversation's token (from the gateway), the accepted notice, ratings given
   // ---------------------------------------------------------------------------
 
   var memoryStore = {};
@@ -306,11 +306,7 @@
     set: function (key, value) { try { window.sessionStorage.setItem(STORAGE_PREFIX + key, value); } catch (e) { /* ignore */ } },
   };
 
-  function newSenderId() {
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return "w-" + Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-  }
+  store.remove("sender"); // the client-chosen id of earlier versions: the gateway no longer accepts it
 
   function ratings() {
     try { return JSON.parse(store.get("ratings") || "{}") || {}; } catch (e) { return {}; }
@@ -325,8 +321,10 @@
     this.message = message || "";
   }
 
-  function request(method, path, body) {
+  // The conversation's token, signed by the gateway, is its only key: sent in a header (never in a URL or a cookie).
+  function request(method, path, body, token) {
     var init = { method: method, credentials: "omit", cache: "no-store", headers: {} };
+    if (token) init.headers["X-Conversation-Token"] = token;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -344,15 +342,16 @@
 
   var api = {
     // The page's language starts the conversation in it (the gateway answers in it where it can).
-    send: function (sender, message) {
-      return request("POST", "/api/chat", { sender: sender, message: message, language: config.locale });
+    start: function () { return request("POST", "/api/conversations"); },
+    send: function (token, message) {
+      return request("POST", "/api/chat", { message: message, language: config.locale }, token);
     },
-    history: function (sender, after) {
-      return request("GET", "/api/chat/history?sender=" + encodeURIComponent(sender) + "&after=" + (after || 0));
+    history: function (token, after) {
+      return request("GET", "/api/chat/history?after=" + (after || 0), undefined, token);
     },
-    remove: function (sender) { return request("DELETE", "/api/chat/history?sender=" + encodeURIComponent(sender)); },
-    feedback: function (sender, id, rating) {
-      return request("POST", "/api/feedback", { sender: sender, message_id: id, rating: rating });
+    remove: function (token) { return request("DELETE", "/api/chat/history", undefined, token); },
+    feedback: function (token, id, rating) {
+      return request("POST", "/api/feedback", { message_id: id, rating: rating }, token);
     },
   };
 
@@ -468,8 +467,8 @@
   // ---------------------------------------------------------------------------
 
   var state = {
-    sender: store.get("sender"),
-    accepted: store.get("notice") === NOTICE_VERSION && !!store.get("sender"),
+    token: store.get("token"),
+    accepted: store.get("notice") === NOTICE_VERSION,
     open: false,
     lastId: 0,
     seen: {}, // message ids already shown
@@ -563,11 +562,18 @@
     return accept;
   }
 
+  // The gateway opens the conversation and signs its token; asked for once, at the first message.
+  function conversationToken() {
+    if (state.token) return Promise.resolve(state.token);
+    return api.start().then(function (body) {
+      state.token = body.token;
+      store.set("token", state.token);
+      schedulePoll();
+      return state.token;
+    });
+  }
+
   function acceptNotice() {
-    if (!state.sender) {
-      state.sender = newSenderId();
-      store.set("sender", state.sender);
-    }
     store.set("notice", NOTICE_VERSION);
     state.accepted = true;
     showConversation();
@@ -727,7 +733,7 @@
 
   function rate(id, rating, buttons, status) {
     buttons.forEach(function (b) { b.disabled = true; });
-    api.feedback(state.sender, id, rating).then(function () {
+    api.feedback(state.token, id, rating).then(function () {
       var all = ratings();
       all[id] = rating;
       store.set("ratings", JSON.stringify(all));
@@ -813,12 +819,12 @@
   // Fetch what is new since the last known id. One request at a time; none while a message is being sent,
   // so a reply is never shown twice (once from the send, once from the history).
   function sync() {
-    if (!state.sender || !state.accepted || !ui.log) return Promise.resolve();
+    if (!state.token || !state.accepted || !ui.log) return Promise.resolve();
     if (state.syncing) return state.syncing;
     if (state.sending) return Promise.resolve();
     var log = ui.log;
     var quietly = !state.loaded; // restoring the history is not read out again
-    state.syncing = api.history(state.sender, state.lastId).then(function (body) {
+    state.syncing = api.history(state.token, state.lastId).then(function (body) {
       if (log !== ui.log) return; // the conversation was deleted meanwhile
       setTakenOver(body.taken_over);
       (body.messages || []).forEach(function (m) { receive(m, quietly); });
@@ -849,7 +855,15 @@
     Promise.resolve(state.syncing).then(function () {
       ui.sendButton.disabled = true;
       showTyping();
-      return api.send(state.sender, message);
+      return conversationToken().then(function (token) {
+        return api.send(token, message).catch(function (error) {
+          // A token the gateway no longer accepts (its key changed): a new conversation, once.
+          if (error.status !== 401 || token !== state.token) throw error;
+          state.token = null;
+          store.remove("token");
+          return conversationToken().then(function (fresh) { return api.send(fresh, message); });
+        });
+      });
     }).then(function (body) {
       hideTyping();
       var first = null;
@@ -916,12 +930,12 @@
   }
 
   function deleteConversation() {
-    var sender = state.sender;
-    return (sender ? api.remove(sender) : Promise.resolve()).then(function () {
-      store.remove("sender");
+    var token = state.token;
+    return (token ? api.remove(token) : Promise.resolve()).then(function () {
+      store.remove("token");
       store.remove("notice");
       store.remove("ratings");
-      state.sender = null;
+      state.token = null;
       state.accepted = false;
       state.takenOver = false;
       state.pending = [];
@@ -1007,7 +1021,7 @@
   // and not at all while the tab is hidden.
   function schedulePoll() {
     clearTimeout(state.timer);
-    if (!state.sender || !state.accepted) return;
+    if (!state.token || !state.accepted) return;
     state.timer = setTimeout(function () {
       var tick = document.visibilityState === "hidden" ? Promise.resolve() : state.open ? sync() : pollClosed();
       Promise.resolve(tick).then(schedulePoll);
@@ -1026,8 +1040,8 @@
   // Another tab ended the conversation (or started a new one): follow it rather than
   // writing on under an id that no longer has a conversation.
   window.addEventListener("storage", function (event) {
-    if (event.key !== STORAGE_PREFIX + "sender" || event.newValue === state.sender) return;
-    state.sender = event.newValue;
+    if (event.key !== STORAGE_PREFIX + "token" || event.newValue === state.token) return;
+    state.token = event.newValue;
     state.accepted = !!event.newValue && store.get("notice") === NOTICE_VERSION;
     state.takenOver = false;
     state.pending = [];

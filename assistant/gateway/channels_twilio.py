@@ -2,9 +2,10 @@
 
 POST /channels/twilio   Twilio's form-encoded incoming-message request, signed with X-Twilio-Signature.
 
-Answered at once with an empty TwiML <Response/>; the replies go out through
-Twilio's REST API afterwards (assistant/channels/worker.py), so long answers,
-several messages and later staff replies all travel the same way.
+Answered at once with an empty TwiML <Response/>, before anything is stored;
+the message id is recorded (a retry is answered once) and the replies go out
+through Twilio's REST API afterwards (assistant/channels/worker.py), so long
+answers, several messages and later staff replies all travel the same way.
 
 Refused before anything is stored: a request without a valid signature (403;
 checked against PUBLIC_BASE_URL when the gateway sits behind a proxy), one
@@ -106,13 +107,18 @@ def incoming_message():
     if len(text) > MAX_BODY_CHARS:
         raise BadRequest(f"'Body' is too long: at most {MAX_BODY_CHARS} characters")
 
-    services = twilio.services
-    if not dedupe.first_time(services.db, "twilio", message_sid):
-        return _twiml()  # a retry of a message already answered
-    jobs = worker.for_app(current_app.extensions)
+    services, jobs = twilio.services, worker.for_app(current_app.extensions)
     if text:
-        jobs.submit((channel.name, phone), lambda: inbound.answer(services, channel, phone, text))
+        jobs.submit((channel.name, phone), lambda: _once(services, message_sid, lambda: inbound.answer(services, channel, phone, text)))
     elif form.get("NumMedia", "0") not in ("", "0"):
         kind = form.get("MediaContentType0", "").split("/")[0] or "media"  # image, audio, video...
-        jobs.submit((channel.name, phone), lambda: inbound.answer_unreadable(services, channel, phone, kind))
+        jobs.submit(
+            (channel.name, phone), lambda: _once(services, message_sid, lambda: inbound.answer_unreadable(services, channel, phone, kind))
+        )
     return _twiml()
+
+
+def _once(services: inbound.Services, message_sid: str, answer) -> None:
+    """Answer unless Twilio is retrying a message already handled (run after the acknowledgement)."""
+    if dedupe.first_time(services.db, "twilio", message_sid):
+        answer()

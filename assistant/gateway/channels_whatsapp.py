@@ -5,9 +5,12 @@ GET  /channels/whatsapp   the webhook set-up handshake: hub.mode=subscribe and h
 POST /channels/whatsapp   message notifications, signed with X-Hub-Signature-256 (HMAC-SHA256 of
                           the raw body with WHATSAPP_APP_SECRET): missing 401, wrong 403, nothing stored.
 
-A signed notification is always acknowledged at once with 200 (Meta retries
-anything else); its messages are answered afterwards through the Graph API.
-Delivery statuses are ignored; a message id is handled once.
+A signed notification is acknowledged at once with 200 (Meta retries anything
+else), before anything is stored: the batch is read afterwards on the channel
+worker (assistant/channels/worker.py), its message ids recorded in one
+transaction, and its messages answered through the Graph API. Delivery
+statuses, reactions and other notices are ignored without a write; a message
+id is handled once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
@@ -149,7 +153,19 @@ def incoming_notification():
         raise BadRequest("the WhatsApp channel is not configured (WHATSAPP_APP_SECRET)", 503)
     body = _notification(_signature_checked_body(whatsapp.config.app_secret))
 
-    services, channel, jobs = whatsapp.services, whatsapp.channel, worker.for_app(current_app.extensions)
+    jobs = worker.for_app(current_app.extensions)
+    # One queue for every batch: they are read in the order they came, so a patient's messages stay in order.
+    jobs.submit(BATCHES, lambda: _handle_batch(whatsapp, jobs, body))
+    return jsonify({"received": True})
+
+
+BATCHES = ("whatsapp", "batches")
+
+
+def _handle_batch(whatsapp: _WhatsApp, jobs: worker.Worker, body: dict) -> None:
+    """Read a notification after it was acknowledged: record its message ids in one go, queue each new message."""
+    services, channel = whatsapp.services, whatsapp.channel
+    wanted: list[tuple[str, str, str | None, str]] = []  # (phone, message id, text, kind)
     for message in _messages(body, whatsapp.config.phone_number_id):
         phone, message_id, kind = e164(str(message.get("from", ""))), str(message.get("id", "")), message.get("type")
         if phone is None or not message_id or len(message_id) > dedupe.MAX_ID_CHARS:
@@ -158,15 +174,21 @@ def incoming_notification():
         if not isinstance(kind, str):
             log.warning("WhatsApp message whose type is not a string ignored")
             continue
-        if not dedupe.first_time(services.db, "whatsapp", message_id):
-            continue  # Meta's retry of a message already handled
         text = _text_of(message)
         if text is not None:
             text = clean_text(text)[:MAX_TEXT_CHARS]
             if text:
-                jobs.submit((channel.name, phone), lambda p=phone, t=text: inbound.answer(services, channel, p, t))
+                wanted.append((phone, message_id, text, kind))
         elif kind in UNREADABLE:
-            jobs.submit((channel.name, phone), lambda p=phone, k=kind: inbound.answer_unreadable(services, channel, p, k))
+            wanted.append((phone, message_id, None, kind))
         else:
             log.info("WhatsApp %s message from %s ignored", kind, mask(phone))  # reactions, system notices...
-    return jsonify({"received": True})
+    new = dedupe.first_times(services.db, "whatsapp", [message_id for _, message_id, _, _ in wanted])
+    for phone, message_id, text, kind in wanted:
+        if message_id not in new:
+            continue  # Meta's retry of a message already handled (or a repeat inside the batch)
+        new.discard(message_id)
+        if text is not None:
+            jobs.submit((channel.name, phone), partial(inbound.answer, services, channel, phone, text))
+        else:
+            jobs.submit((channel.name, phone), partial(inbound.answer_unreadable, services, channel, phone, kind))

@@ -1,9 +1,13 @@
-"""The web chat API used by the widget (documented in the README).
+"""The web chat API used by the widget and by integrations with an API key (documented in the README).
 
-POST   /api/chat                     send a message, get the replies
-GET    /api/chat/history?sender=..   the conversation so far (after=<id> for new messages only)
-DELETE /api/chat/history?sender=..   the patient ends and deletes the conversation
-POST   /api/feedback                 thumbs up/down on an answer
+POST   /api/conversations   a new web conversation: its signed token (assistant/gateway/identity.py)
+POST   /api/chat            send a message, get the replies (one turn at a time per conversation)
+GET    /api/chat/history    the conversation so far (after=<id> for new messages only)
+DELETE /api/chat/history    the patient ends and deletes the conversation
+POST   /api/feedback        thumbs up/down on an answer
+
+Every route but the first needs the conversation's token (header X-Conversation-Token), or an integration's API
+key (Authorization: Bearer) with the integration's own `sender` (in the body, or the query for history).
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from assistant import rate_limits
-from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, sender_id, whole_number
+from assistant.gateway import identity
+from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, whole_number
 from assistant.inbox.retention import TrackerStore, forget
-from assistant.storage import conversations
+from assistant.inbox.secret_key import secret_key
+from assistant.storage import conversations, turn_locks
 from assistant.storage.feedback import record_feedback
 
 bp = Blueprint("chat_api", __name__, url_prefix="/api")
@@ -28,15 +34,22 @@ def _db():
 
 
 def _sender_of_request() -> str:
-    """Rate-limit key: the sender named in the body (falls back to the address for unreadable bodies)."""
+    """Rate-limit key: the request's conversation (falls back to the address for unreadable or unauthorised ones)."""
     try:
         sender = json.loads(request.get_data()).get("sender")
     except (ValueError, AttributeError, RecursionError):
         sender = None
-    return f"sender:{sender}" if isinstance(sender, str) else f"ip:{get_remote_address()}"
+    key = identity.rate_limit_key(sender)
+    return f"sender:{key}" if key else f"ip:{get_remote_address()}"
+
+
+# A widget asks for one conversation per browser (again only after the patient deletes one).
+NEW_CONVERSATIONS_PER_ADDRESS = "30 per hour"
 
 
 def register(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    app.extensions[identity.EXTENSION] = identity.ConversationTokens(secret_key(settings.secret_key, settings.var_dir))
     app.register_blueprint(bp)
     # A patient types a few messages a minute; a flood from one sender or one
     # address is refused before it reaches the dialogue (limits in the app config).
@@ -44,19 +57,37 @@ def register(app: Flask) -> None:
     rate_limits.limit(app, "chat_api.chat", lambda: current_app.config["RATE_LIMIT_PER_ADDRESS"])
     rate_limits.limit(app, "chat_api.chat_history", lambda: current_app.config["RATE_LIMIT_POLLING"])
     rate_limits.limit(app, "chat_api.delete_history", DELETES_PER_ADDRESS)
+    rate_limits.limit(app, "chat_api.new_conversation", NEW_CONVERSATIONS_PER_ADDRESS)
+
+
+@bp.post("/conversations")
+def new_conversation():
+    token, _ = current_app.extensions[identity.EXTENSION].new()
+    return jsonify({"token": token}), 201
+
+
+BUSY = "the previous message of this conversation is still being answered; wait for its reply, then send this one again"
 
 
 @bp.post("/chat")
 def chat():
     body = json_object(request.get_data(), request.content_type)
-    sender = sender_id(body)
+    sender = identity.caller(body.get("sender")).sender
     text = message_text(body, current_app.config["MAX_MESSAGE_CHARS"])
-    replies = current_app.extensions["turns"].handle(CHANNEL, sender, text, page_language(body))
+    language = page_language(body)
+    settings = current_app.config["SETTINGS"]
+    # One turn at a time: a second simultaneous message waits a little for the first, then gets a 429 (the
+    # messages and replies are stored in the order Rasa saw them, and no thread waits on Rasa's own lock).
+    try:
+        with turn_locks.turn(_db(), CHANNEL, sender, settings.turn_wait_seconds, lease_seconds=2 * settings.rasa_timeout + 30):
+            replies = current_app.extensions["turns"].handle(CHANNEL, sender, text, language)
+    except turn_locks.Busy:
+        return jsonify({"error": BUSY}), 429
     return jsonify({"sender": sender, "messages": [r.to_dict() for r in replies]})
 
 
 def _query_sender() -> str:
-    return sender_id({"sender": request.args.get("sender")})
+    return identity.caller(request.args.get("sender")).sender
 
 
 @bp.get("/chat/history")
@@ -93,7 +124,7 @@ def delete_history():
 @bp.post("/feedback")
 def feedback():
     body = json_object(request.get_data(cache=False), request.content_type)
-    sender = sender_id(body)
+    sender = identity.caller(body.get("sender")).sender
     message_id, rating = id_field(body, "message_id"), body.get("rating")
     if rating not in ("up", "down"):
         raise BadRequest('\'rating\' must be "up" or "down"')

@@ -5,7 +5,7 @@ Only origins listed in ASSISTANT_CORS_ORIGINS (comma-separated, e.g.
 call /api/* from a browser; by default none may, so only pages the gateway
 serves itself can use the API. Nothing outside /api/* is opened up.
 
-The widget sends no cookies (the random sender id is its only key), so
+The widget sends no cookies (its conversation token, in a header, is its only key), so
 credentials are never allowed, and the allowed origin is echoed back exactly,
 never as "*".
 """
@@ -16,7 +16,7 @@ from flask import Flask, current_app, jsonify, request
 
 API_PREFIX = "/api/"
 ALLOWED_METHODS = ("GET", "POST", "DELETE")
-ALLOWED_HEADERS = ("content-type",)
+ALLOWED_HEADERS = ("content-type", "x-conversation-token")
 # Browsers cache a successful preflight this long (seconds), sparing one round trip per message.
 PREFLIGHT_MAX_AGE = 600
 
@@ -52,10 +52,11 @@ def register(app: Flask) -> None:
         method = request.headers["Access-Control-Request-Method"].strip().upper()
         headers = {h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
         if method not in ALLOWED_METHODS or not headers <= set(ALLOWED_HEADERS):
-            return jsonify({"error": f"cross-origin requests may use only {', '.join(ALLOWED_METHODS)} and the Content-Type header"}), 403
+            allowed = f"{', '.join(ALLOWED_METHODS)} and the Content-Type and X-Conversation-Token headers"
+            return jsonify({"error": f"cross-origin requests may use only {allowed}"}), 403
         response = app.response_class(status=204)
         response.headers["Access-Control-Allow-Methods"] = ", ".join(ALLOWED_METHODS)
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Conversation-Token"
         response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
         return response  # after_request below adds the origin
 

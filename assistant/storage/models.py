@@ -180,3 +180,14 @@ class Feedback(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     rating: Mapped[int] = mapped_column(Integer)  # +1 or -1
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TurnLock(Base):
+    """A conversation's turn in progress (assistant/storage/turn_locks.py): one row while one message is answered."""
+
+    __tablename__ = "turn_locks"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -96,8 +96,14 @@ class ChatWidget:
         expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"), timeout=REPLY_TIMEOUT_MS)
         return reply
 
-    def sender(self) -> str:
-        return self.page.evaluate("localStorage.getItem('irAssistant.v1.sender')")
+    def token(self) -> str | None:
+        """The conversation's token, as the gateway signed it and the widget keeps it."""
+        return self.page.evaluate("localStorage.getItem('irAssistant.v1.token')")
+
+    def sender(self) -> str | None:
+        """The conversation's sender id in the database: the id the token carries (before its signature)."""
+        token = self.token()
+        return token.rsplit(".", 1)[0] if token else None
 
     def focused(self) -> dict:
         """What has the keyboard focus inside the widget: tag, class, and its outline (for the visible focus check)."""

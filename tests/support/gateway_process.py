@@ -12,6 +12,7 @@ import requests
 from assistant.config import ROOT
 from assistant.launcher import procfile_commands
 from tests.support.ports import free_port
+from tests.support.web import API_KEYS_SETTING
 
 
 def environment(database_url: str, rasa_url: str, actions_url: str, var_dir, **extra: str) -> dict[str, str]:
@@ -24,6 +25,7 @@ def environment(database_url: str, rasa_url: str, actions_url: str, var_dir, **e
         ACTION_SERVER_URL=actions_url,
         ASSISTANT_DATABASE_URL=database_url,
         ASSISTANT_VAR_DIR=str(var_dir),
+        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the tests talk to the API as an integration naming its senders
         **extra,
     )
 

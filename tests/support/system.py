@@ -18,6 +18,7 @@ from assistant.training import ensure_model
 from knowledge.build import build, is_current
 from knowledge.languages import index_dir, with_texts
 from tests.support.ports import free_port
+from tests.support.web import API_KEYS_SETTING, integration_headers
 
 READY_TIMEOUT = 300
 # Set by tests/conftest.py for each test run: False when the run selected no test marked `system`, so a test
@@ -65,9 +66,9 @@ class RunningSystem:
         raise RuntimeError(f"not healthy again after {timeout} s")
 
     def chat(self, sender: str, message: str, language: str | None = None) -> dict:
-        """One turn; `language` as the widget sends its page's language."""
+        """One turn, as a keyed integration; `language` as the widget sends its page's language."""
         body = {"sender": sender, "message": message, **({"language": language} if language else {})}
-        response = requests.post(f"{self.gateway}/api/chat", json=body, timeout=60)
+        response = requests.post(f"{self.gateway}/api/chat", json=body, headers=integration_headers(), timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -105,6 +106,7 @@ def launch_system(
         ASSISTANT_INDEX_DIR=str(index),
         ASSISTANT_DATABASE_URL=database_url,
         TRACKER_DB=str(workdir / "tracker.db"),
+        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # chat() talks to the API as an integration naming its senders
         **(extra_env or {}),
     )
     log_path = workdir / "system.log"
