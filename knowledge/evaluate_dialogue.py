@@ -139,8 +139,13 @@ class Table:
 
 
 def ask_all(gateway: str, items: list[dict], run_id: str) -> Table:
+    """Each question in a new conversation, without a page language (as an SMS patient writes: the language is
+    the message's own), through the chat API as the started system's test integration."""
+    from tests.support.web import integration_headers
+
     table = Table()
     session = requests.Session()
+    session.headers.update(integration_headers())
     for n, item in enumerate(items):
         response = session.post(f"{gateway}/api/chat", json={"sender": f"eval-{run_id}-{n}", "message": item["text"]}, timeout=60)
         response.raise_for_status()
