@@ -103,6 +103,7 @@ def answer_action(workdir: Path, count: int = 60) -> Profile:
 
 def gateway(workdir: Path, rasa_url: str, actions_url: str, count: int = 60) -> Profile:
     from assistant.gateway import create_app
+    from tests.support.web import API_KEYS_SETTING, integration_headers
 
     database_url = f"sqlite:///{workdir / 'profile-gateway.db'}"
     upgrade(database_url)
@@ -113,6 +114,7 @@ def gateway(workdir: Path, rasa_url: str, actions_url: str, count: int = 60) -> 
         rasa_url=rasa_url,
         action_server_url=actions_url,
         index_dir=prepare_index(),
+        api_keys=tuple(tuple(pair.split(":", 1)) for pair in [API_KEYS_SETTING]),
     )
     limits = {"RATE_LIMIT_PER_ADDRESS": LOAD_TEST_ENV["ASSISTANT_RATE_LIMIT_PER_ADDRESS"]}
     client = create_app(settings, {"TESTING": True, **limits}).test_client()
@@ -121,7 +123,9 @@ def gateway(workdir: Path, rasa_url: str, actions_url: str, count: int = 60) -> 
 
     def chat() -> None:
         n = next(turn)
-        response = client.post("/api/chat", json={"sender": f"bench-profile-{n // len(MIX)}", "message": MIX[n % len(MIX)]})
+        response = client.post(
+            "/api/chat", json={"sender": f"bench-profile-{n // len(MIX)}", "message": MIX[n % len(MIX)]}, headers=integration_headers()
+        )
         if response.status_code != 200 or any(m["text"] == safe_reply for m in response.get_json()["messages"]):
             failed.append(n)
 

@@ -99,8 +99,13 @@ def via_gateway(gateway: str) -> Send:
     settings = Settings.from_env()
     safe_reply = settings.messages.text("unavailable", "en", settings.site)
 
+    from tests.support.web import integration_headers
+
+    # The started system's test integration: it names its own senders (README, "Security").
+    headers = integration_headers()
+
     def send(session: requests.Session, sender: str, text: str) -> tuple[str, str]:
-        response = session.post(f"{gateway}/api/chat", json={"sender": sender, "message": text}, timeout=REQUEST_TIMEOUT)
+        response = session.post(f"{gateway}/api/chat", json={"sender": sender, "message": text}, headers=headers, timeout=REQUEST_TIMEOUT)
         if response.status_code != 200:
             return "error", f"HTTP {response.status_code}"
         messages = response.json().get("messages") or []
