@@ -21,7 +21,8 @@ MIN_CONFIDENCE = 0.80
 # patients of these departments write in (a language the model only half-knows, "how long til i can go home"
 # as Norwegian, is never taken on a lead). Checked as the thresholds above.
 MIN_LEADING_CONFIDENCE = 0.50
-LEAD_FACTOR = 4.0
+LEAD_FACTOR = 5.0
+MAX_ENGLISH_FOR_A_LEAD = 0.10
 LEAD_MIN_WORDS = 4
 LEAD_LANGUAGES = frozenset({"en", "fr", "es", "de", "nl", "tr", "it", "pt", "ar"})
 _WORD = re.compile(r"[^\W\d_]+")
@@ -48,14 +49,18 @@ def identify(text: str) -> str | None:
     if len(words) < MIN_WORDS or sum(len(w) for w in words) < MIN_LETTERS:
         return None
     spelled_out = _CONTRACTION.sub(lambda m: _ENGLISH_CONTRACTIONS[m.group(1).lower()], " ".join(text.split()))
-    ranked = _detector().detect(spelled_out, k=2)
+    ranked = _detector().detect(spelled_out, k=3)
     best, runner_up = ranked[0], float(ranked[1]["score"]) if len(ranked) > 1 else 0.0
     score = float(best["score"])
+    english = max((float(r["score"]) for r in ranked if r["lang"] == "en"), default=0.0)
     # A short question is often below the bar though plainly one language ("Comment se passe la surveillance ?":
     # French 0.66, Spanish 0.10): a clear lead over the next language is as good.
     if score >= MIN_CONFIDENCE:
         return str(best["lang"])
     leads = score >= MIN_LEADING_CONFIDENCE and score >= LEAD_FACTOR * runner_up
+    # English is what a conversation starts in: a lead never takes a message some way English away from it
+    # ("how do I prepare?" is Italian 0.75, English 0.18).
+    leads = leads and (best["lang"] == "en" or english < MAX_ENGLISH_FOR_A_LEAD)
     if leads and len(words) >= LEAD_MIN_WORDS and best["lang"] in LEAD_LANGUAGES:
         return str(best["lang"])
     return None

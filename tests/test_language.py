@@ -87,7 +87,7 @@ def test_the_red_flag_phrasings_in_other_languages_are_never_taken_for_english()
     [
         ("Comment se passe la surveillance ?", "fr"),
         ("En quoi consiste le stenting carotidien ?", "fr"),
-        ("Combien de temps dure l'intervention ?", "fr"),
+        ("Ma vie sera-t-elle normale ?", "fr"),
         ("¿Cuánto tiempo dura la intervención?", "es"),
     ],
 )
@@ -97,3 +97,7 @@ def test_a_short_question_plainly_in_one_language_is_identified_on_its_lead(ques
 
 def test_a_lead_for_a_language_patients_here_do_not_write_is_not_taken():
     assert identify("how long til i can go home") in (None, "en")
+
+
+def test_a_short_english_question_is_never_taken_for_another_language_on_a_lead():
+    assert identify("how do I prepare?") in (None, "en")

@@ -170,7 +170,16 @@ def test_the_widget_speaks_the_pages_language_with_its_dates_and_times(gateway, 
             expect(page.get_by_role("group", name=T["quickReplies"]).get_by_role("button")).to_have_text(T["starters"])
 
             # An earlier day's messages: the day, the month's name in the language and a 24-hour time.
-            sender = page.evaluate("localStorage.getItem('irAssistant.v1.sender')")
+            # The conversation the widget will use: a token from the gateway, as the widget gets one.
+            token = page.evaluate(
+                """async () => {
+                    const response = await fetch('/api/conversations', {method: 'POST'});
+                    const token = (await response.json()).token;
+                    localStorage.setItem('irAssistant.v1.token', token);
+                    return token;
+                }"""
+            )
+            sender = token.rsplit(".", 1)[0]
             an_earlier_exchange(db, sender, language)
             page.reload()
             staff = page.locator(".ira-msg--staff")
