@@ -107,6 +107,9 @@ def launch_system(
         TRACKER_DB=str(workdir / "tracker.db"),
         **(extra_env or {}),
     )
+    if "ASSISTANT_INTERNAL_TOKEN" not in (extra_env or {}):
+        # The embedded set-up (endpoints.yml): Rasa would not send the token the action server would then require.
+        env.pop("ASSISTANT_INTERNAL_TOKEN", None)
     log_path = workdir / "system.log"
     launched_at = time.monotonic()
     process = subprocess.Popen(
