@@ -125,7 +125,8 @@ def haproxy_config(layout: Layout, host: str = "127.0.0.1") -> str:
         f"    server gateway{i} 127.0.0.1:{port} check inter 2s fall 2 rise 1" for i, port in enumerate(layout.gateways, start=1)
     )
     return f"""global
-    log stdout format raw local0 warning
+    # One line a request, on supervisord's output: which gateway served it.
+    log stdout format raw local0 info
     maxconn 4096
 
 defaults
