@@ -90,7 +90,7 @@ stories: model
 	@$(RASA) test core --stories tests/stories --model "$$(cat $(VAR)/.model-path)" \
 		--out $(VAR)/results/stories --fail-on-prediction-errors
 
-pytest: model browser
+pytest: model browser haproxy
 	@scripts/run_pytest.sh
 
 test: lint validate stories pytest
