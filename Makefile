@@ -69,7 +69,8 @@ run-scaled: model haproxy
 	@ASSISTANT_DATABASE_URL="$(SCALED_DATABASE_URL)" ASSISTANT_RATELIMIT_STORAGE="$(SCALED_REDIS_URL)" \
 		$(APP) -m assistant.scaled "$$(cat $(VAR)/.model-path)"
 
-# The scaled system test: starts run-scaled's processes, three turns through HAProxy, stops them (about N s).
+# The scaled system test alone (also part of `make test`): starts run-scaled's processes on free ports and a fresh
+# database, three turns through HAProxy, stops them: 74 s here (2 cores shared).
 test-scaled: model haproxy
 	@scripts/run_pytest.sh -m scaled
 

@@ -14,6 +14,7 @@ import requests
 from sqlalchemy import text
 
 from assistant.config import ROOT
+from assistant.storage.conversations import history
 from assistant.storage.database import Database
 from assistant.training import ensure_model
 from tests.support import system as system_support
@@ -45,6 +46,23 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _every_server(public: str, ports: dict[str, int]) -> list[str]:
+    """HAProxy's readiness and each Rasa server's and action server's probe (readiness needs only one of each)."""
+    rasa, actions = ports["RASA_PORT"], ports["ACTION_PORT"]
+    return [
+        f"{public}/readyz",
+        *(f"http://127.0.0.1:{port}/" for port in (rasa, rasa + 1)),
+        *(f"http://127.0.0.1:{port}/health" for port in (actions, actions + 1)),
+    ]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +101,8 @@ def scaled(tmp_path_factory):
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"run-scaled not ready:\n{log.read_text()[-5000:]}")
-            try:
-                if requests.get(f"{public}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
+            if all(_answers(url) for url in _every_server(public, ports)):
+                break
             time.sleep(1)
         yield {"public": public, "ports": ports, "database_url": database_url, "log": log, "ready_s": time.monotonic() - started}
     finally:
@@ -120,16 +135,15 @@ def test_a_conversation_of_three_turns_through_haproxy_keeps_its_procedure_on_on
     assert len(served) == 3
     assert len({line.split("gateways/")[1].split()[0] for line in served}) == 1
     database = Database(scaled["database_url"])
+    stored = history(database, "web", "scaled-1")
     with database.engine.connect() as connection:
-        stored = connection.execute(
-            text("SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.sender_id = :s"),
-            {"s": "web:scaled-1"},
-        ).scalar()
         rasa_events = connection.execute(
             text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": "web:scaled-1"}
         ).scalar()
     database.engine.dispose()
-    assert stored == 6  # three messages and three answers, each once
+    # Three messages and three answers, each once, in order.
+    assert [m["role"] for m in stored] == ["patient", "assistant"] * 3, stored
+    assert [m["text"] for m in stored[::2]] == asked
     assert rasa_events == 3  # Rasa's tracker in PostgreSQL, each user turn once
 
 
