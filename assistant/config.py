@@ -64,6 +64,15 @@ def _api_keys(value: str) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
+INTERNAL_TOKEN_MIN_LENGTH = 32
+INTERNAL_TOKEN_HEADER = "X-Assistant-Token"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _urls(value: str) -> tuple[str, ...]:
+    return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+
+
 def _days(value: str) -> int | None:
     if not value:
         return None
@@ -148,6 +157,8 @@ class Settings:
     site_path: Path
     knowledge_dir: Path
     index_dir: Path
+    # One URL, or several separated by commas: the gateway sends each conversation to one of them by a hash of
+    # its sender (assistant/routing.py). `rasa_urls` / `action_server_urls` split them.
     rasa_url: str
     action_server_url: str
     rasa_timeout: float = 10.0
@@ -177,6 +188,9 @@ class Settings:
     behind_proxy: bool = False
     secret_key: str = ""
     insecure_cookies: bool = False
+    # The shared secret the gateway, the Rasa servers and the action servers send each other (X-Assistant-Token);
+    # required when scaled (see `scaled`), checked by every process whenever it is set.
+    internal_token: str = ""
     retention_days: int | None = None
     # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
     api_keys: tuple[tuple[str, str], ...] = ()
@@ -225,6 +239,7 @@ class Settings:
             behind_proxy=_env("ASSISTANT_BEHIND_PROXY") == "1",
             secret_key=_env("ASSISTANT_SECRET_KEY"),
             insecure_cookies=_env("ASSISTANT_INSECURE_COOKIES") == "1",
+            internal_token=_env("ASSISTANT_INTERNAL_TOKEN"),
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
             api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
             turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
@@ -232,6 +247,47 @@ class Settings:
             twilio=TwilioConfig.from_env(),
             whatsapp=WhatsAppConfig.from_env(),
         )
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        return _urls(self.rasa_url)
+
+    @property
+    def action_server_urls(self) -> tuple[str, ...]:
+        return _urls(self.action_server_url)
+
+    @property
+    def scaled(self) -> bool:
+        """More than the embedded set-up: a shared database, PostgreSQL conversations, several Rasa or action
+        servers, or one of them on another machine. Then every process requires the internal token."""
+        hosts = [url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] for url in self.rasa_urls + self.action_server_urls]
+        return (
+            not self.database_url.startswith("sqlite")
+            or self.tracker_dialect != "sqlite"
+            or self.rasa_endpoints != "endpoints.yml"
+            or len(self.rasa_urls) > 1
+            or len(self.action_server_urls) > 1
+            or any(host not in LOOPBACK_HOSTS for host in hosts)
+        )
+
+    def check_internal_token(self) -> None:
+        """Refuse to start when scaled without a shared secret, or with one too short to be a secret."""
+        if self.internal_token and len(self.internal_token) < INTERNAL_TOKEN_MIN_LENGTH:
+            raise RuntimeError(
+                f"ASSISTANT_INTERNAL_TOKEN is too short: use at least {INTERNAL_TOKEN_MIN_LENGTH} random characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if self.scaled and not self.internal_token:
+            raise RuntimeError(
+                "ASSISTANT_INTERNAL_TOKEN is required when the assistant is scaled (a shared database, PostgreSQL "
+                "conversations, several Rasa or action servers, or one on another machine): the gateway, Rasa and "
+                "the action servers send it to each other and refuse requests without it"
+            )
+
+    @property
+    def internal_headers(self) -> dict[str, str]:
+        """Headers for a call to Rasa or an action server: the internal token, when there is one."""
+        return {INTERNAL_TOKEN_HEADER: self.internal_token} if self.internal_token else {}
 
     @property
     def tracker_location(self) -> str:

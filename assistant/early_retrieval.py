@@ -19,6 +19,7 @@ import urllib3
 from urllib3.exceptions import HTTPError
 
 from assistant.rasa_client import NO_RETRIES
+from assistant.routing import preference
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,18 @@ TIMEOUT_SECONDS = 1.0
 
 
 class EarlyRetrieval:
-    def __init__(self, action_server_url: str, timeout: float = TIMEOUT_SECONDS):
-        self.url = f"{action_server_url.rstrip('/')}/early-retrieval"
+    def __init__(
+        self, action_server_url: str, timeout: float = TIMEOUT_SECONDS, headers: dict[str, str] | None = None, rasa_servers: int = 1
+    ):
+        # Several action servers ("http://a:5055,http://b:5055"): the hint goes to the one paired with the Rasa
+        # server the conversation goes to (the same position in RASA_URL's list), whose calls it will serve.
+        self.urls = [f"{url.strip().rstrip('/')}/early-retrieval" for url in action_server_url.split(",") if url.strip()]
+        self.url = self.urls[0]
         self.timeout = timeout
+        self.headers = {"Content-Type": "application/json", **(headers or {})}
+        self.rasa_servers = rasa_servers
         self._pool = urllib3.PoolManager(maxsize=1, retries=NO_RETRIES)
-        self._queue: queue.Queue[bytes] = queue.Queue(QUEUE_SIZE)
+        self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
 
@@ -43,10 +51,15 @@ class EarlyRetrieval:
             return False
         self._ensure_thread()
         try:
-            self._queue.put_nowait(json.dumps({"sender": sender_id, "text": text, "language": language}).encode())
+            url = self.url_for(sender_id)
+            self._queue.put_nowait((url, json.dumps({"sender": sender_id, "text": text, "language": language}).encode()))
         except queue.Full:
             return False
         return True
+
+    def url_for(self, sender_id: str) -> str:
+        rasa_server = preference(sender_id, self.rasa_servers)[0]
+        return self.urls[rasa_server % len(self.urls)]
 
     def waiting(self) -> int:
         """Hints queued and not yet sent."""
@@ -61,9 +74,9 @@ class EarlyRetrieval:
 
     def _send_forever(self) -> None:
         while True:
-            body = self._queue.get()
+            url, body = self._queue.get()
             try:
-                self._pool.request("POST", self.url, body=body, headers={"Content-Type": "application/json"}, timeout=self.timeout)
+                self._pool.request("POST", url, body=body, headers=self.headers, timeout=self.timeout)
             except HTTPError as exc:
                 # The turn itself reports an action server that is really down; this is only lost speed.
                 log.debug("early retrieval hint not delivered: %s", exc.__class__.__name__)

@@ -14,23 +14,26 @@ import sys
 from rasa_addons import rasa_version
 
 
-def install() -> None:
-    """Check the Rasa version, then install every fix (safe to call twice)."""
+def install(argv: list[str] | None = None) -> None:
+    """Check the Rasa version, then install every fix (safe to call twice); `argv` is Rasa's command line, whose
+    endpoints file may ask for the internal token (rasa_addons/internal_auth.py)."""
     rasa_version.check_installed()
-    from rasa_addons import action_validation
+    from rasa_addons import action_validation, internal_auth
 
     action_validation.install()
+    internal_auth.install(argv or [])
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
     try:
-        install()
-    except rasa_version.IncompatibleRasa as error:
+        install(arguments)
+    except (rasa_version.IncompatibleRasa, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["rasa", *arguments]
     rasa_main()
     return 0
 

@@ -36,6 +36,7 @@ from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import empty_postgres, make_app, postgres_database
 from tests.support.web import API_KEYS_SETTING, WebPatients
 
+TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
 SYSTEM_FIXTURES = {"system", "in_rasa"}
 BROWSER_FIXTURES = {"browser"}
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
@@ -64,6 +65,8 @@ def run_var_dir(tmp_path_factory) -> Path:
         # `make` exports the real var/rasa_tracker.db for Rasa; the retention commands must never reach it.
         patch.setenv("TRACKER_DIALECT", "sqlite")
         patch.setenv("TRACKER_DB", str(var_dir / "rasa_tracker.db"))
+        # The shared secret a scaled set-up requires (tests use PostgreSQL); the gateway sends it to the fakes.
+        patch.setenv("ASSISTANT_INTERNAL_TOKEN", TEST_INTERNAL_TOKEN)
         yield var_dir
 
 

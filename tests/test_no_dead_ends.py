@@ -166,8 +166,8 @@ class Walk:
 
     def rasa_down(self) -> None:
         rasa = self.app.extensions["rasa"]
-        url, rasa.base_url = rasa.base_url, "http://127.0.0.1:9"
-        self.undo.append(lambda: setattr(rasa, "base_url", url))
+        urls, rasa.base_urls = rasa.base_urls, ["http://127.0.0.1:9"]
+        self.undo.append(lambda: setattr(rasa, "base_urls", urls))
 
 
 # The states. Each brings a fresh conversation into the state and says what an ordinary message gets there.

@@ -19,6 +19,7 @@ from assistant.turns import TurnHandler
 
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    settings.check_internal_token()
     if settings.mode == "production" and settings.site.example:
         raise RuntimeError(f"production mode refuses to start: {settings.site_path} still holds the example values")
     app = Flask(__name__)
@@ -38,12 +39,17 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     log_privacy.install()
 
     db = Database(settings.database_url, settings.sqlite)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, headers=settings.internal_headers)
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
     app.extensions["spool"] = Spool(settings.var_dir / "spool" / "pending-writes.jsonl")
     app.extensions["turns"] = TurnHandler(
-        db, rasa, settings.site, app.extensions["spool"], EarlyRetrieval(settings.action_server_url), settings.messages
+        db,
+        rasa,
+        settings.site,
+        app.extensions["spool"],
+        EarlyRetrieval(settings.action_server_url, headers=settings.internal_headers, rasa_servers=len(settings.rasa_urls)),
+        settings.messages,
     )
 
     security.register(app)

@@ -1,4 +1,11 @@
-"""GET /healthz: each dependency's state, 200 only when all are usable."""
+"""Health: GET /livez (the process answers), GET /readyz (every dependency usable), GET /healthz (= /readyz).
+
+- `/livez` checks nothing but that this process serves requests: an orchestrator restarts the gateway when it
+  fails (a liveness probe), and nothing outside the process can make it fail, so a Rasa or database outage
+  never restarts gateways that are answering patients safely meanwhile.
+- `/readyz` checks the database, Rasa, the action server and the knowledge index, 200 only when all are usable
+  (a readiness probe; a load balancer's health check). `/healthz` answers the same, for what already calls it.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +26,17 @@ def _database() -> str:
     return "ok" if not backlog else f"ok, {backlog} write(s) waiting to be replayed"
 
 
-def _action_server() -> str:
-    url = current_app.config["SETTINGS"].action_server_url
+def _answers(url: str, headers: dict[str, str]) -> bool:
     try:
-        ok = requests.get(f"{url}/health", timeout=2).status_code == 200
+        return requests.get(f"{url}/health", timeout=2, headers=headers).status_code == 200
     except requests.RequestException:
-        ok = False
+        return False
+
+
+def _action_server() -> str:
+    """ok when at least one action server answers (with several, as for Rasa's servers)."""
+    settings = current_app.config["SETTINGS"]
+    ok = any(_answers(url, settings.internal_headers) for url in settings.action_server_urls)
     return "ok" if ok else "unreachable"
 
 
@@ -33,8 +45,7 @@ def _index() -> str:
     return "ok" if is_current(settings.knowledge_dir, settings.index_dir) else "missing or out of date"
 
 
-@bp.get("/healthz")
-def healthz():
+def _readiness():
     checks = {
         "database": _database(),
         "rasa": "ok" if current_app.extensions["rasa"].healthy() else "unreachable",
@@ -43,3 +54,18 @@ def healthz():
     }
     healthy = all(value == "ok" for value in checks.values())
     return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), 200 if healthy else 503
+
+
+@bp.get("/livez")
+def livez():
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    return _readiness()
+
+
+@bp.get("/healthz")
+def healthz():
+    return _readiness()

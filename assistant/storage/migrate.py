@@ -1,21 +1,31 @@
 """`python -m assistant.storage.migrate [revision]`: bring the database schema up to date.
 
-Wraps Alembic so the same migrations run from `make run`, the tests and by hand;
+Wraps Alembic so the same migrations run from `make run`, the tests, a deployment's migration job and by hand;
 `python -m assistant.storage.migrate --autogenerate "message"` drafts a new one.
+
+On PostgreSQL the upgrade runs under a session-level advisory lock (`pg_advisory_lock`), so gateways or jobs
+that start at once migrate one after the other: the first applies the migrations, the others wait, then find
+the schema up to date. Without it, two upgrades of an empty database raced, and one failed on a table the
+other had just created.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from assistant.config import SqliteTuning
-from assistant.storage.database import DEFAULT_SQLITE
+from assistant.storage.database import DEFAULT_SQLITE, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The advisory lock's key: any 64-bit number the project's other advisory locks do not use ("IR-MIGR").
+MIGRATION_LOCK = 0x49522D4D494752
 
 
 def alembic_config(url: str, sqlite: SqliteTuning = DEFAULT_SQLITE) -> Config:
@@ -26,8 +36,31 @@ def alembic_config(url: str, sqlite: SqliteTuning = DEFAULT_SQLITE) -> Config:
     return config
 
 
+@contextmanager
+def migration_lock(url: str, sqlite: SqliteTuning = DEFAULT_SQLITE) -> Iterator[None]:
+    """Hold PostgreSQL's advisory lock for migrations (waiting for whoever holds it); nothing on SQLite, where
+    Alembic's transaction already takes the one writer lock."""
+    engine = make_engine(url, sqlite)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        yield
+        return
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
 def upgrade(url: str, revision: str = "head", sqlite: SqliteTuning = DEFAULT_SQLITE) -> None:
-    command.upgrade(alembic_config(url, sqlite), revision)
+    with migration_lock(url, sqlite):
+        command.upgrade(alembic_config(url, sqlite), revision)
 
 
 def main(argv: list[str]) -> int:

@@ -20,10 +20,13 @@ class FakeActionServer(LocalServer):
     def __init__(self):
         self.answering = threading.Event()  # cleared: a hint is recorded, then not answered until it is set again
         self.answering.set()
+        self.headers: list[dict] = []  # each request's headers, in order
         super().__init__()
 
     def _app(self, environ, start_response):
         request = Request(environ)
+        with self._lock:
+            self.headers.append(dict(request.headers))
         if request.method == "POST" and request.path == "/early-retrieval":
             with self._lock:
                 self.messages.append(json.loads(request.get_data()))

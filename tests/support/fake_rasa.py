@@ -19,6 +19,7 @@ from tests.support.ports import free_port
 class FakeRasa:
     def __init__(self):
         self.received: list[dict] = []
+        self.headers: list[dict] = []  # each request's headers, in order
         self.reply: list[dict] = []
         self.status = 200
         self.delay = 0.0
@@ -29,6 +30,7 @@ class FakeRasa:
 
     def _app(self, environ, start_response):
         request = Request(environ)
+        self.headers.append(dict(request.headers))
         if request.method == "GET" and request.path == "/webhooks/rest/":
             response = Response(json.dumps({"status": "ok"}), mimetype="application/json")
         elif request.method == "POST" and request.path == "/webhooks/rest/webhook":

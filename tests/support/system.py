@@ -109,6 +109,9 @@ def launch_system(
         ASSISTANT_API_KEYS=API_KEYS_SETTING,  # chat() talks to the API as an integration naming its senders
         **(extra_env or {}),
     )
+    if "ASSISTANT_INTERNAL_TOKEN" not in (extra_env or {}):
+        # The embedded set-up (endpoints.yml): Rasa would not send the token the action server would then require.
+        env.pop("ASSISTANT_INTERNAL_TOKEN", None)
     log_path = workdir / "system.log"
     launched_at = time.monotonic()
     process = subprocess.Popen(

@@ -1,0 +1,245 @@
+"""`python -m assistant.scaled MODEL`: two of each process on this machine behind HAProxy (`make run-scaled`).
+
+Two gateways, two Rasa servers and two action servers, on the local PostgreSQL (the gateway's tables and
+Rasa's conversations, one database) and Redis (Rasa's lock store, db 1; shared rate-limit counts), all under
+one supervisord as `make run` (assistant/launcher.py), from the same Procfile commands, with HAProxy in front:
+
+    HAProxy :GATEWAY_PORT ──hash of the sender──► gateway 1 :GATEWAY_PORT+1 ─┐ hash of the sender
+                                              └─► gateway 2 :GATEWAY_PORT+2 ─┴─► Rasa 1 :RASA_PORT   ─► actions 1 :ACTION_PORT
+                                                                               ─► Rasa 2 :RASA_PORT+1 ─► actions 2 :ACTION_PORT+1
+
+HAProxy sends every request of one conversation to one gateway (the `sender` of a chat message's JSON body,
+or the `sender` query parameter of the history); every gateway sends a conversation to the same Rasa server
+(assistant/routing.py), and that Rasa server calls its own action server, to which the gateway also sends the
+early-retrieval hint. The processes require the internal token (ASSISTANT_INTERNAL_TOKEN); when it is not
+set, one is generated for this run. The schema is migrated once, before anything starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+
+from assistant.config import ROOT, Settings
+from assistant.launcher import environment, procfile_commands, wait_until_healthy
+from assistant.storage.migrate import upgrade
+from knowledge import review
+
+INSTANCES = 2
+HAPROXY = "/usr/sbin/haproxy"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each process listens."""
+
+    public: int
+    gateways: tuple[int, ...]
+    rasa: tuple[int, ...]
+    actions: tuple[int, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, instances: int = INSTANCES) -> Layout:
+        return cls(
+            public=settings.gateway_port,
+            gateways=tuple(settings.gateway_port + 1 + i for i in range(instances)),
+            rasa=tuple(settings.rasa_port + i for i in range(instances)),
+            actions=tuple(settings.action_port + i for i in range(instances)),
+        )
+
+    @property
+    def rasa_urls(self) -> str:
+        return ",".join(f"http://127.0.0.1:{port}" for port in self.rasa)
+
+    @property
+    def action_urls(self) -> str:
+        return ",".join(f"http://127.0.0.1:{port}" for port in self.actions)
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names if it does not exist (connecting to template1 to do it)."""
+    import psycopg
+
+    parsed = make_url(url)
+    server = parsed.set(drivername="postgresql", database="template1").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def scaled_environment(settings: Settings, model: Path, layout: Layout) -> dict[str, str]:
+    """What every process shares: the database, Redis, the scaled endpoints, the lists of servers, the token."""
+    if not settings.database_url.startswith("postgresql"):
+        raise SystemExit("run-scaled needs ASSISTANT_DATABASE_URL=postgresql://... (the Makefile sets a local one)")
+    if not settings.ratelimit_storage.startswith("redis"):
+        raise SystemExit("run-scaled needs ASSISTANT_RATELIMIT_STORAGE=redis://... (the Makefile sets a local one)")
+    env = environment(settings, model)
+    database = make_url(settings.database_url)
+    redis = urlsplit(settings.ratelimit_storage)
+    env.update(
+        RASA_ENDPOINTS="endpoints.scaled.yml",
+        TRACKER_DIALECT="postgresql",
+        TRACKER_DB_HOST=database.host or "127.0.0.1",
+        TRACKER_DB_PORT=str(database.port or 5432),
+        TRACKER_DB=database.database or "",
+        TRACKER_DB_USER=database.username or "",
+        TRACKER_DB_PASSWORD=database.password or "",
+        REDIS_HOST=env.get("REDIS_HOST") or redis.hostname or "127.0.0.1",
+        REDIS_PORT=env.get("REDIS_PORT") or str(redis.port or 6379),
+        RASA_URL=layout.rasa_urls,
+        ACTION_SERVER_URL=layout.action_urls,
+        ASSISTANT_INTERNAL_TOKEN=settings.internal_token or secrets.token_urlsafe(48),
+        ASSISTANT_BEHIND_PROXY="1",
+    )
+    return env
+
+
+def programs(layout: Layout, env: dict[str, str], run_dir: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each supervisord program: its command (from the Procfile) and its own variables."""
+    result: dict[str, tuple[str, dict[str, str]]] = {}
+    for i, (rasa, actions) in enumerate(zip(layout.rasa, layout.actions, strict=True), start=1):
+        own = {"RASA_PORT": str(rasa), "ACTION_PORT": str(actions), "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook"}
+        commands = procfile_commands((ROOT / "Procfile").read_text(), {**env, **own})
+        result[f"rasa{i}"] = (commands["rasa"], own)
+        result[f"actions{i}"] = (commands["actions"], own)
+    for i, port in enumerate(layout.gateways, start=1):
+        own = {"GATEWAY_PORT": str(port), "GATEWAY_HOST": "127.0.0.1"}
+        result[f"gateway{i}"] = (procfile_commands((ROOT / "Procfile").read_text(), {**env, **own})["gateway"], own)
+    result["haproxy"] = (f"{HAPROXY} -W -db -f {run_dir / 'haproxy.cfg'}", {})
+    return result
+
+
+def haproxy_config(layout: Layout, host: str = "127.0.0.1") -> str:
+    """One frontend; requests of one conversation to one gateway by a hash of its sender."""
+    servers = "\n".join(
+        f"    server gateway{i} 127.0.0.1:{port} check inter 2s fall 2 rise 1" for i, port in enumerate(layout.gateways, start=1)
+    )
+    return f"""global
+    # One line a request, on supervisord's output: which gateway served it.
+    log stdout format raw local0 info
+    maxconn 4096
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 2s
+    timeout client 60s
+    timeout server 30s
+    # Below the gateway's 75 s keepalive (assistant/gateway_gunicorn.py): HAProxy, not the gateway, closes idle ones.
+    timeout http-keep-alive 60s
+
+frontend public
+    bind {host}:{layout.public}
+    # The whole body is read before a server is chosen: the chat message's sender is in its JSON.
+    option http-buffer-request
+    option forwardfor
+    http-request set-var(txn.conversation) req.body,json_query('$.sender') if {{ method POST }} {{ path /api/chat }}
+    http-request set-var(txn.conversation) url_param(sender) if !{{ var(txn.conversation) -m found }}
+    http-request set-var(txn.conversation) req.hdr(X-Conversation-Id) if !{{ var(txn.conversation) -m found }}
+    default_backend gateways
+
+backend gateways
+    # A conversation's requests go to one gateway; without a sender (pages, the inbox) the hash is of nothing
+    # and HAProxy picks by round robin. Consistent hashing: a gateway that leaves moves only its conversations.
+    balance hash var(txn.conversation)
+    hash-type consistent
+    # Liveness, not readiness: with Rasa down a gateway still answers patients safely (the emergency number,
+    # the secretariat's), so it must stay in the pool.
+    option httpchk GET /livez
+    http-check expect status 200
+    retry-on conn-failure empty-response
+    retries 2
+    option redispatch
+{servers}
+"""
+
+
+def supervisord_config(progs: dict[str, tuple[str, dict[str, str]]], run_dir: Path) -> str:
+    sections = [
+        f"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={run_dir / 'supervisord.pid'}\n",
+        f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\n",
+        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+        f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\n",
+    ]
+    for name, (command, own) in progs.items():
+        variables = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in own.items())
+        sections.append(
+            f"[program:{name}]\ncommand={command.replace('%', '%%')}\ndirectory={ROOT}\n"
+            + (f"environment={variables}\n" if variables else "")
+            + "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
+            "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
+        )
+    return "\n".join(sections)
+
+
+def health_urls(layout: Layout) -> dict[str, str]:
+    urls = {f"rasa{i}": f"http://127.0.0.1:{port}/" for i, port in enumerate(layout.rasa, start=1)}
+    urls.update({f"actions{i}": f"http://127.0.0.1:{port}/health" for i, port in enumerate(layout.actions, start=1)})
+    urls.update({f"gateway{i}": f"http://127.0.0.1:{port}/readyz" for i, port in enumerate(layout.gateways, start=1)})
+    urls["haproxy"] = f"http://127.0.0.1:{layout.public}/readyz"
+    return urls
+
+
+def announce(layout: Layout, timeout: float) -> None:
+    failing = wait_until_healthy(health_urls(layout), timeout)
+    public = f"http://127.0.0.1:{layout.public}"
+    if failing:
+        print(f"\n!! not ready after {timeout:.0f} s: {', '.join(failing)} (see the logs above)\n", flush=True)
+        return
+    gateways = ", ".join(f"http://127.0.0.1:{port}" for port in layout.gateways)
+    print(
+        "\n=== The assistant is running, scaled: 2 gateways, 2 Rasa servers, 2 action servers behind HAProxy ===\n"
+        f"  Chat demo: {public}/\n"
+        f"  Chat API:  POST {public}/api/chat\n"
+        f"  Inbox:     {public}/inbox/\n"
+        f"  Health:    {public}/livez (liveness), {public}/readyz (readiness)\n"
+        f"  Gateways:  {gateways}\n"
+        f"  Rasa:      {layout.rasa_urls.replace(',', ', ')}\n"
+        f"  Actions:   {layout.action_urls.replace(',', ', ')}\n"
+        "  Stop:      Ctrl-C\n",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="the trained Rasa model (.tar.gz)")
+    parser.add_argument("--ready-timeout", type=float, default=300)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    review.enforce(settings, dt.date.today(), lambda line: print(line, flush=True))
+    layout = Layout.from_settings(settings)
+    env = scaled_environment(settings, args.model.resolve(), layout)
+    ensure_database(settings.database_url)
+    upgrade(settings.database_url)  # once, under the migration lock, before any gateway starts
+    run_dir = settings.var_dir / "run-scaled"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "haproxy.cfg").write_text(haproxy_config(layout, settings.gateway_host))
+    config = run_dir / "supervisord.conf"
+    config.write_text(supervisord_config(programs(layout, env, run_dir), run_dir))
+    supervisor = subprocess.Popen([str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(config)], cwd=ROOT, env=env)
+    if args.ready_timeout > 0:
+        threading.Thread(target=announce, args=(layout, args.ready_timeout), daemon=True).start()
+
+    def stop(signum, _frame):
+        supervisor.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return supervisor.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
