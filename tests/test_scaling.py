@@ -21,6 +21,7 @@ from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.routing import preference
 from assistant.storage import migrate
 from rasa_addons import internal_auth
+from tests.support.web import web_headers
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import POSTGRES_ADMIN
@@ -108,7 +109,10 @@ def test_the_embedded_set_up_needs_no_token_and_a_short_token_is_refused(monkeyp
 def test_the_gateway_sends_the_token_to_rasa_and_the_action_server(client, fake_rasa, fake_actions, monkeypatch):
     monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
     fake_rasa.reply = [{"text": "hello"}]
-    assert client.post("/api/chat", json={"sender": "tok1", "message": "what is embolization?"}).status_code == 200
+    assert (
+        client.post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(client.application, "tok1")).status_code
+        == 200
+    )
     assert client.get("/readyz").status_code == 200
     fake_actions.wait_for(1)
     assert fake_rasa.headers and all(h.get(INTERNAL_TOKEN_HEADER) == TOKEN for h in fake_rasa.headers)
