@@ -124,7 +124,8 @@ def held_by(db: Database, channel: str, sender_key: str) -> int | None:
 def staff_names(db: Database, ids: set[int]) -> list[tuple[int, str, str]]:
     """(id, display name, role) of these members of staff."""
     with db.session() as session:
-        return [tuple(row) for row in session.execute(select(StaffUser.id, StaffUser.display_name, StaffUser.role).where(StaffUser.id.in_(ids)))]
+        rows = session.execute(select(StaffUser.id, StaffUser.display_name, StaffUser.role).where(StaffUser.id.in_(ids)))
+        return [(row.id, row.display_name, row.role) for row in rows]
 
 
 def is_taken_over(db: Database, channel: str, sender_key: str) -> bool:
