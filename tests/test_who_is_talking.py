@@ -8,7 +8,7 @@ import pytest
 
 from assistant.config import ROOT
 from assistant.inbox import operations
-from assistant.site import Site, load_site
+from assistant.site import load_site
 from assistant.storage.conversations import add_messages
 from tests.support.inbox import client_for, create_staff, make_app, raise_ticket, signed_in
 
