@@ -14,6 +14,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # A temperature as the texts write it: "38 °C" (a space, also a no-break one, or none; "38,5 °C" in French).
 CELSIUS = re.compile(r"(?<![\d.,])(\d+(?:([.,])\d+)?)(\s?)°C\b")
 TEMPERATURE_UNITS = ("C", "F", "both")
+STAFF_SHOWN_AS = ("first_name", "role")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -30,6 +31,9 @@ class Site:
     timezone: str
     opening_hours: dict[str, tuple[str, str]] = field(default_factory=dict)
     response_time: str = "within one working day"
+    # How a member of staff who holds a conversation is named to the patient: their first name, or their role
+    # ("Secretariat", "Nurse or doctor"). Either way the patient is told a person is answering.
+    staff_shown_as: str = "first_name"
     # The shipped site.yml is an example; production mode refuses to start until the department removes this.
     example: bool = False
     # How temperatures in texts are shown: C (as written), F, or both ("38 °C (100.4 °F)").
@@ -40,6 +44,16 @@ class Site:
             raise ValueError(f"site.yml: temperature_unit must be one of {', '.join(TEMPERATURE_UNITS)}, not {self.temperature_unit!r}")
         if not str(self.out_of_hours_phone or "").strip():
             raise ValueError("site.yml: out_of_hours_phone is required (an on-call line or the hospital switchboard)")
+        if self.staff_shown_as not in STAFF_SHOWN_AS:
+            raise ValueError(f"site.yml: staff_shown_as must be one of {', '.join(STAFF_SHOWN_AS)}, not {self.staff_shown_as!r}")
+
+    def staff_shown(self, display_name: str | None, role: str | None) -> dict[str, str]:
+        """How the widget names a member of staff: {"name": first name} or {"role": their role}. The role when the
+        department chose it, or when the account has no display name (a user name is not for patients)."""
+        first = (display_name or "").split()
+        if self.staff_shown_as == "first_name" and first:
+            return {"name": first[0]}
+        return {"role": role or "staff"}
 
     @property
     def opening_hours_text(self) -> str:

@@ -21,11 +21,11 @@ from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.routing import preference
 from assistant.storage import migrate
 from rasa_addons import internal_auth
-from tests.support.web import web_headers
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import POSTGRES_ADMIN
 from tests.support.ports import free_port
+from tests.support.web import web_headers
 
 TOKEN = TEST_INTERNAL_TOKEN
 

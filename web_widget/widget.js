@@ -56,6 +56,7 @@
       launcherUnread: "{n} new message(s)",
       title: "Questions about your procedure",
       subtitle: "Automated assistant, not a person",
+      subtitleStaff: "A person is answering you: {who}",
       close: "Close chat",
       endChat: "End chat",
       emergencyStrip: ["In an emergency call", "– not this chat."],
@@ -80,7 +81,12 @@
       you: "You",
       assistant: "Assistant",
       staff: "Secretariat (a member of staff)",
-      takenOver: "A member of the secretariat is now answering you here.",
+      staffNamed: "{who} (a member of staff)",
+      roleSecretariat: "Secretariat",
+      roleClinician: "Nurse or doctor",
+      roleStaff: "Department staff",
+      takenOver: "You are now talking to a person: {who}. The automated assistant has stopped answering.",
+      handedBack: "Back with the automated assistant",
       quickReplies: "Suggested replies",
       source: "Source",
       sources: "Sources",
@@ -113,6 +119,7 @@
       launcherUnread: "{n} nouveau(x) message(s)",
       title: "Questions sur votre intervention",
       subtitle: "Assistant automatique, pas une personne",
+      subtitleStaff: "Une personne vous répond : {who}",
       close: "Fermer la conversation",
       endChat: "Terminer",
       emergencyStrip: ["En cas d’urgence, appelez le", "– pas ce chat."],
@@ -137,7 +144,12 @@
       you: "Vous",
       assistant: "Assistant",
       staff: "Secrétariat (un membre du personnel)",
-      takenOver: "Un membre du secrétariat vous répond maintenant ici.",
+      staffNamed: "{who} (membre du personnel)",
+      roleSecretariat: "Secrétariat",
+      roleClinician: "Infirmier ou médecin",
+      roleStaff: "Personnel du service",
+      takenOver: "Vous échangez maintenant avec une personne : {who}. L’assistant automatique ne répond plus.",
+      handedBack: "De retour avec l’assistant automatique",
       quickReplies: "Réponses suggérées",
       source: "Source",
       sources: "Sources",
@@ -170,6 +182,7 @@
       launcherUnread: "{n} mensaje(s) nuevo(s)",
       title: "Preguntas sobre su procedimiento",
       subtitle: "Asistente automático, no una persona",
+      subtitleStaff: "Le responde una persona: {who}",
       close: "Cerrar el chat",
       endChat: "Terminar",
       emergencyStrip: ["En una urgencia llame al", "– no use este chat."],
@@ -194,7 +207,12 @@
       you: "Usted",
       assistant: "Asistente",
       staff: "Secretaría (una persona del equipo)",
-      takenOver: "Una persona de la secretaría le responde ahora aquí.",
+      staffNamed: "{who} (persona del equipo)",
+      roleSecretariat: "Secretaría",
+      roleClinician: "Enfermería o médico",
+      roleStaff: "Personal del servicio",
+      takenOver: "Ahora habla con una persona: {who}. El asistente automático ha dejado de responder.",
+      handedBack: "De nuevo con el asistente automático",
       quickReplies: "Respuestas sugeridas",
       source: "Fuente",
       sources: "Fuentes",
@@ -403,17 +421,75 @@
   }
 
   // Line breaks become paragraphs (blank line) and <br> (single break); the text stays text.
-  function textBlock(text) {
+  // `links`: phone numbers and e-mail addresses in it become tel: and mailto: links (elements, never markup).
+  function textBlock(text, links) {
     var box = el("div", { class: "ira-text" });
     String(text).split(/\n\s*\n/).forEach(function (paragraph) {
       var p = el("p");
       paragraph.split("\n").forEach(function (line, i) {
         if (i) p.appendChild(el("br"));
-        p.appendChild(document.createTextNode(line));
+        if (links) appendLinked(p, line);
+        else p.appendChild(document.createTextNode(line));
       });
       box.appendChild(p);
     });
     return box;
+  }
+
+  // An e-mail address, or a phone number: international (+44 20 7946 0000, +33 (0)1 23 45 67 89) or national
+  // (020 7946 0000, 07700 900123, 01 23 45 67 89, 912 345 678), groups split by single spaces, dots or dashes.
+  var CONTACT = /([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})|((?<![\w.+\/-])\+?\d(?:[ .-]?(?:\(0\)|\(\d{1,4}\)|\d)){5,16}(?!\w|\.\d))/g;
+  var DATE_LIKE = /^\d{4}-\d\d-\d\d$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/;
+
+  // The short numbers named by the page (the emergency number, "112", "15") are links too, wherever they stand alone.
+  function shortNumbers() {
+    return [config.emergencyNumber, config.departmentPhone].filter(function (n) {
+      return n && /^\+?[\d ]{2,6}$/.test(n);
+    });
+  }
+
+  function appendLinked(parent, line) {
+    var pieces = [], last = 0, match;
+    CONTACT.lastIndex = 0;
+    while ((match = CONTACT.exec(line))) {
+      var found = match[0], href = null;
+      if (match[1]) {
+        href = "mailto:" + found;
+      } else {
+        var digits = found.replace(/\D/g, "");
+        if (digits.length >= 7 && digits.length <= 15 && !DATE_LIKE.test(found)) href = telHref(found.replace("(0)", ""));
+      }
+      if (!href) continue;
+      pieces.push([line.slice(last, match.index), null], [found, href]);
+      last = match.index + found.length;
+    }
+    pieces.push([line.slice(last), null]);
+    var shorts = shortNumbers();
+    pieces.forEach(function (piece) {
+      if (piece[1]) {
+        var kind = piece[1].slice(0, 4) === "tel:" ? " ira-contact-tel" : "";
+        parent.appendChild(el("a", { class: "ira-contact-link" + kind, href: piece[1], text: piece[0] }));
+        return;
+      }
+      splitShort(parent, piece[0], shorts);
+    });
+  }
+
+  function splitShort(parent, text, shorts) {
+    for (var i = 0; i < shorts.length; i++) {
+      var number = shorts[i], at = -1, from = 0;
+      while ((at = text.indexOf(number, from)) !== -1) {
+        var before = text.charAt(at - 1), after = text.charAt(at + number.length);
+        if (!/[\w+]/.test(before) && !/\w/.test(after)) break;
+        from = at + 1;
+      }
+      if (at === -1) continue;
+      splitShort(parent, text.slice(0, at), shorts);
+      parent.appendChild(el("a", { class: "ira-contact-link ira-contact-tel", href: telHref(number), text: number }));
+      splitShort(parent, text.slice(at + number.length), shorts);
+      return;
+    }
+    if (text) parent.appendChild(document.createTextNode(text));
   }
 
   function telHref(number) {
@@ -475,6 +551,7 @@
     pending: [], // bubbles shown before the server gave them an id: [{role, item}]
     payloadTitles: { "/request_human": T.talkToPerson }, // payload -> the button title the patient clicked
     takenOver: false,
+    heldBy: null, // who holds the conversation while staff answer: {name} or {role}, as the department chose
     sending: false,
     syncing: null, // the in-flight history request, if any
     loaded: false, // the full history has been fetched once
@@ -505,10 +582,12 @@
     }, [icon("chat"), el("span", { class: "ira-launcher-label", text: T.launcher }), ui.badge]);
 
     var title = config.title || T.title;
-    var header = el("div", { class: "ira-header" }, [
+    // Says who is answering: the assistant, or (while staff hold the conversation) a person, by name or role.
+    ui.subtitle = el("p", { class: "ira-subtitle", text: T.subtitle });
+    var header = ui.header = el("div", { class: "ira-header" }, [
       el("div", { class: "ira-heading" }, [
         el("h2", { class: "ira-title", id: "ira-title", text: title }),
-        el("p", { class: "ira-subtitle", text: T.subtitle }),
+        ui.subtitle,
       ]),
       el("button", { type: "button", class: "ira-close", "aria-label": T.close, title: T.close,
         onclick: function () { setOpen(false); } }, [icon("close")]),
@@ -586,7 +665,8 @@
   function showConversation() {
     ui.endButton = el("button", { type: "button", class: "ira-end", text: T.endChat, onclick: showConfirm });
     ui.log = el("ol", { class: "ira-log", "aria-label": T.conversation, tabindex: "0" });
-    ui.notice = el("p", { class: "ira-takeover", hidden: !state.takenOver }, [icon("person"), el("span", { text: T.takenOver })]);
+    ui.notice = el("p", { class: "ira-takeover", hidden: !state.takenOver }, [icon("person"),
+      el("span", { text: fill(T.takenOver, { who: staffName(state.heldBy) }) })]);
     ui.error = el("div", { class: "ira-error", role: "alert", hidden: true });
 
     ui.input = el("textarea", {
@@ -599,7 +679,8 @@
       el("label", { class: "ira-sr-only", for: "ira-input", text: T.inputLabel }),
       el("div", { class: "ira-input-row" }, [ui.input, ui.sendButton]),
       el("div", { class: "ira-composer-foot" }, [
-        el("button", { type: "button", class: "ira-human", onclick: function () { sendMessage("/request_human", T.talkToPerson); } },
+        el("button", { type: "button", class: "ira-human", title: T.talkToPerson,
+          onclick: function () { sendMessage("/request_human", T.talkToPerson); } },
           [icon("person"), el("span", { text: T.talkToPerson })]),
         ui.count,
         ui.endButton,
@@ -631,10 +712,18 @@
     ui.body.appendChild(node);
   }
 
-  function author(role) {
+  function author(role, staff) {
     if (role === "patient") return T.you;
-    if (role === "staff") return T.staff;
+    if (role === "staff") return staff ? fill(T.staffNamed, { who: staffName(staff) }) : T.staff;
     return T.assistant;
+  }
+
+  // A member of staff as the department chose to show them (site.yml staff_shown_as): first name, or role.
+  var ROLE_NAMES = { secretariat: T.roleSecretariat, clinician: T.roleClinician };
+  function staffName(staff) {
+    if (staff && typeof staff.name === "string" && staff.name) return staff.name;
+    var role = staff && staff.role;
+    return Object.prototype.hasOwnProperty.call(ROLE_NAMES, role) ? ROLE_NAMES[role] : T.roleStaff;
   }
 
   // What the patient sees for their own message: the title of the button they clicked, not its payload.
@@ -645,15 +734,18 @@
   function messageItem(message) {
     var role = message.role === "patient" || message.role === "staff" ? message.role : "assistant";
     var urgent = role === "assistant" && message.route === "urgent";
-    var item = el("li", { class: "ira-msg ira-msg--" + role + (urgent ? " ira-msg--urgent" : "") });
+    var handedBack = role === "assistant" && message.handed_back === true;
+    var item = el("li", { class: "ira-msg ira-msg--" + role + (urgent ? " ira-msg--urgent" : "") + (handedBack ? " ira-msg--handback" : "") });
     var meta = el("div", { class: "ira-meta" }, [
       role === "staff" ? icon("person") : null,
-      el("span", { class: "ira-author", text: author(role) }),
+      el("span", { class: "ira-author", text: author(role, message.staff) }),
       timeElement(parseTime(message.at)),
     ]);
     var bubble = el("div", { class: "ira-bubble" });
     if (urgent) bubble.appendChild(el("p", { class: "ira-urgent-title" }, [icon("alert"), el("span", { text: T.emergency })]));
-    bubble.appendChild(textBlock(role === "patient" ? patientText(message.text) : message.text));
+    if (handedBack) bubble.appendChild(el("p", { class: "ira-handback-title", text: T.handedBack }));
+    // Replies get tappable phone numbers and e-mail addresses; the patient's own words stay as typed.
+    bubble.appendChild(role === "patient" ? textBlock(patientText(message.text)) : textBlock(message.text, true));
     if (urgent) bubble.appendChild(callLink("ira-call", fill(T.call, { number: config.emergencyNumber })));
     item.appendChild(meta);
     item.appendChild(bubble);
@@ -769,7 +861,7 @@
 
   function announce(message) {
     var region = message.route === "urgent" ? ui.alert : ui.live;
-    region.appendChild(el("p", { text: author(message.role) + ": " + message.text }));
+    region.appendChild(el("p", { text: author(message.role, message.staff) + ": " + message.text }));
     while (region.childNodes.length > 3) region.removeChild(region.firstChild);
   }
 
@@ -794,10 +886,23 @@
     }
   }
 
-  function setTakenOver(value) {
+  // Staff took the conversation over (heldBy: who, as the gateway names them) or handed it back.
+  function setTakenOver(value, heldBy, quietly) {
+    var was = state.takenOver, wasWho = staffName(state.heldBy);
     state.takenOver = !!value;
-    if (ui.notice) ui.notice.hidden = !state.takenOver;
+    state.heldBy = state.takenOver ? heldBy || null : null;
+    var who = staffName(state.heldBy);
+    ui.subtitle.textContent = state.takenOver ? fill(T.subtitleStaff, { who: who }) : T.subtitle;
+    ui.header.classList.toggle("ira-header--staff", state.takenOver);
+    if (ui.notice) {
+      ui.notice.hidden = !state.takenOver;
+      ui.notice.lastChild.textContent = fill(T.takenOver, { who: who });
+    }
     if (state.takenOver) hideTyping();
+    // Said to screen readers when it changes during the conversation (the hand-back says itself, as a message).
+    if (state.takenOver && !quietly && (!was || wasWho !== who)) {
+      ui.live.appendChild(el("p", { text: fill(T.takenOver, { who: who }) }));
+    }
   }
 
   function showTyping() {
@@ -826,7 +931,7 @@
     var quietly = !state.loaded; // restoring the history is not read out again
     state.syncing = api.history(state.token, state.lastId).then(function (body) {
       if (log !== ui.log) return; // the conversation was deleted meanwhile
-      setTakenOver(body.taken_over);
+      setTakenOver(body.taken_over, body.held_by, quietly);
       (body.messages || []).forEach(function (m) { receive(m, quietly); });
       if (quietly) scrollToEnd(); // a restored conversation opens at its latest message
       state.loaded = true;
@@ -937,7 +1042,7 @@
       store.remove("ratings");
       state.token = null;
       state.accepted = false;
-      state.takenOver = false;
+      setTakenOver(false, null, true);
       state.pending = [];
       ui.log = null;
       ui.confirm = null;
@@ -990,7 +1095,7 @@
       return;
     }
     // Full screen on a phone, the page behind is hidden: keep Tab inside the chat.
-    if (event.key === "Tab" && window.matchMedia("(max-width: 480px)").matches) {
+    if (event.key === "Tab" && window.matchMedia("(max-width: 480px), (max-height: 560px)").matches) {
       var focusable = Array.prototype.filter.call(
         ui.panel.querySelectorAll("button, [href], textarea, [tabindex='0']"),
         function (node) { return !node.disabled && node.offsetParent !== null; });
@@ -1043,7 +1148,7 @@
     if (event.key !== STORAGE_PREFIX + "token" || event.newValue === state.token) return;
     state.token = event.newValue;
     state.accepted = !!event.newValue && store.get("notice") === NOTICE_VERSION;
-    state.takenOver = false;
+    setTakenOver(false, null, true);
     state.pending = [];
     ui.log = null;
     ui.confirm = null;

@@ -94,18 +94,42 @@ def _query_sender() -> str:
 def chat_history():
     sender = _query_sender()
     after = whole_number(request.args.get("after"), "after")
+    stored = [m for m in conversations.history(_db(), CHANNEL, sender) if m["id"] > after]
+    holder = conversations.held_by(_db(), CHANNEL, sender)
+    staff = _staff_shown({m["data"].get("staff_id") for m in stored if m["role"] == "staff"} | {holder})
     messages = [
         {
             "id": m["id"],
             "role": m["role"],
             "text": m["text"],
             "at": m["at"],
-            **{k: m["data"].get(k) for k in ("route", "procedure", "topic", "sources", "score", "buttons") if k in m["data"]},
+            **{k: m["data"].get(k) for k in PASSED_ON if k in m["data"]},
+            **({"staff": staff[m["data"]["staff_id"]]} if m["role"] == "staff" and m["data"].get("staff_id") in staff else {}),
         }
-        for m in conversations.history(_db(), CHANNEL, sender)
-        if m["id"] > after
+        for m in stored
     ]
-    return jsonify({"sender": sender, "messages": messages, "taken_over": conversations.is_taken_over(_db(), CHANNEL, sender)})
+    return jsonify(
+        {
+            "sender": sender,
+            "messages": messages,
+            "taken_over": holder is not None,
+            # Who is answering while staff hold the conversation, as the department chose (site.yml staff_shown_as).
+            "held_by": staff.get(holder, {"role": "staff"}) if holder is not None else None,
+        }
+    )
+
+
+# What a stored message's data tells the widget (never staff ids or full names).
+PASSED_ON = ("route", "procedure", "topic", "sources", "score", "buttons", "handed_back")
+
+
+def _staff_shown(ids: set) -> dict[int, dict[str, str]]:
+    """{staff id: {"name": first name} or {"role": role}} for the members of staff among `ids`."""
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    site = current_app.config["SETTINGS"].site
+    return {user_id: site.staff_shown(name, role) for user_id, name, role in conversations.staff_names(_db(), ids)}
 
 
 # Deleting is rare for a patient and costly to the database (a WAL checkpoint each time).

@@ -43,13 +43,47 @@ EVENT_LABELS = {
 }
 
 
-def _message_json(message: Message) -> dict:
+# Buttons whose payload may be sent without an assistant message offering them just before (the widget's own
+# "Talk to a person"; a yes/no typed as a number over SMS): the catalog key of the title the patient saw.
+BUTTON_TITLE_KEYS = {"/request_human": "button_talk_to_person", "/affirm": "button_yes", "/deny": "button_no"}
+
+
+def button_titles(conversation: list[Message]) -> dict[int, str]:
+    """{message id: the title of the button the patient pressed} for the patient's messages that are a button's
+    payload ("/request_human", '/ask_definition{"procedure": ...}'): staff read what the patient saw, never the
+    payload. The title is the one the assistant offered with that payload last; else the catalog's; else the
+    intent's name in words."""
+    offered: dict[str, str] = {}
+    titles: dict[int, str] = {}
+    for message in conversation:
+        if message.role == "assistant":
+            for button in (message.data or {}).get("buttons") or []:
+                if isinstance(button, dict) and button.get("payload") and button.get("title"):
+                    offered[str(button["payload"])] = str(button["title"])
+        elif message.role == "patient" and message.text.startswith("/"):
+            titles[message.id] = offered.get(message.text) or _title_of_payload(message.text)
+    return titles
+
+
+def _title_of_payload(payload: str) -> str:
+    intent = payload[1:].split("{", 1)[0]
+    key = BUTTON_TITLE_KEYS.get("/" + intent)
+    if key:
+        return messages().text(key, "en", site())
+    words = intent.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _message_json(message: Message, titles: dict[int, str] | None = None) -> dict:
     data = message.data or {}
+    title = (titles or {}).get(message.id)
     return {
         "id": message.id,
         "role": message.role,
         "role_label": ROLE_LABELS.get(message.role, message.role),
-        "text": message.text,
+        # A button press is shown as the button's title, marked as a button (`button`).
+        "text": title if title is not None else message.text,
+        "button": title is not None,
         "at": iso(message.created_at),
         "at_text": local_time(message.created_at),
         "route": data.get("route"),
@@ -116,11 +150,12 @@ def _page(
     reclassify_form = _reclassify_form(kind=ticket.kind, priority=ticket.priority)
     holder = people.get(conversation.taken_over_by_id)
     language_code, language_name = language_parts(conversation.language)
+    titles = button_titles(messages)
     return render_template(
         "inbox/ticket.html",
         ticket=ticket,
         conversation=conversation,
-        messages=[_message_json(m) for m in messages],
+        messages=[_message_json(m, titles) for m in messages],
         events=events,
         people=people,
         siblings=siblings,
@@ -160,12 +195,12 @@ def ticket_messages(ticket_id: int):
             abort(404)
         holder = session.get(StaffUser, ticket.conversation.taken_over_by_id) if ticket.conversation.taken_over_by_id else None
         record_read(session, current_staff().id, "read_messages", conversation_id=ticket.conversation_id, ticket_id=ticket.id)
-        messages = session.scalars(
-            select(Message).where(Message.conversation_id == ticket.conversation_id, Message.id > after).order_by(Message.id).limit(200)
-        )
+        # The whole conversation: a button pressed now was offered by an earlier message.
+        conversation = list(session.scalars(select(Message).where(Message.conversation_id == ticket.conversation_id).order_by(Message.id)))
+        titles = button_titles(conversation)
         return jsonify(
             {
-                "messages": [_message_json(m) for m in messages],
+                "messages": [_message_json(m, titles) for m in conversation if m.id > after][:200],
                 "taken_over_by": (holder.display_name or holder.username) if holder else None,
             }
         )

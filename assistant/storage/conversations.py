@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.storage.database import Database
-from assistant.storage.models import Conversation, Message, utcnow
+from assistant.storage.models import Conversation, Message, StaffUser, utcnow
 
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
@@ -112,6 +112,20 @@ def history(db: Database, channel: str, sender_key: str) -> list[dict]:
             {"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
             for m in conversation.messages
         ]
+
+
+def held_by(db: Database, channel: str, sender_key: str) -> int | None:
+    """The id of the member of staff who holds the conversation, None while the assistant answers it."""
+    with db.session() as session:
+        conversation = find_conversation(session, channel, sender_key)
+        return conversation.taken_over_by_id if conversation else None
+
+
+def staff_names(db: Database, ids: set[int]) -> list[tuple[int, str, str]]:
+    """(id, display name, role) of these members of staff."""
+    with db.session() as session:
+        rows = session.execute(select(StaffUser.id, StaffUser.display_name, StaffUser.role).where(StaffUser.id.in_(ids)))
+        return [(row.id, row.display_name, row.role) for row in rows]
 
 
 def is_taken_over(db: Database, channel: str, sender_key: str) -> bool:
