@@ -11,6 +11,7 @@ from assistant.inbox import operations
 from assistant.site import load_site
 from assistant.storage.conversations import add_messages
 from tests.support.inbox import client_for, create_staff, make_app, raise_ticket, signed_in
+from tests.support.web import web_headers
 
 SITE_YML = (ROOT / "site.yml").read_text(encoding="utf-8")
 
@@ -39,7 +40,7 @@ def _held_conversation(app, sender: str, *, display_name: str, role: str) -> tup
 
 
 def _history(app, sender: str) -> dict:
-    response = client_for(app).get(f"/api/chat/history?sender={sender}")
+    response = client_for(app).get("/api/chat/history", headers=web_headers(app, sender))
     assert response.status_code == 200
     return response.get_json()
 
