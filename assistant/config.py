@@ -178,6 +178,11 @@ class Settings:
     # Rasa's conversation store (Rasa reads the same variables in endpoints.yml); "" is `tracker_location`'s default.
     tracker_dialect: str = "sqlite"
     tracker_db: str = ""
+    # A PostgreSQL conversation store's server and account (endpoints.scaled.yml), for the retention commands.
+    tracker_db_host: str = "127.0.0.1"
+    tracker_db_port: int = 5432
+    tracker_db_user: str = ""
+    tracker_db_password: str = ""
     sqlite: SqliteTuning = field(default_factory=SqliteTuning)
     rate_limit_per_sender: str = "20 per minute"
     rate_limit_per_address: str = "120 per minute"
@@ -227,6 +232,10 @@ class Settings:
             rasa_endpoints=_env("RASA_ENDPOINTS", cls.rasa_endpoints),
             tracker_dialect=_env("TRACKER_DIALECT", cls.tracker_dialect),
             tracker_db=_env("TRACKER_DB"),
+            tracker_db_host=_env("TRACKER_DB_HOST", cls.tracker_db_host),
+            tracker_db_port=int(_env("TRACKER_DB_PORT", str(cls.tracker_db_port))),
+            tracker_db_user=_env("TRACKER_DB_USER"),
+            tracker_db_password=_env("TRACKER_DB_PASSWORD"),
             sqlite=SqliteTuning(
                 busy_ms=int(_env("ASSISTANT_SQLITE_BUSY_MS", str(SqliteTuning.busy_ms))),
                 synchronous=_synchronous(_env("ASSISTANT_SQLITE_SYNCHRONOUS", SqliteTuning.synchronous)),
@@ -291,7 +300,19 @@ class Settings:
 
     @property
     def tracker_location(self) -> str:
-        """Rasa's conversation store: TRACKER_DB, else a SQLite file under var_dir."""
+        """Rasa's conversation store: TRACKER_DB, else a SQLite file under var_dir; for PostgreSQL, a URL built
+        from TRACKER_DB (the database's name) and TRACKER_DB_HOST/PORT/USER/PASSWORD, as Rasa reads them."""
+        if self.tracker_dialect == "postgresql":
+            from sqlalchemy.engine import URL
+
+            return URL.create(
+                "postgresql+psycopg",
+                username=self.tracker_db_user or None,
+                password=self.tracker_db_password or None,
+                host=self.tracker_db_host,
+                port=self.tracker_db_port,
+                database=self.tracker_db or "rasa",
+            ).render_as_string(hide_password=False)
         return self.tracker_db or str(self.var_dir / "rasa_tracker.db")
 
     @cached_property

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select, update
 
+from assistant.config import Settings
 from assistant.inbox.retention import REMOVED, TrackerStore, forget, purge
 from assistant.storage.conversations import add_messages
 from assistant.storage.curation import log_unanswered
@@ -258,3 +260,49 @@ def test_the_forget_command_reports_what_it_deleted(inbox_app, tmp_path):
     assert tracker_senders(tracker) == ["web:other"]
     nothing = runner.invoke(args=["retention", "forget", "--channel", "web", "--sender", "leaving"])
     assert "nothing deleted" in nothing.output
+
+
+@pytest.fixture
+def postgres_tracker():
+    """Rasa's conversation store on the local PostgreSQL (as endpoints.scaled.yml sets it), in a database of its own."""
+    psycopg = pytest.importorskip("psycopg")
+    from tests.support.inbox import POSTGRES_ADMIN
+
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL run SKIPPED: no server answered ({str(exc).strip().splitlines()[0]})")
+    name = f"ir_tracker_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    settings = dataclasses.replace(
+        Settings.from_env(), tracker_dialect="postgresql", tracker_db=name, tracker_db_host="127.0.0.1", tracker_db_user="postgres"
+    )
+    store = TrackerStore.from_settings(settings)
+    engine = create_engine(store.location)
+    tracker_schema.metadata.create_all(engine)
+    try:
+        yield store, engine
+    finally:
+        engine.dispose()
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def test_forget_deletes_the_patients_events_from_a_postgresql_conversation_store(inbox_app, postgres_tracker):
+    store, engine = postgres_tracker
+    db = inbox_app.extensions["db"]
+    patient_with_ticket(db, "leaving", 3 * DAY)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(EVENTS),
+            [
+                {"sender_id": sender, "type_name": "user", "timestamp": NOW.timestamp(), "data": "{}"}
+                for sender in ("web:leaving", "web:leaving", "web:staying")
+            ],
+        )
+
+    report = forget(db, "web", "leaving", store)
+
+    assert report.tracker_events == 2 and store.not_handled() is None
+    with engine.connect() as connection:
+        assert sorted(connection.scalars(select(EVENTS.c.sender_id))) == ["web:staying"]

@@ -56,17 +56,22 @@ class TrackerStore:
         return cls(settings.tracker_dialect, settings.tracker_location)
 
     def _engine(self) -> Engine | None:
-        """The store's database, if it is a SQLite file that already holds Rasa's table."""
-        if self.dialect != "sqlite" or not Path(self.location).is_file():
+        """The store's database, if it already holds Rasa's table: a SQLite file, or PostgreSQL (scaled)."""
+        if self.dialect == "sqlite":
+            if not Path(self.location).is_file():
+                return None
+            engine = create_engine(f"sqlite:///{self.location}", connect_args={"timeout": 10})
+        elif self.dialect == "postgresql":
+            engine = create_engine(self.location, connect_args={"connect_timeout": 10})
+        else:
             return None
-        engine = create_engine(f"sqlite:///{self.location}", connect_args={"timeout": 10})
         if not inspect(engine).has_table(EVENTS.name):
             engine.dispose()
             return None
         return engine
 
     def not_handled(self) -> str | None:
-        if self.dialect != "sqlite":
+        if self.dialect not in ("sqlite", "postgresql"):
             return (
                 f"the Rasa conversation store ({self.dialect}) was not touched: delete its events "
                 "for the same senders with that database's tools"
@@ -102,7 +107,7 @@ class TrackerStore:
                 count = connection.scalar(select(func.count()).where(EVENTS.c.sender_id == sender_id))
                 if not dry_run:
                     connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
-            if not dry_run:
+            if not dry_run and self.dialect == "sqlite":
                 checkpoint(engine)
         finally:
             engine.dispose()
