@@ -20,6 +20,9 @@ from assistant.site import Site
 REFERENCE = "en"
 # Keys every catalog must have: the gateway says these whatever else fails.
 SAFETY_KEYS = ("emergency", "unavailable", "no_texts_in_language")
+# libyaml's parser when PyYAML was built with it (the wheels are): the same documents, a tenth of the time of the
+# pure-Python one, and every app start and test loads the catalogs (docs/BENCHMARKS.md, "make unit").
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Messages:
     def load(cls, directory: Path) -> Messages:
         catalogs = {}
         for path in sorted(directory.glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
             if data.get("language") != path.stem:
                 raise ValueError(f"{path.name}: 'language' must be {path.stem!r}")
             catalogs[path.stem] = Catalog(
