@@ -63,9 +63,15 @@ def test_a_sign_named_with_another_urgency_is_reported():
     assert urgencies_of(sign, sections) == {"a": {"emergency"}, "b": {"urgent"}}
 
 
+@pytest.fixture(scope="module")
+def sections() -> dict[str, list[tuple[str, str]]]:
+    """Read once for every sign: the texts are not changed by these tests."""
+    return when_to_call_sentences()
+
+
 @pytest.mark.parametrize("sign", SIGNS, ids=[sign["sign"] for sign in SIGNS])
-def test_every_text_gives_a_warning_sign_the_same_urgency(sign):
-    found = urgencies_of(sign, when_to_call_sentences())
+def test_every_text_gives_a_warning_sign_the_same_urgency(sign, sections):
+    found = urgencies_of(sign, sections)
     assert found, f"{sign['sign']}: no text names it (a pattern that matches nothing checks nothing)"
     wrong = {doc: sorted(urgencies) for doc, urgencies in found.items() if urgencies != {sign["urgency"]}}
     assert wrong == {}, f"{sign['sign']} should be {sign['urgency']} everywhere"
