@@ -123,7 +123,14 @@ def fake_actions():
 
 
 @pytest.fixture
-def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
+def sqlite_busy_ms() -> int:
+    """How long the gateway's SQLite connections wait for a lock before giving up; a module whose tests lock the
+    database on purpose may override it with a shorter wait."""
+    return 300
+
+
+@pytest.fixture
+def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path, sqlite_busy_ms):
     from assistant.gateway import create_app
 
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
@@ -131,7 +138,7 @@ def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
     monkeypatch.setenv("ACTION_SERVER_URL", fake_actions.url)
     monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", "300")
+    monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", str(sqlite_busy_ms))
     return create_app(Settings.from_env(), {"TESTING": True})
 
 
@@ -261,12 +268,32 @@ def browser():
         yield running
 
 
-@pytest.fixture
-def point_actions_at(monkeypatch, database_url):
-    """Point the action server's services (actions/services.py) at a texts folder and an index, with this
-    test's database; their cached settings, retriever and database are dropped before and after."""
-    from actions import services
+@pytest.fixture(scope="session")
+def loaded_retrievers() -> dict:
+    """The retrievers the actions' tests loaded, by (texts, index), kept for the run (see point_actions_at)."""
+    return {}
 
+
+@pytest.fixture
+def point_actions_at(monkeypatch, database_url, loaded_retrievers):
+    """Point the action server's services (actions/services.py) at a texts folder and an index, with this
+    test's database; their cached settings, retriever and database are dropped before and after.
+
+    The retriever services.retriever() creates for a (texts, index) pair is the one an earlier test of the run
+    created for it, if any: loading the full index anew for each of a module's tests cost a tenth of a second
+    each. It is the same object the action server keeps between turns, and it still reloads when the files
+    change (Retriever.index); the run's shared texts and indexes are read-only, and a test's own copies have
+    paths of their own."""
+    from actions import services
+    from knowledge.retriever import Retriever
+
+    def retriever_for(texts_dir: Path, index_dir: Path) -> Retriever:
+        key = (Path(texts_dir), Path(index_dir))
+        if key not in loaded_retrievers:
+            loaded_retrievers[key] = Retriever(*key)
+        return loaded_retrievers[key]
+
+    monkeypatch.setattr(services, "Retriever", retriever_for)
     cached = (services.settings, services.retriever, services.database)
 
     def point(texts: Path, index: Path) -> None:
