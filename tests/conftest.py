@@ -19,9 +19,13 @@ for `system` tests only, the trained Rasa model (var/models).
 
 from __future__ import annotations
 
+import fcntl
+import json
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -172,16 +176,43 @@ def copy_slice(target: Path) -> Path:
     return target
 
 
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Held by one process at a time: under pytest-xdist, by one worker of the run."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class IndexBuilder:
     """knowledge.build.build, keeping each text's vector for the run's later builds.
 
     Every build embeds the dialogue's example questions and every section; a text's vector does not depend
     on the texts beside it (tests/test_embedding.py), so a rebuild after one edit needs only the edited
-    section's vector to write the same index a build from nothing writes.
+    section's vector to write the same index a build from nothing writes. The vectors are kept in `store`, a
+    folder every worker of the run sees (`make unit` runs two, tests/conftest.py's run_shared_dir): builds
+    take turns, and each embeds only the texts no build of the run embedded before.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: Path) -> None:
+        self.store = store
         self.vectors: dict[str, np.ndarray] = {}
+
+    def _load(self) -> None:
+        texts = self.store / "texts.json"
+        if texts.exists():
+            known = json.loads(texts.read_text(encoding="utf-8"))
+            self.vectors.update(zip(known, np.load(self.store / "vectors.npy"), strict=True))
+
+    def _save(self) -> None:
+        texts = list(self.vectors)
+        np.save(self.store / "vectors.tmp.npy", np.array([self.vectors[text] for text in texts], dtype=np.float32))
+        (self.store / "texts.tmp.json").write_text(json.dumps(texts), encoding="utf-8")
+        (self.store / "vectors.tmp.npy").replace(self.store / "vectors.npy")
+        (self.store / "texts.tmp.json").replace(self.store / "texts.json")
 
     def __call__(self, texts: Path, index: Path) -> dict:
         from knowledge import build, embedding
@@ -195,32 +226,60 @@ class IndexBuilder:
                 vectors.update(zip(new, encode(encoder, new, side_by_side), strict=True))
             return np.array([vectors[text] for text in batch], dtype=np.float32).reshape(len(batch), -1)
 
-        with pytest.MonkeyPatch.context() as patch:
+        with exclusive(self.store / "lock"), pytest.MonkeyPatch.context() as patch:
+            self._load()
+            known = len(vectors)
             patch.setattr(embedding.Encoder, "encode", encode_once)
-            return build.build(texts, index)
+            manifest = build.build(texts, index)
+            if len(vectors) > known:
+                self._save()
+            return manifest
 
 
 @pytest.fixture(scope="session")
-def build_index() -> IndexBuilder:
-    return IndexBuilder()
+def run_shared_dir(tmp_path_factory, pytestconfig) -> Path:
+    """A folder of this run that every pytest-xdist worker sees (the parent of the workers' own), or this
+    session's folder when the run has no workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(pytestconfig, "workerinput") else base
+
+
+def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
+    """`folder`, made by `build` by the first worker of the run that asks for it; the others wait, then read."""
+    with exclusive(folder.parent / f"{folder.name}.lock"):
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
-def knowledge_slice(tmp_path_factory, build_index) -> tuple[Path, Path]:
+def build_index(run_shared_dir) -> IndexBuilder:
+    store = run_shared_dir / "index-vectors"
+    store.mkdir(exist_ok=True)
+    return IndexBuilder(store)
+
+
+@pytest.fixture(scope="session")
+def knowledge_slice(run_shared_dir, build_index) -> tuple[Path, Path]:
     """(texts, index): the SLICE of the real texts and its index, built once per run with the real encoder.
     Read-only: a test that edits either works on a copy."""
-    root = tmp_path_factory.mktemp("knowledge-slice")
-    texts = copy_slice(root / "texts")
-    build_index(texts, root / "index")
-    return texts, root / "index"
+
+    def build(root: Path) -> None:
+        build_index(copy_slice(root / "texts"), root / "index")
+
+    root = built_once(run_shared_dir / "knowledge-slice", build)
+    return root / "texts", root / "index"
 
 
 @pytest.fixture(scope="session")
-def knowledge_index(tmp_path_factory, build_index) -> Path:
-    """The index of all the texts, for the running assistant; built once per run with the real encoder."""
-    index = tmp_path_factory.mktemp("knowledge") / "index"
-    build_index(TEXTS, index)
-    return index
+def knowledge_index(run_shared_dir, build_index) -> Path:
+    """The index of all the texts, for the running assistant; built once per run with the real encoder.
+    Read-only."""
+    root = built_once(run_shared_dir / "knowledge", lambda root: build_index(TEXTS, root / "index"))
+    return root / "index"
 
 
 # --- the real assistant, the Rasa environment, the browser ---
