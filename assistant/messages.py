@@ -20,8 +20,9 @@ from assistant.site import Site
 REFERENCE = "en"
 # Keys every catalog must have: the gateway says these whatever else fails.
 SAFETY_KEYS = ("emergency", "unavailable", "no_texts_in_language")
-# libyaml's parser when PyYAML was built with it (the wheels are): the same documents, a tenth of the time of the
-# pure-Python one, and every app start and test loads the catalogs (docs/BENCHMARKS.md, "make unit").
+# libyaml's parser when PyYAML was built with it (the wheels are): the same documents in a tenth of the time, and
+# every app start (and so nearly every gateway test) loads the catalogs (docs/BENCHMARKS.md, "Measurements behind
+# design choices").
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
