@@ -80,9 +80,10 @@ lint: app-env
 	@.venv/bin/lint-imports --no-cache
 	@.venv/bin/mypy
 
-# Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others).
+# Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others),
+# in two worker processes that take each other's waiting tests (docs/BENCHMARKS.md, "make unit").
 unit: app-env
-	@scripts/run_pytest.sh -m "not system and not browser"
+	@scripts/run_pytest.sh -n 2 --dist worksteal -m "not system and not browser"
 
 validate: model
 	@$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings

@@ -20,6 +20,10 @@ from assistant.site import Site
 REFERENCE = "en"
 # Keys every catalog must have: the gateway says these whatever else fails.
 SAFETY_KEYS = ("emergency", "unavailable", "no_texts_in_language")
+# libyaml's parser when PyYAML was built with it (the wheels are): the same documents in a tenth of the time, and
+# every app start (and so nearly every gateway test) loads the catalogs (docs/BENCHMARKS.md, "Measurements behind
+# design choices").
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class Messages:
     def load(cls, directory: Path) -> Messages:
         catalogs = {}
         for path in sorted(directory.glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
             if data.get("language") != path.stem:
                 raise ValueError(f"{path.name}: 'language' must be {path.stem!r}")
             catalogs[path.stem] = Catalog(

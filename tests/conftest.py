@@ -19,9 +19,13 @@ for `system` tests only, the trained Rasa model (var/models).
 
 from __future__ import annotations
 
+import fcntl
+import json
 import shutil
 import subprocess
 import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +131,14 @@ def fake_actions():
 
 
 @pytest.fixture
-def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
+def sqlite_busy_ms() -> int:
+    """How long the gateway's SQLite connections wait for a lock before giving up; a module whose tests lock the
+    database on purpose may override it with a shorter wait."""
+    return 300
+
+
+@pytest.fixture
+def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path, sqlite_busy_ms):
     from assistant.gateway import create_app
 
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", database_url)
@@ -135,7 +146,7 @@ def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path):
     monkeypatch.setenv("ACTION_SERVER_URL", fake_actions.url)
     monkeypatch.setenv("ASSISTANT_RASA_TIMEOUT", "2")
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", "300")
+    monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", str(sqlite_busy_ms))
     monkeypatch.setenv("ASSISTANT_API_KEYS", API_KEYS_SETTING)
     return create_app(Settings.from_env(), {"TESTING": True})
 
@@ -177,16 +188,43 @@ def copy_slice(target: Path) -> Path:
     return target
 
 
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Held by one process at a time: under pytest-xdist, by one worker of the run."""
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class IndexBuilder:
     """knowledge.build.build, keeping each text's vector for the run's later builds.
 
     Every build embeds the dialogue's example questions and every section; a text's vector does not depend
     on the texts beside it (tests/test_embedding.py), so a rebuild after one edit needs only the edited
-    section's vector to write the same index a build from nothing writes.
+    section's vector to write the same index a build from nothing writes. The vectors are kept in `store`, a
+    folder every worker of the run sees (`make unit` runs two, tests/conftest.py's run_shared_dir): builds
+    take turns, and each embeds only the texts no build of the run embedded before.
     """
 
-    def __init__(self) -> None:
-        self.vectors: dict = {}  # MiniLM's by text, e5's by ("e5", passages, text)
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.vectors: dict[str, np.ndarray] = {}  # MiniLM's by text, e5's by "e5\0<0|1>\0<text>"
+
+    def _load(self) -> None:
+        texts = self.store / "texts.json"
+        if texts.exists():
+            known = json.loads(texts.read_text(encoding="utf-8"))
+            self.vectors.update(zip(known, np.load(self.store / "vectors.npy"), strict=True))
+
+    def _save(self) -> None:
+        texts = list(self.vectors)
+        np.save(self.store / "vectors.tmp.npy", np.array([self.vectors[text] for text in texts], dtype=np.float32))
+        (self.store / "texts.tmp.json").write_text(json.dumps(texts), encoding="utf-8")
+        (self.store / "vectors.tmp.npy").replace(self.store / "vectors.npy")
+        (self.store / "texts.tmp.json").replace(self.store / "texts.json")
 
     def __call__(self, texts: Path, index: Path, language: str = "en") -> dict:
         from knowledge import build, embedding, multilingual
@@ -201,53 +239,85 @@ class IndexBuilder:
             return np.array([vectors[text] for text in batch], dtype=np.float32).reshape(len(batch), -1)
 
         def embed_e5_once(batch, passages=False):
-            keys = [("e5", passages, text) for text in batch]
+            keys = [f"e5\0{int(passages)}\0{text}" for text in batch]
+            text_of = dict(zip(keys, batch, strict=True))
             new = [key for key in dict.fromkeys(keys) if key not in vectors]
             if new:
-                vectors.update(zip(new, embed_e5([text for _, _, text in new], passages), strict=True))
+                vectors.update(zip(new, embed_e5([text_of[key] for key in new], passages), strict=True))
             return np.array([vectors[key] for key in keys], dtype=np.float32).reshape(len(keys), -1)
 
-        with pytest.MonkeyPatch.context() as patch:
+        with exclusive(self.store / "lock"), pytest.MonkeyPatch.context() as patch:
+            self._load()
+            known = len(vectors)
             patch.setattr(embedding.Encoder, "encode", encode_once)
             patch.setattr(multilingual, "embed", embed_e5_once)
-            return build.build(texts, index, language)
+            manifest = build.build(texts, index, language)
+            if len(vectors) > known:
+                self._save()
+            return manifest
 
 
 @pytest.fixture(scope="session")
-def build_index() -> IndexBuilder:
-    return IndexBuilder()
+def run_shared_dir(tmp_path_factory, pytestconfig) -> Path:
+    """A folder of this run that every pytest-xdist worker sees (the parent of the workers' own), or this
+    session's folder when the run has no workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if hasattr(pytestconfig, "workerinput") else base
+
+
+def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
+    """`folder`, made by `build` by the first worker of the run that asks for it; the others wait, then read."""
+    with exclusive(folder.parent / f"{folder.name}.lock"):
+        if not (folder / ".built").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
-def knowledge_slice(tmp_path_factory, build_index) -> tuple[Path, Path]:
+def build_index(run_shared_dir) -> IndexBuilder:
+    store = run_shared_dir / "index-vectors"
+    store.mkdir(exist_ok=True)
+    return IndexBuilder(store)
+
+
+@pytest.fixture(scope="session")
+def knowledge_slice(run_shared_dir, build_index) -> tuple[Path, Path]:
     """(texts, index): the SLICE of the real texts and its index, built once per run with the real encoder.
     Read-only: a test that edits either works on a copy."""
-    root = tmp_path_factory.mktemp("knowledge-slice")
-    texts = copy_slice(root / "texts")
-    build_index(texts, root / "index")
-    return texts, root / "index"
+
+    def build(root: Path) -> None:
+        build_index(copy_slice(root / "texts"), root / "index")
+
+    root = built_once(run_shared_dir / "knowledge-slice", build)
+    return root / "texts", root / "index"
 
 
 @pytest.fixture(scope="session")
-def multilingual_texts(tmp_path_factory) -> Path:
+def multilingual_texts(run_shared_dir) -> Path:
     """Every English text, and the SLICE's French and Spanish texts (the other languages' indexes take several
-    minutes for all their texts): the running assistant's texts."""
-    root = tmp_path_factory.mktemp("texts-in-three-languages") / "texts"
-    shutil.copytree(TEXTS, root, ignore=shutil.ignore_patterns(*OTHER_LANGUAGES))
-    for language in OTHER_LANGUAGES:
-        (root / language).mkdir()
-        for path in (TEXTS / language).glob("*.md"):
-            if path.stem in SLICE or path.stem.startswith("general_"):
-                shutil.copy(path, root / language / path.name)
-    return root
+    minutes for all their texts): the running assistant's texts. Read-only."""
+
+    def copy(folder: Path) -> None:
+        root = folder / "texts"
+        shutil.copytree(TEXTS, root, ignore=shutil.ignore_patterns(*OTHER_LANGUAGES))
+        for language in OTHER_LANGUAGES:
+            (root / language).mkdir()
+            for path in (TEXTS / language).glob("*.md"):
+                if path.stem in SLICE or path.stem.startswith("general_"):
+                    shutil.copy(path, root / language / path.name)
+
+    return built_once(run_shared_dir / "texts-in-three-languages", copy) / "texts"
 
 
 @pytest.fixture(scope="session")
-def knowledge_index(tmp_path_factory, build_index) -> Path:
-    """The index of all the English texts; built once per run with the real encoder."""
-    index = tmp_path_factory.mktemp("knowledge") / "index"
-    build_index(TEXTS, index)
-    return index
+def knowledge_index(run_shared_dir, build_index) -> Path:
+    """The index of all the English texts, for the running assistant; built once per run with the real encoder.
+    Read-only."""
+    root = built_once(run_shared_dir / "knowledge", lambda root: build_index(TEXTS, root / "index"))
+    return root / "index"
 
 
 @pytest.fixture(scope="session")
@@ -256,8 +326,11 @@ def knowledge_indexes(knowledge_index, build_index, multilingual_texts) -> Path:
     assistant (which is given those texts)."""
     from knowledge.languages import index_dir
 
-    for language in OTHER_LANGUAGES:
-        build_index(multilingual_texts, index_dir(knowledge_index, language), language)
+    def build(_marker: Path) -> None:
+        for language in OTHER_LANGUAGES:
+            build_index(multilingual_texts, index_dir(knowledge_index, language), language)
+
+    built_once(knowledge_index.parent / "other-languages", build)
     return knowledge_index
 
 
@@ -308,12 +381,32 @@ def browser():
         yield running
 
 
-@pytest.fixture
-def point_actions_at(monkeypatch, database_url):
-    """Point the action server's services (actions/services.py) at a texts folder and an index, with this
-    test's database; their cached settings, retriever and database are dropped before and after."""
-    from actions import services
+@pytest.fixture(scope="session")
+def loaded_retrievers() -> dict:
+    """The retrievers the actions' tests loaded, by (texts, index), kept for the run (see point_actions_at)."""
+    return {}
 
+
+@pytest.fixture
+def point_actions_at(monkeypatch, database_url, loaded_retrievers):
+    """Point the action server's services (actions/services.py) at a texts folder and an index, with this
+    test's database; their cached settings, retriever and database are dropped before and after.
+
+    The retriever services.retriever() creates for a (texts, index) pair is the one an earlier test of the run
+    created for it, if any: loading the full index anew for each of a module's tests cost a tenth of a second
+    each. It is the same object the action server keeps between turns, and it still reloads when the files
+    change (Retriever.index); the run's shared texts and indexes are read-only, and a test's own copies have
+    paths of their own."""
+    from actions import services
+    from knowledge.retriever import Retriever
+
+    def retriever_for(texts_dir: Path, index_dir: Path, language: str = "en") -> Retriever:
+        key = (Path(texts_dir), Path(index_dir), language)
+        if key not in loaded_retrievers:
+            loaded_retrievers[key] = Retriever(Path(texts_dir), Path(index_dir), language=language)
+        return loaded_retrievers[key]
+
+    monkeypatch.setattr(services, "Retriever", retriever_for)
     cached = (services.settings, services.retriever, services.database, services._languages_with_texts)
 
     def point(texts: Path, index: Path) -> None:

@@ -70,7 +70,8 @@ def test_when_rasa_fails_the_patient_gets_the_secretariat_and_emergency_number(c
     elif failure == "server_error":
         fake_rasa.status = 500
     elif failure == "timeout":
-        fake_rasa.delay = 3  # the test app waits 2 s
+        app.extensions["rasa"].timeout = 0.2  # the gateway gives up on Rasa after 0.2 s, Rasa answers after 0.6 s
+        fake_rasa.delay = 0.6
         fake_rasa.reply = RASA_ANSWER
     else:
         app.extensions["rasa"].base_url = "http://127.0.0.1:9"

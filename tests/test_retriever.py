@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
+from types import SimpleNamespace
 
 import pytest
 
 from assistant.config import ROOT
+from knowledge import retriever as retriever_module
 from knowledge.build import is_current
 from knowledge.catalog import GENERAL_TOPICS
 from knowledge.retriever import IndexUnavailable, Retriever
@@ -93,8 +94,11 @@ def test_a_missing_index_is_refused_with_the_command_to_run(tmp_path):
         Retriever(TEXTS, tmp_path / "no-index").search("what is embolization?")
 
 
-def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, build_index, tmp_path):
+def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, build_index, tmp_path, monkeypatch):
     texts, index = shutil.copytree(knowledge_slice[0], tmp_path / "texts"), shutil.copytree(knowledge_slice[1], tmp_path / "index")
+    # The recheck window passes on the clock the retriever reads (time.monotonic), not in real time.
+    now = [1000.0]
+    monkeypatch.setattr(retriever_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     retriever = Retriever(texts, index, recheck_seconds=0.5)
     assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
 
@@ -102,12 +106,16 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(knowledge_slice, build_i
     path.write_text(path.read_text().replace("## definition\n", "## definition\nThe Blue Giraffe Protocol applies.\n", 1))
     # Within the recheck window the files are not looked at again; after it, the edit is noticed.
     assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
-    time.sleep(0.6)
+    now[0] += 0.4
+    assert "Blue Giraffe Protocol" not in retriever.lookup("embolization", "definition")["text"]
+    now[0] += 0.2
     with pytest.raises(IndexUnavailable):
         retriever.lookup("embolization", "definition")
 
     build_index(texts, index)
-    time.sleep(0.6)
+    with pytest.raises(IndexUnavailable):  # still within the window that began with the refusal
+        retriever.lookup("embolization", "definition")
+    now[0] += 0.6
     assert "Blue Giraffe Protocol" in retriever.lookup("embolization", "definition")["text"]
 
 

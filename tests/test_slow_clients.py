@@ -23,6 +23,8 @@ BODY_BYTES = 100
 # An answer that waits for a free thread behind the slow connections takes far longer than this.
 ANSWER_WITHIN = 1.0
 
+pytestmark = pytest.mark.system  # starts the gateway under gunicorn, as the Procfile does
+
 
 def partial_headers(_: int) -> bytes:
     return b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl"
