@@ -267,12 +267,13 @@ class Settings:
 
     @property
     def scaled(self) -> bool:
-        """More than the embedded set-up: a shared database, PostgreSQL conversations, several Rasa or action
-        servers, or one of them on another machine. Then every process requires the internal token."""
+        """More than the embedded set-up: PostgreSQL conversations, the scaled endpoints, several Rasa or action
+        servers, or one of them on another machine. Then every process requires the internal token. (PostgreSQL as
+        the assistant's own database, with every process on this machine's loopback, is not scaled: Rasa's
+        embedded endpoints could not send the token.)"""
         hosts = [url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0] for url in self.rasa_urls + self.action_server_urls]
         return (
-            not self.database_url.startswith("sqlite")
-            or self.tracker_dialect != "sqlite"
+            self.tracker_dialect != "sqlite"
             or self.rasa_endpoints != "endpoints.yml"
             or len(self.rasa_urls) > 1
             or len(self.action_server_urls) > 1
@@ -288,7 +289,7 @@ class Settings:
             )
         if self.scaled and not self.internal_token:
             raise RuntimeError(
-                "ASSISTANT_INTERNAL_TOKEN is required when the assistant is scaled (a shared database, PostgreSQL "
+                "ASSISTANT_INTERNAL_TOKEN is required when the assistant is scaled (the scaled endpoints, PostgreSQL "
                 "conversations, several Rasa or action servers, or one on another machine): the gateway, Rasa and "
                 "the action servers send it to each other and refuse requests without it"
             )

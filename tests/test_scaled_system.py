@@ -21,6 +21,7 @@ from tests.support import system as system_support
 from tests.support.inbox import postgres_database
 from tests.support.ports import free_port
 from tests.support.system import prepare_index
+from tests.support.web import API_KEYS_SETTING, integration_headers
 
 pytestmark = [pytest.mark.system, pytest.mark.scaled]
 HAPROXY = "/usr/sbin/haproxy"
@@ -84,6 +85,7 @@ def scaled(tmp_path_factory):
         ASSISTANT_DATABASE_URL=database_url,
         ASSISTANT_RATELIMIT_STORAGE="redis://127.0.0.1:6379/2",
         ASSISTANT_INTERNAL_TOKEN=TOKEN,
+        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the test talks as an integration that names its senders
     )
     log = workdir / "scaled.log"
     started = time.monotonic()
@@ -121,7 +123,9 @@ def test_a_conversation_of_three_turns_through_haproxy_keeps_its_procedure_on_on
     asked = ["what is embolization?", "how do I prepare?", "when can I drive?"]
     replies = []
     for question in asked:
-        response = requests.post(f"{public}/api/chat", json={"sender": "scaled-1", "message": question}, timeout=60)
+        response = requests.post(
+            f"{public}/api/chat", json={"sender": "scaled-1", "message": question}, headers=integration_headers(), timeout=60
+        )
         assert response.status_code == 200, response.text
         replies.append(response.json()["messages"][-1])
     assert [(r["route"], r["procedure"], r["topic"]) for r in replies] == [

@@ -78,7 +78,6 @@ def settings_with(monkeypatch, **variables: str) -> Settings:
 @pytest.mark.parametrize(
     "variables",
     [
-        {"ASSISTANT_DATABASE_URL": "postgresql://postgres@127.0.0.1/test"},
         {"RASA_ENDPOINTS": "endpoints.scaled.yml"},
         {"TRACKER_DIALECT": "postgresql"},
         {"RASA_URL": "http://127.0.0.1:5005,http://127.0.0.1:5006"},
@@ -150,7 +149,7 @@ def test_the_action_servers_middleware_refuses_a_request_without_the_token(monke
     assert asyncio.run(middleware(request("POST", "/webhook", {INTERNAL_TOKEN_HEADER: TOKEN}))) is None
     assert asyncio.run(middleware(request("GET", "/health", {}))) is None
 
-    monkeypatch.setenv("ASSISTANT_DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    monkeypatch.setenv("RASA_ENDPOINTS", "endpoints.scaled.yml")
     monkeypatch.delenv("ASSISTANT_INTERNAL_TOKEN")
     with pytest.raises(RuntimeError, match="ASSISTANT_INTERNAL_TOKEN is required"):
         ActionServerRoutes().attach_sanic_app_extensions(Sanic(f"actions_{time.monotonic_ns()}"))
@@ -281,3 +280,9 @@ def test_gateways_migrating_an_empty_database_at_once_all_succeed(empty_postgres
     with engine.connect() as connection:
         assert len(connection.execute(text("SELECT version_num FROM alembic_version")).all()) == 1
     engine.dispose()
+
+
+def test_postgresql_as_the_assistants_database_on_one_machine_is_not_scaled(monkeypatch):
+    settings = settings_with(monkeypatch, ASSISTANT_DATABASE_URL="postgresql://postgres@127.0.0.1/test")
+    assert not settings.scaled
+    settings.check_internal_token()
