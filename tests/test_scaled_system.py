@@ -135,7 +135,13 @@ def test_a_conversation_of_three_turns_through_haproxy_keeps_its_procedure_on_on
     ]
 
     # Every turn reached the same gateway (HAProxy's log names the server of each request).
-    served = [line for line in scaled["log"].read_text().splitlines() if "POST /api/chat" in line]
+    # HAProxy writes a request's log line when the response is done: the last one may come a moment later.
+    deadline = time.monotonic() + 5
+    while True:
+        served = [line for line in scaled["log"].read_text().splitlines() if "POST /api/chat" in line]
+        if len(served) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert len(served) == 3
     assert len({line.split("gateways/")[1].split()[0] for line in served}) == 1
     database = Database(scaled["database_url"])

@@ -197,7 +197,7 @@ def test_while_a_person_has_the_conversation_the_assistant_typing_indicator_is_n
         session.flush()
         find_conversation(session, "web", chat.sender()).taken_over_by_id = staff.id
     # The visible note (a screen reader also hears it once, from a separate live region).
-    expect(chat.page.locator("p").filter(has_text="You are now talking to a person: Sam.")).to_be_visible(timeout=5_000)
+    expect(chat.panel.locator(".ira-takeover")).to_contain_text("You are now talking to a person: Sam.", timeout=5_000)
     expect(chat.panel.locator(".ira-subtitle")).to_have_text("A person is answering you: Sam")
 
     chat.page.evaluate(WATCH_TYPING)
