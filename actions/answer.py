@@ -54,6 +54,23 @@ def likely_procedures(raw: RawScores, topic: str, language: str, limit: int = 3)
     return chunks[:limit]
 
 
+def send_section(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    chunk: dict,
+    score: float,
+    *,
+    extra: str = "",
+    buttons: list[dict] | None = None,
+    lead: str = "",
+) -> None:
+    """A section as the answer, closed by the catalog's care-team reminder in the conversation's language, its
+    {opening_hours} in the text's own language."""
+    care_team_first = services.say("answer_care_team_first", tracker)
+    weekdays = services.weekdays_of(chunk)
+    send_answer(dispatcher, services.site(), chunk, score, care_team_first, extra=extra, buttons=buttons, lead=lead, weekdays=weekdays)
+
+
 def section_for(tracker: Tracker, text: str, target, language: str, intent_topic, confidence: float, intent):
     """(hit, raw scores, language of the hit): the section in the conversation's language, or, where that
     language has no text for it, the English text's section on the dialogue's topic."""
@@ -78,7 +95,6 @@ class ActionAnswerQuestion(ThreadedAction):
         return "action_answer_question"
 
     def run_blocking(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        site = services.site()
         text = tracker.latest_message.get("text") or ""
         intent_data = tracker.latest_message.get("intent") or {}
         intent = intent_data.get("name")
@@ -115,52 +131,17 @@ class ActionAnswerQuestion(ThreadedAction):
         events = slot_changes(
             tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})
         )
+        lead, extra, buttons = "", "", None
         if answered_in != language:
             # No text in the patient's language for this: said so, the English text clearly labelled, and a person.
             lead = services.say("answer_only_in_reference", tracker)
             buttons = [{"title": services.say("button_talk_to_person", tracker), "payload": "/request_human"}]
-            send_answer(
-                dispatcher,
-                site,
-                hit.chunk,
-                hit.score,
-                services.say("answer_care_team_first", tracker),
-                buttons=buttons,
-                lead=lead,
-                weekdays=services.weekdays_of(hit.chunk),
-            )
         elif mentions_medicine(text) or hit.section == "anticoagulants":
             # The general answer; the patient's own medicines are for their team (a dose is handed over earlier).
+            extra = services.say("answer_medicines_confirm", tracker)
             buttons = [{"title": services.say("button_ask_about_medicines", tracker), "payload": "/ask_personal_medical"}]
-            send_answer(
-                dispatcher,
-                site,
-                hit.chunk,
-                hit.score,
-                services.say("answer_care_team_first", tracker),
-                extra=services.say("answer_medicines_confirm", tracker),
-                buttons=buttons,
-                weekdays=services.weekdays_of(hit.chunk),
-            )
-        elif procedure or hit.section in GENERAL_TOPICS or raw is None:
-            send_answer(
-                dispatcher,
-                site,
-                hit.chunk,
-                hit.score,
-                services.say("answer_care_team_first", tracker),
-                weekdays=services.weekdays_of(hit.chunk),
-            )
-        else:
+        elif not (procedure or hit.section in GENERAL_TOPICS or raw is None):
+            extra = services.say("answer_ask_which", tracker)
             buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section, language)]
-            send_answer(
-                dispatcher,
-                site,
-                hit.chunk,
-                hit.score,
-                services.say("answer_care_team_first", tracker),
-                extra=services.say("answer_ask_which", tracker),
-                buttons=buttons,
-                weekdays=services.weekdays_of(hit.chunk),
-            )
+        send_section(dispatcher, tracker, hit.chunk, hit.score, extra=extra, buttons=buttons, lead=lead)
         return events

@@ -16,10 +16,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.answer import procedures_in_message
+from actions.answer import procedures_in_message, send_section
 from actions.clinical_worry import clinical_worry
 from actions.hand_over import hand_over, hand_over_if_asked, say_no_text
-from actions.replies import send, send_answer
+from actions.replies import send
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
 from knowledge.retriever import IndexUnavailable
@@ -39,7 +39,6 @@ class ActionHandleFallback(ThreadedAction):
         return "action_handle_fallback"
 
     def run_blocking(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        site = services.site()
         text = tracker.latest_message.get("text") or ""
         named = procedures_in_message(tracker)
         procedure = named[-1] if named else tracker.get_slot("current_procedure")
@@ -59,14 +58,7 @@ class ActionHandleFallback(ThreadedAction):
             )
             if result.best:
                 chunk = result.best.chunk
-                send_answer(
-                    dispatcher,
-                    site,
-                    chunk,
-                    result.best.score,
-                    services.say("answer_care_team_first", tracker),
-                    weekdays=services.weekdays_of(chunk),
-                )
+                send_section(dispatcher, tracker, chunk, result.best.score)
                 return slot_changes(
                     tracker,
                     current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,
