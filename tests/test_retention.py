@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 
 import pytest
 from sqlalchemy import create_engine, func, insert, select, update
@@ -25,7 +24,7 @@ from assistant.storage.models import (
 )
 from rasa_addons import tracker_schema
 from rasa_addons.tracker_schema import EVENTS
-from tests.support.inbox import raise_ticket
+from tests.support.inbox import postgres_database, raise_ticket
 
 DAY = dt.timedelta(days=1)
 NOW = dt.datetime.now(dt.UTC)
@@ -265,27 +264,21 @@ def test_the_forget_command_reports_what_it_deleted(inbox_app, tmp_path):
 @pytest.fixture
 def postgres_tracker():
     """Rasa's conversation store on the local PostgreSQL (as endpoints.scaled.yml sets it), in a database of its own."""
-    psycopg = pytest.importorskip("psycopg")
-    from tests.support.inbox import POSTGRES_ADMIN
-
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL run SKIPPED: no server answered ({str(exc).strip().splitlines()[0]})")
-    name = f"ir_tracker_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    settings = dataclasses.replace(
-        Settings.from_env(), tracker_dialect="postgresql", tracker_db=name, tracker_db_host="127.0.0.1", tracker_db_user="postgres"
-    )
-    store = TrackerStore.from_settings(settings)
-    engine = create_engine(store.location)
-    tracker_schema.metadata.create_all(engine)
-    try:
-        yield store, engine
-    finally:
-        engine.dispose()
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
+    for url in postgres_database(migrate=False):
+        settings = dataclasses.replace(
+            Settings.from_env(),
+            tracker_dialect="postgresql",
+            tracker_db=url.rsplit("/", 1)[1],
+            tracker_db_host="127.0.0.1",
+            tracker_db_user="postgres",
+        )
+        store = TrackerStore.from_settings(settings)
+        engine = create_engine(store.location)
+        tracker_schema.metadata.create_all(engine)
+        try:
+            yield store, engine
+        finally:
+            engine.dispose()
 
 
 def test_forget_deletes_the_patients_events_from_a_postgresql_conversation_store(inbox_app, postgres_tracker):

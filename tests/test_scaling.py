@@ -23,7 +23,7 @@ from assistant.storage import migrate
 from rasa_addons import internal_auth
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_rasa import FakeRasa
-from tests.support.inbox import POSTGRES_ADMIN
+from tests.support.inbox import postgres_database
 from tests.support.ports import free_port
 from tests.support.web import web_headers
 
@@ -234,18 +234,7 @@ def test_early_retrieval_hints_go_to_the_action_server_paired_with_the_conversat
 
 @pytest.fixture
 def empty_postgres_database():
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL run SKIPPED: {str(exc).strip().splitlines()[0]}")
-    name = f"ir_migrate_{time.monotonic_ns()}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    yield from postgres_database(migrate=False)
 
 
 def test_an_upgrade_waits_for_the_migration_lock_held_by_another(empty_postgres_database):

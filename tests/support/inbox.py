@@ -28,8 +28,9 @@ POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_tim
 _addresses = itertools.count(1)
 
 
-def postgres_database():
-    """Yield the URL of a new, migrated PostgreSQL database and drop it afterwards; skip when no server answers."""
+def postgres_database(migrate: bool = True):
+    """Yield the URL of a new PostgreSQL database (migrated unless `migrate` is false) and drop it afterwards; skip
+    when no server answers."""
     psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True)
@@ -39,7 +40,8 @@ def postgres_database():
     admin.execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     try:
-        upgrade(url)
+        if migrate:
+            upgrade(url)
         yield url
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
