@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -103,7 +104,9 @@ def procfile_commands(text: str, env: dict[str, str]) -> dict[str, str]:
     return commands
 
 
-def supervisord_config(commands: dict[str, str], run_dir: Path) -> str:
+def supervisord_config(commands: dict[str, str], run_dir: Path, environments: dict[str, dict[str, str]] | None = None) -> str:
+    """supervisord's configuration for `commands` (name -> command line); `environments` adds variables of a
+    program's own (make run-scaled's second gateway, Rasa server and action server)."""
     sections = [
         f"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={run_dir / 'supervisord.pid'}\n",
         f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\n",
@@ -111,12 +114,29 @@ def supervisord_config(commands: dict[str, str], run_dir: Path) -> str:
         f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\n",
     ]
     for name, command in commands.items():
+        own = (environments or {}).get(name, {})
+        variables = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in own.items())
         sections.append(
             f"[program:{name}]\ncommand={command.replace('%', '%%')}\ndirectory={ROOT}\n"
-            "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
+            + (f"environment={variables}\n" if variables else "")
+            + "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
             "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
         )
     return "\n".join(sections)
+
+
+def supervise(config: Path, env: dict[str, str], started: Callable[[], None] = lambda: None) -> int:
+    """Run supervisord on `config` until it exits (`started` is called once it is launched); Ctrl-C or SIGTERM
+    stops it and its programs."""
+    supervisor = subprocess.Popen([str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(config)], cwd=ROOT, env=env)
+    started()
+
+    def stop(signum, _frame):
+        supervisor.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return supervisor.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,15 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     config = run_dir / "supervisord.conf"
     config.write_text(supervisord_config(procfile_commands((ROOT / "Procfile").read_text(), env), run_dir))
-    supervisor = subprocess.Popen([str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(config)], cwd=ROOT, env=env)
-    threading.Thread(target=announce, args=(env, args.ready_timeout), daemon=True).start()
-
-    def stop(signum, _frame):
-        supervisor.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    return supervisor.wait()
+    return supervise(config, env, threading.Thread(target=announce, args=(env, args.ready_timeout), daemon=True).start)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import secrets
-import signal
-import subprocess
 import sys
 import threading
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 
 from assistant.config import ROOT, Settings
-from assistant.launcher import environment, procfile_commands, wait_until_healthy
+from assistant.launcher import environment, procfile_commands, supervise, supervisord_config, wait_until_healthy
 from assistant.storage.migrate import upgrade
 from knowledge import review
 
@@ -165,24 +163,6 @@ backend gateways
 """
 
 
-def supervisord_config(progs: dict[str, tuple[str, dict[str, str]]], run_dir: Path) -> str:
-    sections = [
-        f"[supervisord]\nnodaemon=true\nlogfile=/dev/null\nlogfile_maxbytes=0\npidfile={run_dir / 'supervisord.pid'}\n",
-        f"[unix_http_server]\nfile={run_dir / 'supervisor.sock'}\n",
-        "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
-        f"[supervisorctl]\nserverurl=unix://{run_dir / 'supervisor.sock'}\n",
-    ]
-    for name, (command, own) in progs.items():
-        variables = ",".join(f'{key}="{value.replace("%", "%%")}"' for key, value in own.items())
-        sections.append(
-            f"[program:{name}]\ncommand={command.replace('%', '%%')}\ndirectory={ROOT}\n"
-            + (f"environment={variables}\n" if variables else "")
-            + "autorestart=true\nstartsecs=2\nstartretries=5\nstopasgroup=true\nkillasgroup=true\nstopwaitsecs=15\n"
-            "redirect_stderr=true\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\n"
-        )
-    return "\n".join(sections)
-
-
 def health_urls(layout: Layout) -> dict[str, str]:
     urls = {f"rasa{i}": f"http://127.0.0.1:{port}/" for i, port in enumerate(layout.rasa, start=1)}
     urls.update({f"actions{i}": f"http://127.0.0.1:{port}/health" for i, port in enumerate(layout.actions, start=1)})
@@ -228,17 +208,18 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "haproxy.cfg").write_text(haproxy_config(layout, settings.gateway_host))
     config = run_dir / "supervisord.conf"
-    config.write_text(supervisord_config(programs(layout, env, run_dir), run_dir))
-    supervisor = subprocess.Popen([str(ROOT / ".venv" / "bin" / "supervisord"), "-c", str(config)], cwd=ROOT, env=env)
-    if args.ready_timeout > 0:
-        threading.Thread(target=announce, args=(layout, args.ready_timeout), daemon=True).start()
+    progs = programs(layout, env, run_dir)
+    config.write_text(
+        supervisord_config(
+            {name: command for name, (command, _) in progs.items()}, run_dir, {name: own for name, (_, own) in progs.items()}
+        )
+    )
 
-    def stop(signum, _frame):
-        supervisor.send_signal(signal.SIGTERM)
+    def started() -> None:
+        if args.ready_timeout > 0:
+            threading.Thread(target=announce, args=(layout, args.ready_timeout), daemon=True).start()
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    return supervisor.wait()
+    return supervise(config, env, started)
 
 
 if __name__ == "__main__":
