@@ -41,6 +41,8 @@ class Messages:
         if REFERENCE not in catalogs:
             raise ValueError(f"the {REFERENCE!r} message catalog is missing")
         self.catalogs = catalogs
+        # localise's reverse map (filled reference sentence -> key), for the one Site a process has.
+        self._reference_keys: tuple[Site, dict[str, str]] | None = None
 
     @classmethod
     def load(cls, directory: Path) -> Messages:
@@ -89,15 +91,17 @@ class Messages:
         said in `language` instead; any other text as it is (an action's reply is already in the language)."""
         if not language or language == REFERENCE or language not in self.catalogs:
             return text
-        reference = self.catalogs[REFERENCE]
-        key = self._key_of(text, site, reference)
+        key = self._keys_of_reference_texts(site).get(" ".join(text.split()))
         if key is None or key not in self.catalogs[language].messages:
             return text
         return self.text(key, language, site)
 
-    def _key_of(self, text: str, site: Site, reference: Catalog) -> str | None:
-        folded = " ".join(text.split())
-        for key in reference.messages:
-            if self.text(key, REFERENCE, site) == folded:
-                return key
-        return None
+    def _keys_of_reference_texts(self, site: Site) -> dict[str, str]:
+        """Every reference sentence as `site` fills it -> its key (the first key, where two say the same); made
+        once per Site, not for each reply and button."""
+        if self._reference_keys is None or self._reference_keys[0] is not site:
+            keys: dict[str, str] = {}
+            for key in self.catalogs[REFERENCE].messages:
+                keys.setdefault(self.text(key, REFERENCE, site), key)
+            self._reference_keys = (site, keys)
+        return self._reference_keys[1]
