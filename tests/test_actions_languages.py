@@ -13,14 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerQuestion
 from assistant.config import ROOT
-from knowledge import build, topic_examples
+from knowledge import topic_examples
 
 TEXTS = ROOT / "knowledge" / "texts"
 TRACKERS = ROOT / "tests" / "data" / "trackers"
 
 
 @pytest.fixture(scope="module")
-def french_slice(tmp_path_factory, knowledge_slice):
+def french_slice(tmp_path_factory, knowledge_slice, build_index):
     """The English slice, plus French texts for embolization and the preparation page only, and its index."""
     english_texts, english_index = knowledge_slice
     root = tmp_path_factory.mktemp("french-slice")
@@ -34,7 +34,7 @@ def french_slice(tmp_path_factory, knowledge_slice):
         # The French topic examples make a build of a few texts take most of a minute; retrieval finds these
         # sections from their words and questions alone.
         patch.setattr(topic_examples, "sources", lambda language="en": topic_examples.SOURCES if language == "en" else ())
-        build.build(texts, root / "index-fr", "fr")
+        build_index(texts, root / "index-fr", "fr")
     return texts, root / "index"
 
 

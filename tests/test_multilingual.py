@@ -3,6 +3,8 @@ index per language that knows which texts it lacks."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,7 @@ def test_each_language_has_its_texts_folder_and_an_index_beside_the_english_one(
     assert with_texts(root) == ["en", "fr"]  # Spanish has a folder but no text yet
 
 
+@functools.cache
 def matcher_of(language: str):
     from assistant.config import ROOT
     from knowledge.build import chunks_of, with_reference_names
