@@ -6,7 +6,7 @@ APP := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 VAR := var
 # Rasa reads these itself (endpoints.yml) in the commands below; harmless for commands that do not use them. The
-# running assistant takes them from Settings (assistant/config.py, the defaults' one home), which make run hands on.
+# running assistant takes them from Settings (core/config.py, the defaults' one home), which make run hands on.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 # No progress bars in logs (training epochs would fill CI's output).
@@ -51,14 +51,14 @@ knowledge: app-env
 	@$(APP) -m knowledge.export_nlu
 
 db: app-env
-	@$(APP) -m assistant.storage.migrate
+	@$(APP) -m core.storage.migrate
 
 model: knowledge rasa-env
-	@$(APP) -m assistant.training > $(VAR)/.model-path
+	@$(APP) -m tooling.training > $(VAR)/.model-path
 	@echo "rasa model: $$(cat $(VAR)/.model-path)"
 
 run: model db
-	@$(APP) -m assistant.launcher "$$(cat $(VAR)/.model-path)"
+	@$(APP) -m tooling.launcher "$$(cat $(VAR)/.model-path)"
 
 # Two of each process on this machine behind HAProxy, on the local PostgreSQL and Redis (README, "Scaling past
 # one machine"); `make run` stays the embedded set-up. Each variable can be set to another server.
@@ -67,7 +67,7 @@ SCALED_REDIS_URL ?= redis://127.0.0.1:6379/2
 
 run-scaled: model haproxy
 	@ASSISTANT_DATABASE_URL="$(SCALED_DATABASE_URL)" ASSISTANT_RATELIMIT_STORAGE="$(SCALED_REDIS_URL)" \
-		$(APP) -m assistant.scaled "$$(cat $(VAR)/.model-path)"
+		$(APP) -m tooling.scaled "$$(cat $(VAR)/.model-path)"
 
 # The scaled system test alone (also part of `make test`): starts run-scaled's processes on free ports and a fresh
 # database, three turns through HAProxy, stops them: 74 s here (2 cores shared).
@@ -98,9 +98,9 @@ pytest: model browser haproxy
 test: lint validate stories pytest
 
 eval: model
-	@$(APP) -m knowledge.evaluate
+	@$(APP) -m tooling.evaluate
 	@$(APP) scripts/red_flag_report.py
-	@$(APP) -m knowledge.evaluate_dialogue
+	@$(APP) -m tooling.evaluate_dialogue
 
 nlu-eval: install
 	@$(APP) scripts/nlu_report.py

@@ -4,7 +4,7 @@ import datetime as dt
 import logging
 
 from actions import services
-from assistant import log_privacy
+from core import log_privacy
 from knowledge import review
 
 logging.basicConfig(level=logging.INFO)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.site import Site
+from core.site import Site
 
 
 def source_of(chunk: dict) -> dict:

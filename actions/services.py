@@ -15,10 +15,10 @@ from typing import TypeVar
 from rasa_sdk import Tracker
 
 from actions.early_retrieval import EarlyWork
-from assistant.config import Settings
-from assistant.messages import Messages
-from assistant.site import Site
-from assistant.storage.database import Database
+from core.config import Settings
+from core.messages import Messages
+from core.site import Site
+from core.storage.database import Database
 from knowledge.documents import load_and_validate
 from knowledge.languages import REFERENCE, with_texts
 from knowledge.languages import index_dir as language_index_dir
@@ -137,7 +137,7 @@ def _matcher_from_texts() -> ProcedureMatcher:
 
 def log_unanswered(sender_key: str, text: str, reason: str, procedure: str | None) -> None:
     """Best effort: a database problem must never stop the patient's reply."""
-    from assistant.storage.curation import log_unanswered as store
+    from core.storage.curation import log_unanswered as store
 
     try:
         store(database(), sender_key, text, reason, procedure)
@@ -146,7 +146,7 @@ def log_unanswered(sender_key: str, text: str, reason: str, procedure: str | Non
 
 
 def create_ticket(channel: str, sender_key: str, kind: str, summary: str, **details):
-    from assistant.storage.tickets import create_ticket as store
+    from core.storage.tickets import create_ticket as store
 
     return store(database(), channel, sender_key, kind, summary, **details)
 

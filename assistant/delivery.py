@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from assistant.storage import conversations
-from assistant.storage.database import Database
+from core.storage import conversations
+from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 

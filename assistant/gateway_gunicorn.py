@@ -21,8 +21,8 @@ workers that inherited the old code from it.
 
 from __future__ import annotations
 
-from assistant.config import Settings
 from assistant.rate_limit_storage import shares_counts
+from core.config import Settings
 
 # Read once, in the master; each worker's app reads its own (assistant.gateway.create_app).
 _settings = Settings.from_env()

@@ -13,8 +13,8 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from assistant.config import Settings
 from assistant.rate_limit_storage import storage_options
+from core.config import Settings
 
 EXTENSION = "rate_limiter"
 

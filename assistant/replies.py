@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from assistant.site import Site
+from core.site import Site
 
 ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom", "urgent", "out_of_scope", "smalltalk")
 

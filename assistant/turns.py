@@ -8,13 +8,13 @@
    language when its catalog has one, and always in English as well.
 2. The patient's message is stored before anything can fail, with the
    conversation's language (the widget's page language starts it; then
-   assistant/language.py: judged on messages long
+   core/language.py: judged on messages long
    enough to tell; a short "hola" keeps the conversation's language, and
    switching an established one takes a longer message than setting it).
 3. While a staff member has taken the conversation over, the assistant does
    not answer questions: the staff member answers from the inbox. The patient
    is told so at once (a member of staff will reply; in an emergency call ...),
-   and a ticket resolved meanwhile is reopened (assistant/storage/held.py).
+   and a ticket resolved meanwhile is reopened (core/storage/held.py).
 4. A patient writing in a language the department has no reviewed texts in
    gets a short sentence in that language (the secretariat's number and
    hours, the emergency number), and one ticket per conversation tells staff
@@ -37,16 +37,16 @@ import logging
 from collections.abc import Callable
 
 from assistant.early_retrieval import EarlyRetrieval
-from assistant.language import MIN_WORDS_TO_SWITCH, identify, word_count
-from assistant.messages import REFERENCE, Messages
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.replies import Reply, from_rasa
 from assistant.safety.red_flags import detect_red_flag
-from assistant.site import Site
-from assistant.storage import conversations, held, tickets
-from assistant.storage.conversations import ConversationState
-from assistant.storage.database import Database
-from assistant.storage.spool import Spool
+from core.language import MIN_WORDS_TO_SWITCH, identify, word_count
+from core.messages import REFERENCE, Messages
+from core.site import Site
+from core.storage import conversations, held, tickets
+from core.storage.conversations import ConversationState
+from core.storage.database import Database
+from core.storage.spool import Spool
 
 log = logging.getLogger(__name__)
 LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's language" ticket

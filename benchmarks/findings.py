@@ -7,8 +7,8 @@ has been fixed, or that did not show on the day, is not repeated.
 from __future__ import annotations
 
 from assistant import gateway_gunicorn
-from assistant.config import Settings
 from benchmarks.targets import P95_MS_AT_32, SEARCH_MS_AT_100K, TURN_RATIO, as_judged, by_key
+from core.config import Settings
 
 
 def _profiled(rows: list[dict], *fragments: str) -> dict:

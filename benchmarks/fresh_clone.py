@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config import ROOT
+from core.config import ROOT
 
 STEPS = (("install", 1800), ("knowledge", 900), ("model", 1800))  # make target, time limit in seconds
 # Variables that would point the clone at this working tree's files, ports or environments.

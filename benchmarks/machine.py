@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.config import ROOT
+from core.config import ROOT
 
 
 def _first(path: str, prefix: str) -> str:

@@ -87,7 +87,7 @@ def role(pid: int) -> str:
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     command = " ".join(argv)
     # First: a shell wrapping a command carries that command in its own command line.
-    if Path(argv[0]).name in ("sh", "bash", "dash") or "assistant.launcher" in command or "supervisord" in command:
+    if Path(argv[0]).name in ("sh", "bash", "dash") or "tooling.launcher" in command or "supervisord" in command:
         return "launcher"
     if "rasa_sdk" in command:
         return "actions"

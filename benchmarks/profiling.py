@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assistant.config import ROOT, Settings
-from assistant.storage.migrate import upgrade
 from benchmarks.processes import LOAD_TEST_ENV
 from benchmarks.stats import summary
 from benchmarks.turns import MIX
+from core.config import ROOT, Settings
+from core.storage.migrate import upgrade
 from tests.support.system import prepare_index
 
 TRACKERS = ("asked_what_is_embolization", "follow_up_driving_after_embolization", "topic_without_procedure")

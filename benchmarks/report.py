@@ -284,12 +284,12 @@ def processes(r: Results) -> str:
     return "\n\n".join(
         [
             "## 3. Processes",
-            "Cold start: seconds from launching `python -m assistant.launcher` (supervisord starting all three at once) until "
+            "Cold start: seconds from launching `python -m tooling.launcher` (supervisord starting all three at once) until "
             "each health URL first answers at all, and first answers 200. The gateway's `/healthz` is 200 only once Rasa "
             "and the action server answer too.",
             table(["process", "health check", "first answer s", "healthy s"], cold_rows),
             "Resident memory (VmRSS from /proc, summed per process group; pages shared between gunicorn's master and "
-            "workers are counted in each). *launcher* is `assistant.launcher` and its supervisord.",
+            "workers are counted in each). *launcher* is `tooling.launcher` and its supervisord.",
             table(["process", "processes", "MB after start", "MB after the load test"], memory_rows),
             health(r),
         ]

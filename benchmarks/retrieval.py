@@ -234,7 +234,7 @@ def index_build_time() -> dict:
     import tempfile
     from pathlib import Path
 
-    from assistant.config import ROOT
+    from core.config import ROOT
     from knowledge.build import build
 
     with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:

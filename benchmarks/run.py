@@ -19,9 +19,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.config import ROOT
 from benchmarks import fresh_clone, machine, processes, profiling, retrieval, targets, turns
 from benchmarks.report import Results, markdown
+from core.config import ROOT
 from tests.support.system import stop_system
 
 SYSTEM_LOG = ROOT / "var" / "results" / "benchmarks-system.log"  # the three processes' output, kept for a look after a run

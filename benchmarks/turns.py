@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import requests
 
-from assistant.config import Settings
 from benchmarks.stats import summary
+from core.config import Settings
 
 MIX = (
     "what is embolization?",

@@ -219,7 +219,7 @@ def report(problems: list[Problem]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.config import Settings
+    from core.config import Settings
 
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

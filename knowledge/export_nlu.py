@@ -42,7 +42,7 @@ def render(docs) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.config import ROOT, Settings
+    from core.config import ROOT, Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "nlu" / "procedure_names.yml")

@@ -69,7 +69,7 @@ class Fusion:
                ..." the definition, "is that normal?" aftercare, a blood thinner before a procedure the
                blood-thinners page, a contrast reaction the contrast page, and "my procedure" with no
                procedure named the general pages).
-    The defaults are tuned on the tuning sets (`TUNING` in knowledge/evaluate.py) by `make eval`,
+    The defaults are tuned on the tuning sets (`TUNING` in tooling/evaluate.py) by `make eval`,
     which reports them with the results (docs/EVALUATION.md).
     """
 

@@ -56,7 +56,7 @@ def sign_off(texts: Path, text_id: str, name: str, role: str, today: dt.date, co
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.config import Settings
+    from core.config import Settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("text_id")

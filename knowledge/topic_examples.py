@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.catalog import TOPICS
 
 SOURCES = (ROOT / "data" / "nlu" / "topics.yml", ROOT / "data" / "nlu" / "escalation.yml")

@@ -4,7 +4,7 @@
 It adds the early-retrieval route (actions/early_retrieval.py), and the check of the internal token: when
 ASSISTANT_INTERNAL_TOKEN is set, every request but GET /health (an orchestrator's probe) must carry it in
 X-Assistant-Token (Rasa sends it with each action call, the gateway with each hint), and a scaled set-up
-without it does not start (assistant/config.py, Settings.check_internal_token). The action server finds the
+without it does not start (core/config.py, Settings.check_internal_token). The action server finds the
 package because it runs in the project folder (Procfile).
 """
 
@@ -16,7 +16,7 @@ import pluggy
 from sanic import Sanic
 from sanic.response import json as json_response
 
-from assistant.config import INTERNAL_TOKEN_HEADER, Settings
+from core.config import INTERNAL_TOKEN_HEADER, Settings
 
 hookimpl = pluggy.HookimplMarker("rasa_sdk")
 

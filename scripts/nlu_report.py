@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.training import RASA, rasa_env  # noqa: E402
-from knowledge.evaluate import write_section  # noqa: E402
+from tooling.evaluate import write_section  # noqa: E402
+from tooling.training import RASA, rasa_env  # noqa: E402
 
 OUT = ROOT / "var" / "results" / "nlu-cv"
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.safety.red_flags import detect_red_flag  # noqa: E402
-from knowledge.evaluate import write_section  # noqa: E402
+from tooling.evaluate import write_section  # noqa: E402
 
 PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yml"
 

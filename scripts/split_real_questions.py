@@ -66,7 +66,7 @@ def main(folder: Path) -> int:
                 continue
             seen.add(key)
             # A FAQ heading such as "Are there any risks?" names no procedure: in a new conversation the right
-            # reply may ask which one (scored so in knowledge/evaluate_dialogue.py).
+            # reply may ask which one (scored so in tooling/evaluate_dialogue.py).
             row["needs_context"] = bool(
                 row["route"] == "answer" and row["procedure"] not in (None, GENERAL) and not matcher.procedures(row["text"])
             )

@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import ROOT, Settings
-from assistant.storage.database import Database
-from assistant.storage.migrate import upgrade
+from core.config import ROOT, Settings
+from core.storage.database import Database
+from core.storage.migrate import upgrade
 from tests.support import system as system_support
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
@@ -365,7 +365,7 @@ def system(tmp_path_factory, knowledge_indexes, multilingual_texts):
 def in_rasa():
     """Run a snippet in the Rasa environment (Python 3.10) from the project folder, as the Rasa server runs;
     returns the last line it printed."""
-    from assistant.training import rasa_env
+    from tooling.training import rasa_env
 
     def run(code: str) -> str:
         done = subprocess.run(

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from actions import services
 from actions.answer import ActionAnswerQuestion
 from actions.fallback import ActionHandleFallback
-from assistant.config import ROOT
-from assistant.storage.models import UnansweredQuestion
+from core.config import ROOT
+from core.storage.models import UnansweredQuestion
 
 TRACKERS = ROOT / "tests" / "data" / "trackers"
 

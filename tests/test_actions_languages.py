@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerQuestion
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge import topic_examples
 
 TEXTS = ROOT / "knowledge" / "texts"

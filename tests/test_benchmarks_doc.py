@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.config import ROOT
 from benchmarks.report import KEPT_HEADING, kept_section
+from core.config import ROOT
 
 BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
 PACKAGES = ["assistant", "actions", "knowledge", "rasa_addons", "rasa_sdk_plugins"]

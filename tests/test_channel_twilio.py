@@ -16,10 +16,10 @@ from twilio.request_validator import RequestValidator
 
 from assistant.channels import optout
 from assistant.channels.formatting import segments
-from assistant.config import Settings
 from assistant.delivery import Delivery, deliver
-from assistant.storage.conversations import add_messages, history
-from assistant.storage.models import Conversation, InboundMessage, Message, Ticket
+from core.config import Settings
+from core.storage.conversations import add_messages, history
+from core.storage.models import Conversation, InboundMessage, Message, Ticket
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 PUBLIC_BASE_URL = "https://ir.example.org"
@@ -281,7 +281,7 @@ def test_with_the_database_down_an_sms_and_an_emergency_are_still_answered(clien
     import dataclasses
 
     from assistant.channels.inbound import Services
-    from assistant.storage.database import Database
+    from core.storage.database import Database
 
     broken = Database("postgresql://postgres@127.0.0.1:9/nowhere")
     twilio = app.extensions["channels_twilio"]

@@ -18,10 +18,10 @@ from sqlalchemy import func, select, update
 
 from assistant.channels import optout
 from assistant.channels.formatting import WHATSAPP_MAX_CHARS
-from assistant.config import Settings
 from assistant.delivery import Delivery, deliver
-from assistant.storage.conversations import history
-from assistant.storage.models import Conversation, InboundMessage, Message
+from core.config import Settings
+from core.storage.conversations import history
+from core.storage.models import Conversation, InboundMessage, Message
 from tests.support.fake_graph import PHONE_NUMBER_ID, TOKEN, FakeGraph
 
 APP_SECRET = "test-app-secret"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.storage.conversations import history
+from core.storage.conversations import history
 from tests.support.web import web_headers
 
 RASA_ANSWER = [
@@ -156,7 +156,7 @@ def test_an_action_answer_arrives_as_one_message_with_its_paragraphs(client, fak
 def test_an_emergency_raises_an_urgent_ticket_with_the_message(client, fake_rasa, database):
     from sqlalchemy import select
 
-    from assistant.storage.models import Ticket
+    from core.storage.models import Ticket
 
     post(client, {"sender": "p6", "message": "my husband collapsed and is not breathing"})
     with database.session() as session:
@@ -196,8 +196,8 @@ def test_feedback_is_stored_only_for_an_answer_of_the_same_conversation(client, 
 def test_while_staff_have_the_conversation_the_patient_is_told_a_person_will_reply_and_emergencies_still_answer(
     client, fake_rasa, database, app
 ):
-    from assistant.storage.conversations import find_conversation
-    from assistant.storage.models import StaffUser
+    from core.storage.conversations import find_conversation
+    from core.storage.models import StaffUser
 
     site, messages = app.config["SETTINGS"].site, app.config["SETTINGS"].messages
     fake_rasa.reply = RASA_ANSWER
@@ -248,7 +248,7 @@ def test_security_headers_are_on_every_response(client):
 def test_what_only_the_classifier_takes_for_an_emergency_gets_the_number_and_a_nurse_not_an_alarm(client, fake_rasa, app, database):
     from sqlalchemy import select
 
-    from assistant.storage.models import Ticket
+    from core.storage.models import Ticket
 
     site = app.config["SETTINGS"].site
     fake_rasa.reply = [
@@ -271,8 +271,8 @@ def test_a_patients_delete_removes_every_copy_but_keeps_an_open_urgent_ticket_an
 
     from sqlalchemy import func, select
 
-    from assistant.storage.curation import log_unanswered
-    from assistant.storage.models import AuditEntry, Conversation, Feedback, Message, Ticket, UnansweredQuestion
+    from core.storage.curation import log_unanswered
+    from core.storage.models import AuditEntry, Conversation, Feedback, Message, Ticket, UnansweredQuestion
 
     fake_rasa.reply = RASA_ANSWER
     post(client, {"sender": "p-del", "message": "what is embolization?"})
@@ -353,9 +353,9 @@ def test_an_integration_with_an_api_key_names_its_own_senders(client, fake_rasa,
 def test_api_keys_are_configured_as_digests_only(monkeypatch):
     import pytest as _pytest
 
-    from assistant.config import Settings
     from assistant.gateway.api_keys import new_key
     from assistant.gateway.identity import integration_of
+    from core.config import Settings
 
     key, entry = new_key("kiosk")
     assert key not in entry and entry.startswith("kiosk:")
@@ -421,8 +421,8 @@ def test_a_message_that_waits_for_the_turn_is_stored_after_the_first_ones_reply(
 def test_a_lease_left_by_a_crashed_worker_expires(database):
     import datetime as dt
 
-    from assistant.storage import turn_locks
-    from assistant.storage.models import TurnLock
+    from core.storage import turn_locks
+    from core.storage.models import TurnLock
 
     with database.session() as session:
         session.add(TurnLock(channel="web", sender_key="t4", holder="dead", expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from actions import services
 from actions.clinical_worry import clinical_worry
 from actions.contact_form import ActionLeaveRequest, ActionStartRequest, ActionSubmitRequest, ValidateContactForm, normalise_contact
-from assistant.config import ROOT
-from assistant.storage.models import Conversation, Ticket
+from core.config import ROOT
+from core.storage.models import Conversation, Ticket
 
 TRACKERS = ROOT / "tests" / "data" / "trackers"
 DOMAIN_SLOTS = ["contact_name", "contact_method", "contact_about", "preferred_times", "contact_consent"]

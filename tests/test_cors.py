@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import Settings
 from assistant.gateway import create_app
+from core.config import Settings
 from tests.support.web import web_headers
 
 HOSPITAL = "https://www.example-hospital.org"

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
+from core.storage.conversations import history
+from core.storage.database import Database
 from tests.test_chat_api import RASA_ANSWER, post
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"
@@ -38,7 +38,7 @@ def test_with_the_database_down_the_patient_is_answered_and_health_says_why(clie
 def test_spooled_messages_and_urgent_tickets_reach_the_database_when_it_is_back(client, fake_rasa, broken_database, app):
     from sqlalchemy import select
 
-    from assistant.storage.models import Ticket
+    from core.storage.models import Ticket
 
     fake_rasa.reply = RASA_ANSWER
     post(client, {"sender": "p2", "message": "what is embolization?"})

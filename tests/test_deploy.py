@@ -13,7 +13,7 @@ import pytest
 import yaml
 from jsonschema import Draft201909Validator
 
-from assistant.config import ROOT
+from core.config import ROOT
 
 DEPLOY = ROOT / "deploy"
 MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
@@ -47,7 +47,7 @@ def test_the_manifests_have_gateway_rasa_actions_and_a_migration_job_with_probes
         secrets = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", []) if "valueFrom" in e}
         assert secrets["ASSISTANT_INTERNAL_TOKEN"] == "ir-assistant"
     [job] = [doc for _, doc in documents() if doc["kind"] == "Job"]
-    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "assistant.storage.migrate"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["python", "-m", "core.storage.migrate"]
     # The gateway's list of Rasa servers names each pod of the StatefulSet.
     [config] = [doc for _, doc in documents() if doc["kind"] == "ConfigMap"]
     replicas = found["rasa"]["spec"]["replicas"]

@@ -1,8 +1,8 @@
-"""How `make eval` scores a reply against a real question's labels (knowledge/evaluate_dialogue.py)."""
+"""How `make eval` scores a reply against a real question's labels (tooling/evaluate_dialogue.py)."""
 
 from __future__ import annotations
 
-from knowledge.evaluate_dialogue import Table, score, turn_route
+from tooling.evaluate_dialogue import Table, score, turn_route
 
 
 def item(route="answer", procedure="embolization", topic="driving", lang="en", text="when can I drive?"):

@@ -11,9 +11,9 @@ import requests
 from sqlalchemy import select
 
 from assistant.channels import optout
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
-from assistant.storage.models import Ticket
+from core.storage.conversations import history
+from core.storage.database import Database
+from core.storage.models import Ticket
 from tests.support.system import start_system, stop_system
 
 pytestmark = pytest.mark.system

@@ -20,7 +20,7 @@ import pytest
 import redis
 import requests
 
-from assistant.config import ROOT
+from core.config import ROOT
 from tests.support.gateway_process import environment, gateway_command, start, stop, wait_for_answers
 from tests.support.ports import free_port
 from tests.support.web import integration_headers

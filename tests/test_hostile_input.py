@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from assistant.config import Settings
 from assistant.inbox.retention import TrackerStore, forget
-from assistant.storage.models import Message
+from core.config import Settings
+from core.storage.models import Message
 from tests.support.fake_graph import FakeGraph
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.support.inbox import PASSWORD, client_for, create_staff, login, make_app, page_token, raise_ticket

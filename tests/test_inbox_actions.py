@@ -11,9 +11,9 @@ import requests
 from sqlalchemy import select, update
 
 from assistant.delivery import Delivery
-from assistant.storage.conversations import add_messages, history
-from assistant.storage.database import Database
-from assistant.storage.models import AuditEntry, Conversation, Ticket, TicketEvent
+from core.storage.conversations import add_messages, history
+from core.storage.database import Database
+from core.storage.models import AuditEntry, Conversation, Ticket, TicketEvent
 from tests.support.inbox import conversation_of, create_staff, make_app, page_token, post_form, raise_ticket, signed_in
 from tests.support.web import integration_headers, web_headers
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from assistant.storage.models import AuditEntry, Conversation, Message, StaffUser
+from core.storage.models import AuditEntry, Conversation, Message, StaffUser
 from tests.support.inbox import (
     CHEAP_HASHER,
     PASSWORD,
@@ -297,8 +297,8 @@ def test_a_secret_key_is_generated_once_kept_private_and_reused(database_url, tm
 
 
 def test_the_secret_key_from_the_environment_wins_and_a_short_one_is_refused(database_url, tmp_path, monkeypatch):
-    from assistant.config import Settings
     from assistant.gateway import create_app
+    from core.config import Settings
 
     make_app(database_url, tmp_path, monkeypatch)  # sets the other variables
     monkeypatch.setenv("ASSISTANT_SECRET_KEY", "k" * 40)

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
-from assistant.config import ROOT
-from assistant.storage.conversations import add_messages, history
-from assistant.storage.models import Message, Ticket
-from assistant.storage.tickets import create_ticket
+from core.config import ROOT
+from core.storage.conversations import add_messages, history
+from core.storage.models import Message, Ticket
+from core.storage.tickets import create_ticket
 from tests.support.inbox import PASSWORD, create_staff, make_app, raise_ticket
 from tests.support.ports import free_port
 

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import func, select, update
 
-from assistant.storage.conversations import add_messages
-from assistant.storage.models import Ticket
+from core.storage.conversations import add_messages
+from core.storage.models import Ticket
 from tests.support.inbox import raise_ticket, signed_in
 from tests.support.web import web_headers
 

@@ -10,12 +10,12 @@ import shutil
 from sqlalchemy import select, update
 
 from assistant.inbox.retention import TrackerStore, forget
-from assistant.storage import search
-from assistant.storage.conversations import add_messages
-from assistant.storage.database import Database
-from assistant.storage.migrate import upgrade
-from assistant.storage.models import AuditEntry, Ticket
-from assistant.storage.tickets import create_ticket
+from core.storage import search
+from core.storage.conversations import add_messages
+from core.storage.database import Database
+from core.storage.migrate import upgrade
+from core.storage.models import AuditEntry, Ticket
+from core.storage.tickets import create_ticket
 from tests.support.inbox import raise_ticket, signed_in
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.build import main as build_main
 from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
 from knowledge.documents import load_and_validate

@@ -1,4 +1,4 @@
-"""Language identification (assistant/language.py), measured on the project's own English sets and the
+"""Language identification (core/language.py), measured on the project's own English sets and the
 red-flag phrasings: no English question may be taken for another language."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 import pytest
 import yaml
 
-from assistant.config import ROOT
-from assistant.language import identify
+from core.config import ROOT
+from core.language import identify
 
 ENGLISH_SETS = sorted((ROOT / "knowledge" / "eval").glob("*.yml"))
 # data/nlu holds English training examples, except these files (one per language, named by its code), and the

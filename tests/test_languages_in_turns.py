@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from assistant.storage.conversations import find_conversation, history
-from assistant.storage.models import Ticket
+from core.storage.conversations import find_conversation, history
+from core.storage.models import Ticket
 from tests.support.web import integration_headers, web_headers
 
 ENGLISH_ANSWER = [{"recipient_id": "web:x", "text": "Embolization blocks a blood vessel on purpose.", "custom": {"route": "answer"}}]
@@ -132,9 +132,9 @@ def test_a_patient_handed_back_by_staff_is_told_so_in_their_language(app, databa
     from sqlalchemy import update
 
     from assistant.inbox import operations
-    from assistant.storage.conversations import add_messages
-    from assistant.storage.models import Conversation
-    from assistant.storage.tickets import create_ticket
+    from core.storage.conversations import add_messages
+    from core.storage.models import Conversation
+    from core.storage.tickets import create_ticket
     from tests.support.inbox import create_staff
 
     settings = app.config["SETTINGS"]

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from assistant.log_privacy import MaskPersonalData, mask_text
+from core.log_privacy import MaskPersonalData, mask_text
 
 
 @pytest.mark.parametrize(

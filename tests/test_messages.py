@@ -9,9 +9,9 @@ import re
 import pytest
 import yaml
 
-from assistant.config import ROOT, Settings
-from assistant.messages import REFERENCE, SAFETY_KEYS, Messages
-from assistant.site import KNOWN_PLACEHOLDERS, PLACEHOLDER
+from core.config import ROOT, Settings
+from core.messages import REFERENCE, SAFETY_KEYS, Messages
+from core.site import KNOWN_PLACEHOLDERS, PLACEHOLDER
 
 MESSAGES = Messages.load(ROOT / "messages")
 LANGUAGES = sorted(MESSAGES.catalogs)

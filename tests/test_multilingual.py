@@ -69,7 +69,7 @@ def test_each_language_has_its_texts_folder_and_an_index_beside_the_english_one(
 
 @functools.cache
 def matcher_of(language: str):
-    from assistant.config import ROOT
+    from core.config import ROOT
     from knowledge.build import chunks_of, with_reference_names
     from knowledge.documents import load_and_validate
     from knowledge.names import ProcedureMatcher

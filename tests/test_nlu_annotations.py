@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.documents import load_and_validate
 from knowledge.languages import texts_dir, with_texts
 from knowledge.names import normalise

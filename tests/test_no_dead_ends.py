@@ -6,7 +6,7 @@ The states are read off the code that changes them:
   locked, and writes still spooled when it is back;
 - assistant/inbox/operations.py: take over (from the assistant or from a colleague), reply, hand back,
   resolve with and without handing back, reopen, assign;
-- assistant/storage/: tickets open, assigned, resolved, reopened by the patient's message, removed under the
+- core/storage/: tickets open, assigned, resolved, reopened by the patient's message, removed under the
   retention rules while the conversation was still held; the holder's account deactivated or deleted;
 - actions/contact_form.py and actions/fallback.py: inside the contact form, the form's action failing, after
   it (a ticket raised, or left with "stop"), after a message not understood. The fake Rasa answers as the
@@ -31,14 +31,14 @@ from actions.fallback import suggestions
 from assistant.channels import inbound
 from assistant.channels.channel import Channel
 from assistant.channels.formatting import sms_friendly, sms_messages, to_sms
-from assistant.config import ROOT
 from assistant.inbox import operations
-from assistant.messages import Messages
 from assistant.replies import Reply, from_rasa
-from assistant.storage.database import Database
-from assistant.storage.held import NOTE_REPEAT
-from assistant.storage.models import Conversation, Message, StaffUser, Ticket
-from assistant.storage.tickets import create_ticket
+from core.config import ROOT
+from core.messages import Messages
+from core.storage.database import Database
+from core.storage.held import NOTE_REPEAT
+from core.storage.models import Conversation, Message, StaffUser, Ticket
+from core.storage.tickets import create_ticket
 from tests.support.inbox import create_staff
 from tests.support.web import web_headers
 

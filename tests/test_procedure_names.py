@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.catalog import PROCEDURES
 from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher
 

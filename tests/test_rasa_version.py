@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from assistant.config import ROOT
+from core.config import ROOT
 from rasa_addons import rasa_version
 
 

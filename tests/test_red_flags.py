@@ -9,8 +9,8 @@ stay at or below 10 %.
 import pytest
 import yaml
 
-from assistant.config import ROOT
 from assistant.safety.red_flags import RedFlag, detect_red_flag, normalise
+from core.config import ROOT
 
 PHRASES = yaml.safe_load((ROOT / "tests" / "data" / "red_flag_phrases.yml").read_text(encoding="utf-8"))
 URGENT = [p for p in PHRASES if p["urgent"]]

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import create_engine, func, insert, select, update
 
-from assistant.config import Settings
 from assistant.inbox.retention import REMOVED, TrackerStore, forget, purge
-from assistant.storage.conversations import add_messages
-from assistant.storage.curation import log_unanswered
-from assistant.storage.feedback import record_feedback
-from assistant.storage.models import (
+from core.config import Settings
+from core.storage.conversations import add_messages
+from core.storage.curation import log_unanswered
+from core.storage.feedback import record_feedback
+from core.storage.models import (
     AuditEntry,
     Conversation,
     Feedback,

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge import retriever as retriever_module
 from knowledge.build import is_current
 from knowledge.catalog import GENERAL_TOPICS

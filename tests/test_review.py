@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from assistant.config import ROOT, Settings
+from core.config import ROOT, Settings
 from knowledge import review
 from knowledge.build import chunks_of
 from knowledge.documents import load_and_validate

@@ -13,15 +13,15 @@ import pytest
 import requests
 from sqlalchemy import text
 
-from assistant.config import ROOT
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
-from assistant.training import ensure_model
+from core.config import ROOT
+from core.storage.conversations import history
+from core.storage.database import Database
 from tests.support import system as system_support
 from tests.support.inbox import postgres_database
 from tests.support.ports import free_port
 from tests.support.system import prepare_index
 from tests.support.web import API_KEYS_SETTING, integration_headers
+from tooling.training import ensure_model
 
 pytestmark = [pytest.mark.system, pytest.mark.scaled]
 HAPROXY = "/usr/sbin/haproxy"
@@ -90,7 +90,7 @@ def scaled(tmp_path_factory):
     log = workdir / "scaled.log"
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.scaled", str(ensure_model(ROOT / "var" / "models")), "--ready-timeout", "0"],
+        [sys.executable, "-m", "tooling.scaled", str(ensure_model(ROOT / "var" / "models")), "--ready-timeout", "0"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),

@@ -15,11 +15,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from assistant.config import INTERNAL_TOKEN_HEADER, ROOT, Settings
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.routing import preference
-from assistant.storage import migrate
+from core.config import INTERNAL_TOKEN_HEADER, ROOT, Settings
+from core.storage import migrate
 from rasa_addons import internal_auth
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_rasa import FakeRasa
@@ -258,7 +258,7 @@ def test_an_upgrade_waits_for_the_migration_lock_held_by_another(empty_postgres_
 
 
 def test_gateways_migrating_an_empty_database_at_once_all_succeed(empty_postgres_database):
-    command = [sys.executable, "-m", "assistant.storage.migrate"]
+    command = [sys.executable, "-m", "core.storage.migrate"]
     env = {"ASSISTANT_DATABASE_URL": empty_postgres_database, "PATH": "/usr/bin:/bin"}
     processes = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(4)

@@ -1,4 +1,4 @@
-"""Settings are read once, in assistant/config.py only, and the README's configuration table matches them."""
+"""Settings are read once, in core/config.py only, and the README's configuration table matches them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import ROOT, Settings
+from core.config import ROOT, Settings
 
-SETTINGS_MODULE = ROOT / "assistant" / "config.py"
+SETTINGS_MODULE = ROOT / "core" / "config.py"
 # Tooling may read the environment it runs in; the tests set it up.
 MAY_READ_THE_ENVIRONMENT = ("scripts", "benchmarks", "tests")
 ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
@@ -55,11 +55,11 @@ def test_no_module_outside_the_settings_module_reads_the_environment():
         lines = environment_reads(path.read_text(encoding="utf-8"))
         if lines:
             readers[str(relative)] = lines
-    assert readers == {}, "read the value through assistant.config.Settings instead"
+    assert readers == {}, "read the value through core.config.Settings instead"
 
 
 def variables_settings_read() -> set[str]:
-    """Every variable name assistant/config.py passes to its reader (`_env("NAME", ...)`)."""
+    """Every variable name core/config.py passes to its reader (`_env("NAME", ...)`)."""
     tree = ast.parse(SETTINGS_MODULE.read_text(encoding="utf-8"))
     return {
         node.args[0].value

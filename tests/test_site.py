@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.config import ROOT
-from assistant.site import Site, load_site
+from core.config import ROOT
+from core.site import Site, load_site
 
 LONDON = ZoneInfo("Europe/London")
 SITE = Site(

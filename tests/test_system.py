@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from assistant.config import ROOT
-from assistant.site import load_site
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
+from core.config import ROOT
+from core.site import load_site
+from core.storage.conversations import history
+from core.storage.database import Database
 
 
 def test_three_questions_in_one_conversation_get_three_answers_with_sources(system):
@@ -101,7 +101,7 @@ def test_naming_another_procedure_switches_the_context(system):
 def test_a_booking_request_becomes_a_ticket_with_a_reference(system):
     from sqlalchemy import select
 
-    from assistant.storage.models import Ticket
+    from core.storage.models import Ticket
 
     sender = "booking-flow"
     steps = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import ROOT
-from assistant.language import identify
-from assistant.site import load_site
+from core.config import ROOT
+from core.language import identify
+from core.site import load_site
 
 CONVERSATIONS = {
     "fr": ["qu'est-ce qu'une embolisation ?", "comment je me prépare ?", "quand puis-je conduire ?"],

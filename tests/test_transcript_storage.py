@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from assistant.storage import conversations
-from assistant.storage.database import Database
+from core.storage import conversations
+from core.storage.database import Database
 
 
 def test_messages_are_kept_in_order_with_the_take_over_state(storage_url):
@@ -61,9 +61,9 @@ def test_while_held_the_full_note_is_due_once_per_wait_and_a_resolved_ticket_reo
 
     from sqlalchemy import select, update
 
-    from assistant.storage.held import FULL_NOTE, NOTE_REPEAT, patient_wrote_while_held
-    from assistant.storage.models import Conversation, StaffUser, Ticket
-    from assistant.storage.tickets import create_ticket
+    from core.storage.held import FULL_NOTE, NOTE_REPEAT, patient_wrote_while_held
+    from core.storage.models import Conversation, StaffUser, Ticket
+    from core.storage.tickets import create_ticket
 
     db = Database(storage_url)
     ticket = create_ticket(db, "sms", "+447700900123", "booking", "move my appointment")

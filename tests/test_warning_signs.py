@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 import yaml
 
-from assistant.config import ROOT
+from core.config import ROOT
 from knowledge.documents import WHEN_TO_CALL, load_and_validate, warning_lists
 from knowledge.languages import texts_dir
 

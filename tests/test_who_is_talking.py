@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import ROOT
 from assistant.inbox import operations
-from assistant.site import load_site
-from assistant.storage.conversations import add_messages
+from core.config import ROOT
+from core.site import load_site
+from core.storage.conversations import add_messages
 from tests.support.inbox import client_for, create_staff, make_app, raise_ticket, signed_in
 from tests.support.web import web_headers
 

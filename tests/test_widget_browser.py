@@ -12,12 +12,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from assistant.config import ROOT, Settings
 from assistant.delivery import deliver
-from assistant.site import load_site
-from assistant.storage.conversations import find_conversation, history
-from assistant.storage.database import Database
-from assistant.storage.models import Feedback, StaffUser
+from core.config import ROOT, Settings
+from core.site import load_site
+from core.storage.conversations import find_conversation, history
+from core.storage.database import Database
+from core.storage.models import Feedback, StaffUser
 from tests.support.browser import DESKTOP, PHONE, ChatWidget
 from tests.support.ports import free_port
 

@@ -15,9 +15,9 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
-from assistant.config import ROOT
-from assistant.storage.conversations import add_messages, find_conversation, history
-from assistant.storage.models import Message
+from core.config import ROOT
+from core.storage.conversations import add_messages, find_conversation, history
+from core.storage.models import Message
 from tests.support.browser import DESKTOP, PHONE
 from tests.support.inbox import make_app
 from tests.support.ports import free_port

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from assistant.config import ROOT
 from assistant.delivery import deliver
 from assistant.inbox import operations
+from core.config import ROOT
 from tests.support.browser import DESKTOP, PHONE, ChatWidget
 from tests.support.inbox import create_staff, make_app, raise_ticket
 from tests.support.ports import free_port
@@ -126,7 +126,7 @@ def test_a_role_is_shown_when_staff_have_no_display_name_and_an_unnamed_reply_is
     ticket = raise_ticket(db, chat.sender(), "booking", "letter")
     staff = create_staff(db, "desk7", "secretariat")
     with db.session() as session:  # an account without a display name: its user name is never shown
-        from assistant.storage.models import StaffUser
+        from core.storage.models import StaffUser
 
         session.get(StaffUser, staff).display_name = ""
     operations.reply(db, ticket, staff, "Your new date is in the letter.")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from assistant.channels.formatting import choice_list
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
+from core.storage.conversations import history
+from core.storage.database import Database
 
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 

@@ -7,8 +7,8 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from assistant.storage.database import Database
-from assistant.storage.models import InboundMessage
+from core.storage.database import Database
+from core.storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 MAX_ID_CHARS = 128  # the column's size

@@ -1,6 +1,6 @@
 """Sending WhatsApp messages through Meta's Cloud API (Graph API /{phone-number-id}/messages).
 
-Configuration is `Settings.whatsapp` (assistant/config.py), from the environment only: WHATSAPP_API_BASE
+Configuration is `Settings.whatsapp` (core/config.py), from the environment only: WHATSAPP_API_BASE
 [https://graph.facebook.com/v19.0], WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID,
 WHATSAPP_APP_SECRET (checks the webhook's X-Hub-Signature-256),
 WHATSAPP_VERIFY_TOKEN (the webhook set-up handshake), and the approved
@@ -15,7 +15,7 @@ import requests
 
 from assistant.channels.channel import ProviderError
 from assistant.channels.formatting import template_parameter
-from assistant.config import WhatsAppConfig
+from core.config import WhatsAppConfig
 
 TIMEOUT = 10  # seconds per message
 

@@ -24,10 +24,10 @@ from assistant.channels.channel import Channel, ProviderError
 from assistant.channels.formatting import Labels
 from assistant.channels.phone import mask
 from assistant.safety.red_flags import detect_red_flag
-from assistant.site import Site
-from assistant.storage import conversations, tickets
-from assistant.storage.database import Database
 from assistant.turns import TurnHandler
+from core.site import Site
+from core.storage import conversations, tickets
+from core.storage.database import Database
 
 log = logging.getLogger(__name__)
 

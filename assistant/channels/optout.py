@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from assistant.messages import REFERENCE, Messages
-from assistant.site import Site
-from assistant.storage.database import Database
-from assistant.storage.models import OptOut, utcnow
+from core.messages import REFERENCE, Messages
+from core.site import Site
+from core.storage.database import Database
+from core.storage.models import OptOut, utcnow
 
 _WORDS = {
     "stop": {

@@ -15,8 +15,8 @@ from assistant.channels import optout
 from assistant.channels.channel import Channel, ProviderError
 from assistant.channels.formatting import TEMPLATE_PARAMETER_MAX_CHARS, plain
 from assistant.delivery import Delivery, Sender
-from assistant.storage.conversations import history
-from assistant.storage.database import Database
+from core.storage.conversations import history
+from core.storage.database import Database
 
 SERVICE_WINDOW = dt.timedelta(hours=24)
 OPTED_OUT = Delivery(False, "not sent: the patient opted out")

@@ -1,6 +1,6 @@
 """Sending SMS and WhatsApp messages through Twilio's REST API (Messages resource).
 
-Configuration is `Settings.twilio` (assistant/config.py), from the environment only
+Configuration is `Settings.twilio` (core/config.py), from the environment only
 (secrets never live in files): TWILIO_API_BASE [https://api.twilio.com], TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
 TWILIO_FROM_NUMBER (an E.164 number, or a Messaging Service SID "MG…"),
 TWILIO_WHATSAPP_FROM [whatsapp:+ the FROM number], and PUBLIC_BASE_URL, the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import requests
 
 from assistant.channels.channel import ProviderError
-from assistant.config import TwilioConfig
+from core.config import TwilioConfig
 
 TIMEOUT = 10  # seconds per message
 

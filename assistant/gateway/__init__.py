@@ -7,14 +7,15 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from assistant import inbox, log_privacy
-from assistant.config import Settings
+from assistant import inbox
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.gateway import channels_twilio, channels_whatsapp, chat_api, cors, errors, health, security, widget
 from assistant.rasa_client import RasaClient
-from assistant.storage.database import Database
-from assistant.storage.spool import Spool
 from assistant.turns import TurnHandler
+from core import log_privacy
+from core.config import Settings
+from core.storage.database import Database
+from core.storage.spool import Spool
 
 
 def create_app(settings: Settings | None = None, test_config: dict | None = None) -> Flask:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 import sys
 
-from assistant.config import API_KEY_NAME
 from assistant.gateway.identity import key_digest
+from core.config import API_KEY_NAME
 
 
 def new_key(name: str) -> tuple[str, str]:

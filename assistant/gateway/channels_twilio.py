@@ -25,7 +25,7 @@ from assistant.channels.channel import Channel
 from assistant.channels.phone import e164
 from assistant.channels.twilio_client import TwilioClient, TwilioConfig
 from assistant.gateway.validation import BadRequest
-from assistant.text_input import clean_text
+from core.text_input import clean_text
 
 bp = Blueprint("channels_twilio", __name__, url_prefix="/channels")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'

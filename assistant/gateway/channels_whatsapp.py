@@ -31,7 +31,7 @@ from assistant.channels.channel import Channel
 from assistant.channels.graph_client import GraphClient, WhatsAppConfig
 from assistant.channels.phone import e164, mask
 from assistant.gateway.validation import BadRequest
-from assistant.text_input import clean_text
+from core.text_input import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from assistant.gateway import identity
 from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, whole_number
 from assistant.inbox.retention import TrackerStore, forget
 from assistant.inbox.secret_key import secret_key
-from assistant.storage import conversations, turn_locks
-from assistant.storage.feedback import record_feedback
+from core.storage import conversations, turn_locks
+from core.storage.feedback import record_feedback
 
 bp = Blueprint("chat_api", __name__, url_prefix="/api")
 CHANNEL = "web"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from assistant.text_input import clean_text
+from core.text_input import clean_text
 
 SENDER = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 # The page's language, as the widget reads it from its script tag or the page (BCP 47: "fr", "fr-BE", "es-419").

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
-from assistant.config import ROOT
 from assistant.gateway.validation import PAGE_LANGUAGE
+from core.config import ROOT
 
 WIDGET_DIR = ROOT / "web_widget"
 ASSETS = {"widget.js": "text/javascript", "widget.css": "text/css", "demo.css": "text/css"}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from assistant.inbox.auth import current_staff, role_required
 from assistant.inbox.blueprint import bp, db, whole_number_arg
 from assistant.inbox.trail import ACTION_LABELS, record
-from assistant.storage.models import AuditEntry, StaffUser
+from core.storage.models import AuditEntry, StaffUser
 
 PAGE_SIZE = 100
 

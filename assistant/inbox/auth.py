@@ -24,7 +24,7 @@ from assistant.inbox import throttle
 from assistant.inbox.blueprint import bp, db, wants_json
 from assistant.inbox.forms import ActionForm, LoginForm
 from assistant.inbox.trail import record
-from assistant.storage.models import StaffUser
+from core.storage.models import StaffUser
 
 ROLES = ("secretariat", "clinician", "admin")
 ROLE_NAMES = {"secretariat": "Secretariat", "clinician": "Clinician", "admin": "Administrator"}

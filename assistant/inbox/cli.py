@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from assistant.inbox.auth import ROLES, check_password_rules, hash_password
 from assistant.inbox.trail import record
-from assistant.storage.models import StaffUser
+from core.storage.models import StaffUser
 
 staff_cli = AppGroup("staff", help="Staff accounts for the secretariat inbox.")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

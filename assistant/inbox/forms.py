@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from assistant.text_input import clean_text
+from core.text_input import clean_text
 
 MAX_REPLY_CHARS = 2000
 MAX_NOTE_CHARS = 2000

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from assistant.config import ROOT
 from assistant.delivery import WEB_ONLY, Delivery, Senders, deliver
 from assistant.inbox.trail import record
-from assistant.messages import Messages
-from assistant.site import Site
-from assistant.storage.database import Database
-from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
-from assistant.storage.tickets import KINDS, PRIORITIES
+from core.config import ROOT
+from core.messages import Messages
+from core.site import Site
+from core.storage.database import Database
+from core.storage.models import Conversation, StaffUser, Ticket, TicketEvent, utcnow
+from core.storage.tickets import KINDS, PRIORITIES
 
 
 def _catalogs(messages: Messages | None) -> Messages:
@@ -218,7 +218,7 @@ def resolve(
     messages: Messages | None = None,
 ) -> Outcome:
     """Resolve, handing the conversation back if asked. One kept by staff is never a dead end: the patient's next
-    message is acknowledged and reopens the ticket (assistant/storage/held.py)."""
+    message is acknowledged and reopens the ticket (core/storage/held.py)."""
     handed_back = None
     with db.session() as session:
         ticket = _ticket(session, ticket_id)

@@ -24,9 +24,9 @@ from assistant.inbox.blueprint import (
     whole_number_arg,
 )
 from assistant.inbox.trail import record
-from assistant.storage import search
-from assistant.storage.models import Conversation, StaffUser, Ticket, TicketEvent
-from assistant.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
+from core.storage import search
+from core.storage.models import Conversation, StaffUser, Ticket, TicketEvent
+from core.storage.tickets import KINDS, PRIORITIES, REPEATED_RED_FLAG
 
 STATUS_FILTERS = {
     "active": ("open", "in_progress"),
@@ -61,7 +61,7 @@ class Filters:
     kind: str = ""
     channel: str = ""
     assignee: str = ""  # "", "me", "none" or a staff id
-    q: str = ""  # search words (assistant/storage/search.py)
+    q: str = ""  # search words (core/storage/search.py)
 
     @classmethod
     def from_args(cls, args) -> Filters:

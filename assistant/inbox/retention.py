@@ -29,11 +29,11 @@ from flask.cli import AppGroup
 from sqlalchemy import Engine, bindparam, create_engine, delete, exists, func, inspect, select, update
 from sqlalchemy.orm import Session
 
-from assistant.config import Settings
 from assistant.inbox.trail import record
-from assistant.storage import search
-from assistant.storage.database import Database
-from assistant.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
+from core.config import Settings
+from core.storage import search
+from core.storage.database import Database
+from core.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
 from rasa_addons.tracker_schema import EVENTS
 
 REMOVED = "[removed]"

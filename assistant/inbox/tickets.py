@@ -25,7 +25,7 @@ from assistant.inbox.blueprint import (
 )
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record_read
-from assistant.storage.models import Message, StaffUser, Ticket, TicketEvent
+from core.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
     "created": "Ticket raised",

@@ -11,7 +11,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from assistant.storage.models import AuditEntry, utcnow
+from core.storage.models import AuditEntry, utcnow
 
 # Reading a conversation (its page, or the page's poll for new messages) is audited once per staff member and
 # ticket in this window: the page polls every few seconds, and a row per poll would bury everything else.

@@ -9,10 +9,10 @@ import time
 
 import requests
 
-from assistant.config import ROOT
-from assistant.launcher import procfile_commands
+from core.config import ROOT
 from tests.support.ports import free_port
 from tests.support.web import API_KEYS_SETTING
+from tooling.launcher import procfile_commands
 
 
 def environment(database_url: str, rasa_url: str, actions_url: str, var_dir, **extra: str) -> dict[str, str]:

@@ -17,11 +17,11 @@ import pytest
 from argon2 import PasswordHasher, profiles
 from sqlalchemy import text, update
 
-from assistant.config import Settings
-from assistant.storage.database import Database
-from assistant.storage.migrate import upgrade
-from assistant.storage.models import Base, Conversation, StaffUser, Ticket
-from assistant.storage.tickets import create_ticket
+from core.config import Settings
+from core.storage.database import Database
+from core.storage.migrate import upgrade
+from core.storage.models import Base, Conversation, StaffUser, Ticket
+from core.storage.tickets import create_ticket
 
 PASSWORD = "correct horse battery staple"
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"

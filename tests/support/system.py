@@ -12,13 +12,13 @@ from pathlib import Path
 
 import requests
 
-from assistant.config import ROOT
-from assistant.storage.migrate import upgrade
-from assistant.training import ensure_model
+from core.config import ROOT
+from core.storage.migrate import upgrade
 from knowledge.build import build, is_current
 from knowledge.languages import index_dir, with_texts
 from tests.support.ports import free_port
 from tests.support.web import API_KEYS_SETTING, integration_headers
+from tooling.training import ensure_model
 
 READY_TIMEOUT = 300
 # Set by tests/conftest.py for each test run: False when the run selected no test marked `system`, so a test
@@ -115,7 +115,7 @@ def launch_system(
     log_path = workdir / "system.log"
     launched_at = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.launcher", str(model), "--ready-timeout", "0"],
+        [sys.executable, "-m", "tooling.launcher", str(model), "--ready-timeout", "0"],
         cwd=ROOT,
         env=env,
         stdout=log_path.open(log_mode),

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.config import SqliteTuning
+from core.config import SqliteTuning
 
 DEFAULT_SQLITE = SqliteTuning()
 

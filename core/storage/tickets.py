@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from assistant.storage.conversations import conversation_for, find_conversation
-from assistant.storage.database import Database
-from assistant.storage.models import Ticket, TicketEvent, utcnow
+from core.storage.conversations import conversation_for, find_conversation
+from core.storage.database import Database
+from core.storage.models import Ticket, TicketEvent, utcnow
 
 KINDS = ("urgent", "clinical", "booking", "administrative")
 PRIORITIES = ("high", "normal", "low")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.storage.conversations import find_conversation
-from assistant.storage.database import Database
-from assistant.storage.models import Feedback, Message
+from core.storage.conversations import find_conversation
+from core.storage.database import Database
+from core.storage.models import Feedback, Message
 
 
 def record_feedback(db: Database, channel: str, sender_key: str, message_id: int, rating: int) -> bool:

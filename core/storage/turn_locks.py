@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from assistant.storage.database import Database
-from assistant.storage.models import TurnLock
+from core.storage.database import Database
+from core.storage.models import TurnLock
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 0.05

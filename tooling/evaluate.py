@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import yaml
 
-from assistant.config import ROOT, Settings
+from core.config import ROOT, Settings
 from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher
 from knowledge.retriever import DEFAULT_FUSION, Fusion, RawScores, Result, Retriever
@@ -181,7 +181,7 @@ def render(results: dict[str, tuple[Fusion, Scores, Scores]], counts: dict[str, 
     lines = [
         "## Retrieval",
         "",
-        "Command: `make eval` (`python -m knowledge.evaluate`). The tuning set is "
+        "Command: `make eval` (`python -m tooling.evaluate`). The tuning set is "
         + " and ".join(f"`knowledge/eval/{path.name}`" for path in TUNING)
         + f" ({counts['tune'][0]} questions, {counts['tune'][1]} of them ones the texts cannot answer); the held-back "
         f"set is `knowledge/eval/{HELD_BACK.name}` ({counts['held'][0]} questions, {counts['held'][1]} not answerable), "
@@ -255,8 +255,8 @@ def parse_with_rasa(texts: list[str]) -> list[dict]:
     import json
     import subprocess
 
-    from assistant.training import ROOT as PROJECT
-    from assistant.training import ensure_model, rasa_env
+    from tooling.training import ROOT as PROJECT
+    from tooling.training import ensure_model, rasa_env
 
     model = ensure_model(Settings.from_env().var_dir / "models")
     lines = "".join(json.dumps(t) + "\n" for t in texts)

@@ -1,8 +1,8 @@
-"""`python -m assistant.scaled MODEL`: two of each process on this machine behind HAProxy (`make run-scaled`).
+"""`python -m tooling.scaled MODEL`: two of each process on this machine behind HAProxy (`make run-scaled`).
 
 Two gateways, two Rasa servers and two action servers, on the local PostgreSQL (the gateway's tables and
 Rasa's conversations, one database) and Redis (Rasa's lock store, db 1; shared rate-limit counts), all under
-one supervisord as `make run` (assistant/launcher.py), from the same Procfile commands, with HAProxy in front:
+one supervisord as `make run` (tooling/launcher.py), from the same Procfile commands, with HAProxy in front:
 
     HAProxy :GATEWAY_PORT ──hash of the sender──► gateway 1 :GATEWAY_PORT+1 ─┐ hash of the sender
                                               └─► gateway 2 :GATEWAY_PORT+2 ─┴─► Rasa 1 :RASA_PORT   ─► actions 1 :ACTION_PORT
@@ -28,10 +28,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 
-from assistant.config import ROOT, Settings
-from assistant.launcher import environment, procfile_commands, supervise, supervisord_config, wait_until_healthy
-from assistant.storage.migrate import upgrade
+from core.config import ROOT, Settings
+from core.storage.migrate import upgrade
 from knowledge import review
+from tooling.launcher import environment, procfile_commands, supervise, supervisord_config, wait_until_healthy
 
 INSTANCES = 2
 HAPROXY = "/usr/sbin/haproxy"

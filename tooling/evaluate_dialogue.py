@@ -19,8 +19,8 @@ from pathlib import Path
 
 import requests
 
-from assistant.config import ROOT
-from assistant.language import identify
+from core.config import ROOT
+from core.language import identify
 
 REAL = ROOT / "knowledge" / "eval" / "real"
 HALVES = {"dev": REAL / "dev.jsonl", "test": REAL / "test.jsonl"}
@@ -170,8 +170,8 @@ def report(half: str, tables: dict[str, Table], commit: str) -> str:
 
 
 def run(half: str) -> str:
-    from knowledge.evaluate import write_section
     from tests.support.system import start_system, stop_system
+    from tooling.evaluate import write_section
 
     items = load(HALVES[half])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()

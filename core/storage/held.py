@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from assistant.storage.conversations import find_conversation
-from assistant.storage.database import Database
-from assistant.storage.models import Message, Ticket, TicketEvent, utcnow
-from assistant.storage.tickets import new_reference
+from core.storage.conversations import find_conversation
+from core.storage.database import Database
+from core.storage.models import Message, Ticket, TicketEvent, utcnow
+from core.storage.tickets import new_reference
 
 NOTE_REPEAT = dt.timedelta(minutes=30)
 FULL_NOTE = "full"  # Message.data["held_note"] of the full note; "receipt" for the short one

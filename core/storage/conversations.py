@@ -7,8 +7,8 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.storage.database import Database
-from assistant.storage.models import Conversation, Message, StaffUser, utcnow
+from core.storage.database import Database
+from core.storage.models import Conversation, Message, StaffUser, utcnow
 
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:

@@ -15,7 +15,7 @@ import unicodedata
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, text
 from sqlalchemy.engine import Dialect
 
-from assistant.storage.models import Ticket
+from core.storage.models import Ticket
 
 MAX_WORDS = 8
 _WORD = re.compile(r"[^\W_]+")

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from assistant.storage.database import DEFAULT_SQLITE, make_engine
-from assistant.storage.models import Base
+from core.storage.database import DEFAULT_SQLITE, make_engine
+from core.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

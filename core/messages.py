@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.site import Site
+from core.site import Site
 
 REFERENCE = "en"
 # Keys every catalog must have: the gateway says these whatever else fails.

@@ -8,7 +8,7 @@ these triggers with the old table and must create them again (TRIGGERS below).
 
 PostgreSQL: GIN indexes on to_tsvector('simple', ...) of the same text, through two immutable functions that
 fold case and the accents of Latin letters and split on anything but letters and digits, as SQLite's
-`unicode61 remove_diacritics 2` tokenizer does; assistant/storage/search.py queries both the same way.
+`unicode61 remove_diacritics 2` tokenizer does; core/storage/search.py queries both the same way.
 
 Revision ID: 0007
 Revises: 0006

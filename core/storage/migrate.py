@@ -1,7 +1,7 @@
-"""`python -m assistant.storage.migrate [revision]`: bring the database schema up to date.
+"""`python -m core.storage.migrate [revision]`: bring the database schema up to date.
 
 Wraps Alembic so the same migrations run from `make run`, the tests, a deployment's migration job and by hand;
-`python -m assistant.storage.migrate --autogenerate "message"` drafts a new one.
+`python -m core.storage.migrate --autogenerate "message"` drafts a new one.
 
 On PostgreSQL the upgrade runs under a session-level advisory lock (`pg_advisory_lock`), so gateways or jobs
 that start at once migrate one after the other: the first applies the migrations, the others wait, then find
@@ -20,8 +20,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
 
-from assistant.config import SqliteTuning
-from assistant.storage.database import DEFAULT_SQLITE, make_engine
+from core.config import SqliteTuning
+from core.storage.database import DEFAULT_SQLITE, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The advisory lock's key: any 64-bit number the project's other advisory locks do not use ("IR-MIGR").
@@ -64,7 +64,7 @@ def upgrade(url: str, revision: str = "head", sqlite: SqliteTuning = DEFAULT_SQL
 
 
 def main(argv: list[str]) -> int:
-    from assistant.config import Settings
+    from core.config import Settings
 
     settings = Settings.from_env()
     if argv[:1] == ["--autogenerate"]:

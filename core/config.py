@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from assistant.messages import Messages
-from assistant.site import Site, load_site
+from core.messages import Messages
+from core.site import Site, load_site
 
 ROOT = Path(__file__).resolve().parent.parent
 

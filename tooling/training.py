@@ -1,4 +1,4 @@
-"""`python -m assistant.training`: train the Rasa model if its data changed; print its path.
+"""`python -m tooling.training`: train the Rasa model if its data changed; print its path.
 
 Models are named by a hash of config.yml, domain.yml and data/, so an
 unchanged assistant is never retrained and a changed one always is.
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.config import ROOT, Settings, child_environment
+from core.config import ROOT, Settings, child_environment
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 

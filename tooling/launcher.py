@@ -1,4 +1,4 @@
-"""`python -m assistant.launcher MODEL`: run Rasa, the action server and the gateway together.
+"""`python -m tooling.launcher MODEL`: run Rasa, the action server and the gateway together.
 
 The processes listed in the Procfile run under supervisord: a process that
 dies is restarted on its own while the others keep serving (the gateway
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import requests
 
-from assistant.config import ROOT, Settings
-from assistant.training import rasa_env
+from core.config import ROOT, Settings
 from knowledge import review
+from tooling.training import rasa_env
 
 
 def environment(settings: Settings, model: Path) -> dict[str, str]:

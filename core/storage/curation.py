@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from assistant.storage.database import Database
-from assistant.storage.models import UnansweredQuestion
+from core.storage.database import Database
+from core.storage.models import UnansweredQuestion
 
 
 def log_unanswered(db: Database, sender_key: str, text: str, reason: str, procedure: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Tables. Changes to them go through an Alembic migration (assistant/storage/migrations)."""
+"""Tables. Changes to them go through an Alembic migration (core/storage/migrations)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Conversation(Base):
     # (the red-flag check still runs).
     taken_over_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     taken_over_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    # The patient's language (ISO 639-1), from their messages (assistant/language.py); None until one is told.
+    # The patient's language (ISO 639-1), from their messages (core/language.py); None until one is told.
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     messages: Mapped[list[Message]] = relationship(back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan")
@@ -183,7 +183,7 @@ class Feedback(Base):
 
 
 class TurnLock(Base):
-    """A conversation's turn in progress (assistant/storage/turn_locks.py): one row while one message is answered."""
+    """A conversation's turn in progress (core/storage/turn_locks.py): one row while one message is answered."""
 
     __tablename__ = "turn_locks"
 

@@ -169,7 +169,7 @@ KNOWN_PLACEHOLDERS = frozenset(
 
 
 def load_site(path: str | Path) -> Site:
-    # libyaml's parser when PyYAML has it: the same result as yaml.safe_load, faster (assistant/messages.py).
+    # libyaml's parser when PyYAML has it: the same result as yaml.safe_load, faster (core/messages.py).
     data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
     if "out_of_hours_phone" not in data:
