@@ -221,6 +221,7 @@ def test_weeks_run_monday_to_sunday_in_the_departments_time_zone():
 
 def test_chart_axes_end_on_a_round_number_above_the_largest_value():
     assert nice_ceiling(7) == (8, 2) and nice_ceiling(130) == (150, 50) and nice_ceiling(0) == (1, 1)
+    assert nice_ceiling(1) == (1, 0.2) and nice_ceiling(1, whole=True) == (1, 1) and nice_ceiling(3, whole=True) == (3, 1)
     chart = column_chart("Questions", [("23 Nov", 4, "4"), ("30 Nov", 8, "8"), ("7 Dec", None, "")])
     assert chart.columns[1].height == 2 * chart.columns[0].height and chart.columns[2].height == 0
     assert chart.columns[2].current and not chart.columns[0].current

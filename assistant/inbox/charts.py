@@ -34,14 +34,15 @@ class ColumnChart:
     baseline: float = HEIGHT - BOTTOM
 
 
-def nice_ceiling(value: float) -> tuple[float, float]:
-    """A round top for the axis at or above `value`, and the step between its 2 to 5 gridlines."""
+def nice_ceiling(value: float, whole: bool = False) -> tuple[float, float]:
+    """A round top for the axis at or above `value`, and the step between its 2 to 5 gridlines (a whole number
+    when `whole`: counts have no half emergencies)."""
     if value <= 0:
         return 1.0, 1.0
     magnitude = 10 ** math.floor(math.log10(value))
     for step in (0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
-        if value / (step * magnitude) <= 5:
-            step *= magnitude
+        step *= magnitude
+        if value / step <= 5 and (not whole or step == int(step)):
             return math.ceil(value / step) * step, step
     return value, value
 
@@ -52,10 +53,11 @@ def _axis_label(value: float, percent: bool) -> str:
     return f"{value:g}"
 
 
-def column_chart(title: str, points: list[tuple[str, float | None, str]], *, percent: bool = False) -> ColumnChart:
-    """Columns for (label, value or None, value as shown) in order; the last is marked as the current one."""
+def column_chart(title: str, points: list[tuple[str, float | None, str]], *, percent: bool = False, whole: bool = False) -> ColumnChart:
+    """Columns for (label, value or None, value as shown) in order; the last is marked as the current one.
+    `percent`: values are shares from 0 to 1; `whole`: values are counts."""
     values = [value for _, value, _ in points if value is not None]
-    top, step = (1.0, 0.25) if percent else nice_ceiling(max(values, default=0))
+    top, step = (1.0, 0.25) if percent else nice_ceiling(max(values, default=0), whole)
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(points), 1)
     columns = []

@@ -144,10 +144,10 @@ def curator_report():
         return column_chart(title, [(row.week.short, value(row), shown(row)) for row in rows], **options)
 
     charts = [
-        chart("Questions from patients", lambda r: r.questions, lambda r: str(r.questions)),
-        chart("Answers from the texts", lambda r: r.answers, lambda r: str(r.answers)),
-        chart("Hand-overs to the secretariat", lambda r: r.hand_overs, lambda r: str(r.hand_overs)),
-        chart("Emergencies", lambda r: r.emergencies, lambda r: str(r.emergencies)),
+        chart("Questions from patients", lambda r: r.questions, lambda r: str(r.questions), whole=True),
+        chart("Answers from the texts", lambda r: r.answers, lambda r: str(r.answers), whole=True),
+        chart("Hand-overs to the secretariat", lambda r: r.hand_overs, lambda r: str(r.hand_overs), whole=True),
+        chart("Emergencies", lambda r: r.emergencies, lambda r: str(r.emergencies), whole=True),
         chart(
             "Thumbs up, share of ratings",
             lambda r: r.thumbs_up_share,
