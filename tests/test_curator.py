@@ -104,6 +104,8 @@ def test_replies_to_the_contact_form_and_staff_messages_are_withheld_from_curato
         ],
     )
     curator, _ = signed_in(inbox_app, "cora", "curator")
+    assert curator.get("/inbox/curator/conversations/1").status_code == 404  # nothing of it is for the curators
+    log_unanswered(db, "web:w3", "I need to move my appointment", "hand_over_booking")
 
     page = curator.get("/inbox/curator/conversations/1").get_data(as_text=True)
 

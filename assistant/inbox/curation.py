@@ -211,6 +211,18 @@ def titles_of(texts: list[TextStatus]) -> dict[str, str]:
     return {text.doc: text.title for text in texts}
 
 
+def _curated(session, conversation: Conversation) -> bool:
+    """Whether the console links to the conversation: it has a logged question or a rated answer. Curators read
+    only those, not every conversation by its number."""
+    logged = session.scalar(
+        select(UnansweredQuestion.id).where(UnansweredQuestion.sender_key == f"{conversation.channel}:{conversation.sender_key}").limit(1)
+    )
+    rated = session.scalar(
+        select(Feedback.id).join(Message, Feedback.message_id == Message.id).where(Message.conversation_id == conversation.id).limit(1)
+    )
+    return logged is not None or rated is not None
+
+
 # A patient's message after one of these may be their name, number or address for the secretariat (the contact
 # form's questions carry the escalation routes) or meant for a member of staff: a curator sees that it was
 # withheld, never the words.
@@ -222,8 +234,9 @@ WITHHELD_STAFF = "A member of staff wrote to the patient: not shown in the curat
 def conversation_transcript(session, conversation_id: int) -> list[dict] | None:
     """A conversation as a curator reads it: who said what and when, the assistant's route and source, every text
     masked; answers to the contact form and staff messages withheld; never the channel's sender id. None when
-    there is no such conversation."""
-    if session.get(Conversation, conversation_id) is None:
+    there is no such conversation or the console does not link to it."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or not _curated(session, conversation):
         return None
     messages = session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
     transcript = []
