@@ -79,3 +79,15 @@ def test_a_curator_lands_on_the_console_and_sees_no_ticket_or_contact(inbox_app)
     page = client.get("/inbox/curator/").get_data(as_text=True)
     for private in ("Maria Lopez", "+447700900123", "bleeding from the groin", "data-urgent-url"):
         assert private not in page
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("role", ["supervisor", "curator"])
+def test_the_staff_command_creates_the_new_roles(inbox_app, role):
+    result = inbox_app.test_cli_runner().invoke(
+        args=["staff", "create", f"new-{role}", "--role", role, "--password-stdin"], input="a long enough password\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    client = client_for(inbox_app)
+    assert login(client, f"new-{role}", "a long enough password").status_code == 303
