@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 340, 190
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 18, 30
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 18, 38
 
 
 @dataclass(frozen=True)

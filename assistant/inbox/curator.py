@@ -157,7 +157,7 @@ def curator_report():
         chart(
             "Secretariat: median time to first reply (hours)",
             lambda r: None if r.first_reply_minutes is None else r.first_reply_minutes / 60,
-            lambda r: weekly_report.minutes_label(r.first_reply_minutes),
+            lambda r: "" if r.first_reply_minutes is None else f"{r.first_reply_minutes / 60:.1f} h",
         ),
     ]
     return _page(
