@@ -124,7 +124,7 @@ def test_a_supervisor_filters_the_audit_log_by_date_and_staff_and_exports_it(inb
         assert set(rows.locator("td:nth-child(2)").all_inner_texts()) == {"Anna Smith"}
         assert page.locator("table.audit .badge.repeat").count() >= 1  # repeats collapsed
         assert page.locator("table.audit td.ref a").first.inner_text().startswith("IR-")
-        page.screenshot(path=str(SCREENSHOTS / "audit-log.png"), full_page=False, animations="disabled")
+        page.screenshot(path=str(SCREENSHOTS / "audit-log.png"), full_page=True, animations="disabled")
 
         with page.expect_download() as download_info:
             page.get_by_role("link", name="Export CSV").click()

@@ -171,18 +171,12 @@ def a_busy_audit_trail(db, zone: str, staff: dict[str, int], days: int = 6) -> N
                 entries.append((start, staff_id, "login", None, None))
                 for step in range(rng.randint(2, 4)):
                     ticket_id, conversation_id = rng.choice(tickets)
-                    moment = start + dt.timedelta(minutes=20 * step + 5)
-                    for repeat in range(rng.choice([1, 1, 3, 4])):
+                    moment = start + dt.timedelta(minutes=50 * step + 5)
+                    repeats = rng.choice([1, 1, 3, 4])  # the page left open: a read every READ_WINDOW
+                    for repeat in range(repeats):
                         entries.append((moment + dt.timedelta(minutes=repeat * 11), staff_id, "open_ticket", ticket_id, conversation_id))
-                    entries.append(
-                        (
-                            moment + dt.timedelta(minutes=9),
-                            staff_id,
-                            rng.choice(["reply", "note", "resolve", "take_over"]),
-                            ticket_id,
-                            conversation_id,
-                        )
-                    )
+                    action = rng.choice(["reply", "note", "resolve", "take_over"])
+                    entries.append((moment + dt.timedelta(minutes=repeats * 11 + 2), staff_id, action, ticket_id, conversation_id))
         for moment, staff_id, action, ticket_id, conversation_id in sorted(entries, key=lambda entry: entry[0]):
             if moment < now:
                 session.add(
