@@ -1,4 +1,5 @@
-"""The secretariat inbox: staff sign in, work the ticket queue, answer patients, read the audit log.
+"""The secretariat inbox: staff sign in, work the ticket queue, answer patients, read the audit log; curators
+read the patients' questions and ratings (curator console).
 
 register(app) adds the blueprint, CSRF protection for every form (the JSON
 patient APIs under /api/ and the provider webhooks under /channels/ are
@@ -14,7 +15,7 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 # The view modules attach their routes to the blueprint when imported.
-from assistant.inbox import audit, auth, queue, tickets  # noqa: F401
+from assistant.inbox import audit, auth, curator, queue, tickets  # noqa: F401
 from assistant.inbox.blueprint import bp
 from assistant.inbox.cli import staff_cli
 from assistant.inbox.retention import retention_cli

@@ -26,10 +26,20 @@ from assistant.inbox.forms import ActionForm, LoginForm
 from assistant.inbox.trail import record
 from core.storage.models import StaffUser
 
-ROLES = ("secretariat", "clinician", "admin")
-ROLE_NAMES = {"secretariat": "Secretariat", "clinician": "Clinician", "admin": "Administrator"}
-# Who may read conversations and act on tickets; only admins read the audit log.
-WORK_ROLES = ROLES
+ROLES = ("secretariat", "clinician", "supervisor", "curator", "admin")
+ROLE_NAMES = {
+    "secretariat": "Secretariat",
+    "clinician": "Clinician",
+    "supervisor": "Supervisor",
+    "curator": "Curator",
+    "admin": "Administrator",
+}
+# Who may read the queue and tickets (with the patients' contact details) and act on them.
+WORK_ROLES = ("secretariat", "clinician", "supervisor", "admin")
+# Who may read and export the audit log.
+AUDIT_ROLES = ("supervisor", "admin")
+# Who may use the curator console: the patients' questions with contact details masked, ratings, texts, reports.
+CURATION_ROLES = ("curator", "clinician", "admin")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 
@@ -144,18 +154,32 @@ def role_required(*roles: str):
 def _staff_in_templates():
     # formdata=None: the buttons only need a fresh token, and reading the submitted form here would raise again
     # while the error page for a refused request (413: too large) is drawn.
-    return {"staff": current_staff(), "ROLE_NAMES": ROLE_NAMES, "action_form": ActionForm(formdata=None)}
+    staff = current_staff()
+    return {
+        "staff": staff,
+        "ROLE_NAMES": ROLE_NAMES,
+        "action_form": ActionForm(formdata=None),
+        "may_work_tickets": staff is not None and staff.role in WORK_ROLES,
+        "may_read_audit": staff is not None and staff.role in AUDIT_ROLES,
+        "may_curate": staff is not None and staff.role in CURATION_ROLES,
+        "home_url": url_for(home_endpoint(staff.role)) if staff else url_for("inbox.login"),
+    }
 
 
 SAFE_NEXT = re.compile(r"/inbox/[^\\\x00-\x20\x7f]*")
 
 
-def _safe_next(target: str | None) -> str:
+def home_endpoint(role: str) -> str:
+    """The first page of a role: the queue for those who work tickets, the curator console for curators."""
+    return "inbox.queue" if role in WORK_ROLES else "inbox.curator_questions"
+
+
+def _safe_next(target: str | None, role: str) -> str:
     # Only back into the inbox: never to another site ("//evil.example", "https://...").
     # No control characters either: a line break in a Location header would split the response.
     if target and SAFE_NEXT.fullmatch(target):
         return target
-    return url_for("inbox.queue")
+    return url_for(home_endpoint(role))
 
 
 def limit_sign_in(app: Flask) -> None:
@@ -168,7 +192,7 @@ def limit_sign_in(app: Flask) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET" and current_staff() is not None:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), current_staff().role))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -196,7 +220,7 @@ def login():
             session["staff_id"] = user.id
             session["fingerprint"] = _fingerprint(user)
             session["signed_in_at"] = int(time.time())
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(_safe_next(request.args.get("next"), user.role), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("inbox/login.html", form=form, error=error), status
 

@@ -1,6 +1,6 @@
 """`flask --app "assistant.gateway:create_app()" staff ...`: staff accounts for the inbox.
 
-staff create USERNAME --role secretariat|clinician|admin [--name "Display Name"] [--password-stdin]
+staff create USERNAME --role secretariat|clinician|supervisor|curator|admin [--name "Display Name"] [--password-stdin]
 staff set-password USERNAME [--password-stdin]
 staff deactivate USERNAME / staff activate USERNAME
 staff list

@@ -69,3 +69,9 @@ class ReclassifyForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     hand_back = BooleanField("Also hand the conversation back to the assistant", default=True)
+
+
+class VerdictForm(FlaskForm):
+    """A curator's verdict on a thumbs-down answer: one submit button per verdict (choices set by the view)."""
+
+    verdict = SelectField("Verdict", choices=[], validate_choice=True)

@@ -234,8 +234,9 @@ def latest_alert_id(session) -> int:
 
 @bp.context_processor
 def _urgent_state():
-    """Every signed-in page shows the urgent count (tab title, counter) and where live updates start."""
-    if current_staff() is None:
+    """Every page of those who work tickets shows the urgent count (tab title, counter) and where live updates start."""
+    staff = current_staff()
+    if staff is None or staff.role not in WORK_ROLES:
         return {}
     with db().session() as session:
         return {

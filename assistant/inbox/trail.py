@@ -33,6 +33,11 @@ ACTION_LABELS = {
     "reopen": "reopened a ticket",
     "reclassify": "changed a ticket's type or priority",
     "view_audit": "read the audit log",
+    "export_audit": "exported the audit log (CSV)",
+    "view_curation": "read the curator console",
+    "read_conversation": "read a conversation (curator console)",
+    "triage_feedback": "marked a thumbs-down answer",
+    "export_curation": "exported curation data (CSV)",
     "search": "searched the tickets",
     "retention_purge": "retention: old data removed",
     "retention_forget": "retention: one patient's data deleted",
@@ -64,3 +69,19 @@ def record_read(session, staff_id: int, action: str, *, conversation_id: int, ti
     )
     if recent is None:
         record(session, staff_id, action, conversation_id=conversation_id, ticket_id=ticket_id)
+
+
+def record_conversation_read(session, staff_id: int, conversation_id: int) -> None:
+    """Audit a curator's read of a conversation, unless the same person read it within READ_WINDOW."""
+    recent = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.staff_id == staff_id,
+            AuditEntry.conversation_id == conversation_id,
+            AuditEntry.action == "read_conversation",
+            AuditEntry.created_at >= utcnow() - READ_WINDOW,
+        )
+        .limit(1)
+    )
+    if recent is None:
+        record(session, staff_id, "read_conversation", conversation_id=conversation_id)

@@ -84,7 +84,7 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # secretariat, clinician, admin
+    role: Mapped[str] = mapped_column(String(16))  # secretariat, clinician, supervisor, curator, admin (inbox/auth.py)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every session cookie's fingerprint: raised on sign-out, which ends the account's sessions everywhere.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -180,6 +180,18 @@ class Feedback(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     rating: Mapped[int] = mapped_column(Integer)  # +1 or -1
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackReview(Base):
+    """A curator's verdict on a thumbs-down answer (inbox/curator.py): the text needs work, the question reached
+    the wrong text, or the answer was fine. Deleted with the rating."""
+
+    __tablename__ = "feedback_reviews"
+
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # text_needs_work, routing_error, fine
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class TurnLock(Base):
