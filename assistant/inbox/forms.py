@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from assistant.text_input import clean_text
 
@@ -69,3 +69,28 @@ class ReclassifyForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     hand_back = BooleanField("Also hand the conversation back to the assistant", default=True)
+
+
+SHORTCUT_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+MAX_SHORTCUT_CHARS = 40
+
+
+class SavedReplyForm(FlaskForm):
+    language = SelectField("Language", choices=[], validate_choice=True)
+    shortcut = StringField(
+        "Shortcut",
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+        validators=[
+            DataRequired("Give the saved reply a shortcut."),
+            Length(max=MAX_SHORTCUT_CHARS, message=f"A shortcut can be at most {MAX_SHORTCUT_CHARS} characters."),
+            Regexp(f"^{SHORTCUT_PATTERN}$", message="A shortcut is lower-case letters and digits, with hyphens between words."),
+        ],
+    )
+    body = TextAreaField(
+        "Text sent to the patient",
+        filters=[_cleaned],
+        validators=[
+            DataRequired("Write the text of the saved reply."),
+            Length(max=MAX_REPLY_CHARS, message=f"A saved reply can be at most {MAX_REPLY_CHARS} characters."),
+        ],
+    )
