@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from assistant.text_input import clean_text
 
@@ -94,3 +94,20 @@ class SavedReplyForm(FlaskForm):
             Length(max=MAX_REPLY_CHARS, message=f"A saved reply can be at most {MAX_REPLY_CHARS} characters."),
         ],
     )
+
+
+MAX_EXPORT_DAYS = 366
+
+
+class ExportForm(FlaskForm):
+    """The days whose tickets to export, in the department's time zone, both included."""
+
+    first_day = DateField("From", validators=[InputRequired("Choose the first day.")])
+    last_day = DateField("To", validators=[InputRequired("Choose the last day.")])
+
+    def validate_last_day(self, field):
+        if self.first_day.data and field.data:
+            if field.data < self.first_day.data:
+                raise ValidationError("The last day is before the first day.")
+            if (field.data - self.first_day.data).days >= MAX_EXPORT_DAYS:
+                raise ValidationError(f"Export at most {MAX_EXPORT_DAYS} days at a time.")

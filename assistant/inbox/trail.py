@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "saved_reply_create": "added a saved reply",
     "saved_reply_update": "changed a saved reply",
     "saved_reply_delete": "deleted a saved reply",
+    "export_tickets": "exported tickets (CSV)",
     "retention_purge": "retention: old data removed",
     "retention_forget": "retention: one patient's data deleted",
     "staff_create": "staff account created",
