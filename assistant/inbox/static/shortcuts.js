@@ -19,8 +19,12 @@
   }
   opener.addEventListener("click", openHelp);
   closer.addEventListener("click", function () { help.close(); });
-  // A click on the backdrop (outside the dialog's box) closes it too.
-  help.addEventListener("click", function (event) { if (event.target === help) { help.close(); } });
+  // A click on the backdrop closes it too (the backdrop's clicks reach the dialog itself; so do its padding's).
+  help.addEventListener("click", function (event) {
+    var box = help.getBoundingClientRect();
+    var outside = event.clientX < box.left || event.clientX > box.right || event.clientY < box.top || event.clientY > box.bottom;
+    if (event.target === help && outside) { help.close(); }
+  });
 
   function typing(target) {
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
