@@ -5,33 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
 
-import pytest
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from core.config import ROOT
 from core.storage.conversations import add_messages, history
 from core.storage.models import Message, Ticket
 from core.storage.tickets import create_ticket
-from tests.support.inbox import PASSWORD, create_staff, make_app, raise_ticket
-from tests.support.ports import free_port
+from tests.support.inbox import PASSWORD, create_staff, raise_ticket
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-@pytest.fixture
-def inbox_server(database_url, tmp_path, monkeypatch):
-    app = make_app(database_url, tmp_path, monkeypatch)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def backdate(db, ticket_id: int, minutes: int) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import BooleanField, DateField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from core.text_input import clean_text
 
@@ -75,3 +75,45 @@ class VerdictForm(FlaskForm):
     """A curator's verdict on a thumbs-down answer: one submit button per verdict (choices set by the view)."""
 
     verdict = SelectField("Verdict", choices=[], validate_choice=True)
+
+
+SHORTCUT_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+MAX_SHORTCUT_CHARS = 40
+
+
+class SavedReplyForm(FlaskForm):
+    language = SelectField("Language", choices=[], validate_choice=True)
+    shortcut = StringField(
+        "Shortcut",
+        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+        validators=[
+            DataRequired("Give the saved reply a shortcut."),
+            Length(max=MAX_SHORTCUT_CHARS, message=f"A shortcut can be at most {MAX_SHORTCUT_CHARS} characters."),
+            Regexp(f"^{SHORTCUT_PATTERN}$", message="A shortcut is lower-case letters and digits, with hyphens between words."),
+        ],
+    )
+    body = TextAreaField(
+        "Text sent to the patient",
+        filters=[_cleaned],
+        validators=[
+            DataRequired("Write the text of the saved reply."),
+            Length(max=MAX_REPLY_CHARS, message=f"A saved reply can be at most {MAX_REPLY_CHARS} characters."),
+        ],
+    )
+
+
+MAX_EXPORT_DAYS = 366
+
+
+class ExportForm(FlaskForm):
+    """The days whose tickets to export, in the department's time zone, both included."""
+
+    first_day = DateField("From", validators=[InputRequired("Choose the first day.")])
+    last_day = DateField("To", validators=[InputRequired("Choose the last day.")])
+
+    def validate_last_day(self, field):
+        if self.first_day.data and field.data:
+            if field.data < self.first_day.data:
+                raise ValidationError("The last day is before the first day.")
+            if (field.data - self.first_day.data).days >= MAX_EXPORT_DAYS:
+                raise ValidationError(f"Export at most {MAX_EXPORT_DAYS} days at a time.")

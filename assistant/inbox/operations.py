@@ -308,3 +308,30 @@ def active_staff(db: Database) -> list[StaffUser]:
         return list(
             session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.display_name, StaffUser.username))
         )
+
+
+def resolve_many(db: Database, ticket_ids: list[int], staff_id: int) -> Outcome:
+    """Resolve several tickets at once (the queue's bulk action), each recorded as if resolved on its own page.
+    Conversations stay with whoever holds them: a patient who writes again reopens their ticket (storage/held.py)."""
+    resolved = skipped = 0
+    with db.session() as session:
+        for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)):
+            if ticket.status == "resolved":
+                skipped += 1
+                continue
+            _set_status(session, ticket, staff_id, "resolved")
+            record(
+                session,
+                staff_id,
+                "resolve",
+                conversation_id=ticket.conversation_id,
+                ticket_id=ticket.id,
+                detail="with others, from the queue",
+            )
+            resolved += 1
+    if not resolved:
+        raise Refused("None of the selected tickets could be resolved: they are resolved already or no longer exist.")
+    message = "1 ticket resolved." if resolved == 1 else f"{resolved} tickets resolved."
+    if skipped or resolved < len(ticket_ids):
+        message += f" {len(ticket_ids) - resolved} of the selected were resolved already or no longer exist."
+    return Outcome(message)

@@ -10,6 +10,7 @@ from flask import abort, jsonify, render_template, request, url_for
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
+from assistant.inbox import alerts
 from assistant.inbox.auth import WORK_ROLES, current_staff, role_required
 from assistant.inbox.blueprint import (
     CHANNEL_LABELS,
@@ -243,6 +244,7 @@ def _urgent_state():
             "urgent_count": urgent_count(session),
             "latest_ticket": latest_ticket_id(session),
             "latest_alert": latest_alert_id(session),
+            "latest_message": alerts.latest_message_id(session),
         }
 
 
@@ -278,9 +280,11 @@ def urgent_poll():
     """Urgent tickets raised after ticket id `after` that nobody has started on, and how many are not resolved
     (the header's count); with `alerts_after` (an event id), the unresolved urgent tickets whose patient sent
     another emergency message since, each with that message, newest event last; with `counts=1` and the queue
-    page's filters, the counts per type the page shows, from the same function as the page's."""
+    page's filters, the counts per type the page shows, from the same function as the page's; with `replies_after`
+    (a message id), the patients' messages since in the conversations the caller holds (alerts.patient_replies)."""
     after = whole_number_arg("after", "0")
     alerts_after = whole_number_arg("alerts_after")
+    replies_after = whole_number_arg("replies_after")
     filters = Filters.from_args(request.args) if request.args.get("counts") == "1" else None
     with db().session() as session:
         query = _row_query().where(Ticket.kind == "urgent", Ticket.status == "open", Ticket.id > after).order_by(Ticket.id).limit(50)
@@ -297,6 +301,9 @@ def urgent_poll():
             body["counts"] = counts_per_kind(session, filters, current_staff().id)
         if alerts_after is not None:
             body["repeated_urgent"] = _repeated_urgent(session, alerts_after)
+        if replies_after is not None:
+            body["patient_replies"] = alerts.patient_replies(session, current_staff().id, replies_after)
+            body["latest_message"] = alerts.latest_message_id(session)
         return jsonify(body)
 
 

@@ -23,6 +23,7 @@ from assistant.inbox.blueprint import (
     site,
     whole_number_arg,
 )
+from assistant.inbox.contacts import contact_history
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record_read
 from core.storage.models import Message, StaffUser, Ticket, TicketEvent
@@ -137,9 +138,7 @@ def _page(
         messages = list(conversation.messages)
         events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
         people = {u.id: u for u in session.scalars(select(StaffUser))}
-        siblings = list(
-            session.scalars(select(Ticket).where(Ticket.conversation_id == conversation.id, Ticket.id != ticket.id).order_by(Ticket.id))
-        )
+        earlier = contact_history(session, ticket)
         if audit:
             record_read(session, me.id, "open_ticket", conversation_id=conversation.id, ticket_id=ticket.id)
     colleagues = [u for u in people.values() if u.active]
@@ -158,7 +157,7 @@ def _page(
         messages=[_message_json(m, titles) for m in messages],
         events=events,
         people=people,
-        siblings=siblings,
+        earlier=earlier,
         holder=holder,
         me=me,
         understood=_understood(messages),

@@ -203,3 +203,17 @@ class TurnLock(Base):
     sender_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     holder: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SavedReply(Base):
+    """A reply the department wrote once for staff to insert in the inbox ("/" in the reply box), per language."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (UniqueConstraint("language", "shortcut"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))  # a message catalog's code (messages/<language>.yml)
+    shortcut: Mapped[str] = mapped_column(String(40))  # what staff type after "/": lower-case letters, digits, hyphens
+    body: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -62,6 +62,13 @@
   var urgentUrl = body.getAttribute("data-urgent-url");
   var afterTicket = Number(body.getAttribute("data-latest-ticket") || "0");
   var afterAlert = Number(body.getAttribute("data-latest-alert") || "0");
+  var afterReply = Number(body.getAttribute("data-latest-message") || "0");
+
+  // notifications.js listens: "inbox:urgent" (a new urgent ticket) and "inbox:patient-reply" (a patient wrote in a
+  // conversation this staff member holds), each with the ticket's reference and address.
+  function tell(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
   var announced = {};
 
   function updateTitleAndCounter(urgentCount) {
@@ -122,6 +129,13 @@
     row.setAttribute("data-ticket-id", String(ticket.id));
     row.setAttribute("data-kind", "urgent");
     row.setAttribute("data-reference", ticket.reference);
+    var pick = el("input");
+    pick.type = "checkbox";
+    pick.name = "ticket";
+    pick.value = String(ticket.id);
+    pick.setAttribute("form", "bulk-form");
+    pick.setAttribute("aria-label", "Select " + ticket.reference);
+    queueCell(row, pick).className = "pick";
     queueCell(row, el("span", "badge kind-urgent", ticket.kind_label));
     var link = el("a", null, ticket.reference);
     link.href = ticket.url;
@@ -171,13 +185,17 @@
     poller(function () {
       var queueTable = document.getElementById("queue-table");
       var counts = queueTable ? "&counts=1&" + queueTable.getAttribute("data-counts") : "";
-      return getJSON(urgentUrl + "?after=" + afterTicket + "&alerts_after=" + afterAlert + counts).then(function (data) {
+      var query = "?after=" + afterTicket + "&alerts_after=" + afterAlert + "&replies_after=" + afterReply + counts;
+      return getJSON(urgentUrl + query).then(function (data) {
         data.new_urgent.forEach(function (ticket) {
           if (announced[ticket.id]) { return; }
           announced[ticket.id] = true;
           announce(ticket);
           addQueueRow(ticket);
+          tell("inbox:urgent", ticket);
         });
+        data.patient_replies.forEach(function (reply) { tell("inbox:patient-reply", reply); });
+        afterReply = Math.max(afterReply, data.latest_message);
         data.repeated_urgent.forEach(function (ticket) { announce(ticket, true); });
         afterAlert = Math.max(afterAlert, data.latest_alert);
         updateTitleAndCounter(data.urgent_count);
@@ -253,5 +271,31 @@
         replyText.form.requestSubmit();
       }
     });
+  }
+
+  /* ---------- the queue's selection, for resolving several tickets at once ---------- */
+
+  var bulkForm = document.getElementById("bulk-form");
+  if (bulkForm) {
+    var selectAll = document.getElementById("select-all");
+    var boxes = function () { return document.querySelectorAll('input[name="ticket"][form="bulk-form"]'); };
+    var showSelection = function () {
+      var all = boxes();
+      var chosen = Array.prototype.filter.call(all, function (box) { return box.checked; }).length;
+      document.getElementById("bulk-count").textContent =
+        chosen === 0 ? "No ticket selected" : chosen === 1 ? "1 ticket selected" : chosen + " tickets selected";
+      document.getElementById("bulk-resolve").disabled = chosen === 0;
+      bulkForm.classList.toggle("has-selection", chosen > 0);
+      selectAll.checked = chosen > 0 && chosen === all.length;
+      selectAll.indeterminate = chosen > 0 && chosen < all.length;
+    };
+    selectAll.addEventListener("change", function () {
+      boxes().forEach(function (box) { box.checked = selectAll.checked; });
+      showSelection();
+    });
+    document.addEventListener("change", function (event) {
+      if (event.target.matches('input[name="ticket"]')) { showSelection(); }
+    });
+    showSelection();
   }
 })();
