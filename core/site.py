@@ -16,6 +16,14 @@ CELSIUS = re.compile(r"(?<![\d.,])(\d+(?:([.,])\d+)?)(\s?)°C\b")
 TEMPERATURE_UNITS = ("C", "F", "both")
 STAFF_SHOWN_AS = ("first_name", "role")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# The department's rules around sedation, in whole hours, and the range a value must fall in. The general pages
+# state each once through a placeholder of the same name; procedure texts refer to them (knowledge/department_rules.py).
+RULE_HOURS = {
+    "driving_after_sedation_hours": (12, 72),  # no driving after sedation or a general anaesthetic
+    "adult_stays_hours": (12, 72),  # an adult takes the patient home and stays with them
+    "fasting_food_hours": (2, 12),  # no food before sedation or a general anaesthetic
+    "fasting_clear_fluids_hours": (0, 6),  # clear fluids (water) allowed until this long before
+}
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,18 @@ class Site:
     example: bool = False
     # How temperatures in texts are shown: C (as written), F, or both ("38 °C (100.4 °F)").
     temperature_unit: str = "C"
+    # The rules in RULE_HOURS (load_site requires them in site.yml; these defaults serve tests building a Site).
+    driving_after_sedation_hours: int = 24
+    adult_stays_hours: int = 24
+    fasting_food_hours: int = 6
+    fasting_clear_fluids_hours: int = 2
 
     def __post_init__(self) -> None:
+        for key, (low, high) in RULE_HOURS.items():
+            value = getattr(self, key)
+            # bool is an int in Python: "yes" in YAML must not pass as 1 hour.
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"site.yml: {key} must be a whole number of hours from {low} to {high}, not {value!r}")
         if self.temperature_unit not in TEMPERATURE_UNITS:
             raise ValueError(f"site.yml: temperature_unit must be one of {', '.join(TEMPERATURE_UNITS)}, not {self.temperature_unit!r}")
         if not str(self.out_of_hours_phone or "").strip():
@@ -129,7 +147,7 @@ class Site:
             "out_of_hours_phone": self.out_of_hours_phone,
             "opening_hours": self.opening_hours_text,
             "response_time": self.response_time,
-        }
+        } | {key: str(getattr(self, key)) for key in RULE_HOURS}
 
     def fill(self, text: str, weekdays: list[str] | None = None) -> str:
         """Replace {placeholders} with the department's facts; unknown ones stay visible.
@@ -164,6 +182,7 @@ KNOWN_PLACEHOLDERS = frozenset(
         "out_of_hours_phone",
         "opening_hours",
         "response_time",
+        *RULE_HOURS,
     ]
 )
 
@@ -174,6 +193,8 @@ def load_site(path: str | Path) -> Site:
     hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
     if "out_of_hours_phone" not in data:
         raise ValueError(f"{path}: out_of_hours_phone is required (an on-call line or the hospital switchboard)")
+    if missing := [key for key in RULE_HOURS if key not in data]:
+        raise ValueError(f"{path}: {', '.join(missing)} required (the department's rules in whole hours; see site.yml)")
     if "temperature_unit" in data:
         data["temperature_unit"] = str(data["temperature_unit"])
     return Site(opening_hours=hours, **data)

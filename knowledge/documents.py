@@ -17,6 +17,7 @@ import yaml
 
 from core.site import KNOWN_PLACEHOLDERS
 from knowledge.catalog import GENERAL, PROCEDURES, SECTIONS, TOPICS
+from knowledge.department_rules import rule_problems
 
 REQUIRED_KEYS = ("id", "procedure", "title", "names", "language", "review_due", "sources")
 SIGN_OFF_KEYS = ("name", "role", "date", "sections")
@@ -469,6 +470,8 @@ def load_and_validate(directory: Path, today: dt.date | None = None, complete: b
         problems += found
         if doc is not None:
             problems += _check_meta(doc, today) + _check_sections(doc) + _check_questions(doc)
+            broken = rule_problems(doc.procedure, str(doc.meta.get("language") or ""), doc.sections)
+            problems += [Problem(str(doc.path), line, "error", message) for line, message in broken]
             docs.append(doc)
     problems += _check_across(docs, directory, complete)
     return docs, problems

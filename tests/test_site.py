@@ -68,6 +68,40 @@ def test_a_site_without_an_out_of_hours_number_or_with_an_unknown_unit_is_refuse
         dataclasses.replace(SITE, temperature_unit="K")
 
 
+def test_the_department_rules_fill_their_placeholders():
+    site = dataclasses.replace(SITE, driving_after_sedation_hours=48, fasting_food_hours=8)
+    text = "No driving for {driving_after_sedation_hours} hours; an adult for {adult_stays_hours} hours; "
+    text += "no food for {fasting_food_hours} hours, water until {fasting_clear_fluids_hours} hours before."
+    assert site.fill(text) == "No driving for 48 hours; an adult for 24 hours; no food for 8 hours, water until 2 hours before."
+
+
+@pytest.mark.parametrize("rule", ["driving_after_sedation_hours", "adult_stays_hours", "fasting_food_hours", "fasting_clear_fluids_hours"])
+def test_every_department_rule_is_required_in_site_yml(tmp_path, rule):
+    shipped = (ROOT / "site.yml").read_text()
+    assert f"\n{rule}: " in shipped
+    missing = tmp_path / "site.yml"
+    missing.write_text("\n".join(line for line in shipped.splitlines() if not line.startswith(f"{rule}:")))
+    with pytest.raises(ValueError, match=rule):
+        load_site(missing)
+
+
+@pytest.mark.parametrize(
+    ("rule", "value"),
+    [
+        ("driving_after_sedation_hours", 0),
+        ("driving_after_sedation_hours", 24.5),
+        ("driving_after_sedation_hours", "24"),
+        ("adult_stays_hours", 500),
+        ("fasting_food_hours", True),
+        ("fasting_food_hours", -6),
+        ("fasting_clear_fluids_hours", 24),
+    ],
+)
+def test_a_department_rule_must_be_a_whole_number_of_hours_in_a_sane_range(rule, value):
+    with pytest.raises(ValueError, match=f"{rule} must be a whole number of hours"):
+        dataclasses.replace(SITE, **{rule: value})
+
+
 def test_opening_hours_read_as_a_sentence():
     assert SITE.opening_hours_text == "Monday to Thursday 08:00–17:00, Friday 08:00–16:00"
 
