@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import ROOT
-from assistant.site import KNOWN_PLACEHOLDERS, PLACEHOLDER, load_site
+from core.config import ROOT
+from core.site import KNOWN_PLACEHOLDERS, PLACEHOLDER, load_site
 from knowledge.catalog import PROCEDURES
 from knowledge.department_rules import OWN_BREASTFEEDING_ADVICE, POST_EMBOLIZATION, WORDING
 from knowledge.documents import load_and_validate
