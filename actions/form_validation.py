@@ -28,6 +28,7 @@ ROUTE_OF_KIND = {"booking": "escalate_booking", "administrative": "escalate_admi
 FIELDS = ("contact_name", "contact_method", "contact_about", "preferred_times")
 LEFT = "request_left"  # set when the patient left the form: action_submit_request then sends nothing
 MAX_ABOUT, MAX_TIMES = 500, 200
+PERSON_PAYLOAD = "/request_human"
 
 
 def route_of(tracker: Tracker) -> str:
@@ -73,7 +74,9 @@ class ValidateContactForm(FormValidationAction):
             send(dispatcher, services.say("emergency", tracker), "urgent")
         kept = read(text)
         if kept is None:
-            send(dispatcher, services.say(again, tracker), route_of(tracker))
+            # "Talk to a person" (the widget's header button) while the form is already on its way to one.
+            key = "form_already_with_secretariat" if text == PERSON_PAYLOAD else again
+            send(dispatcher, services.say(key, tracker), route_of(tracker))
         return {slot: kept}
 
     def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:

@@ -377,3 +377,10 @@ def test_a_message_only_the_classifier_takes_for_an_emergency_gets_the_emergency
     result = ValidateContactForm().validate_contact_about("I feel really unwell", dispatcher, Tracker.from_dict(state), {})
     assert dispatcher.messages[0]["custom"]["route"] == "urgent"
     assert result == {"contact_about": "I feel really unwell"}
+
+
+def test_talk_to_a_person_inside_the_form_says_the_form_is_on_its_way_to_one_and_asks_again():
+    dispatcher = CollectingDispatcher()
+    result = ValidateContactForm().validate_contact_name("/request_human", dispatcher, tracker("admin_form_asking_for_contact"), {})
+    assert result == {"contact_name": None}
+    assert dispatcher.messages[0]["custom"]["text"].startswith("I'm collecting your details for the secretariat now.")
