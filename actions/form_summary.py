@@ -54,5 +54,5 @@ class ActionAskContactConsent(Action):
         which = asked_when_patient_wrote(tracker) == "contact_consent" and asks_to_change(said) and not field_to_change(said)
         lead = services.say("form_which_change" if which else "form_summary", tracker)
         lines = [f"{services.say(SHOWN[field][0], tracker)} {tracker.get_slot(field)}" for field in fields]
-        send(dispatcher, "\n".join([lead, *lines]), route_of(tracker), buttons=summary_buttons(tracker, fields))
+        send(dispatcher, lead + "\n\n" + "\n".join(lines), route_of(tracker), buttons=summary_buttons(tracker, fields))
         return []
