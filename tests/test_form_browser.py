@@ -183,8 +183,13 @@ def test_a_booking_takes_what_the_patient_types_and_is_checked_before_it_is_sent
     ]
     chat.screenshot(f"form-{screen}-summary.png")
 
-    # A field corrected by typing, then the summary again.
-    assert chat.say("change my phone number", replies=1) == [say("utter_ask_contact_method", "en", site)]
+    # A field corrected, typed (phone) or after "that's wrong" with its button (desktop); then the summary again.
+    if screen == "phone":
+        assert chat.say("change my phone number", replies=1) == [say("utter_ask_contact_method", "en", site)]
+    else:
+        [which] = chat.say("that's wrong", replies=1)
+        assert which.startswith(say("form_which_change", "en", site)) and f"Name: {name}" in which
+        assert chat.press("Change the phone or e-mail", replies=1) == [say("utter_ask_contact_method", "en", site)]
     [summary] = chat.say(corrected, replies=1)
     assert f"Phone or e-mail: {stored_corrected}" in summary
 
