@@ -10,8 +10,10 @@ the keys the safety paths need.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -85,6 +87,25 @@ class Messages:
         for safety wording that a reader of either must understand."""
         first, reference = self.text(key, language, site), self.text(key, REFERENCE, site)
         return reference if first == reference else f"{first}\n\n{reference}"
+
+    def when_answered(self, site: Site, now: dt.datetime, language: str | None) -> str:
+        """When the secretariat will answer, in `language`: open now, or closed and reopening today, tomorrow or on
+        a named day (the site's opening hours, in its time zone)."""
+        if site.is_open(now):
+            return self.text("answered_open", language, site)
+        opening = site.next_opening(now)
+        if opening is None:
+            return self.text("answered_no_hours", language, site)
+        days_ahead = (opening.date() - now.astimezone(ZoneInfo(site.timezone)).date()).days
+        if days_ahead in (0, 1):
+            day = self.text("answered_today" if days_ahead == 0 else "answered_tomorrow", language, site)
+        else:
+            catalog = self.catalogs.get(language or REFERENCE)
+            if catalog is None or "answered_on_day" not in catalog.messages:
+                catalog = self.catalogs[REFERENCE]  # the sentence falls back to English: so do the day names
+            weekdays = catalog.weekdays
+            day = self.text("answered_on_day", language, site, weekday=weekdays[opening.weekday()])
+        return self.text("answered_closed", language, site, day=day, time=opening.strftime("%H:%M"))
 
     def localise(self, text: str, language: str | None, site: Site) -> str:
         """A reference-language sentence of the catalog (as the dialogue's responses come from domain.yml, filled)

@@ -16,7 +16,13 @@ from core.site import KNOWN_PLACEHOLDERS, PLACEHOLDER
 MESSAGES = Messages.load(ROOT / "messages")
 LANGUAGES = sorted(MESSAGES.catalogs)
 # A sentence's own placeholders, filled by the code that says it (Messages.text's `values`), not from site.yml.
-OWN_PLACEHOLDERS = {"request_saved": {"reference"}, "no_text": {"name"}, "warning_signs_meanwhile": {"title"}}
+OWN_PLACEHOLDERS = {
+    "request_saved": {"reference"},
+    "no_text": {"name"},
+    "warning_signs_meanwhile": {"title"},
+    "answered_closed": {"day", "time"},
+    "answered_on_day": {"weekday"},
+}
 
 
 def test_the_languages_patients_write_in_have_a_catalog():

@@ -90,6 +90,12 @@ def test_the_inbox_shows_a_button_press_as_the_buttons_title_never_the_payload(i
             ),
             ("patient", "/affirm", {}),
             ("patient", '/ask_definition{"procedure": "interventional radiology"}', {}),  # offered by no message here
+            (
+                "assistant",
+                "Here is what I will send to the secretariat so that they can contact you. Shall I send it?",
+                {"buttons": [{"title": "Change the phone or e-mail", "payload": "change:contact_method"}]},
+            ),
+            ("patient", "change:contact_method", {}),  # the contact form's Change button: a payload without "/"
         ],
     )
     ticket = raise_ticket(db, "w-buttons", "booking", "move my appointment")
@@ -97,10 +103,15 @@ def test_the_inbox_shows_a_button_press_as_the_buttons_title_never_the_payload(i
     page = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
     transcript = page[page.index('id="transcript"') : page.index("</ol>", page.index('id="transcript"'))]
     assert "/request_human" not in transcript and "/affirm" not in transcript and "/ask_definition" not in transcript
+    assert "change:contact_method" not in transcript and '<p class="msg-text">Change the phone or e-mail</p>' in transcript
     assert '<p class="msg-text">Talk to a person</p>' in transcript
     assert '<p class="msg-text">Yes</p>' in transcript
     assert '<p class="msg-text">Ask definition</p>' in transcript
-    assert transcript.count("Pressed a button") == 3
+    assert transcript.count("Pressed a button") == 4
 
     polled = client.get(f"/inbox/api/tickets/{ticket}/messages?after=2").get_json()["messages"]
-    assert [(m["text"], m["button"]) for m in polled] == [("Yes", True), ("Ask definition", True)]
+    assert [(m["text"], m["button"]) for m in polled if m["role"] == "patient"] == [
+        ("Yes", True),
+        ("Ask definition", True),
+        ("Change the phone or e-mail", True),
+    ]

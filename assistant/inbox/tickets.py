@@ -51,9 +51,9 @@ BUTTON_TITLE_KEYS = {"/request_human": "button_talk_to_person", "/affirm": "butt
 
 def button_titles(conversation: list[Message]) -> dict[int, str]:
     """{message id: the title of the button the patient pressed} for the patient's messages that are a button's
-    payload ("/request_human", '/ask_definition{"procedure": ...}'): staff read what the patient saw, never the
-    payload. The title is the one the assistant offered with that payload last; else the catalog's; else the
-    intent's name in words."""
+    payload ("/request_human", '/ask_definition{"procedure": ...}', an offered "change:contact_name"): staff read
+    what the patient saw, never the payload. The title is the one the assistant offered with that payload last;
+    else the catalog's; else the intent's name in words."""
     offered: dict[str, str] = {}
     titles: dict[int, str] = {}
     for message in conversation:
@@ -61,7 +61,8 @@ def button_titles(conversation: list[Message]) -> dict[int, str]:
             for button in (message.data or {}).get("buttons") or []:
                 if isinstance(button, dict) and button.get("payload") and button.get("title"):
                     offered[str(button["payload"])] = str(button["title"])
-        elif message.role == "patient" and message.text.startswith("/"):
+        elif message.role == "patient" and (message.text.startswith("/") or message.text in offered):
+            # The contact form's Change buttons send a payload without "/" ("change:contact_method").
             titles[message.id] = offered.get(message.text) or _title_of_payload(message.text)
     return titles
 
