@@ -25,14 +25,12 @@ import json
 import shutil
 import subprocess
 import textwrap
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from werkzeug.serving import make_server
 
 from core.config import ROOT, Settings
 from core.storage.database import Database
@@ -41,7 +39,7 @@ from tests.support import system as system_support
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import empty_postgres, make_app, postgres_database
-from tests.support.ports import free_port
+from tests.support.local_server import serving
 from tests.support.web import API_KEYS_SETTING, WebPatients
 
 TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
@@ -178,13 +176,8 @@ def inbox_app(storage_url, tmp_path, monkeypatch):
 def inbox_server(database_url, tmp_path, monkeypatch):
     """The gateway with its inbox served on a free port (SQLite), for the browser tests: (app, base URL)."""
     app = make_app(database_url, tmp_path, monkeypatch)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield app, url
 
 
 # --- knowledge ---

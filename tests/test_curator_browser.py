@@ -5,32 +5,16 @@ staff member and exports it. Saves docs/screenshots/curator-console.png, curator
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from core.config import ROOT
 from core.storage.models import FeedbackReview
 from tests.support.curation_data import a_busy_audit_trail, a_thumbs_down_this_week, eight_weeks
-from tests.support.inbox import PASSWORD, create_staff, make_app
-from tests.support.ports import free_port
+from tests.support.inbox import PASSWORD, create_staff
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ZONE = "Europe/London"
-
-
-@pytest.fixture
-def inbox_server(database_url, tmp_path, monkeypatch):
-    app = make_app(database_url, tmp_path, monkeypatch)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def sign_in(page, base: str, username: str) -> None:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from core.config import ROOT
 from core.storage.conversations import add_messages, find_conversation, history
 from core.storage.models import Message
 from tests.support.browser import DESKTOP, PHONE
 from tests.support.inbox import make_app
-from tests.support.ports import free_port
+from tests.support.local_server import serving
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # A Saturday afternoon in Paris and Madrid (13:05 UTC is 14:05 there): not today, so the day and month are shown.
@@ -70,13 +68,8 @@ def in_panel(page, selector: str) -> bool:
 def gateway(database_url, tmp_path, monkeypatch, fake_rasa):
     """The gateway (demo page, widget, chat API) on a real port, with a fake Rasa."""
     app = make_app(database_url, tmp_path, monkeypatch, rasa_url=fake_rasa.url)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield app, url
 
 
 def an_earlier_exchange(db, sender: str, language: str) -> None:

@@ -7,18 +7,15 @@ widget-zoom-*.png."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from assistant.delivery import deliver
 from assistant.inbox import operations
 from core.config import ROOT
 from tests.support.browser import DESKTOP, PHONE, ChatWidget
 from tests.support.inbox import create_staff, make_app, raise_ticket
-from tests.support.ports import free_port
+from tests.support.local_server import serving
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Browser zoom on a 1280x800 laptop: 200 % leaves 640x400 CSS pixels at 2 device pixels each, 400 % 320x200.
@@ -33,13 +30,8 @@ def gateway(database_url, tmp_path, monkeypatch, fake_rasa, fake_actions):
     monkeypatch.setenv("ACTION_SERVER_URL", fake_actions.url)
     app = make_app(database_url, tmp_path, monkeypatch, rasa_url=fake_rasa.url)
     fake_rasa.reply = [{"text": "Embolization blocks a blood vessel on purpose, to stop bleeding or shrink a growth."}]
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield app, url
     app.extensions["db"].engine.dispose()
 
 

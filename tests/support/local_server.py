@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
@@ -43,3 +45,17 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
+
+
+@contextmanager
+def serving(app, port: int | None = None) -> Iterator[str]:
+    """`app` (a WSGI callable: the gateway, a host page) served on 127.0.0.1 in a thread; yields its base URL."""
+    port = port or free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
