@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from assistant.inbox.export import day_bounds, safe_cell
+from assistant.inbox.export import day_bounds
+from assistant.inbox.spreadsheet import safe_cell
 from core.storage.models import AuditEntry
 from tests.support.inbox import page_token, raise_ticket, signed_in
 

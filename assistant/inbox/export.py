@@ -7,23 +7,21 @@ patients write the summaries and contact details.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from zoneinfo import ZoneInfo
 
-from flask import Response, render_template
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from assistant.inbox.auth import AUDIT_ROLES, current_staff, role_required
 from assistant.inbox.blueprint import CHANNEL_LABELS, KIND_LABELS, PRIORITY_LABELS, STATUS_LABELS, as_utc, bp, db, site
 from assistant.inbox.forms import ExportForm
+from assistant.inbox.spreadsheet import csv_download
 from assistant.inbox.trail import record
 from core.storage.models import Conversation, StaffUser, Ticket
 
 EXPORT_ROLES = AUDIT_ROLES  # those who read the audit log: supervisors and administrators
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     "Reference",
     "Raised",
@@ -40,25 +38,11 @@ COLUMNS = (
 )
 
 
-def safe_cell(value) -> str:
-    """The value as text a spreadsheet shows and never runs."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def day_bounds(first: dt.date, last: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """From the start of `first` to the end of `last` in the department's time zone, in UTC (end excluded)."""
     start = dt.datetime.combine(first, dt.time(), zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def csv_text(rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows([safe_cell(value) for value in row] for row in rows)
-    return "\ufeff" + buffer.getvalue()
 
 
 def _contact(ticket: Ticket) -> tuple[str, str]:
@@ -123,8 +107,4 @@ def export_tickets():
         rows = ticket_rows(session, start, end, zone)
         # The file holds patients' contact details: who took it, and for which days, is on record.
         record(session, current_staff().id, "export_tickets", detail=f"{first:%Y-%m-%d} to {last:%Y-%m-%d}, {len(rows)} ticket(s)")
-    return Response(
-        csv_text(rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="tickets-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}.csv"'},
-    )
+    return csv_download(f"tickets-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}.csv", COLUMNS, rows)
