@@ -1,6 +1,6 @@
 """Ticket work in a real browser (Debian's headless Chromium): saved replies with "/", the keyboard shortcuts and
 their help, notifications, the contact panel, and a morning's work on a 150-ticket queue (search, bulk resolve, a
-saved reply, an export). Saves docs/screenshots/inbox-saved-replies.png, inbox-saved-replies-page.png,
+saved reply, a saved view and a bulk assignment, an export). Saves docs/screenshots/inbox-saved-replies.png, inbox-saved-replies-page.png,
 inbox-shortcuts.png and inbox-contact-panel.png."""
 
 from __future__ import annotations
@@ -303,6 +303,7 @@ def test_a_morning_on_a_queue_of_150_tickets_search_bulk_resolve_a_saved_reply_a
     app, base = inbox_server
     db = app.extensions["db"]
     create_staff(db, "anna", "admin", display_name="Anna Smith")
+    create_staff(db, "ben", display_name="Ben Okafor")
     by_name = a_busy_queue(db)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
@@ -340,6 +341,23 @@ def test_a_morning_on_a_queue_of_150_tickets_search_bulk_resolve_a_saved_reply_a
         expect(page.locator(".flash-success")).to_have_text(f"{len(wanted)} tickets resolved.")
         expect(rows.locator(".status-resolved")).to_have_count(len(wanted))
         page.get_by_role("link", name="Clear the search").click()
+        expect(rows).to_have_count(150 - len(wanted))
+
+        # The clinical tickets, kept as a view of her own; three of them given to a colleague in one go.
+        page.locator("#filter-kind").select_option("clinical")
+        page.get_by_role("button", name="Apply filters").click()
+        page.wait_for_url(re.compile(r"kind=clinical"))
+        page.get_by_role("textbox", name="Save these filters as").fill("Clinical to share out")
+        page.get_by_role("button", name="Save view").click()
+        expect(page.get_by_role("link", name="Clinical to share out")).to_be_visible()
+        for row in range(3):
+            rows.nth(row).get_by_role("checkbox").check()
+        page.get_by_label("or assign them to").select_option(label="Ben Okafor")
+        page.get_by_role("button", name="Assign selected").click()
+        expect(page.locator(".flash-success")).to_have_text("3 tickets assigned to Ben Okafor.")
+        expect(rows.get_by_role("cell", name="Ben Okafor", exact=True)).to_have_count(3)
+        page.screenshot(path=str(SCREENSHOTS / "inbox-saved-views.png"), full_page=False, animations="disabled")
+        page.get_by_role("link", name="Queue", exact=True).click()
         expect(rows).to_have_count(150 - len(wanted))
 
         # A saved reply on the first ticket left.

@@ -15,7 +15,7 @@ from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 # The view modules attach their routes to the blueprint when imported.
-from assistant.inbox import audit, auth, bulk, curator, export, queue, saved_replies, tickets  # noqa: F401
+from assistant.inbox import audit, auth, bulk, curator, export, queue, saved_replies, saved_views, tickets  # noqa: F401
 from assistant.inbox.blueprint import bp
 from assistant.inbox.cli import staff_cli
 from assistant.inbox.retention import retention_cli

@@ -256,20 +256,48 @@ def reopen(db: Database, ticket_id: int, staff_id: int) -> Outcome:
     return Outcome("Ticket reopened.")
 
 
+def _assignee_checked(session, assignee_id: int | None) -> None:
+    if assignee_id is not None:
+        assignee = session.get(StaffUser, assignee_id)
+        if assignee is None or not assignee.active:
+            raise Refused("That colleague has no active account.")
+
+
+def _assign(session, ticket: Ticket, staff_id: int, assignee_id: int | None, how: str = "") -> str:
+    ticket.assigned_to_id = assignee_id
+    detail = f"assigned to {_name(session, assignee_id)}" if assignee_id is not None else "unassigned"
+    _event(session, ticket, staff_id, "assign", detail)
+    record(session, staff_id, "assign", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail + how)
+    return detail
+
+
 def assign(db: Database, ticket_id: int, staff_id: int, assignee_id: int | None) -> Outcome:
     with db.session() as session:
         ticket = _ticket(session, ticket_id)
-        if assignee_id is not None:
-            assignee = session.get(StaffUser, assignee_id)
-            if assignee is None or not assignee.active:
-                raise Refused("That colleague has no active account.")
+        _assignee_checked(session, assignee_id)
         if ticket.assigned_to_id == assignee_id:
             raise Refused("The ticket is already assigned that way.")
-        ticket.assigned_to_id = assignee_id
-        detail = f"assigned to {_name(session, assignee_id)}" if assignee_id is not None else "unassigned"
-        _event(session, ticket, staff_id, "assign", detail)
-        record(session, staff_id, "assign", conversation_id=ticket.conversation_id, ticket_id=ticket.id, detail=detail)
+        detail = _assign(session, ticket, staff_id, assignee_id)
     return Outcome("Ticket unassigned." if assignee_id is None else f"Ticket {detail}.")
+
+
+def assign_many(db: Database, ticket_ids: list[int], staff_id: int, assignee_id: int | None) -> Outcome:
+    """Assign several tickets at once (the queue's bulk action), each recorded as if assigned on its own page;
+    resolved tickets and those already assigned that way are left as they are."""
+    changed = 0
+    with db.session() as session:
+        _assignee_checked(session, assignee_id)
+        for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)):
+            if ticket.status != "resolved" and ticket.assigned_to_id != assignee_id:
+                detail = _assign(session, ticket, staff_id, assignee_id, how=", with others, from the queue")
+                changed += 1
+    if not changed:
+        raise Refused("None of the selected tickets changed: they are resolved, assigned that way already, or no longer exist.")
+    what = "unassigned" if assignee_id is None else detail
+    message = f"1 ticket {what}." if changed == 1 else f"{changed} tickets {what}."
+    if changed < len(ticket_ids):
+        message += f" {len(ticket_ids) - changed} of the selected were resolved, assigned that way already, or no longer exist."
+    return Outcome(message)
 
 
 def reclassify(

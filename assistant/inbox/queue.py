@@ -260,7 +260,11 @@ def queue():
             # A search reads every conversation's text: audited, without the words (the log keeps no patient data).
             record(session, me, "search", detail=f"{len(search.words(filters.q))} word(s), {sum(counts.values())} ticket(s) found")
         channels = sorted(set(CHANNEL_LABELS) | set(session.scalars(select(Conversation.channel).distinct())))
-        colleagues = list(session.scalars(select(StaffUser).where(StaffUser.active.is_(True)).order_by(StaffUser.username)))
+        colleagues = list(
+            session.scalars(
+                select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(WORK_ROLES)).order_by(StaffUser.username)
+            )
+        )
     return render_template(
         "inbox/queue.html",
         rows=rows[:MAX_ROWS],

@@ -217,3 +217,16 @@ class SavedReply(Base):
     body: Mapped[str] = mapped_column(Text)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SavedView(Base):
+    """A queue filter a member of staff named and keeps ("My clinical tickets", "Urgent SMS"): their own only."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("staff_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(600))  # the queue's filters as query arguments (Filters.query_args)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
