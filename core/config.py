@@ -280,6 +280,12 @@ class Settings:
             or any(host not in LOOPBACK_HOSTS for host in hosts)
         )
 
+    @property
+    def early_retrieval(self) -> bool:
+        """Whether the gateway sends early-retrieval hints: only to a single action server, the one every action
+        call reaches (with several, a hint may land on one that never answers that message)."""
+        return len(self.action_server_urls) == 1
+
     def check_internal_token(self) -> None:
         """Refuse to start when scaled without a shared secret, or with one too short to be a secret."""
         if self.internal_token and len(self.internal_token) < INTERNAL_TOKEN_MIN_LENGTH:

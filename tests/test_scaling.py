@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.routing import preference
 from core.config import INTERNAL_TOKEN_HEADER, ROOT, Settings
@@ -218,15 +217,6 @@ def test_a_slow_rasa_server_is_not_asked_twice():
         with pytest.raises(RasaUnavailable):
             client.send(sender, "one message")
         assert other.received == []
-
-
-def test_early_retrieval_hints_go_to_the_action_server_paired_with_the_conversations_rasa_server():
-    hints = EarlyRetrieval("http://a:5055,http://b:5055", rasa_servers=2)
-    rasa = RasaClient("http://r0:5005,http://r1:5005", timeout=1)
-    for n in range(50):
-        sender = f"p{n}"
-        paired = {"http://r0:5005": "http://a:5055", "http://r1:5005": "http://b:5055"}[rasa.server_for(sender)]
-        assert hints.url_for(sender) == f"{paired}/early-retrieval"
 
 
 # --- the migration lock (PostgreSQL) ---

@@ -1,0 +1,132 @@
+"""What several gateways and action servers must share to be safe together (#25): rate-limit counts, the key
+that signs staff sessions, one knowledge index, and no early-retrieval hint sent where it is not used.
+Starts no process of the assistant: the gateway runs in the test client, Rasa and the action server are fakes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from assistant.gateway import create_app
+from core.config import Settings
+from tests.conftest import TEST_INTERNAL_TOKEN
+from tests.support.fake_action_server import FakeActionServer
+from tests.support.inbox import CHEAP_HASHER, client_for, create_staff, login, make_app
+from tests.support.ports import free_port
+from tests.support.web import web_headers
+
+SHARED_KEY = "shared-secret-key-" + "k" * 32
+SCALED = {"RASA_URL": "http://127.0.0.1:5005,http://127.0.0.1:5006", "ASSISTANT_INTERNAL_TOKEN": TEST_INTERNAL_TOKEN}
+
+
+def scaled_settings(monkeypatch, **variables: str) -> Settings:
+    for name, value in {**SCALED, "ASSISTANT_SECRET_KEY": SHARED_KEY, **variables}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert settings.scaled
+    return settings
+
+
+def closed_redis() -> str:
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+# --- rate-limit counts ---
+
+
+def test_a_scaled_gateway_refuses_rate_limit_counts_in_its_own_memory(app, monkeypatch):
+    with pytest.raises(RuntimeError, match="ASSISTANT_RATELIMIT_STORAGE=memory:// .* redis://"):
+        create_app(scaled_settings(monkeypatch, ASSISTANT_RATELIMIT_STORAGE="memory://"))
+    assert create_app(scaled_settings(monkeypatch, ASSISTANT_RATELIMIT_STORAGE=closed_redis()))
+
+
+@pytest.mark.parametrize(
+    ("message", "language"), [("I can't breathe", "en"), ("je n'arrive plus à respirer", "fr"), ("I CAN'T BREATHE!!", None)]
+)
+def test_with_the_configured_redis_unreachable_an_emergency_gets_the_emergency_number(app, fake_rasa, message, language):
+    gateway = create_app(replace(app.config["SETTINGS"], ratelimit_storage=closed_redis()), {"TESTING": True})
+    client = gateway.test_client()
+    body = {"message": message} | ({"language": language} if language else {})
+    response = client.post("/api/chat", json=body, headers=web_headers(gateway, "breathless"))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [first, *_] = response.json["messages"]
+    assert first["route"] == "urgent"
+    assert gateway.config["SETTINGS"].site.emergency_number in first["text"]
+    assert fake_rasa.received == []  # answered before Rasa, as always
+
+
+def test_with_the_configured_redis_unreachable_an_ordinary_question_is_still_answered(app, fake_rasa):
+    gateway = create_app(replace(app.config["SETTINGS"], ratelimit_storage=closed_redis()), {"TESTING": True})
+    fake_rasa.reply = [{"text": "Embolization blocks a blood vessel."}]
+    response = gateway.test_client().post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(gateway, "curious"))
+    assert response.status_code == 200
+    assert response.json["messages"][0]["text"] == "Embolization blocks a blood vessel."
+
+
+# --- the key that signs staff sessions ---
+
+
+def gateway_with_key(var_dir, key: str):
+    """A gateway on the environment make_app left, with its own var/ and `key` as ASSISTANT_SECRET_KEY."""
+    settings = replace(Settings.from_env(), var_dir=var_dir, secret_key=key)
+    return create_app(settings, {"TESTING": True, "INBOX_PASSWORD_HASHER": CHEAP_HASHER})
+
+
+def staff_cookie_of(app, username: str) -> str:
+    create_staff(app.extensions["db"], username)
+    client = client_for(app)
+    assert login(client, username).status_code == 303
+    cookie = client.get_cookie("ir_inbox_session", path="/inbox")
+    assert cookie is not None
+    return cookie.value
+
+
+def inbox_status(app, cookie: str) -> int:
+    client = client_for(app)
+    client.set_cookie("ir_inbox_session", cookie, path="/inbox")
+    return client.get("/inbox/").status_code
+
+
+def test_gateways_sharing_the_secret_key_accept_each_others_staff_sessions(database_url, tmp_path, monkeypatch):
+    make_app(database_url, tmp_path, monkeypatch)  # the environment: database, insecure cookies for plain http
+    one, two = gateway_with_key(tmp_path / "one", SHARED_KEY), gateway_with_key(tmp_path / "two", SHARED_KEY)
+    assert inbox_status(two, staff_cookie_of(one, "alice")) == 200
+    assert inbox_status(one, staff_cookie_of(two, "bob")) == 200
+    # Keys generated per machine (none configured): the other gateway sends the staff member to sign in again.
+    three, four = gateway_with_key(tmp_path / "three", ""), gateway_with_key(tmp_path / "four", "")
+    assert inbox_status(four, staff_cookie_of(three, "carol")) in (302, 303)
+
+
+def test_a_scaled_gateway_without_the_secret_key_refuses_to_start(app, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_RATELIMIT_STORAGE", closed_redis())
+    with pytest.raises(RuntimeError, match="ASSISTANT_SECRET_KEY is required when the assistant is scaled"):
+        create_app(scaled_settings(monkeypatch, ASSISTANT_SECRET_KEY=""))
+
+
+# --- early retrieval ---
+
+
+def test_early_retrieval_is_off_with_several_action_servers_and_on_with_one(app, fake_rasa, fake_actions, monkeypatch):
+    with FakeActionServer() as other:
+        settings = replace(
+            app.config["SETTINGS"],
+            action_server_url=f"{fake_actions.url},{other.url}",
+            ratelimit_storage=closed_redis(),
+            secret_key=SHARED_KEY,
+        )
+        assert not settings.early_retrieval
+        several = create_app(settings, {"TESTING": True})
+        fake_rasa.reply = [{"text": "ok"}]
+        for n in range(6):
+            chat = several.test_client().post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(several, f"s{n}"))
+            assert chat.status_code == 200
+        time.sleep(0.5)  # a hint, had one been queued, reaches the fakes in milliseconds
+        assert fake_actions.messages == other.messages == []
+    assert app.config["SETTINGS"].early_retrieval
+    assert (
+        app.test_client().post("/api/chat", json={"message": "what is embolization?"}, headers=web_headers(app, "one")).status_code == 200
+    )
+    fake_actions.wait_for(1)
+    assert fake_actions.messages[0]["text"] == "what is embolization?"
