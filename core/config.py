@@ -73,6 +73,15 @@ def _urls(value: str) -> tuple[str, ...]:
     return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
 
 
+INDEX_HASH = re.compile(r"[0-9a-f]{16}")
+
+
+def _index_hash(value: str) -> str:
+    if value and not INDEX_HASH.fullmatch(value):
+        raise ValueError("ASSISTANT_EXPECTED_INDEX_HASH must be the 16 hex digits /readyz reports as the index's hash")
+    return value
+
+
 def _days(value: str) -> int | None:
     if not value:
         return None
@@ -197,6 +206,9 @@ class Settings:
     # required when scaled (see `scaled`), checked by every process whenever it is set.
     internal_token: str = ""
     retention_days: int | None = None
+    # When scaled, the knowledge index every action server must serve (GET /readyz reports it); "" compares
+    # with the index on the gateway's own disk (assistant/gateway/artifacts.py).
+    expected_index_hash: str = ""
     # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
     api_keys: tuple[tuple[str, str], ...] = ()
     # How long a conversation's second simultaneous message waits for the first one's turn before a 429.
@@ -250,6 +262,7 @@ class Settings:
             insecure_cookies=_env("ASSISTANT_INSECURE_COOKIES") == "1",
             internal_token=_env("ASSISTANT_INTERNAL_TOKEN"),
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
+            expected_index_hash=_index_hash(_env("ASSISTANT_EXPECTED_INDEX_HASH")),
             api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
             turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
             encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),

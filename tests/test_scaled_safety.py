@@ -4,13 +4,18 @@ Starts no process of the assistant: the gateway runs in the test client, Rasa an
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import time
 from dataclasses import replace
 
 import pytest
 
 from assistant.gateway import create_app
-from core.config import Settings
+from core.config import INTERNAL_TOKEN_HEADER, Settings
+from knowledge.artifacts import index_identity
+from knowledge.languages import index_dir, with_texts
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.inbox import CHEAP_HASHER, client_for, create_staff, login, make_app
@@ -130,3 +135,110 @@ def test_early_retrieval_is_off_with_several_action_servers_and_on_with_one(app,
     )
     fake_actions.wait_for(1)
     assert fake_actions.messages[0]["text"] == "what is embolization?"
+
+
+# --- one knowledge index and one model ---
+
+
+def write_index(settings: Settings, content_hash: str = "texts-v1", built_at: str = "2026-12-01T10:00:00+00:00") -> None:
+    """Each language's manifest as knowledge/build.py writes it (the index's other files are not read here)."""
+    for code in with_texts(settings.knowledge_dir):
+        folder = index_dir(settings.index_dir, code)
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {"format": 7, "language": code, "encoder": "minilm", "content_hash": f"{content_hash}-{code}"}
+        (folder / "manifest.json").write_text(json.dumps(manifest | {"topic_examples_hash": "t1", "chunks": 3, "built_at": built_at}))
+
+
+def test_the_index_hash_follows_what_changes_answers_not_when_it_was_built(tmp_path):
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "index")
+    assert index_identity(settings.knowledge_dir, settings.index_dir)["hash"] is None
+    write_index(settings)
+    first = index_identity(settings.knowledge_dir, settings.index_dir)
+    assert re.fullmatch(r"[0-9a-f]{16}", first["hash"])
+    assert first["languages"]["en"]["content_hash"] == "texts-v1-en"
+    write_index(settings, built_at="2026-12-02T10:00:00+00:00")
+    assert index_identity(settings.knowledge_dir, settings.index_dir)["hash"] == first["hash"]
+    write_index(settings, content_hash="texts-v2")
+    assert index_identity(settings.knowledge_dir, settings.index_dir)["hash"] != first["hash"]
+
+
+def test_readyz_reports_the_gateways_index_and_model_and_compares_nothing_when_not_scaled(app, client, monkeypatch):
+    monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
+    settings = app.config["SETTINGS"]
+    write_index(settings)
+    model = settings.var_dir / "models" / "20261205-101010-brisk-tree.tar.gz"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"a trained model")
+    (settings.var_dir / ".model-path").write_text(f"{model}\n")
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert "same_index" not in ready.json["checks"]
+    assert ready.json["artifacts"]["knowledge_index"] == index_identity(settings.knowledge_dir, settings.index_dir)
+    assert ready.json["artifacts"]["model"] == {"file": model.name, "sha256": hashlib.sha256(b"a trained model").hexdigest()[:16]}
+
+
+@pytest.fixture
+def two_action_servers(fake_actions):
+    with FakeActionServer() as other:
+        yield fake_actions, other
+
+
+def scaled_gateway(app, servers, **changes):
+    settings = replace(
+        app.config["SETTINGS"],
+        action_server_url=",".join(server.url for server in servers),
+        ratelimit_storage=closed_redis(),
+        secret_key=SHARED_KEY,
+        **changes,
+    )
+    assert settings.scaled
+    return create_app(settings, {"TESTING": True})
+
+
+def test_a_scaled_gateway_is_not_ready_while_an_action_server_serves_another_index(app, two_action_servers, monkeypatch):
+    monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
+    first, second = two_action_servers
+    gateway = scaled_gateway(app, two_action_servers)
+    write_index(gateway.config["SETTINGS"])
+    own = index_identity(gateway.config["SETTINGS"].knowledge_dir, gateway.config["SETTINGS"].index_dir)["hash"]
+    first.artifacts = second.artifacts = {"knowledge_index": {"hash": own}}
+    ready = gateway.test_client().get("/readyz")
+    assert (ready.status_code, ready.json["checks"]["same_index"]) == (200, "ok")
+    assert all(h.get(INTERNAL_TOKEN_HEADER) == TEST_INTERNAL_TOKEN for h in second.headers)
+
+    second.artifacts = {"knowledge_index": {"hash": "0" * 16}}
+    ready = gateway.test_client().get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json["checks"]["same_index"] == f"expected index {own}; action server 2 of 2 has {'0' * 16}"
+
+    second.artifacts = None  # an action server too old to report its index is not taken for the right one
+    assert gateway.test_client().get("/readyz").json["checks"]["same_index"].endswith("action server 2 of 2 has no report (HTTP 404)")
+
+
+def test_the_expected_index_hash_pins_the_index_every_action_server_must_serve(app, two_action_servers, monkeypatch):
+    monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
+    pinned = "0123456789abcdef"
+    for server in two_action_servers:
+        server.artifacts = {"knowledge_index": {"hash": pinned}}
+    gateway = scaled_gateway(app, two_action_servers, expected_index_hash=pinned)  # and no index on its own disk
+    assert gateway.test_client().get("/readyz").status_code == 200
+    without_pin = scaled_gateway(app, two_action_servers)
+    assert without_pin.test_client().get("/readyz").json["checks"]["same_index"].startswith("no index to compare with")
+    monkeypatch.setenv("ASSISTANT_EXPECTED_INDEX_HASH", "not-a-hash")
+    with pytest.raises(ValueError, match="ASSISTANT_EXPECTED_INDEX_HASH"):
+        Settings.from_env()
+
+
+def test_the_action_server_reports_the_index_it_reads_behind_the_internal_token(tmp_path, monkeypatch):
+    from sanic import Sanic
+
+    from actions.artifacts import ROUTE, report
+    from rasa_sdk_plugins import ActionServerRoutes, allowed
+
+    settings = replace(Settings.from_env(), index_dir=tmp_path / "index")
+    write_index(settings)
+    assert report(settings) == {"knowledge_index": index_identity(settings.knowledge_dir, settings.index_dir)}
+    app = Sanic(f"actions_{time.monotonic_ns()}")
+    ActionServerRoutes().attach_sanic_app_extensions(app)
+    assert ROUTE.strip("/") in {route.path.strip("/") for route in app.router.routes}
+    assert not allowed("GET", ROUTE, None, TEST_INTERNAL_TOKEN)
