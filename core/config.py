@@ -73,6 +73,12 @@ def _urls(value: str) -> tuple[str, ...]:
     return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
 
 
+def _switch(name: str, value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+    return value == "1"
+
+
 INDEX_HASH = re.compile(r"[0-9a-f]{16}")
 
 
@@ -211,6 +217,9 @@ class Settings:
     expected_index_hash: str = ""
     # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
     api_keys: tuple[tuple[str, str], ...] = ()
+    # Early-retrieval hints to the action server; off on its own with several (see `early_retrieval`). Turn it off
+    # when one ACTION_SERVER_URL stands for several servers (a Kubernetes Service with replicas).
+    early_retrieval_wanted: bool = True
     # How long a conversation's second simultaneous message waits for the first one's turn before a 429.
     turn_wait_seconds: float = 3.0
     # Shared by every process of the checkout, whatever its var_dir.
@@ -264,6 +273,9 @@ class Settings:
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
             expected_index_hash=_index_hash(_env("ASSISTANT_EXPECTED_INDEX_HASH")),
             api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
+            early_retrieval_wanted=_switch(
+                "ASSISTANT_EARLY_RETRIEVAL", _env("ASSISTANT_EARLY_RETRIEVAL", str(int(cls.early_retrieval_wanted)))
+            ),
             turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
             encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),
             twilio=TwilioConfig.from_env(),
@@ -297,7 +309,7 @@ class Settings:
     def early_retrieval(self) -> bool:
         """Whether the gateway sends early-retrieval hints: only to a single action server, the one every action
         call reaches (with several, a hint may land on one that never answers that message)."""
-        return len(self.action_server_urls) == 1
+        return self.early_retrieval_wanted and len(self.action_server_urls) == 1
 
     def check_internal_token(self) -> None:
         """Refuse to start when scaled without a shared secret, or with one too short to be a secret."""

@@ -11,9 +11,10 @@ import time
 from dataclasses import replace
 
 import pytest
+import yaml
 
 from assistant.gateway import create_app
-from core.config import INTERNAL_TOKEN_HEADER, Settings
+from core.config import INTERNAL_TOKEN_HEADER, ROOT, Settings
 from knowledge.artifacts import index_identity
 from knowledge.languages import index_dir, with_texts
 from tests.conftest import TEST_INTERNAL_TOKEN
@@ -242,3 +243,16 @@ def test_the_action_server_reports_the_index_it_reads_behind_the_internal_token(
     ActionServerRoutes().attach_sanic_app_extensions(app)
     assert ROUTE.strip("/") in {route.path.strip("/") for route in app.router.routes}
     assert not allowed("GET", ROUTE, None, TEST_INTERNAL_TOKEN)
+
+
+def test_early_retrieval_can_be_turned_off_and_is_off_behind_the_kubernetes_service(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_EARLY_RETRIEVAL", "0")
+    assert not Settings.from_env().early_retrieval
+    monkeypatch.setenv("ASSISTANT_EARLY_RETRIEVAL", "no")
+    with pytest.raises(ValueError, match="ASSISTANT_EARLY_RETRIEVAL"):
+        Settings.from_env()
+    configmap = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "configmap.yaml").read_text())["data"]
+    for name, value in configmap.items():
+        monkeypatch.setenv(name, value)
+    assert len(Settings.from_env().action_server_urls) == 1
+    assert not Settings.from_env().early_retrieval
