@@ -19,7 +19,6 @@ import urllib3
 from urllib3.exceptions import HTTPError
 
 from assistant.rasa_client import NO_RETRIES
-from assistant.routing import preference
 
 log = logging.getLogger(__name__)
 
@@ -29,37 +28,28 @@ TIMEOUT_SECONDS = 1.0
 
 
 class EarlyRetrieval:
-    def __init__(
-        self, action_server_url: str, timeout: float = TIMEOUT_SECONDS, headers: dict[str, str] | None = None, rasa_servers: int = 1
-    ):
-        # Several action servers ("http://a:5055,http://b:5055"): the hint goes to the one paired with the Rasa
-        # server the conversation goes to (the same position in RASA_URL's list), whose calls it will serve.
-        self.urls = [f"{url.strip().rstrip('/')}/early-retrieval" for url in action_server_url.split(",") if url.strip()]
-        self.url = self.urls[0]
+    def __init__(self, action_server_url: str | None, timeout: float = TIMEOUT_SECONDS, headers: dict[str, str] | None = None):
+        # None: off. With several action servers (Settings.early_retrieval), the answering action may run on
+        # another one than the hint reached, which would then embed and score every message for nothing.
+        self.url = f"{action_server_url.strip().rstrip('/')}/early-retrieval" if action_server_url else None
         self.timeout = timeout
         self.headers = {"Content-Type": "application/json", **(headers or {})}
-        self.rasa_servers = rasa_servers
         self._pool = urllib3.PoolManager(maxsize=1, retries=NO_RETRIES)
-        self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(QUEUE_SIZE)
+        self._queue: queue.Queue[bytes] = queue.Queue(QUEUE_SIZE)
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
 
     def hint(self, sender_id: str, text: str, language: str = "en") -> bool:
         """Queue the text (in the conversation's `language`, which picks the index) for the action server;
-        False if it was dropped. Never blocks, never raises."""
-        if text.startswith("/"):  # a button's payload names its intent: Rasa reads it, nothing is retrieved
+        False if it was dropped or early retrieval is off. Never blocks, never raises."""
+        if self.url is None or text.startswith("/"):  # a button's payload names its intent: nothing to retrieve
             return False
         self._ensure_thread()
         try:
-            url = self.url_for(sender_id)
-            self._queue.put_nowait((url, json.dumps({"sender": sender_id, "text": text, "language": language}).encode()))
+            self._queue.put_nowait(json.dumps({"sender": sender_id, "text": text, "language": language}).encode())
         except queue.Full:
             return False
         return True
-
-    def url_for(self, sender_id: str) -> str:
-        rasa_server = preference(sender_id, self.rasa_servers)[0]
-        return self.urls[rasa_server % len(self.urls)]
 
     def waiting(self) -> int:
         """Hints queued and not yet sent."""
@@ -74,9 +64,11 @@ class EarlyRetrieval:
 
     def _send_forever(self) -> None:
         while True:
-            url, body = self._queue.get()
+            body = self._queue.get()
+            if self.url is None:  # only queued while on
+                continue
             try:
-                self._pool.request("POST", url, body=body, headers=self.headers, timeout=self.timeout)
+                self._pool.request("POST", self.url, body=body, headers=self.headers, timeout=self.timeout)
             except HTTPError as exc:
                 # The turn itself reports an action server that is really down; this is only lost speed.
                 log.debug("early retrieval hint not delivered: %s", exc.__class__.__name__)

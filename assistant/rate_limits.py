@@ -13,13 +13,19 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from assistant.rate_limit_storage import storage_options
+from assistant.rate_limit_storage import shares_counts, storage_options
 from core.config import Settings
 
 EXTENSION = "rate_limiter"
 
 
 def install(app: Flask, settings: Settings) -> Limiter:
+    if settings.scaled and not shares_counts(settings.ratelimit_storage):
+        raise RuntimeError(
+            f"ASSISTANT_RATELIMIT_STORAGE={settings.ratelimit_storage} counts in this gateway process alone, and the "
+            "assistant is scaled: every gateway would allow a sender the full limits. Set it to the shared Redis "
+            "(for example redis://redis:6379/2)"
+        )
     # When the shared storage (Redis) is down, each process counts in its own memory, with the same limits, until
     # the storage answers again (checked at growing intervals), and any storage error left lets the request
     # through: a patient, above all one with an emergency, is never refused because the counts cannot be reached

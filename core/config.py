@@ -73,6 +73,21 @@ def _urls(value: str) -> tuple[str, ...]:
     return tuple(url.strip().rstrip("/") for url in value.split(",") if url.strip())
 
 
+def _switch(name: str, value: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{name} must be 0 or 1, not {value!r}")
+    return value == "1"
+
+
+INDEX_HASH = re.compile(r"[0-9a-f]{16}")
+
+
+def _index_hash(value: str) -> str:
+    if value and not INDEX_HASH.fullmatch(value):
+        raise ValueError("ASSISTANT_EXPECTED_INDEX_HASH must be the 16 hex digits /readyz reports as the index's hash")
+    return value
+
+
 def _days(value: str) -> int | None:
     if not value:
         return None
@@ -197,8 +212,14 @@ class Settings:
     # required when scaled (see `scaled`), checked by every process whenever it is set.
     internal_token: str = ""
     retention_days: int | None = None
+    # When scaled, the knowledge index every action server must serve (GET /readyz reports it); "" compares
+    # with the index on the gateway's own disk (assistant/gateway/artifacts.py).
+    expected_index_hash: str = ""
     # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
     api_keys: tuple[tuple[str, str], ...] = ()
+    # Early-retrieval hints to the action server; off on its own with several (see `early_retrieval`). Turn it off
+    # when one ACTION_SERVER_URL stands for several servers (a Kubernetes Service with replicas).
+    early_retrieval_wanted: bool = True
     # How long a conversation's second simultaneous message waits for the first one's turn before a 429.
     turn_wait_seconds: float = 3.0
     # Shared by every process of the checkout, whatever its var_dir.
@@ -250,7 +271,11 @@ class Settings:
             insecure_cookies=_env("ASSISTANT_INSECURE_COOKIES") == "1",
             internal_token=_env("ASSISTANT_INTERNAL_TOKEN"),
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
+            expected_index_hash=_index_hash(_env("ASSISTANT_EXPECTED_INDEX_HASH")),
             api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
+            early_retrieval_wanted=_switch(
+                "ASSISTANT_EARLY_RETRIEVAL", _env("ASSISTANT_EARLY_RETRIEVAL", str(int(cls.early_retrieval_wanted)))
+            ),
             turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
             encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),
             twilio=TwilioConfig.from_env(),
@@ -279,6 +304,12 @@ class Settings:
             or len(self.action_server_urls) > 1
             or any(host not in LOOPBACK_HOSTS for host in hosts)
         )
+
+    @property
+    def early_retrieval(self) -> bool:
+        """Whether the gateway sends early-retrieval hints: only to a single action server, the one every action
+        call reaches (with several, a hint may land on one that never answers that message)."""
+        return self.early_retrieval_wanted and len(self.action_server_urls) == 1
 
     def check_internal_token(self) -> None:
         """Refuse to start when scaled without a shared secret, or with one too short to be a secret."""

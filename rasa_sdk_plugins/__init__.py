@@ -1,11 +1,12 @@
 """rasa-sdk's plugin hook: the action server imports this package by name when it starts
 (rasa_sdk/plugin.py) and lets it add routes to its Sanic app before serving.
 
-It adds the early-retrieval route (actions/early_retrieval.py), and the check of the internal token: when
-ASSISTANT_INTERNAL_TOKEN is set, every request but GET /health (an orchestrator's probe) must carry it in
-X-Assistant-Token (Rasa sends it with each action call, the gateway with each hint), and a scaled set-up
-without it does not start (core/config.py, Settings.check_internal_token). The action server finds the
-package because it runs in the project folder (Procfile).
+It adds the early-retrieval route (actions/early_retrieval.py), the index report (actions/artifacts.py),
+and the check of the internal token: when ASSISTANT_INTERNAL_TOKEN is set, every request but GET /health (an
+orchestrator's probe) must carry it in X-Assistant-Token (Rasa sends it with each action call, the gateway
+with each hint and readiness check), and a scaled set-up without it does not start (core/config.py,
+Settings.check_internal_token). The action server finds the package because it runs in the project folder
+(Procfile).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def allowed(method: str, path: str, sent: str | None, token: str) -> bool:
 class ActionServerRoutes:
     @hookimpl
     def attach_sanic_app_extensions(self, app: Sanic) -> None:
-        from actions import early_retrieval, services
+        from actions import artifacts, early_retrieval, services
 
         settings = Settings.from_env()
         settings.check_internal_token()
@@ -47,6 +48,7 @@ class ActionServerRoutes:
             return None
 
         early_retrieval.register(app, services.early_retrieval)
+        artifacts.register(app, settings)
 
 
 def init_hooks(manager: pluggy.PluginManager) -> None:

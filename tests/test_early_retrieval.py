@@ -148,7 +148,7 @@ def test_an_unreachable_action_server_loses_only_the_hints(client, fake_rasa, fa
     while hints.waiting() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert hints.waiting() == 0  # every hint was tried and refused
-    hints.urls = [f"{fake_actions.url}/early-retrieval"]  # the action server is back: the same sender goes on
+    hints.url = f"{fake_actions.url}/early-retrieval"  # the action server is back: the same sender goes on
     hints.hint("web:p4", "question 5")
     assert fake_actions.wait_for(1) == [{"sender": "web:p4", "text": "question 5", "language": "en"}]
 

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.routing import preference
 from core.config import INTERNAL_TOKEN_HEADER, ROOT, Settings
@@ -53,14 +52,12 @@ def test_readyz_is_what_healthz_was_and_healthz_still_answers_it(client, app, mo
     monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
     ready, health = client.get("/readyz"), client.get("/healthz")
     assert ready.status_code == health.status_code == 200
-    assert (
-        ready.json
-        == health.json
-        == {
-            "status": "ok",
-            "checks": {"database": "ok", "rasa": "ok", "action_server": "ok", "knowledge_index": "ok"},
-        }
+    assert ready.json == health.json
+    assert (ready.json["status"], ready.json["checks"]) == (
+        "ok",
+        {"database": "ok", "rasa": "ok", "action_server": "ok", "knowledge_index": "ok"},
     )
+    assert set(ready.json["artifacts"]) == {"knowledge_index", "model"}
     monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: False)
     assert client.get("/readyz").status_code == client.get("/healthz").status_code == 503
 
@@ -218,15 +215,6 @@ def test_a_slow_rasa_server_is_not_asked_twice():
         with pytest.raises(RasaUnavailable):
             client.send(sender, "one message")
         assert other.received == []
-
-
-def test_early_retrieval_hints_go_to_the_action_server_paired_with_the_conversations_rasa_server():
-    hints = EarlyRetrieval("http://a:5055,http://b:5055", rasa_servers=2)
-    rasa = RasaClient("http://r0:5005,http://r1:5005", timeout=1)
-    for n in range(50):
-        sender = f"p{n}"
-        paired = {"http://r0:5005": "http://a:5055", "http://r1:5005": "http://b:5055"}[rasa.server_for(sender)]
-        assert hints.url_for(sender) == f"{paired}/early-retrieval"
 
 
 # --- the migration lock (PostgreSQL) ---

@@ -10,9 +10,9 @@ one supervisord as `make run` (tooling/launcher.py), from the same Procfile comm
 
 HAProxy sends every request of one conversation to one gateway (the `sender` of a chat message's JSON body,
 or the `sender` query parameter of the history); every gateway sends a conversation to the same Rasa server
-(assistant/routing.py), and that Rasa server calls its own action server, to which the gateway also sends the
-early-retrieval hint. The processes require the internal token (ASSISTANT_INTERNAL_TOKEN); when it is not
-set, one is generated for this run. The schema is migrated once, before anything starts.
+(assistant/routing.py), and that Rasa server calls its own action server (early retrieval is off with several
+action servers). The processes require the internal token (ASSISTANT_INTERNAL_TOKEN) and the gateways one
+secret key (ASSISTANT_SECRET_KEY); when not set, each is generated for this run. The schema is migrated once, before anything starts.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def scaled_environment(settings: Settings, model: Path, layout: Layout) -> dict[
         RASA_URL=layout.rasa_urls,
         ACTION_SERVER_URL=layout.action_urls,
         ASSISTANT_INTERNAL_TOKEN=settings.internal_token or secrets.token_urlsafe(48),
+        # One key for every gateway: each accepts the staff sessions and conversation tokens the others signed.
+        ASSISTANT_SECRET_KEY=settings.secret_key or secrets.token_urlsafe(48),
         ASSISTANT_BEHIND_PROXY="1",
     )
     return env

@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
         rasa,
         settings.site,
         app.extensions["spool"],
-        EarlyRetrieval(settings.action_server_url, headers=settings.internal_headers, rasa_servers=len(settings.rasa_urls)),
+        EarlyRetrieval(settings.action_server_url if settings.early_retrieval else None, headers=settings.internal_headers),
         settings.messages,
     )
 

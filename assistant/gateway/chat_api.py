@@ -49,7 +49,7 @@ NEW_CONVERSATIONS_PER_ADDRESS = "30 per hour"
 
 def register(app: Flask) -> None:
     settings = app.config["SETTINGS"]
-    app.extensions[identity.EXTENSION] = identity.ConversationTokens(secret_key(settings.secret_key, settings.var_dir))
+    app.extensions[identity.EXTENSION] = identity.ConversationTokens(secret_key(settings))
     app.register_blueprint(bp)
     # A patient types a few messages a minute; a flood from one sender or one
     # address is refused before it reaches the dialogue (limits in the app config).

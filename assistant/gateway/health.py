@@ -5,6 +5,8 @@
   never restarts gateways that are answering patients safely meanwhile.
 - `/readyz` checks the database, Rasa, the action server and the knowledge index, 200 only when all are usable
   (a readiness probe; a load balancer's health check). `/healthz` answers the same, for what already calls it.
+  It reports the index and model this gateway sees (`artifacts`), and when scaled also checks that every
+  action server serves the expected index (`same_index`, assistant/gateway/artifacts.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import requests
 from flask import Blueprint, current_app, jsonify
 
+from assistant.gateway.artifacts import own_report, same_index
 from knowledge.build import is_current
 
 bp = Blueprint("health", __name__)
@@ -52,8 +55,13 @@ def _readiness():
         "action_server": _action_server(),
         "knowledge_index": _index(),
     }
+    settings = current_app.config["SETTINGS"]
+    artifacts = own_report(settings)
+    if settings.scaled:
+        checks["same_index"] = same_index(settings, artifacts["knowledge_index"]["hash"])
     healthy = all(value == "ok" for value in checks.values())
-    return jsonify({"status": "ok" if healthy else "degraded", "checks": checks}), 200 if healthy else 503
+    body = {"status": "ok" if healthy else "degraded", "checks": checks, "artifacts": artifacts}
+    return jsonify(body), 200 if healthy else 503
 
 
 @bp.get("/livez")

@@ -39,7 +39,7 @@ def _protect_forms() -> None:
 def register(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key(settings.secret_key, settings.var_dir)
+        app.config["SECRET_KEY"] = secret_key(settings)
     app.config.update(
         SESSION_COOKIE_NAME="ir_inbox_session",
         # Only the inbox reads the staff session; patient APIs never receive the cookie.

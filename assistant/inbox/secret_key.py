@@ -1,8 +1,10 @@
 """The key that signs staff session cookies and CSRF tokens.
 
-ASSISTANT_SECRET_KEY when set (several machines behind a load balancer must
-share it); otherwise a random key generated once and kept in var/secret_key
-(mode 0600), so staff stay signed in across restarts on one machine.
+ASSISTANT_SECRET_KEY when set; otherwise a random key generated once and kept
+in var/secret_key (mode 0600), so staff stay signed in across restarts on one
+machine. A scaled set-up requires the setting: gateways behind a load balancer
+must share the key, or each refuses the staff sessions and conversation tokens
+the others signed.
 """
 
 from __future__ import annotations
@@ -12,19 +14,26 @@ import secrets
 import stat
 from pathlib import Path
 
+from core.config import Settings
+
 MIN_LENGTH = 32
+MAKE_ONE = "for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
-def secret_key(configured: str, var_dir: Path) -> str:
-    """`configured` (Settings.secret_key, from ASSISTANT_SECRET_KEY) if set, else the key kept under var_dir."""
+def secret_key(settings: Settings) -> str:
+    """Settings.secret_key (ASSISTANT_SECRET_KEY) if set, else the key kept under var_dir unless scaled."""
+    configured = settings.secret_key
     if configured:
         if len(configured) < MIN_LENGTH:
-            raise RuntimeError(
-                f"ASSISTANT_SECRET_KEY is too short: use at least {MIN_LENGTH} random characters "
-                "(for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-            )
+            raise RuntimeError(f"ASSISTANT_SECRET_KEY is too short: use at least {MIN_LENGTH} random characters ({MAKE_ONE})")
         return configured
-    return stored_secret_key(Path(var_dir) / "secret_key")
+    if settings.scaled:
+        raise RuntimeError(
+            "ASSISTANT_SECRET_KEY is required when the assistant is scaled: every gateway must sign staff sessions "
+            f"and conversation tokens with the same key, or each refuses the others' ({MAKE_ONE}; the same value "
+            "on every gateway)"
+        )
+    return stored_secret_key(Path(settings.var_dir) / "secret_key")
 
 
 def stored_secret_key(path: Path) -> str:
