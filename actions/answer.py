@@ -19,7 +19,7 @@ from actions.hand_over import hand_over, hand_over_if_asked, say_no_text
 from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
-from knowledge.answer_first import fold
+from knowledge.answer_first import fold, topic_words
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.cues import mentions_medicine
 from knowledge.languages import REFERENCE
@@ -78,7 +78,8 @@ def send_section(
     folded, more_label = None, ""
     if raw is not None and raw.index.language == chunk.get("language", REFERENCE):
         question = tracker.latest_message.get("text") or ""
-        folded = fold(services.site().fill(chunk["text"], weekdays), question, chunk["section"], raw.index.language, raw.question)
+        filled = services.site().fill(chunk["text"], weekdays)
+        folded = fold(filled, question, chunk["section"], raw.index.language, raw.question, topic_words(chunk))
         more_label = services.say("answer_more_about", tracker, section=chunk["section_title"])
     send_answer(
         dispatcher,

@@ -4,7 +4,9 @@ A section answers a whole topic ("Afterwards") while the patient asked one thing
 section is cut into units (prose sentences; a paragraph holding a list stays one unit, so a list is never
 split from its introduction), each unit is scored against the question with the encoder that indexed the
 language (dense similarity) plus the share of the question's stemmed keywords it contains, and the best one
-or two lead, in the section's order. A short section, or a warning-signs section, is sent whole.
+or two lead, in the section's order. A short section, a warning-signs section, or a question that asks
+no more than the section's topic ("what are the risks?", "how do I prepare for a biopsy?": every word of it is
+in the section's name, the question it answers or the procedure's names) is sent whole.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from knowledge import embedding
+from knowledge.catalog import section_label, section_question
 from knowledge.keywords import tokenize
 from knowledge.languages import REFERENCE
 
@@ -97,10 +100,33 @@ def scores(question: str, units: list[Unit], language: str, question_vector: np.
     return dense + KEYWORD_WEIGHT * shared
 
 
-def fold(text: str, question: str, section: str, language: str = REFERENCE, question_vector: np.ndarray | None = None) -> Folded | None:
-    """The section's text as lead + rest, or None where it is to be sent whole."""
+def topic_words(chunk: dict) -> str:
+    """What a question about the chunk's topic as a whole is made of: the section's name and the question it
+    answers, the procedure's title and names."""
+    language, section = chunk.get("language", REFERENCE), chunk["section"]
+    try:
+        named = [section_label(section, language), section_question(section, chunk["title"], language)]
+    except KeyError:  # a section the catalog does not name
+        named = []
+    return " ".join([*named, chunk["title"], *chunk.get("names", [])])
+
+
+def asks_within_topic(question: str, topic: str, language: str = REFERENCE) -> bool:
+    """Whether every keyword of the question is one of the topic's."""
+    return not set(tokenize(question, language)) - set(tokenize(topic, language))
+
+
+def fold(
+    text: str,
+    question: str,
+    section: str,
+    language: str = REFERENCE,
+    question_vector: np.ndarray | None = None,
+    topic: str = "",
+) -> Folded | None:
+    """The section's text as lead + rest, or None where it is to be sent whole. `topic`: topic_words(chunk)."""
     units = units_of(text)
-    if section in ALWAYS_WHOLE or len(units) <= WHOLE_UP_TO or not question.strip():
+    if section in ALWAYS_WHOLE or len(units) <= WHOLE_UP_TO or asks_within_topic(question, topic, language):
         return None
     score = scores(question, units, language, question_vector)
     order = np.argsort(-score, kind="stable")

@@ -71,6 +71,15 @@ def test_a_warning_signs_answer_is_whole():
     assert reply["text"].startswith("Call ") and "- heavy bleeding" in reply["text"] and "- any other worry" in reply["text"]
 
 
+@pytest.mark.parametrize(
+    ("question", "intent", "topic"),
+    [("what are the risks?", "ask_risks", "risks"), ("what should I do after a biopsy?", "ask_aftercare", "aftercare")],
+)
+def test_a_question_about_the_whole_topic_gets_the_whole_section(question, intent, topic):
+    reply = answer(turn(question, intent, "image_guided_biopsy"))
+    assert reply["topic"] == topic and reply["more"] is None and "More from" not in reply["text"]
+
+
 def test_a_short_section_is_whole():
     text = "One thing. Another thing.\n\nA third thing."
     assert len(units_of(text)) == 3
