@@ -19,11 +19,15 @@ from actions.hand_over import hand_over, hand_over_if_asked, say_no_text
 from actions.replies import procedure_button, send, send_answer
 from actions.slots import slot_changes
 from actions.threaded import ThreadedAction
+from knowledge.answer_first import fold, topic_words
 from knowledge.catalog import GENERAL, GENERAL_TOPICS
 from knowledge.cues import mentions_medicine
 from knowledge.languages import REFERENCE
 from knowledge.retriever import Hit, IndexUnavailable, RawScores
 from knowledge.targets import answer_target, choose_section, named_procedures, procedure_entities, topic_of_intent
+
+# The "Another procedure" button: the procedure intent without a procedure, answered by asking for its name.
+ANOTHER_PROCEDURE_PAYLOAD = "/inform_procedure"
 
 
 def entity_values(tracker: Tracker) -> list[str]:
@@ -63,12 +67,44 @@ def send_section(
     extra: str = "",
     buttons: list[dict] | None = None,
     lead: str = "",
+    raw: RawScores | None = None,
 ) -> None:
-    """A section as the answer, closed by the catalog's care-team reminder in the conversation's language, its
-    {opening_hours} in the text's own language."""
-    care_team_first = services.say("answer_care_team_first", tracker)
+    """A section as the answer, the sentences that answer the question first (knowledge/answer_first.py), its
+    {opening_hours} in the text's own language; the first answer of the conversation closes with the
+    catalog's care-team reminder. `raw`: the question's scores against the section's own language's index
+    (without them, as for a text in another language than the question, the section is sent whole)."""
+    care_team_first = "" if reminded(tracker) else services.say("answer_care_team_first", tracker)
     weekdays = services.weekdays_of(chunk)
-    send_answer(dispatcher, services.site(), chunk, score, care_team_first, extra=extra, buttons=buttons, lead=lead, weekdays=weekdays)
+    folded, more_label = None, ""
+    if raw is not None and raw.index.language == chunk.get("language", REFERENCE):
+        question = tracker.latest_message.get("text") or ""
+        filled = services.site().fill(chunk["text"], weekdays)
+        folded = fold(filled, question, chunk["section"], raw.index.language, raw.question, topic_words(chunk))
+        more_label = services.say("answer_more_about", tracker, section=chunk["section_title"])
+    send_answer(
+        dispatcher,
+        services.site(),
+        chunk,
+        score,
+        care_team_first,
+        extra=extra,
+        buttons=buttons,
+        lead=lead,
+        weekdays=weekdays,
+        folded=folded,
+        more_label=more_label,
+    )
+
+
+def reminded(tracker: Tracker) -> bool:
+    """Whether an earlier answer of this conversation (since its session began) closed with the reminder:
+    only the first one does."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "bot" and ((event.get("data") or {}).get("custom") or {}).get("route") == "answer":
+            return True
+    return False
 
 
 def section_for(tracker: Tracker, text: str, target, language: str, intent_topic, confidence: float, intent):
@@ -116,6 +152,9 @@ class ActionAnswerQuestion(ThreadedAction):
             return events
         if target.no_text:
             return say_no_text(dispatcher, tracker, target.no_text)
+        if text == ANOTHER_PROCEDURE_PAYLOAD and not target.procedure:
+            send(dispatcher, services.say("answer_which_procedure", tracker), "clarify", topic=target.topic)
+            return []
         try:
             hit, raw, answered_in = section_for(
                 tracker, text, target, language, topic_of_intent(intent), float(intent_data.get("confidence") or 0.0), intent
@@ -143,5 +182,6 @@ class ActionAnswerQuestion(ThreadedAction):
         elif not (procedure or hit.section in GENERAL_TOPICS or raw is None):
             extra = services.say("answer_ask_which", tracker)
             buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section, language)]
-        send_section(dispatcher, tracker, hit.chunk, hit.score, extra=extra, buttons=buttons, lead=lead)
+            buttons.append({"title": services.say("button_another_procedure", tracker), "payload": ANOTHER_PROCEDURE_PAYLOAD})
+        send_section(dispatcher, tracker, hit.chunk, hit.score, extra=extra, buttons=buttons, lead=lead, raw=raw)
         return events

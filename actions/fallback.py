@@ -50,15 +50,16 @@ class ActionHandleFallback(ThreadedAction):
         if unknown:
             return say_no_text(dispatcher, tracker, unknown[0])
         try:
+            raw = services.raw_scores(tracker.sender_id, text, language)
             result = services.retriever(language).rank(
-                services.raw_scores(tracker.sender_id, text, language),
+                raw,
                 [procedure] if procedure else None,
                 k=1,
                 prefer_general=not procedure,
             )
             if result.best:
                 chunk = result.best.chunk
-                send_section(dispatcher, tracker, chunk, result.best.score)
+                send_section(dispatcher, tracker, chunk, result.best.score, raw=raw)
                 return slot_changes(
                     tracker,
                     current_procedure=chunk["procedure"] if chunk["procedure"] != "general_ir" else procedure,

@@ -2,7 +2,8 @@
 
 An action's message travels as one custom payload holding the text, the
 buttons and the structured fields (`route`, `procedure`, `topic`, `sources`,
-`score`). Not as Rasa's plain text: the REST channel would split a text at
+`score`, and for an answer cut to the sentences asked about, `more`: the rest of the section, which the
+widget folds; `text` holds the whole answer for channels that cannot fold). Not as Rasa's plain text: the REST channel would split a text at
 every blank line into separate messages.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from core.site import Site
+from knowledge.answer_first import Folded
 
 
 def source_of(chunk: dict) -> dict:
@@ -35,6 +37,7 @@ def send(
     sources: list[dict] | None = None,
     score: float | None = None,
     buttons: list[dict] | None = None,
+    more: dict | None = None,
 ) -> None:
     dispatcher.utter_message(
         json_message={
@@ -45,6 +48,7 @@ def send(
             "topic": topic,
             "sources": sources or [],
             "score": None if score is None else round(float(score), 3),
+            "more": more,
         }
     )
 
@@ -59,13 +63,18 @@ def send_answer(
     buttons: list[dict] | None = None,
     lead: str = "",
     weekdays: list[str] | None = None,
+    folded: Folded | None = None,
+    more_label: str = "",
 ) -> None:
-    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing every answer.
-    `lead` comes before the text (that it is given in English, say); `weekdays` are the day names of the
-    text's language, for its {opening_hours}."""
-    text = (
-        (f"{lead}\n\n" if lead else "") + site.fill(chunk["text"], weekdays) + (f"\n\n{extra}" if extra else "") + f"\n\n{care_team_first}"
-    )
+    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing the
+    answer ("" once the conversation had it). `lead` comes before the text (that it is given in English,
+    say); `weekdays` are the day names of the text's language, for its {opening_hours}. `folded`: the
+    section's (filled) text cut into the sentences that answer and the rest, which follows under
+    `more_label` and is also sent apart as `more`."""
+    section = site.fill(chunk["text"], weekdays) if folded is None else f"{folded.lead}\n\n{more_label}\n{folded.rest}"
+    closing = [part for part in (extra, care_team_first) if part]
+    text = "\n\n".join([*([lead] if lead else []), section, *closing])
+    more = None if folded is None else {"label": more_label, "text": folded.rest}
     send(
         dispatcher,
         text,
@@ -75,6 +84,7 @@ def send_answer(
         sources=[source_of(chunk)],
         score=score,
         buttons=buttons,
+        more=more,
     )
 
 

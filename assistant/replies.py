@@ -23,9 +23,18 @@ class Reply:
     topic: str | None = None
     sources: list[dict] = field(default_factory=list)
     score: float | None = None
+    # An answer cut to the sentences asked about: the rest of its section, {"label", "text"}; `text` includes
+    # it as "<label>\n<text>" for channels that cannot fold it (the widget folds it).
+    more: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def text_without_more(self) -> str:
+        """The text without the folded rest of the section (the text itself if it has none)."""
+        if not self.more:
+            return self.text
+        return self.text.replace(f"\n\n{self.more['label']}\n{self.more['text']}", "", 1)
 
 
 def _buttons(raw) -> list[dict]:
@@ -39,6 +48,9 @@ def _apply_data(reply: Reply, data: dict) -> None:
     reply.topic = data.get("topic") or reply.topic
     reply.sources = list(data.get("sources") or reply.sources)
     reply.score = data.get("score", reply.score)
+    more = data.get("more")
+    if isinstance(more, dict) and isinstance(more.get("label"), str) and isinstance(more.get("text"), str):
+        reply.more = {"label": more["label"], "text": more["text"]}
 
 
 def from_rasa(messages: list[dict], site: Site) -> list[Reply]:

@@ -49,6 +49,10 @@ from core.storage.database import Database
 from core.storage.spool import Spool
 
 log = logging.getLogger(__name__)
+# On SMS and WhatsApp "stop", "cancel", "quit" and "end" opt the number out of every message
+# (assistant/channels/optout.py): there the contact form's first question names a word that only leaves the form.
+_BY_TEXT = {"utter_ask_contact_name": "form_ask_name_by_text"}
+CHANNEL_WORDING = {"sms": _BY_TEXT, "whatsapp": _BY_TEXT, "whatsapp_twilio": _BY_TEXT}
 LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's language" ticket
 
 
@@ -130,7 +134,7 @@ class TurnHandler:
             replies = [self._fixed("unavailable", language, "fallback")]
         for reply in replies:
             # The dialogue's own responses are written in domain.yml in English; the catalog has them in every language.
-            reply.text = self.messages.localise(reply.text, language, self.site)
+            reply.text = self.messages.localise(reply.text, language, self.site, CHANNEL_WORDING.get(channel))
             for button in reply.buttons:
                 button["title"] = self.messages.localise(button["title"], language, self.site)
         if any(r.route == "urgent" for r in replies):

@@ -107,13 +107,18 @@ class Messages:
             day = self.text("answered_on_day", language, site, weekday=weekdays[opening.weekday()])
         return self.text("answered_closed", language, site, day=day, time=opening.strftime("%H:%M"))
 
-    def localise(self, text: str, language: str | None, site: Site) -> str:
+    def localise(self, text: str, language: str | None, site: Site, instead: dict[str, str] | None = None) -> str:
         """A reference-language sentence of the catalog (as the dialogue's responses come from domain.yml, filled)
-        said in `language` instead; any other text as it is (an action's reply is already in the language)."""
-        if not language or language == REFERENCE or language not in self.catalogs:
+        said in `language` instead; any other text as it is (an action's reply is already in the language).
+        `instead` maps a sentence's key to another key to say in its place (a channel's own wording)."""
+        instead = instead or {}
+        if not instead and (not language or language == REFERENCE or language not in self.catalogs):
             return text
         key = self._keys_of_reference_texts(site).get(" ".join(text.split()))
-        if key is None or key not in self.catalogs[language].messages:
+        if key is None:
+            return text
+        key = instead.get(key, key)
+        if key not in self.catalogs.get(language or REFERENCE, self.catalogs[REFERENCE]).messages and key not in instead.values():
             return text
         return self.text(key, language, site)
 

@@ -120,6 +120,7 @@ class RawScores:
     topic: np.ndarray  # similarity with the example questions of the chunk's topic
     asked: np.ndarray  # similarity with the nearest question the chunk answers (its text's `questions:`)
     cues: Cues = Cues()  # what the question's phrasing says about the section it wants
+    question: np.ndarray | None = None  # the question's own vector (knowledge/answer_first.py picks sentences with it)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class Retriever:
         tokens = tokenize(query, self.language)
         keyword = loaded.keyword.get_scores(tokens) if tokens else np.zeros(len(loaded.chunks))
         cues = cues_of(query) if english else section_cues(query, self.language)
-        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues)
+        return RawScores(loaded, dense, np.asarray(keyword, dtype=np.float32), topic, asked, cues, vector_of[texts[0]])
 
     @staticmethod
     def _stretched(similarity: np.ndarray) -> np.ndarray:

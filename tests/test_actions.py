@@ -85,8 +85,10 @@ def test_a_topic_without_a_procedure_answers_from_the_general_page_and_offers_pr
     [message], slots = run(ActionAnswerQuestion(), "topic_without_procedure")
     assert (data(message)["procedure"], data(message)["topic"]) == ("general_ir", "preparation")
     assert "which procedure" in text(message)
-    assert 1 <= len(buttons(message)) <= 3
-    assert all(b["payload"].startswith("/inform_procedure{") for b in buttons(message))
+    *likeliest, another = buttons(message)
+    assert 1 <= len(likeliest) <= 3
+    assert all(b["payload"].startswith("/inform_procedure{") for b in likeliest)
+    assert another["title"] == "Another procedure"
     assert slots["current_procedure"] is None
 
 

@@ -114,3 +114,10 @@ def test_opening_hours_in_a_french_text_are_given_with_french_day_names():
 def test_the_source_names_the_section_in_the_texts_language():
     [reply] = run(french_message("quand puis-je conduire après une embolisation ?", "ask_driving"))
     assert reply["sources"][0]["section_title"] == "Conduite"
+
+
+def test_a_french_question_is_answered_first_from_the_french_text_with_a_french_label():
+    [reply] = run(french_message("est-ce que je peux prendre une douche ?", "ask_aftercare", procedure="embolization"))
+    assert reply["sources"][0]["language"] == "fr" and reply["topic"] == "aftercare"
+    assert reply["text"].startswith("La douche est en général possible après un jour environ.")
+    assert reply["more"]["label"] == "Suite de « Après l'intervention » :" and "syndrome post-embolisation" in reply["more"]["text"]

@@ -20,6 +20,7 @@ OWN_PLACEHOLDERS = {
     "request_saved": {"reference"},
     "no_text": {"name"},
     "warning_signs_meanwhile": {"title"},
+    "answer_more_about": {"section"},
     "answered_closed": {"day", "time"},
     "answered_on_day": {"weekday"},
 }

@@ -745,7 +745,8 @@
     if (urgent) bubble.appendChild(el("p", { class: "ira-urgent-title" }, [icon("alert"), el("span", { text: T.emergency })]));
     if (handedBack) bubble.appendChild(el("p", { class: "ira-handback-title", text: T.handedBack }));
     // Replies get tappable phone numbers and e-mail addresses; the patient's own words stay as typed.
-    bubble.appendChild(role === "patient" ? textBlock(patientText(message.text)) : textBlock(message.text, true));
+    if (role === "patient") bubble.appendChild(textBlock(patientText(message.text)));
+    else appendReplyText(bubble, message);
     if (urgent) bubble.appendChild(callLink("ira-call", fill(T.call, { number: config.emergencyNumber })));
     item.appendChild(meta);
     item.appendChild(bubble);
@@ -759,6 +760,26 @@
     item._message = message;
     if (message.id) setMessageId(item, message);
     return item;
+  }
+
+  // An answer cut to the sentences asked about carries the rest of its section as `more` ({label, text}); its
+  // text holds that rest too, as "label\ntext" (for channels that cannot fold). Here the rest is folded
+  // behind a native disclosure (keyboard and screen readers know it) where it stood; any other reply is shown whole.
+  function appendReplyText(bubble, message) {
+    var more = message.more, text = String(message.text);
+    var block = more && typeof more.label === "string" && typeof more.text === "string" ? "\n\n" + more.label + "\n" + more.text : null;
+    var at = block ? text.indexOf(block) : -1;
+    if (at < 0) {
+      bubble.appendChild(textBlock(text, true));
+      return;
+    }
+    bubble.appendChild(textBlock(text.slice(0, at), true));
+    bubble.appendChild(el("details", { class: "ira-more" }, [
+      el("summary", { class: "ira-more-toggle", text: more.label.replace(/[\s:：]+$/, "") }),
+      textBlock(more.text, true),
+    ]));
+    var after = text.slice(at + block.length).trim();
+    if (after) bubble.appendChild(textBlock(after, true));
   }
 
   function sourcesBlock(sources) {

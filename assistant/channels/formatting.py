@@ -4,6 +4,8 @@
 - Buttons become numbered choices ("1. How do I prepare?"); `choice_list` gives
   the same numbering back so a reply of "1" maps to the button's payload.
 - A source shrinks to its title.
+- An answer cut to the sentences asked about keeps the rest of its section on SMS only if the whole
+  fits in one message; on WhatsApp it always does.
 - The emergency reply is always the first message.
 - SMS: one message stays within SMS_MAX_SEGMENTS segments (GSM-7: 160 characters
   alone, 153 per part; any other character switches the whole message to UCS-2:
@@ -200,8 +202,8 @@ def _source_titles(reply: Reply) -> list[str]:
     return titles
 
 
-def _reply_units(reply: Reply, first_number: int, labels: Labels) -> list[Unit]:
-    units = _sentences(plain(reply.text))
+def _reply_units(reply: Reply, first_number: int, labels: Labels, text: str | None = None) -> list[Unit]:
+    units = _sentences(plain(reply.text if text is None else text))
     titles = _source_titles(reply)
     if titles:
         units.append(("\n\n", f"{labels.source} " + "; ".join(titles)))
@@ -211,13 +213,24 @@ def _reply_units(reply: Reply, first_number: int, labels: Labels) -> list[Unit]:
     return units
 
 
-def _format(replies: list[Reply], fits: Callable[[str], bool], adapt: Callable[[str], str], labels: Labels) -> list[str]:
+def _packed(
+    reply: Reply, number: int, labels: Labels, fits: Callable[[str], bool], adapt: Callable[[str], str], text: str | None = None
+) -> list[str]:
+    return pack([(sep, adapt(unit)) for sep, unit in _reply_units(reply, number, labels, text)], fits)
+
+
+def _format(
+    replies: list[Reply], fits: Callable[[str], bool], adapt: Callable[[str], str], labels: Labels, keep_more: bool = True
+) -> list[str]:
+    """`keep_more=False`: an answer's folded rest is left out unless the whole answer fits in one message."""
     messages: list[str] = []
     number = 1
     for reply in sending_order(replies, lambda r: r.route):
-        units = [(sep, adapt(unit)) for sep, unit in _reply_units(reply, number, labels)]
+        packed = _packed(reply, number, labels, fits, adapt)
+        if reply.more and not keep_more and len(packed) > 1:
+            packed = _packed(reply, number, labels, fits, adapt, reply.text_without_more())
         number += len(reply.buttons)
-        messages.extend(pack(units, fits))
+        messages.extend(packed)
     return messages
 
 
@@ -226,7 +239,7 @@ def sms_friendly(text: str) -> str:
 
 
 def to_sms(replies: list[Reply], labels: Labels = ENGLISH) -> list[str]:
-    return _format(replies, fits_sms, sms_friendly, labels)
+    return _format(replies, fits_sms, sms_friendly, labels, keep_more=False)
 
 
 def to_whatsapp(replies: list[Reply], labels: Labels = ENGLISH) -> list[str]:
