@@ -101,6 +101,7 @@ eval: model
 	@$(APP) -m tooling.evaluate
 	@$(APP) scripts/red_flag_report.py
 	@$(APP) -m tooling.evaluate_dialogue
+	@$(APP) -m tooling.evaluate_answer_first
 
 nlu-eval: install
 	@$(APP) scripts/nlu_report.py
