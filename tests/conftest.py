@@ -40,6 +40,7 @@ from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import empty_postgres, make_app, postgres_database
 from tests.support.local_server import serving
+from tests.support.templates import sharing_templates
 from tests.support.web import API_KEYS_SETTING, WebPatients
 
 TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
@@ -150,7 +151,7 @@ def app(database_url, fake_rasa, fake_actions, monkeypatch, tmp_path, sqlite_bus
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("ASSISTANT_SQLITE_BUSY_MS", str(sqlite_busy_ms))
     monkeypatch.setenv("ASSISTANT_API_KEYS", API_KEYS_SETTING)
-    return create_app(Settings.from_env(), {"TESTING": True})
+    return sharing_templates(create_app(Settings.from_env(), {"TESTING": True}))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from core.storage.database import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Base, Conversation, StaffUser, Ticket
 from core.storage.tickets import create_ticket
+from tests.support.templates import sharing_templates
 
 PASSWORD = "correct horse battery staple"
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
@@ -83,7 +84,9 @@ def make_app(
         monkeypatch.setenv("ASSISTANT_INSECURE_COOKIES", "1")
     else:
         monkeypatch.delenv("ASSISTANT_INSECURE_COOKIES", raising=False)
-    return create_app(Settings.from_env(), {"TESTING": True, "INBOX_PASSWORD_HASHER": None if production_hashing else CHEAP_HASHER})
+    return sharing_templates(
+        create_app(Settings.from_env(), {"TESTING": True, "INBOX_PASSWORD_HASHER": None if production_hashing else CHEAP_HASHER})
+    )
 
 
 def client_for(app, base_url: str = "http://localhost"):
