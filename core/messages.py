@@ -11,6 +11,7 @@ the keys the safety paths need.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,6 +39,24 @@ class Catalog:
     widget: dict[str, str | list[str]]  # the web widget's interface strings (plain text, never HTML)
 
 
+@functools.lru_cache(maxsize=64)
+def _catalog(name: str, source: str) -> Catalog:
+    """One catalog file read into a Catalog, once per process for each distinct content (every app and action
+    server of a process loads the same files). The Catalog is shared: nothing changes it after loading."""
+    language = Path(name).stem
+    data = yaml.load(source, Loader=SAFE_LOADER)
+    if data.get("language") != language:
+        raise ValueError(f"{name}: 'language' must be {language!r}")
+    return Catalog(
+        language=language,
+        name=str(data["name"]),
+        texts=bool(data.get("texts")),
+        weekdays=[str(d) for d in data["weekdays"]],
+        messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()},
+        widget=dict(data.get("widget") or {}),
+    )
+
+
 class Messages:
     def __init__(self, catalogs: dict[str, Catalog]):
         if REFERENCE not in catalogs:
@@ -48,20 +67,7 @@ class Messages:
 
     @classmethod
     def load(cls, directory: Path) -> Messages:
-        catalogs = {}
-        for path in sorted(directory.glob("*.yml")):
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-            if data.get("language") != path.stem:
-                raise ValueError(f"{path.name}: 'language' must be {path.stem!r}")
-            catalogs[path.stem] = Catalog(
-                language=path.stem,
-                name=str(data["name"]),
-                texts=bool(data.get("texts")),
-                weekdays=[str(d) for d in data["weekdays"]],
-                messages={str(k): " ".join(str(v).split()) for k, v in data["messages"].items()},
-                widget=dict(data.get("widget") or {}),
-            )
-        return cls(catalogs)
+        return cls({path.stem: _catalog(path.name, path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yml"))})
 
     def has(self, language: str | None) -> bool:
         return language in self.catalogs

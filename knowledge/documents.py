@@ -8,10 +8,13 @@ curator can go straight to it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -231,6 +234,17 @@ def content_hash(directory: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed_header(header: str) -> bytes:
+    return pickle.dumps(yaml.load(header, Loader=SAFE_LOADER) or {})
+
+
+def _header(header: str) -> Any:
+    """The YAML header's value, parsed once per process for each distinct header (a build, the validator and the
+    actions all read the same texts) and handed out as a fresh copy, so no caller sees another's changes."""
+    return pickle.loads(_parsed_header(header))
+
+
 def parse(path: Path) -> tuple[Document | None, list[Problem]]:
     """Read one file; returns the document (None if unreadable) and its parse problems."""
     shown = str(path)
@@ -246,7 +260,7 @@ def parse(path: Path) -> tuple[Document | None, list[Problem]]:
     except StopIteration:
         return None, [Problem(shown, 1, "error", "YAML header is not closed by a line '---'")]
     try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
+        meta = _header("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -391,10 +405,11 @@ def _check_questions(doc: Document) -> list[Problem]:
     problems = []
     sections = {section.id for section in doc.sections}
     for section, values in asked.items():
-        line = doc.line_of_key(str(section), after="questions")
         if section not in sections:
+            line = doc.line_of_key(str(section), after="questions")
             problems.append(Problem(shown, line, "error", f"questions for section '{section}', which this text does not have"))
         if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            line = doc.line_of_key(str(section), after="questions")
             problems.append(Problem(shown, line, "error", f"questions for '{section}' must be a list of non-empty strings"))
     return problems
 

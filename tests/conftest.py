@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from flask import Flask
 
 from core.config import ROOT, Settings
 from core.storage.database import Database
@@ -40,6 +41,7 @@ from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import empty_postgres, make_app, postgres_database
 from tests.support.local_server import serving
+from tests.support.routing import LazyBuilderRule
 from tests.support.templates import sharing_templates
 from tests.support.web import API_KEYS_SETTING, WebPatients
 
@@ -47,6 +49,9 @@ TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
 SYSTEM_FIXTURES = {"system", "in_rasa"}
 BROWSER_FIXTURES = {"browser"}
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+# Every app a test makes compiles its URL builders only when a test builds a URL (tests/support/routing.py).
+Flask.url_rule_class = LazyBuilderRule
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by marker

@@ -187,3 +187,16 @@ def test_the_two_lists_are_checked_in_the_texts_language():
     assert warning_lists(english_intro, "fr")[1] == [(1, f"when_to_call: the emergency list's intro must read '{emergency}'")]
     bold = french.replace("- de la fièvre", "- **de la fièvre**")
     assert warning_lists(bold, "fr")[1] == [(5, "when_to_call is plain text a phone shows as it is: no Markdown bold")]
+
+
+def test_a_text_read_twice_gives_each_reader_its_own_header_and_an_edit_is_read_anew(texts):
+    from knowledge.documents import parse
+
+    path = texts / "embolization.md"
+    first, _ = parse(path)
+    first.meta["names"].append("changed by one reader")
+    second, _ = parse(path)
+    assert "changed by one reader" not in second.meta["names"]
+    edit(path, "title: ", "title: Edited ")
+    third, _ = parse(path)
+    assert third.meta["title"].startswith("Edited ")

@@ -168,3 +168,17 @@ def test_the_sms_formattings_english_labels_are_the_catalogs():
     site = Settings.from_env().site
     heading, source = (MESSAGES.text(key, "en", site) for key in ("sms_choices_heading", "sms_source"))
     assert formatting.Labels(heading, source) == formatting.ENGLISH
+
+
+def test_an_edited_catalog_is_read_anew_by_the_next_load(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "messages", tmp_path / "messages")
+    site = Settings.from_env().site
+    before = Messages.load(tmp_path / "messages").text("emergency", "fr", site)
+    path = tmp_path / "messages" / "fr.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["messages"]["emergency"] = "Appelez le {emergency_number} tout de suite."
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    after = Messages.load(tmp_path / "messages").text("emergency", "fr", site)
+    assert after != before and after == f"Appelez le {site.emergency_number} tout de suite."
