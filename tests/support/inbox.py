@@ -15,7 +15,7 @@ import secrets
 
 import pytest
 from argon2 import PasswordHasher, profiles
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from core.config import Settings
 from core.storage.database import Database
@@ -50,11 +50,15 @@ def postgres_database(migrate: bool = True):
 
 
 def empty_postgres(url: str) -> None:
-    database = Database(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    with database.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    database.engine.dispose()
+    """Every table of the schema emptied and every id counting from 1 again, as in a new database. DELETE, not
+    TRUNCATE: on tables of a few rows TRUNCATE costs several times more (it replaces each table's files)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=False) as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(f'DELETE FROM "{table.name}"')
+        sequences = "SELECT oid::regclass FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
+        connection.execute(f"SELECT setval(sequence, 1, false) FROM ({sequences}) AS found(sequence)")
 
 
 # Real argon2id, at its cheapest: sign-in runs hundreds of times in the tests (the default costs ~0.3 s a hash).
