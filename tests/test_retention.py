@@ -24,7 +24,7 @@ from core.storage.models import (
 )
 from rasa_addons import tracker_schema
 from rasa_addons.tracker_schema import EVENTS
-from tests.support.inbox import postgres_database, raise_ticket
+from tests.support.inbox import raise_ticket
 
 DAY = dt.timedelta(days=1)
 NOW = dt.datetime.now(dt.UTC)
@@ -262,23 +262,24 @@ def test_the_forget_command_reports_what_it_deleted(inbox_app, tmp_path):
 
 
 @pytest.fixture
-def postgres_tracker():
-    """Rasa's conversation store on the local PostgreSQL (as endpoints.scaled.yml sets it), in a database of its own."""
-    for url in postgres_database(migrate=False):
-        settings = dataclasses.replace(
-            Settings.from_env(),
-            tracker_dialect="postgresql",
-            tracker_db=url.rsplit("/", 1)[1],
-            tracker_db_host="127.0.0.1",
-            tracker_db_user="postgres",
-        )
-        store = TrackerStore.from_settings(settings)
-        engine = create_engine(store.location)
-        tracker_schema.metadata.create_all(engine)
-        try:
-            yield store, engine
-        finally:
-            engine.dispose()
+def postgres_tracker(postgres_url):
+    """Rasa's conversation store on the local PostgreSQL, in the gateway's database as endpoints.scaled.yml sets it
+    (the run's database: its tables are made for the test and dropped after)."""
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        tracker_dialect="postgresql",
+        tracker_db=postgres_url.rsplit("/", 1)[1],
+        tracker_db_host="127.0.0.1",
+        tracker_db_user="postgres",
+    )
+    store = TrackerStore.from_settings(settings)
+    engine = create_engine(store.location)
+    tracker_schema.metadata.create_all(engine)
+    try:
+        yield store, engine
+    finally:
+        tracker_schema.metadata.drop_all(engine)
+        engine.dispose()
 
 
 def test_forget_deletes_the_patients_events_from_a_postgresql_conversation_store(inbox_app, postgres_tracker):
