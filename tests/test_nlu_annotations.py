@@ -4,6 +4,7 @@ leaflet (Rasa keeps one synonym per name and silently overwrites the other)."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -16,9 +17,11 @@ from knowledge.names import normalise
 
 TEXTS = ROOT / "knowledge" / "texts"
 NLU = sorted((ROOT / "data" / "nlu").glob("*.yml"))
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ANNOTATED = re.compile(r"\[([^\]]+)\]\{([^}]*)\}|\[([^\]]+)\]\((procedure)\)")
 
 
+@functools.cache
 def name_owners() -> dict[str, str]:
     owners = {}
     for language in with_texts(TEXTS):
@@ -31,10 +34,10 @@ def name_owners() -> dict[str, str]:
 def annotations(path) -> list[tuple[str, str]]:
     """(name, annotated procedure id) for every entity written with an explicit value."""
     found = []
-    for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+    for block in (yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}).get("nlu", []):
         for match in ANNOTATED.finditer(str(block.get("examples", ""))):
             if match.group(2):
-                data = yaml.safe_load("{" + match.group(2) + "}")
+                data = yaml.load("{" + match.group(2) + "}", Loader=LOADER)
                 if data.get("entity") == "procedure" and data.get("value"):
                     found.append((match.group(1), str(data["value"])))
     return found
