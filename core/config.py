@@ -215,6 +215,9 @@ class Settings:
     # When scaled, the knowledge index every action server must serve (GET /readyz reports it); "" compares
     # with the index on the gateway's own disk (assistant/gateway/artifacts.py).
     expected_index_hash: str = ""
+    # When scaled, the model file every Rasa server must have loaded (its name, as /readyz reports it); "" compares
+    # with the model named in the gateway's own var/.model-path.
+    expected_model: str = ""
     # Integrations that use the chat API with their own sender ids: (name, SHA-256 of its key), from ASSISTANT_API_KEYS.
     api_keys: tuple[tuple[str, str], ...] = ()
     # Early-retrieval hints to the action server; off on its own with several (see `early_retrieval`). Turn it off
@@ -272,6 +275,7 @@ class Settings:
             internal_token=_env("ASSISTANT_INTERNAL_TOKEN"),
             retention_days=_days(_env("ASSISTANT_RETENTION_DAYS")),
             expected_index_hash=_index_hash(_env("ASSISTANT_EXPECTED_INDEX_HASH")),
+            expected_model=Path(_env("ASSISTANT_EXPECTED_MODEL")).name,
             api_keys=_api_keys(_env("ASSISTANT_API_KEYS")),
             early_retrieval_wanted=_switch(
                 "ASSISTANT_EARLY_RETRIEVAL", _env("ASSISTANT_EARLY_RETRIEVAL", str(int(cls.early_retrieval_wanted)))

@@ -12,6 +12,7 @@ Nothing of Rasa is imported until `install` runs, so the gateway's environment c
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 HEADER = "X-Assistant-Token"
@@ -64,6 +65,7 @@ def install(argv: list[str]) -> None:
     if not token:
         return
 
+    @functools.wraps(configure_app)  # keeps the other fixes' marks (their `install` must see them)
     def configure_app_checking_token(*args, **kwargs):
         from sanic.response import json as json_response
 

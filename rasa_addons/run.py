@@ -18,9 +18,10 @@ def install(argv: list[str] | None = None) -> None:
     """Check the Rasa version, then install every fix (safe to call twice); `argv` is Rasa's command line, whose
     endpoints file may ask for the internal token (rasa_addons/internal_auth.py)."""
     rasa_version.check_installed()
-    from rasa_addons import action_validation, internal_auth
+    from rasa_addons import action_validation, internal_auth, model_report
 
     action_validation.install()
+    model_report.install()
     internal_auth.install(argv or [])
 
 

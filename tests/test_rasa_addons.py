@@ -265,3 +265,19 @@ def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(in_ra
     opened, said = eval(found)  # noqa: S307 (our own printed list)
     assert opened <= 1  # SQLAlchemy 1.4 on its own opens a connection per session: three a turn
     assert said == ["one", "two", "three", "four", "five", "six"]
+
+
+def test_rasa_reports_the_model_it_has_loaded_on_one_route_installed_once(in_rasa):
+    found = in_rasa("""
+        from types import SimpleNamespace
+        from rasa.core import run
+        from rasa_addons import model_report
+        from rasa_addons.run import install
+
+        install([]); install([])  # twice: one route, not two
+        app = run.configure_app(enable_api=False, input_channels=[])
+        paths = [route.path.strip("/") for route in app.router.routes]
+        agent = SimpleNamespace(model_id="3f2a", processor=SimpleNamespace(model_filename="/srv/models/assistant-1.tar.gz"))
+        print([paths.count("assistant/model"), model_report.describe(agent), model_report.describe(None)])
+    """)
+    assert found == ("[1, {'model_file': 'assistant-1.tar.gz', 'model_id': '3f2a'}, {'model_file': None, 'model_id': None}]")

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -19,6 +20,7 @@ from knowledge.artifacts import index_identity
 from knowledge.languages import index_dir, with_texts
 from tests.conftest import TEST_INTERNAL_TOKEN
 from tests.support.fake_action_server import FakeActionServer
+from tests.support.fake_rasa import FakeRasa
 from tests.support.inbox import CHEAP_HASHER, client_for, create_staff, login, make_app
 from tests.support.ports import free_port
 from tests.support.web import web_headers
@@ -178,6 +180,23 @@ def test_readyz_reports_the_gateways_index_and_model_and_compares_nothing_when_n
     assert ready.json["artifacts"]["model"] == {"file": model.name, "sha256": hashlib.sha256(b"a trained model").hexdigest()[:16]}
 
 
+def name_a_model(settings: Settings, name: str = "assistant-0123456789abcdef.tar.gz") -> Path:
+    """A model file in the gateway's var/, named in var/.model-path as `make model` names it."""
+    model = settings.var_dir / "models" / name
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_bytes(b"a trained model")
+    (settings.var_dir / ".model-path").write_text(f"{model}\n")
+    return model
+
+
+@pytest.fixture
+def one_model_loaded(app, fake_rasa) -> Path:
+    """The gateway's model, the one its Rasa server reports as loaded."""
+    model = name_a_model(app.config["SETTINGS"])
+    fake_rasa.model = {"model_file": model.name, "model_id": "one"}
+    return model
+
+
 @pytest.fixture
 def two_action_servers(fake_actions):
     with FakeActionServer() as other:
@@ -196,7 +215,7 @@ def scaled_gateway(app, servers, **changes):
     return create_app(settings, {"TESTING": True})
 
 
-def test_a_scaled_gateway_is_not_ready_while_an_action_server_serves_another_index(app, two_action_servers, monkeypatch):
+def test_a_scaled_gateway_is_not_ready_while_an_action_server_serves_another_index(app, two_action_servers, one_model_loaded, monkeypatch):
     monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
     first, second = two_action_servers
     gateway = scaled_gateway(app, two_action_servers)
@@ -216,7 +235,46 @@ def test_a_scaled_gateway_is_not_ready_while_an_action_server_serves_another_ind
     assert gateway.test_client().get("/readyz").json["checks"]["same_index"].endswith("action server 2 of 2 has no report (HTTP 404)")
 
 
-def test_the_expected_index_hash_pins_the_index_every_action_server_must_serve(app, two_action_servers, monkeypatch):
+def test_a_scaled_gateway_is_not_ready_while_a_rasa_server_has_another_model_loaded(app, fake_rasa, two_action_servers, monkeypatch):
+    monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
+    model = name_a_model(app.config["SETTINGS"])
+    with FakeRasa() as other_rasa:
+        gateway = scaled_gateway(app, two_action_servers, rasa_url=f"{fake_rasa.url},{other_rasa.url}")
+        write_index(gateway.config["SETTINGS"])
+        own = index_identity(gateway.config["SETTINGS"].knowledge_dir, gateway.config["SETTINGS"].index_dir)["hash"]
+        for server in two_action_servers:
+            server.artifacts = {"knowledge_index": {"hash": own}}
+        fake_rasa.model = other_rasa.model = {"model_file": model.name, "model_id": "one"}
+        ready = gateway.test_client().get("/readyz")
+        assert (ready.status_code, ready.json["checks"]["same_model"]) == (200, "ok")
+        assert all(h.get(INTERNAL_TOKEN_HEADER) == TEST_INTERNAL_TOKEN for h in other_rasa.headers)
+
+        other_rasa.model = {"model_file": "assistant-fedcba9876543210.tar.gz", "model_id": "two"}
+        ready = gateway.test_client().get("/readyz")
+        assert ready.status_code == 503
+        assert (
+            ready.json["checks"]["same_model"] == f"expected model {model.name}; Rasa server 2 of 2 has assistant-fedcba9876543210.tar.gz"
+        )
+
+        other_rasa.model = None  # a Rasa server started without the report is not taken for the right one
+        assert gateway.test_client().get("/readyz").json["checks"]["same_model"].endswith("Rasa server 2 of 2 has no report (HTTP 404)")
+
+        (settings := gateway.config["SETTINGS"]).var_dir.joinpath(".model-path").unlink()  # no model of its own
+        other_rasa.model = {"model_file": "assistant-fedcba9876543210.tar.gz", "model_id": "two"}
+        assert gateway.test_client().get("/readyz").json["checks"]["same_model"] == (
+            "expected model assistant-0123456789abcdef.tar.gz; Rasa server 2 of 2 has assistant-fedcba9876543210.tar.gz"
+        )
+        fake_rasa.model = other_rasa.model
+        assert gateway.test_client().get("/readyz").json["checks"]["same_model"] == "ok"
+        assert settings.var_dir == app.config["SETTINGS"].var_dir
+
+        pinned = scaled_gateway(app, two_action_servers, rasa_url=fake_rasa.url, expected_model="assistant-1111111111111111.tar.gz")
+        assert pinned.test_client().get("/readyz").json["checks"]["same_model"] == (
+            "expected model assistant-1111111111111111.tar.gz; Rasa server 1 of 1 has assistant-fedcba9876543210.tar.gz"
+        )
+
+
+def test_the_expected_index_hash_pins_the_index_every_action_server_must_serve(app, two_action_servers, one_model_loaded, monkeypatch):
     monkeypatch.setattr("assistant.gateway.health.is_current", lambda *_: True)
     pinned = "0123456789abcdef"
     for server in two_action_servers:

@@ -4,7 +4,9 @@ The gateway's /readyz reports the index it sees on disk (knowledge/artifacts.py)
 var/.model-path (`make model` writes it). When the assistant is scaled it also asks every action server for
 its index (GET /artifacts, actions/artifacts.py) and is not ready while one that answers reports another hash
 than the expected one: ASSISTANT_EXPECTED_INDEX_HASH when set (pin a release), else the gateway's own.
-Rasa's model is reported, not compared: Rasa serves no model name without its whole HTTP API.
+It also asks every Rasa server which model it has loaded (GET /assistant/model, rasa_addons/model_report.py)
+and is not ready while one that answers has another model file than ASSISTANT_EXPECTED_MODEL, or else than the
+one in this gateway's var/.model-path, or else than the others (a gateway without a model of its own, in a container).
 """
 
 from __future__ import annotations
@@ -75,3 +77,32 @@ def same_index(settings: Settings, own_hash: str | None) -> str:
         if reported is not None and reported != expected:
             differing.append(f"action server {position} of {len(urls)} has {reported}")
     return "ok" if not differing else f"expected index {expected}; " + ", ".join(differing)
+
+
+def _reported_model(url: str, headers: dict[str, str]) -> str | None:
+    """The model file a Rasa server has loaded; None when it does not answer (the rasa check says so)."""
+    try:
+        response = requests.get(f"{url}/assistant/model", timeout=2, headers=headers)
+    except requests.RequestException:
+        return None
+    if response.status_code != 200:
+        return f"no report (HTTP {response.status_code})"
+    try:
+        reported = response.json()["model_file"]
+    except (ValueError, KeyError, TypeError):
+        return "an unreadable report"
+    return str(reported) if reported else "no model loaded"
+
+
+def same_model(settings: Settings, own_model: dict | None) -> str:
+    """ "ok" when every Rasa server that answers has the expected model loaded (ASSISTANT_EXPECTED_MODEL, else the
+    one in this gateway's var/.model-path; with neither, the one the first server reports), else what differs."""
+    urls = settings.rasa_urls
+    reported = [_reported_model(url, settings.internal_headers) for url in urls]
+    expected = settings.expected_model or (own_model or {}).get("file") or next((r for r in reported if r), None)
+    differing = [
+        f"Rasa server {position} of {len(urls)} has {model}"
+        for position, model in enumerate(reported, start=1)
+        if model is not None and model != expected
+    ]
+    return "ok" if not differing else f"expected model {expected}; " + ", ".join(differing)

@@ -6,7 +6,8 @@
 - `/readyz` checks the database, Rasa, the action server and the knowledge index, 200 only when all are usable
   (a readiness probe; a load balancer's health check). `/healthz` answers the same, for what already calls it.
   It reports the index and model this gateway sees (`artifacts`), and when scaled also checks that every
-  action server serves the expected index (`same_index`, assistant/gateway/artifacts.py).
+  action server serves the expected index (`same_index`) and every Rasa server has the expected model loaded
+  (`same_model`; assistant/gateway/artifacts.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import requests
 from flask import Blueprint, current_app, jsonify
 
-from assistant.gateway.artifacts import own_report, same_index
+from assistant.gateway.artifacts import own_report, same_index, same_model
 from knowledge.build import is_current
 
 bp = Blueprint("health", __name__)
@@ -59,6 +60,7 @@ def _readiness():
     artifacts = own_report(settings)
     if settings.scaled:
         checks["same_index"] = same_index(settings, artifacts["knowledge_index"]["hash"])
+        checks["same_model"] = same_model(settings, artifacts["model"])
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "degraded", "checks": checks, "artifacts": artifacts}
     return jsonify(body), 200 if healthy else 503

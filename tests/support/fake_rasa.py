@@ -23,6 +23,7 @@ class FakeRasa:
         self.reply: list[dict] = []
         self.status = 200
         self.delay = 0.0
+        self.model: dict | None = None  # what GET /assistant/model answers (rasa_addons/model_report.py); None: 404
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
@@ -33,6 +34,8 @@ class FakeRasa:
         self.headers.append(dict(request.headers))
         if request.method == "GET" and request.path == "/webhooks/rest/":
             response = Response(json.dumps({"status": "ok"}), mimetype="application/json")
+        elif request.method == "GET" and request.path == "/assistant/model" and self.model is not None:
+            response = Response(json.dumps(self.model), mimetype="application/json")
         elif request.method == "POST" and request.path == "/webhooks/rest/webhook":
             self.received.append(request.get_json())
             time.sleep(self.delay)
