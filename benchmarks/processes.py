@@ -89,6 +89,8 @@ def role(pid: int) -> str:
     # First: a shell wrapping a command carries that command in its own command line.
     if Path(argv[0]).name in ("sh", "bash", "dash") or "tooling.launcher" in command or "supervisord" in command:
         return "launcher"
+    if Path(argv[0]).name == "haproxy":
+        return "haproxy"
     if "rasa_sdk" in command:
         return "actions"
     if "gunicorn" in command:
@@ -127,19 +129,31 @@ def memory_by_role(launcher_pid: int) -> dict[str, tuple[float, int]]:
     return {name: (mb, count) for name, (mb, count) in totals.items()}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (OSError once it has ended)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def cpu_seconds_by_role(launcher_pid: int) -> dict[str, float]:
     """User + system CPU seconds used so far per role (gunicorn's master and workers summed), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = defaultdict(float)
     for pid in descendants(launcher_pid):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            name = role(pid)
+            totals[role(pid)] += cpu_seconds(pid)
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return dict(totals)
+
+
+def cpu_seconds_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds so far of each pid still running."""
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found[pid] = cpu_seconds(pid)
+    return found
 
 
 def unhealthy(system: RunningSystem) -> list[str]:
