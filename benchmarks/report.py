@@ -42,7 +42,8 @@ class Results:
     targets: list[Target] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
     setup: Setup | None = None  # None when skipped
-    scaled: ScaledResults | None = None  # None when skipped
+    scaled: ScaledResults | None = None  # None when skipped or failed
+    scaled_error: str = ""  # why the scale-out part failed
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -407,7 +408,7 @@ def scale_out(r: Results) -> str:
     """Section 5: the scaled set-up against one of each, and what one more machine of each kind would add."""
     s = r.scaled
     if s is None:
-        return f"{SCALE_OUT_HEADING}\n\nSkipped in this run."
+        return f"{SCALE_OUT_HEADING}\n\n" + (f"**Failed in this run**: {r.scaled_error}." if r.scaled_error else "Skipped in this run.")
     loads = r.load.get("scale-out", [])
     busy = (
         f"The load average during this part was {min(loads):.1f}–{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) on "

@@ -127,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                 results.setup = fresh_clone.time_setup()
 
         if not args.skip_scaled:
-            scale_out_part()
+            try:
+                scale_out_part()
+            except Exception as exc:  # the parts above are still worth writing down
+                logging.exception("the scale-out part failed")
+                results.scaled_error = f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
     return write(args.output, markdown(results, args.output.read_text() if args.output.is_file() else ""))
 
