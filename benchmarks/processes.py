@@ -84,10 +84,14 @@ def descendants(root: int) -> list[int]:
 
 
 def role(pid: int) -> str:
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    return role_of(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0"))
+
+
+def role_of(argv: list[str]) -> str:
+    """The kind of process a command line is: one of ROLES, "haproxy" or "other"."""
     command = " ".join(argv)
     # First: a shell wrapping a command carries that command in its own command line.
-    if Path(argv[0]).name in ("sh", "bash", "dash") or "tooling.launcher" in command or "supervisord" in command:
+    if Path(argv[0]).name in ("sh", "bash", "dash") or any(m in command for m in ("tooling.launcher", "tooling.scaled", "supervisord")):
         return "launcher"
     if Path(argv[0]).name == "haproxy":
         return "haproxy"
@@ -95,7 +99,8 @@ def role(pid: int) -> str:
         return "actions"
     if "gunicorn" in command:
         return "gateway"
-    if any(Path(arg).name == "rasa" for arg in argv) and "run" in argv:
+    # The Procfile starts Rasa through the project's entry point (`python -m rasa_addons.run run ...`).
+    if ("rasa_addons.run" in argv or any(Path(arg).name == "rasa" for arg in argv)) and "run" in argv:
         return "rasa"
     return "other"
 

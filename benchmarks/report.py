@@ -411,7 +411,7 @@ def scale_out(r: Results) -> str:
         return f"{SCALE_OUT_HEADING}\n\n" + (f"**Failed in this run**: {r.scaled_error}." if r.scaled_error else "Skipped in this run.")
     loads = r.load.get("scale-out", [])
     busy = (
-        f"The load average during this part was {min(loads):.1f}–{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) on "
+        f"the load average during this part was {min(loads):.1f}–{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) on "
         f"{s.cores} cores, the load generator's and both systems' own included"
         if loads
         else f"{s.cores} cores"

@@ -4,6 +4,7 @@ replacing that section alone."""
 from __future__ import annotations
 
 import os
+import shlex
 from collections import Counter
 
 from benchmarks import processes
@@ -11,6 +12,8 @@ from benchmarks.report import SCALE_OUT_HEADING, Results, headline, scale_out, s
 from benchmarks.scaled import ScaledResults, cpu_used_ms
 from benchmarks.targets import evaluate
 from benchmarks.turns import LevelResult
+from core.config import ROOT
+from tooling.launcher import procfile_commands
 
 
 def level(
@@ -104,3 +107,12 @@ def test_a_full_turn_is_shown_beside_rasa_with_the_action_server_and_no_longer_j
     assert "| 50 | 40 | +10 (1.25×) |" in text
     search = [{"chunks": 100_000, "role": "exact", "mean_ms": 1.0, "p95_ms": 1.0, "recall": None, "params": ""}]
     assert [t.name for t in evaluate(turns, search) if "rasa" in t.name.lower() or "×" in t.name] == []
+
+
+def test_each_process_of_the_procfile_and_haproxy_is_given_its_kind():
+    procfile = procfile_commands((ROOT / "Procfile").read_text(), {"RASA_PYTHON": "/v/.venv-rasa/bin/python", "APP_BIN": "/v/.venv/bin"})
+    # As supervisord runs them: `env` and the shell's quotes are gone once the program has started.
+    started = {name: shlex.split(command.removeprefix("env PYTHONPATH=. ")) for name, command in procfile.items()}
+    assert {name: processes.role_of(argv) for name, argv in started.items()} == {"rasa": "rasa", "actions": "actions", "gateway": "gateway"}
+    assert processes.role_of(["/usr/sbin/haproxy", "-W", "-db", "-f", "/run/haproxy.cfg"]) == "haproxy"
+    assert processes.role_of(["/v/.venv/bin/python", "-m", "tooling.scaled", "model.tar.gz", "--instances", "2"]) == "launcher"
