@@ -7,7 +7,7 @@ has been fixed, or that did not show on the day, is not repeated.
 from __future__ import annotations
 
 from assistant import gateway_gunicorn
-from benchmarks.targets import P95_MS_AT_32, SEARCH_MS_AT_100K, TURN_RATIO, as_judged, by_key
+from benchmarks.targets import P95_MS_AT_32, SEARCH_MS_AT_100K, as_judged, by_key
 from core.config import Settings
 
 
@@ -26,28 +26,6 @@ def _levels(r) -> list[int]:
 
 def _cpu(r, target: str, concurrency: int) -> dict[str, float]:
     return by_key(r.turns)[target, concurrency].cpu_ms_per_request
-
-
-def ratio_budget(r) -> list[str]:
-    """What the p50 ratio target leaves for the work an answer adds, against the CPU that work takes."""
-    one = min(_levels(r))
-    gateway, hello = (_latency(r, target, one)["p50"] for target in ("gateway", "rasa hello"))
-    budget = (TURN_RATIO - 1) * hello
-    if gateway - hello <= budget:
-        return []
-    full, bare = _cpu(r, "gateway", one), _cpu(r, "rasa hello", one)
-    rasa_extra, actions, own = full.get("rasa", 0.0) - bare.get("rasa", 0.0), full.get("actions", 0.0), full.get("gateway", 0.0)
-    embedding = r.embedding["ways"][r.embedding["as_run"]]["p50"]
-    return [
-        f"**The ratio target leaves {budget:.0f} ms for an answer.** With {one} conversation the trivial roundtrip takes "
-        f"{hello:.0f} ms, so a full turn may add {budget:.0f} ms; it adds {gateway - hello:.0f} ms. Per request it costs "
-        f"{rasa_extra:.0f} ms more CPU in Rasa than the rule's reply (calling the action server: the tracker and domain "
-        f"as JSON, the reply checked, a second prediction), {actions:.0f} ms in the action server (one embedding alone "
-        f"is {embedding:.0f} ms here) and {own:.0f} ms in the gateway (validation, red-flag check, two database writes, "
-        "the call to Rasa). An answer from the texts needs all of these, so within "
-        f"{TURN_RATIO}× of a rule's reply is out of reach on this design; the target would be better stated as an "
-        "absolute time."
-    ]
 
 
 def cpu_per_turn(r) -> list[str]:
@@ -176,7 +154,7 @@ def rasa_floor(r) -> list[str]:
 
 
 def turn_findings(r) -> list[str]:
-    checks = (ratio_budget, cpu_per_turn, saturation, gateway_share, action_queue, cold_first_turns, failed_turns, rasa_floor)
+    checks = (cpu_per_turn, saturation, gateway_share, action_queue, cold_first_turns, failed_turns, rasa_floor)
     return [note for check in checks for note in check(r)]
 
 

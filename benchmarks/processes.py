@@ -84,16 +84,23 @@ def descendants(root: int) -> list[int]:
 
 
 def role(pid: int) -> str:
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    return role_of(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0"))
+
+
+def role_of(argv: list[str]) -> str:
+    """The kind of process a command line is: one of ROLES, "haproxy" or "other"."""
     command = " ".join(argv)
     # First: a shell wrapping a command carries that command in its own command line.
-    if Path(argv[0]).name in ("sh", "bash", "dash") or "tooling.launcher" in command or "supervisord" in command:
+    if Path(argv[0]).name in ("sh", "bash", "dash") or any(m in command for m in ("tooling.launcher", "tooling.scaled", "supervisord")):
         return "launcher"
+    if Path(argv[0]).name == "haproxy":
+        return "haproxy"
     if "rasa_sdk" in command:
         return "actions"
     if "gunicorn" in command:
         return "gateway"
-    if any(Path(arg).name == "rasa" for arg in argv) and "run" in argv:
+    # The Procfile starts Rasa through the project's entry point (`python -m rasa_addons.run run ...`).
+    if ("rasa_addons.run" in argv or any(Path(arg).name == "rasa" for arg in argv)) and "run" in argv:
         return "rasa"
     return "other"
 
@@ -127,19 +134,31 @@ def memory_by_role(launcher_pid: int) -> dict[str, tuple[float, int]]:
     return {name: (mb, count) for name, (mb, count) in totals.items()}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (OSError once it has ended)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def cpu_seconds_by_role(launcher_pid: int) -> dict[str, float]:
     """User + system CPU seconds used so far per role (gunicorn's master and workers summed), from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
     totals: dict[str, float] = defaultdict(float)
     for pid in descendants(launcher_pid):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            name = role(pid)
+            totals[role(pid)] += cpu_seconds(pid)
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        totals[name] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return dict(totals)
+
+
+def cpu_seconds_by_pid(pids: list[int]) -> dict[int, float]:
+    """CPU seconds so far of each pid still running."""
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found[pid] = cpu_seconds(pid)
+    return found
 
 
 def unhealthy(system: RunningSystem) -> list[str]:

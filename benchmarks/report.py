@@ -9,6 +9,7 @@ from benchmarks.fresh_clone import Setup
 from benchmarks.processes import ROLES, ColdStart
 from benchmarks.profiling import Profile
 from benchmarks.retrieval import ALL_CHUNK_QUERIES, QUERIES
+from benchmarks.scaled import KINDS, LOADS, ScaledResults
 from benchmarks.targets import Target, by_key
 from benchmarks.turns import LEVELS, LONG_BLOCK, LONG_CONVERSATIONS, LONG_TURNS, MIX, PAUSE, TARGETS, LevelResult
 
@@ -41,6 +42,8 @@ class Results:
     targets: list[Target] = field(default_factory=list)
     profiles: dict[str, Profile] = field(default_factory=dict)
     setup: Setup | None = None  # None when skipped
+    scaled: ScaledResults | None = None  # None when skipped or failed
+    scaled_error: str = ""  # why the scale-out part failed
 
 
 def table(header: list[str], rows: list[list]) -> str:
@@ -147,6 +150,55 @@ LEVEL_COLUMNS = [
 ]
 
 
+def headline(r: Results) -> str:
+    """What a full turn costs beside its nearest comparisons, each measured in this run."""
+    rows = []
+    if r.side_by_side:
+        found = {level.target: level.latency for level in r.side_by_side}
+        gateway, mix = found["gateway"], found["rasa mix"]
+        rows.append(
+            [
+                "what the gateway adds: a full turn against Rasa with the action server alone (one conversation per target, taking turns)",
+                f"p50 {ms(gateway['p50'])}, p95 {ms(gateway['p95'])}",
+                f"p50 {ms(mix['p50'])}, p95 {ms(mix['p95'])}",
+                f"p50 +{ms(gateway['p50'] - mix['p50'])} ({gateway['p50'] / mix['p50']:.2f}×)",
+            ]
+        )
+    paced = by_key(r.turns, paced=True)
+    if ("gateway", 32) in paced:
+        gateway, mix = paced["gateway", 32], paced["rasa mix", 32]
+        rows.append(
+            [
+                "32 paced conversations: the same mix through the gateway against Rasa with the action server alone",
+                f"p95 {ms(gateway.latency['p95'])} ({gateway.failed} failed of {gateway.sent})",
+                f"p95 {ms(mix.latency['p95'])} ({mix.failed} failed of {mix.sent})",
+                f"p95 +{ms(gateway.latency['p95'] - mix.latency['p95'])} ({gateway.latency['p95'] / mix.latency['p95']:.2f}×)",
+            ]
+        )
+    for target, (blocks, failed) in r.long_conversations.items():
+        first, last = blocks[0], blocks[-1]
+        rows.append(
+            [
+                f"a turn late in a {LONG_TURNS}-turn conversation against its first turns ({target}; p50 of turns "
+                f"{LONG_TURNS - LONG_BLOCK + 1}–{LONG_TURNS} against 1–{LONG_BLOCK}, {failed} failed)",
+                f"{ms(last)}",
+                f"{ms(first)}",
+                f"+{ms(last - first)} ({last / first:.2f}×)",
+            ]
+        )
+    if not rows:
+        return ""
+    return "\n\n".join(
+        [
+            "## Side by side, in one run",
+            "Times in ms, from the tables of section 1. A full turn is not held to a multiple of a rule's reply any "
+            "more (an answer from the texts needs Rasa to call the action server, which a rule's reply does not): it is "
+            "shown beside Rasa with the action server alone, which is the same work without the gateway.",
+            table(["comparison", "measured", "against", "difference"], rows),
+        ]
+    )
+
+
 def turns(r: Results) -> str:
     first = table(["message (outcome)", "ms"], [[text, ms(t)] for text, t in r.first_turns])
     return "\n\n".join(
@@ -165,7 +217,7 @@ def turns(r: Results) -> str:
             "system CPU time each process group used during the level (from /proc), divided by the requests sent. The "
             "gateway's rate limits are raised for the run (they are still checked on every request), since every "
             "conversation comes from 127.0.0.1 and a long conversation sends 60 messages from one sender in seconds.",
-            f"### Paced conversations (the targets are judged on these)\n\nAfter each answer a conversation waits "
+            f"### Paced conversations (the p95 target is judged on these)\n\nAfter each answer a conversation waits "
             f"{PAUSE[0]:.0f}–{PAUSE[1]:.0f} s (uniform, seeded), quicker than a patient reads an answer and types the next "
             "question on a phone; the conversations start spread over one pause. With one conversation, paced and back to "
             "back differ only by idle time, so level 1 is measured back to back (below) and used for both.",
@@ -199,8 +251,8 @@ def side_by_side(r: Results) -> str:
             "after another, a minute or more apart, so their ratios also carry any change in the machine's speed between "
             "the two (on a shared virtual machine, a rule's reply can go from 21 to 30 ms within minutes). "
             "Here one conversation per "
-            "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... The targets are "
-            "still judged on the tables above; this shows how much of their ratio comes from measuring apart.",
+            "target takes turns with the others, back to back: gateway, rasa hello, rasa mix, gateway, ... What the gateway "
+            "adds (the first row of *Side by side, in one run*) is read here.",
             table(["target", "requests", "p50", "p95", "p99", "failed", "p50 / rasa hello p50"], rows),
         ]
     )
@@ -344,6 +396,129 @@ def setup(r: Results) -> str:
     )
 
 
+SCALE_OUT_HEADING = "## 5. Scale-out: two of each against one of each"
+SERVING_KINDS = ("gateway", "rasa", "actions", "haproxy", "postgres")  # what a turn needs; the launcher and load generator are not
+
+
+def load_label(concurrency: int, paced: bool) -> str:
+    return f"{concurrency} {'paced' if paced else 'back to back'}"
+
+
+def scale_out(r: Results) -> str:
+    """Section 5: the scaled set-up against one of each, and what one more machine of each kind would add."""
+    s = r.scaled
+    if s is None:
+        return f"{SCALE_OUT_HEADING}\n\n" + (f"**Failed in this run**: {r.scaled_error}." if r.scaled_error else "Skipped in this run.")
+    loads = r.load.get("scale-out", [])
+    busy = (
+        f"the load average during this part was {min(loads):.1f}–{max(loads):.1f} (mean {sum(loads) / len(loads):.1f}) on "
+        f"{s.cores} cores, the load generator's and both systems' own included"
+        if loads
+        else f"{s.cores} cores"
+    )
+    rows, by_load = [], {}
+    for name, level in s.levels:
+        lat, cpu = level.latency, level.cpu_ms_per_request
+        by_load.setdefault(load_label(level.concurrency, level.paced), {})[name] = level
+        rows.append(
+            [
+                load_label(level.concurrency, level.paced),
+                name,
+                level.sent,
+                f"{level.outcomes['ok'] / level.seconds:.1f}",
+                ms(lat["p50"]),
+                ms(lat["p95"]),
+                ms(lat["p99"]),
+                level.failed,
+                " / ".join(ms(cpu.get(kind, 0.0)) for kind in KINDS),
+            ]
+        )
+    compare = []
+    for label, pair in by_load.items():
+        one, two = pair.get("one of each"), pair.get("two of each")
+        if one and two:
+            rate = [lv.outcomes["ok"] / lv.seconds for lv in (one, two)]
+            compare.append(
+                [
+                    label,
+                    f"{rate[1] / rate[0]:.2f}×",
+                    f"{two.latency['p50'] / one.latency['p50']:.2f}×",
+                    f"{two.latency['p95'] / one.latency['p95']:.2f}×",
+                ]
+            )
+    busiest = max(LOADS, key=lambda load: (not load[1], load[0]))
+    levels = by_load.get(load_label(*busiest), {})
+    return "\n\n".join(
+        [
+            SCALE_OUT_HEADING,
+            f"Measured on {r.date} at commit {r.commit} (`{r.command}`). **A shared, busy machine**: {busy}; "
+            "other people's work ran beside it, so these times are upper bounds and the two set-ups are best "
+            "compared with each other, within this run.",
+            "Both set-ups are `make run-scaled` (`python -m tooling.scaled`): HAProxy in front, the gateway's tables "
+            "and Rasa's conversations in PostgreSQL, Rasa's lock store and the rate limits in Redis; *two of each* "
+            "runs two gateways, two Rasa servers and two action servers (`--instances 2`), *one of each* one "
+            "(`--instances 1`, so early retrieval is on: a single action server). Both ran at once, each on a new "
+            "database, and took turns level by level at the same load, the mix of section 1 through HAProxy. "
+            f"Ready (every server's probe answering) after {', '.join(f'{n} {t:.0f} s' for n, t in s.ready_s.items())} "
+            "(started together). Turns/s count the turns answered properly.",
+            "CPU ms per turn: each process's user + system CPU time from /proc before and after the level, summed "
+            f"per kind ({' / '.join(KINDS)}), divided by the turns sent. *postgres* is the backends connected to the "
+            "set-up's database (pg_stat_activity), a lower bound: a backend that ends takes its CPU with it. *launcher* is "
+            "tooling.scaled and its supervisord. Redis is shared with other work and not attributed.",
+            table(
+                ["load", "set-up", "turns", "turns/s", "p50", "p95", "p99", "failed", f"CPU ms per turn: {' / '.join(KINDS)}"],
+                rows,
+            ),
+            "Two of each against one of each (ratios; above 1 for turns/s is better, below 1 for latencies):",
+            table(["load", "turns/s", "p50", "p95"], compare),
+            extra_machine(levels, s.cores),
+        ]
+    )
+
+
+def extra_machine(levels: dict[str, LevelResult], cores: int) -> str:
+    """Reasoned from CPU per turn: the turns/s each kind could serve on a machine like this one of its own."""
+    if "two of each" not in levels:
+        return ""
+    level = levels["two of each"]
+    cpu = {kind: level.cpu_ms_per_request.get(kind, 0.0) for kind in SERVING_KINDS}
+    bound = {kind: 1000 * cores / ms_per_turn for kind, ms_per_turn in cpu.items() if ms_per_turn > 0}
+    total = sum(cpu.values())
+    system = min(bound.values())
+    rows = []
+    for kind, turns_per_s in bound.items():
+        with_one_more = min([2 * turns_per_s, *(b for k, b in bound.items() if k != kind)])
+        rows.append([kind, ms(cpu[kind]), f"{turns_per_s:.0f}", f"{with_one_more:.0f} (+{with_one_more - system:.0f})"])
+    measured = level.outcomes["ok"] / level.seconds
+    return "\n\n".join(
+        [
+            "What one more machine of each kind would add, reasoned from the CPU per turn of *two of each* at "
+            f"{load_label(level.concurrency, level.paced)} (the busiest load): a machine like this one ({cores} cores) "
+            "given to one kind alone serves at most its cores' milliseconds over that kind's CPU per turn. With "
+            f"one machine per kind the system serves the smallest of these, {system:.0f} turns/s; one more machine of a "
+            "kind raises only that kind's bound, so only the smallest one helps, up to the next smallest. All on this "
+            f"one machine, the bound is {1000 * cores / total:.0f} turns/s ({total:.0f} ms of CPU a turn); it served "
+            f"{measured:.1f}, the load generator using part of the same cores. Redis (not measured) is left out; "
+            "PostgreSQL's share is a lower bound.",
+            table(["kind", "CPU ms per turn", "turns/s on a machine of its own", "system with one more machine of it"], rows),
+        ]
+    )
+
+
+def splice(previous: str, section: str) -> str:
+    """`previous` with its section of the same heading replaced by `section` (inserted before "What misses" if new)."""
+    heading = section.split("\n", 1)[0]
+    start = previous.find("\n" + heading + "\n")
+    if start >= 0:
+        end = previous.find("\n## ", start + 1)
+        return previous[: start + 1] + section + "\n" + (previous[end:] if end >= 0 else "")
+    for following in ("\n## What misses and why\n", "\n" + KEPT_HEADING + "\n"):
+        at = previous.find(following)
+        if at >= 0:
+            return previous[: at + 1] + section + "\n\n" + previous[at + 1 :]
+    return previous.rstrip("\n") + "\n\n" + section + "\n"
+
+
 PROFILE_TITLES = {
     "action": "the answer action (`ActionAnswerQuestion.run` on recorded trackers, in process)",
     "gateway": "the gateway (`POST /api/chat` through Flask's test client, the real Rasa behind it)",
@@ -408,6 +583,6 @@ def kept_section(previous: str) -> str:
 
 
 def markdown(r: Results, previous: str = "") -> str:
-    parts = [header(r), machine(r), targets(r), turns(r), retrieval(r), processes(r), setup(r), misses(r)]
+    parts = [header(r), machine(r), targets(r), headline(r), turns(r), retrieval(r), processes(r), setup(r), scale_out(r), misses(r)]
     kept = kept_section(previous)
     return "\n\n".join(parts + ([kept] if kept else [])) + "\n"

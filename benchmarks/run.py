@@ -3,7 +3,8 @@
 Parts, one after another so they do not compete for the CPU: retrieval alone
 (embedding, index build, FAISS at scale), the real system (cold start, memory,
 conversation load at 1, 8 and 32 concurrent conversations, back to back and paced; cProfile if a turn
-target is missed), then the set-up from a fresh clone (skippable).
+target is missed), the set-up from a fresh clone (skippable), then the scale-out: two of each process behind
+HAProxy against one of each (benchmarks/scaled.py; `--only scaled` runs it alone and replaces only its section).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks import fresh_clone, machine, processes, profiling, retrieval, targets, turns
-from benchmarks.report import Results, markdown
+from benchmarks import fresh_clone, machine, processes, profiling, retrieval, scaled, targets, turns
+from benchmarks.report import Results, markdown, scale_out, splice
 from core.config import ROOT
 from tests.support.system import stop_system
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-setup", action="store_true", help="skip the fresh clone's make install/knowledge/model (minutes)")
     parser.add_argument("--requests", type=int, default=200, help="requests per target and concurrency level")
     parser.add_argument("--time-limit", type=float, default=60, help="seconds per target and concurrency level")
+    parser.add_argument("--skip-scaled", action="store_true", help="skip the scale-out part (two of each against one of each)")
+    parser.add_argument("--only", choices=["scaled"], help="run this part alone and replace only its section of the report")
+    # The rate-limit counts of both scaled set-ups; a database of its own keeps them apart from other runs' counts.
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="Redis for the scaled set-ups' rate limits")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     args = parser.parse_args(argv)
     # Warnings only: the gateway and the actions, imported for profiling, would turn on INFO logs for the whole run.
@@ -65,6 +70,18 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             yield
             results.load[name] = monitor.between(started, time.monotonic())
+
+        def scale_out_part() -> None:
+            with part("scale-out"):
+                print("  starting one of each and two of each behind HAProxy", flush=True)
+                results.scaled = scaled.measure(
+                    Path(folder), args.redis_url, args.requests, args.time_limit, run_id, processes.LOAD_TEST_ENV
+                )
+
+        if args.only == "scaled":
+            scale_out_part()
+            previous = args.output.read_text() if args.output.is_file() else ""
+            return write(args.output, splice(previous, scale_out(results)))
 
         with part("retrieval"):
             results.embedding = retrieval.embedding_time()
@@ -109,11 +126,21 @@ def main(argv: list[str] | None = None) -> int:
             with part("set-up from a fresh clone"):
                 results.setup = fresh_clone.time_setup()
 
-    text = markdown(results, args.output.read_text() if args.output.is_file() else "")
+        if not args.skip_scaled:
+            try:
+                scale_out_part()
+            except Exception as exc:  # the parts above are still worth writing down
+                logging.exception("the scale-out part failed")
+                results.scaled_error = f"{exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+    return write(args.output, markdown(results, args.output.read_text() if args.output.is_file() else ""))
+
+
+def write(output: Path, text: str) -> int:
     print(text)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(f"written to {args.output}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(f"written to {output}")
     return 0
 
 

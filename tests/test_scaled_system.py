@@ -18,7 +18,7 @@ from core.storage.conversations import history
 from core.storage.database import Database
 from tests.support import system as system_support
 from tests.support.inbox import postgres_database
-from tests.support.ports import free_port
+from tests.support.ports import free_run
 from tests.support.system import prepare_index
 from tests.support.web import API_KEYS_SETTING, integration_headers
 from tooling.training import ensure_model
@@ -27,26 +27,6 @@ pytestmark = [pytest.mark.system, pytest.mark.scaled]
 HAPROXY = "/usr/sbin/haproxy"
 READY_TIMEOUT = 240
 TOKEN = "scaled-test-token-" + "y" * 40
-
-
-def free_run(length: int) -> int:
-    """A port whose next `length - 1` ports are free too."""
-    for _ in range(200):
-        first = free_port()
-        if all(_free(first + i) for i in range(1, length)):
-            return first
-    raise RuntimeError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _every_server(public: str, ports: dict[str, int]) -> list[str]:

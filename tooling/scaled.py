@@ -181,7 +181,8 @@ def announce(layout: Layout, timeout: float) -> None:
         return
     gateways = ", ".join(f"http://127.0.0.1:{port}" for port in layout.gateways)
     print(
-        "\n=== The assistant is running, scaled: 2 gateways, 2 Rasa servers, 2 action servers behind HAProxy ===\n"
+        f"\n=== The assistant is running, scaled: {len(layout.gateways)} gateway(s), Rasa server(s) and action server(s) "
+        "behind HAProxy ===\n"
         f"  Chat demo: {public}/\n"
         f"  Chat API:  POST {public}/api/chat\n"
         f"  Inbox:     {public}/inbox/\n"
@@ -198,11 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="the trained Rasa model (.tar.gz)")
     parser.add_argument("--ready-timeout", type=float, default=300)
+    # One of each on the same PostgreSQL, Redis and HAProxy is the baseline `make bench` measures the two against.
+    parser.add_argument("--instances", type=int, default=INSTANCES, help="how many of each process (default %(default)s)")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
     review.enforce(settings, dt.date.today(), lambda line: print(line, flush=True))
-    layout = Layout.from_settings(settings)
+    layout = Layout.from_settings(settings, args.instances)
     env = scaled_environment(settings, args.model.resolve(), layout)
     ensure_database(settings.database_url)
     upgrade(settings.database_url)  # once, under the migration lock, before any gateway starts
