@@ -452,7 +452,7 @@ def scale_out(r: Results) -> str:
         [
             SCALE_OUT_HEADING,
             f"Measured on {r.date} at commit {r.commit} (`{r.command}`). **A shared, busy machine**: {busy}; "
-            "other people's work ran beside it, so these times are upper bounds and the two set-ups are best "
+            "other work ran beside it, so these times are upper bounds and the two set-ups are best "
             "compared with each other, within this run.",
             "Both set-ups are `make run-scaled` (`python -m tooling.scaled`): HAProxy in front, the gateway's tables "
             "and Rasa's conversations in PostgreSQL, Rasa's lock store and the rate limits in Redis; *two of each* "
