@@ -11,7 +11,8 @@ only their own, and both are served at once. Its tickets also end after 60 s wha
   after the ttl;
 - released by a script that deletes the key only if it still holds this turn's token, so a turn whose lock
   ended never deletes the next holder's.
-The token is the value of a Redis counter (INCR), so no two turns of any server ever have the same one. It is
+The token is the value of a Redis counter (INCR) and a random mark of the server, so no two turns ever have
+the same one, even after Redis restarts without its data and counts from 1 again. It is
 the fencing token: the tracker store records it in the database when the turn reads the conversation and
 refuses to save a turn whose token is no longer the one recorded (rasa_addons/tracker_store.py). A server
 whose lock ended while it was stalled (a blocked event loop, a paused machine) thus cannot append its events
@@ -187,6 +188,7 @@ class FencedRedisLockStore(ExclusiveLockStore):
             socket_timeout=float(settings.pop("socket_timeout", 10)),
             **settings,
         )
+        self._server = secrets.token_hex(4)
         self._extend = self.redis.register_script(_EXTEND)
         self._delete = self.redis.register_script(_RELEASE)
 
@@ -201,7 +203,7 @@ class FencedRedisLockStore(ExclusiveLockStore):
         deadline = loop.time() + self.wait_seconds
         pause = 0.002
         try:
-            token = str(await self.redis.incr(self.key_prefix + FENCE_COUNTER))
+            token = f"{await self.redis.incr(self.key_prefix + FENCE_COUNTER)}-{self._server}"
             while not await self.redis.set(key, token, nx=True, px=self.ttl_ms):
                 if loop.time() >= deadline:
                     raise LockError(f"Conversation '{conversation_id}' stayed locked by another turn for {self.wait_seconds} s.")
