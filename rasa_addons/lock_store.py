@@ -19,7 +19,8 @@ whose lock ended while it was stalled (a blocked event loop, a paused machine) t
 after another server's.
 
 `InProcessLockStore` (one Rasa server, endpoints.yml): the same turn order and tokens without Redis. It is
-exclusive only among the turns of one process, like Rasa's in-memory store.
+exclusive only among the turns of one process, like Rasa's in-memory store; Rasa lets a custom lock store run
+several Sanic workers (SANIC_WORKERS), which this one must not (the fence would then refuse the loser's turns).
 
 In both, the turns of one conversation within a server wait in an asyncio lock first, which serves them in
 arrival order (a patient's messages are answered in the order they were sent) and lets only one of them poll

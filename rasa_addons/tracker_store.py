@@ -52,7 +52,8 @@ from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -97,8 +98,15 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             self.engine = create_engine(self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
-        TURN_FENCES.create(self.engine, checkfirst=True)
+        self._create_fences()
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+
+    def _create_fences(self) -> None:
+        try:
+            TURN_FENCES.create(self.engine, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self.engine).has_table(TURN_FENCES.name):  # else another server starting created it first
+                raise
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)  # taken: a turn that fails before saving leaves nothing behind
