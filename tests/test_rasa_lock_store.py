@@ -274,3 +274,40 @@ def test_two_tracker_stores_interleaving_one_conversation_never_continue_from_a_
         assert seen["all stored once"]
     else:  # two servers at once, read and write past each other: the kept tracker is not used at all
         assert seen["kept"] == 0
+
+
+def test_a_write_by_a_server_without_the_fenced_lock_keeps_a_holder_that_read_before_it_from_writing(in_rasa, redis_prefix, tracker_db):
+    # As during a rolling upgrade from Rasa's redis lock store: servers of both kinds at once.
+    found = in_rasa(
+        (
+            SERVERS
+            + TRACKERS
+            + """
+    sender = "sms:+15550103"
+    start(sender)
+
+    def old_kind_of_server_takes_a_turn():
+        async def turn():  # no lock of rasa_addons: Rasa's own lock store
+            store = tracker_store()
+            tracker = await store.retrieve(sender)
+            tracker.update(UserUttered("from a server of the old kind"))
+            await store.save(tracker)
+        in_threads(turn)
+
+    async def holder():
+        store = tracker_store()
+        async with lock_store("fenced").lock(sender):
+            tracker = await store.retrieve(sender)
+            old_kind_of_server_takes_a_turn()
+            tracker.update(UserUttered("from the holder"))
+            try:
+                await store.save(tracker)
+                return "stored"
+            except FencedOff:
+                return "refused"
+
+    print(json.dumps([asyncio.run(holder()), said(rebuilt(sender))]))
+    """
+        ).format(prefix=redis_prefix, db=tracker_db)
+    )
+    assert json.loads(found) == ["refused", ["first", "from a server of the old kind"]]
