@@ -122,15 +122,15 @@ def test_a_turn_longer_than_the_locks_ttl_keeps_it_while_it_runs(in_rasa, redis_
     order, first_inside = [], threading.Event()
 
     async def slow_turn():
-        async with lock_store("fenced", ttl_seconds=0.3).lock("sms:+15550100") as held:
+        async with lock_store("fenced", ttl_seconds=1).lock("sms:+15550100") as held:
             order.append("first in")
             first_inside.set()
-            await asyncio.sleep(1.2)  # an action call four times the lock's ttl
+            await asyncio.sleep(3.5)  # an action call three and a half times the lock's ttl
             order.append(["first out", held.lost, await held.still_held()])
 
     async def next_turn():
         await asyncio.get_running_loop().run_in_executor(None, first_inside.wait)
-        async with lock_store("fenced", ttl_seconds=0.3, wait_seconds=10).lock("sms:+15550100"):
+        async with lock_store("fenced", ttl_seconds=1, wait_seconds=10).lock("sms:+15550100"):
             order.append("second in")
 
     in_threads(slow_turn, next_turn)
@@ -223,7 +223,7 @@ def test_a_server_whose_lock_ended_while_it_stalled_cannot_save_after_the_next_h
 
 INTERLEAVED = """
     TURNS = 40
-    sender = "sms:+15550102"
+    sender = "sms:{kind}-15550102"
     start(sender)
     guard = threading.Lock()
     seen = {{"differing": 0, "kept": 0, "kept and differing": 0, "turns": 0, "failed": 0}}
