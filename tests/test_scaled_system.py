@@ -155,6 +155,7 @@ def test_a_conversation_of_three_turns_through_haproxy_keeps_its_procedure_on_on
         fence = connection.execute(text("SELECT token FROM turn_fences WHERE sender_id = :s"), {"s": "web:scaled-1"}).scalar()
     database.engine.dispose()
     assert re.fullmatch(r"\d+-[0-9a-f]{8}", fence or ""), fence
+    assert "REFUSED to save" not in scaled["log"].read_text() and "LOCK LOST" not in scaled["log"].read_text()
     # Three messages and three answers, each once, in order.
     assert [m["role"] for m in stored] == ["patient", "assistant"] * 3, stored
     assert [m["text"] for m in stored[::2]] == asked
