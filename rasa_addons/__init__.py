@@ -12,10 +12,14 @@ over to Rasa's own command line:
 Loaded by Rasa itself, by name from endpoints.yml:
 
 - `tracker_store.TunedSQLTrackerStore`: Rasa's SQL store with SQLite set up for a
-  server that writes on every turn, and recent conversations kept between turns.
+  server that writes on every turn, recent conversations kept between turns, and
+  a fence that refuses a turn whose lock ended.
+- `lock_store.FencedRedisLockStore` (several servers) and `InProcessLockStore`
+  (one server): one turn of a conversation at a time, for sure, with a fencing
+  token per turn.
 
 Read by the rest of the project, without Rasa:
 
 - `tracker_schema`: the table Rasa keeps conversations in (the retention commands
-  delete from it).
+  delete from it), and the turn fences beside it.
 """

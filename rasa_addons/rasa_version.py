@@ -1,9 +1,11 @@
 """The Rasa version the extensions were written for.
 
-`action_validation` replaces a private method of Rasa's `RemoteAction`, and
-`tracker_store` builds on private parts of Rasa's `SQLTrackerStore`; another
-Rasa version may have changed either without notice. So the entry point
-(rasa_addons/run.py) and the tracker store refuse to run on any other version.
+`action_validation` replaces a private method of Rasa's `RemoteAction`,
+`tracker_store` builds on private parts of Rasa's `SQLTrackerStore`, and
+`lock_store` replaces `LockStore.lock`, relying on how Rasa's agent, processor
+and server call it; another Rasa version may have changed any of them without
+notice. So the entry point (rasa_addons/run.py), the tracker store and the lock
+stores refuse to run on any other version.
 After upgrading Rasa: run tests/test_rasa_addons.py and the system tests
 against the new version, then change WRITTEN_FOR (the pin in
 requirements/rasa-constraints.txt must say the same; a unit test checks it).

@@ -1,4 +1,5 @@
-"""The table Rasa's SQL tracker store keeps conversations in: one row per event, in `events`.
+"""The table Rasa's SQL tracker store keeps conversations in: one row per event, in `events`; and the
+project's own `turn_fences` beside it (rasa_addons/tracker_store.py).
 
 This is the one place outside Rasa that knows the layout: the retention commands
 (assistant/inbox/retention.py) delete a patient's rows from it, and the tests read
@@ -25,4 +26,14 @@ EVENTS = Table(
     Column("intent_name", String(255)),
     Column("action_name", String(255)),
     Column("data", Text),  # the event as JSON
+)
+
+
+# Per conversation, the fencing token of the turn that last read it under an exclusive lock
+# (rasa_addons/lock_store.py): only that turn may append events. Created by the tracker store.
+TURN_FENCES = Table(
+    "turn_fences",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("token", String(64)),  # NULL: last written by a server without such a lock
 )

@@ -167,14 +167,18 @@ def test_the_scaled_set_up_keeps_conversations_in_postgresql(in_rasa, request):
         store = create_tracker_store(read_endpoint_config("endpoints.scaled.yml", "tracker_store"), Domain.empty())
         asyncio.run(store.save(DialogueStateTracker.from_events("sms:+15550100", [UserUttered("hello")])))
         kept = asyncio.run(store.retrieve("sms:+15550100"))
-        print([type(store).__name__, store.engine.dialect.name, [e.text for e in kept.events if isinstance(e, UserUttered)]])
+        from rasa.core.lock_store import LockStore
+        locks = LockStore.create(read_endpoint_config("endpoints.scaled.yml", "lock_store"))
+        print([type(store).__name__, store.engine.dialect.name, [e.text for e in kept.events if isinstance(e, UserUttered)],
+               type(locks).__name__, locks.redis.connection_pool.connection_kwargs["db"]])
     """)
-    assert found == "['TunedSQLTrackerStore', 'postgresql', ['hello']]"
+    assert found == "['TunedSQLTrackerStore', 'postgresql', ['hello'], 'FencedRedisLockStore', 1]"
 
 
 KEPT_TRACKERS = """
     import asyncio
     import os
+    from rasa.core.lock_store import LockStore
     from rasa.core.tracker_store import create_tracker_store
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
@@ -188,11 +192,22 @@ KEPT_TRACKERS = """
     def said(tracker):
         return [e.text for e in tracker.events if isinstance(e, UserUttered)] if tracker else None
 
+    locks = LockStore.create(read_endpoint_config("endpoints.yml", "lock_store"))
+
+    def read(store):
+        async def under_lock():  # as Rasa reads a conversation: under the lock store's lock
+            async with locks.lock("web:p1"):
+                return await store.retrieve("web:p1")
+        return asyncio.run(under_lock())
+
     def turn(store, text):
-        tracker = asyncio.run(store.retrieve("web:p1"))
-        tracker.update(UserUttered(text))
-        asyncio.run(store.save(tracker))
-        return tracker
+        async def under_lock():
+            async with locks.lock("web:p1"):
+                tracker = await store.retrieve("web:p1")
+                tracker.update(UserUttered(text))
+                await store.save(tracker)
+                return tracker
+        return asyncio.run(under_lock())
 
     server, other = store(), store()
     first = DialogueStateTracker.from_events("web:p1", [ActionExecuted("action_session_start"), SessionStarted(),
@@ -205,10 +220,10 @@ def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_
     found = in_rasa(
         KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
         + """
-    after_first = asyncio.run(server.retrieve("web:p1"))  # the first turn's tracker holds action_session_start: rebuilt
+    after_first = read(server)  # the first turn's tracker holds action_session_start: rebuilt
     second = turn(server, "two")
-    third = asyncio.run(server.retrieve("web:p1"))
-    rebuilt = asyncio.run(other.retrieve("web:p1"))
+    third = read(server)
+    rebuilt = read(other)
     print([after_first is first, third is second, said(third),
            [e.as_dict() for e in third.events] == [e.as_dict() for e in rebuilt.events]])
     """
@@ -216,18 +231,33 @@ def test_the_next_turn_gets_the_saved_conversation_back_as_a_rebuild_would_give_
     assert found == "[False, True, ['one', 'two'], True]"
 
 
+def test_under_rasas_own_lock_store_no_tracker_is_kept(in_rasa, tmp_path):
+    found = in_rasa(
+        KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
+        + """
+    from rasa.core.lock_store import InMemoryLockStore
+    locks = InMemoryLockStore()  # exclusive within one server only: another may write the conversation meanwhile
+    read(server)
+    second = turn(server, "two")
+    third = read(server)
+    print([third is second, said(third)])
+    """
+    )
+    assert found == "[False, ['one', 'two']]"
+
+
 def test_a_turn_another_server_wrote_or_a_turn_that_failed_is_read_from_the_database(in_rasa, tmp_path):
     found = in_rasa(
         KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
         + """
-    asyncio.run(server.retrieve("web:p1"))
+    read(server)
     turn(server, "two")
     turn(other, "three")  # another Rasa server took this turn
-    after_other = said(asyncio.run(server.retrieve("web:p1")))
+    after_other = said(read(server))
     turn(server, "four")
-    failed = asyncio.run(server.retrieve("web:p1"))
+    failed = read(server)
     failed.update(UserUttered("never saved"))  # the turn failed before Rasa saved it
-    after_failure = said(asyncio.run(server.retrieve("web:p1")))
+    after_failure = said(read(server))
     print([after_other, after_failure])
     """
     )
@@ -238,13 +268,13 @@ def test_a_conversation_deleted_from_the_database_is_not_served_from_memory(in_r
     found = in_rasa(
         KEPT_TRACKERS.format(db=tmp_path / "tracker.db")
         + """
-    asyncio.run(server.retrieve("web:p1"))
+    read(server)
     turn(server, "two")
     from sqlalchemy import create_engine
     from rasa_addons.tracker_schema import EVENTS
     with create_engine("sqlite:///{db}").begin() as connection:  # what `retention forget` does, from another process
         connection.execute(EVENTS.delete().where(EVENTS.c.sender_id == "web:p1"))
-    print(said(asyncio.run(server.retrieve("web:p1"))))
+    print(said(read(server)))
     """.replace("{db}", str(tmp_path / "tracker.db"))
     )
     assert found == "None"
@@ -259,7 +289,7 @@ def test_the_sqlite_tracker_store_reuses_its_connections_from_turn_to_turn(in_ra
     event.listen(server.engine, "connect", lambda *_: opened.append(1))
     for text in ("two", "three", "four", "five", "six"):
         turn(server, text)
-    print([len(opened), said(asyncio.run(other.retrieve("web:p1")))])
+    print([len(opened), said(read(other))])
     """
     )
     opened, said = eval(found)  # noqa: S307 (our own printed list)

@@ -23,7 +23,7 @@ from core.storage.models import (
     UnansweredQuestion,
 )
 from rasa_addons import tracker_schema
-from rasa_addons.tracker_schema import EVENTS
+from rasa_addons.tracker_schema import EVENTS, TURN_FENCES
 from tests.support.inbox import raise_ticket
 
 DAY = dt.timedelta(days=1)
@@ -87,6 +87,8 @@ def rasa_tracker(tmp_path, events: list[tuple[str, float]]) -> TrackerStore:
             insert(EVENTS),
             [{"sender_id": sender, "type_name": "user", "timestamp": timestamp, "data": "{}"} for sender, timestamp in events],
         )
+        # The project's tracker store records each conversation's last fencing token beside its events.
+        connection.execute(insert(TURN_FENCES), [{"sender_id": sender, "token": "1-server"} for sender in {s for s, _ in events}])
     engine.dispose()
     return TrackerStore("sqlite", str(path))
 
@@ -94,7 +96,7 @@ def rasa_tracker(tmp_path, events: list[tuple[str, float]]) -> TrackerStore:
 def tracker_senders(store: TrackerStore) -> list[str]:
     engine = create_engine(f"sqlite:///{store.location}")
     with engine.connect() as connection:
-        senders = sorted(set(connection.scalars(select(EVENTS.c.sender_id))))
+        senders = sorted(set(connection.scalars(select(EVENTS.c.sender_id).union(select(TURN_FENCES.c.sender_id)))))
     engine.dispose()
     return senders
 
@@ -294,9 +296,11 @@ def test_forget_deletes_the_patients_events_from_a_postgresql_conversation_store
                 for sender in ("web:leaving", "web:leaving", "web:staying")
             ],
         )
+        connection.execute(insert(TURN_FENCES), [{"sender_id": sender, "token": "1-server"} for sender in ("web:leaving", "web:staying")])
 
     report = forget(db, "web", "leaving", store)
 
     assert report.tracker_events == 2 and store.not_handled() is None
     with engine.connect() as connection:
         assert sorted(connection.scalars(select(EVENTS.c.sender_id))) == ["web:staying"]
+        assert sorted(connection.scalars(select(TURN_FENCES.c.sender_id))) == ["web:staying"]

@@ -4,6 +4,7 @@ local PostgreSQL and Redis; conversations through HAProxy (`make test-scaled`)."
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -130,7 +131,11 @@ def test_a_conversation_of_three_turns_through_haproxy_keeps_its_procedure_on_on
         rasa_events = connection.execute(
             text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": "web:scaled-1"}
         ).scalar()
+        # Each turn held the fenced Redis lock (rasa_addons/lock_store.py): the last one's token is recorded.
+        fence = connection.execute(text("SELECT token FROM turn_fences WHERE sender_id = :s"), {"s": "web:scaled-1"}).scalar()
     database.engine.dispose()
+    assert re.fullmatch(r"\d+-[0-9a-f]{8}", fence or ""), fence
+    assert "REFUSED to save" not in scaled["log"].read_text() and "LOCK LOST" not in scaled["log"].read_text()
     # Three messages and three answers, each once, in order.
     assert [m["role"] for m in stored] == ["patient", "assistant"] * 3, stored
     assert [m["text"] for m in stored[::2]] == asked

@@ -1,7 +1,7 @@
 """`python -m tooling.scaled MODEL`: two of each process on this machine behind HAProxy (`make run-scaled`).
 
 Two gateways, two Rasa servers and two action servers, on the local PostgreSQL (the gateway's tables and
-Rasa's conversations, one database) and Redis (Rasa's lock store, db 1; shared rate-limit counts), all under
+Rasa's conversations, one database) and Redis (Rasa's fenced lock store, db 1; shared rate-limit counts), all under
 one supervisord as `make run` (tooling/launcher.py), from the same Procfile commands, with HAProxy in front:
 
     HAProxy :GATEWAY_PORT ──hash of the sender──► gateway 1 :GATEWAY_PORT+1 ─┐ hash of the sender

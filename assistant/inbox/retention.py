@@ -26,7 +26,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import Engine, bindparam, create_engine, delete, exists, func, inspect, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, delete, exists, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from assistant.inbox.trail import record
@@ -34,7 +34,7 @@ from core.config import Settings
 from core.storage import search
 from core.storage.database import Database
 from core.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
-from rasa_addons.tracker_schema import EVENTS
+from rasa_addons.tracker_schema import EVENTS, TURN_FENCES
 
 REMOVED = "[removed]"
 ANONYMISED_SENDER = "anonymised"
@@ -91,9 +91,10 @@ class TrackerStore:
                     )
                 )
                 if senders and not dry_run:
-                    connection.execute(
-                        delete(EVENTS).where(EVENTS.c.sender_id == bindparam("sender")), [{"sender": sender} for sender in senders]
-                    )
+                    for table in _tables_per_sender(connection):
+                        connection.execute(
+                            delete(table).where(table.c.sender_id == bindparam("sender")), [{"sender": sender} for sender in senders]
+                        )
         finally:
             engine.dispose()
         return len(senders)
@@ -106,12 +107,18 @@ class TrackerStore:
             with engine.begin() as connection:
                 count = connection.scalar(select(func.count()).where(EVENTS.c.sender_id == sender_id))
                 if not dry_run:
-                    connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id))
+                    for table in _tables_per_sender(connection):
+                        connection.execute(delete(table).where(table.c.sender_id == sender_id))
             if not dry_run and self.dialect == "sqlite":
                 checkpoint(engine)
         finally:
             engine.dispose()
         return count
+
+
+def _tables_per_sender(connection: Connection) -> list[Table]:
+    """Rasa's events, and the turn fences (which name the sender) where the project's tracker store made them."""
+    return [EVENTS, *([TURN_FENCES] if inspect(connection).has_table(TURN_FENCES.name) else [])]
 
 
 @dataclass
