@@ -100,6 +100,20 @@ def test_the_message_is_stored_as_a_job_before_the_webhook_is_answered_and_a_wor
     assert fake_twilio.bodies() == [fake_twilio.bodies()[0]] and fake_twilio.bodies()[0].startswith("Embolization blocks")
     [job] = jobs_in(database)
     assert job.done_at is not None and job.outcome == "answered" and job.attempts == 1
+    assert job.payload == {}  # the text stays in the transcript only
+
+
+def test_a_patients_deletion_and_the_retention_purge_remove_their_answered_jobs(database):
+    from assistant.inbox.retention import TrackerStore, forget, purge
+
+    tracker = TrackerStore("sqlite", "/nonexistent/rasa_tracker.db")
+    channel_jobs.enqueue(database, "twilio", [NewJob("sms", "+1", "a", {"text": "x"}), NewJob("sms", "+2", "b", {"text": "y"})])
+    for holder in ("one", "two"):
+        channel_jobs.finish(database, channel_jobs.claim(database, holder, 60), holder)
+    forget(database, "sms", "+1", tracker)
+    assert [job.sender_key for job in jobs_in(database)] == ["+2"]
+    purge(database, 1, tracker, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
+    assert jobs_in(database) == []
 
 
 def test_a_killed_workers_job_is_taken_over_after_its_lease_and_answered_once(gateway, stopped_workers, fake_twilio, database):

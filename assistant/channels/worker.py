@@ -51,6 +51,7 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._memory = MemoryQueue(threads)
+        self._unreadable_since: float | None = None
 
     def handle(self, channel: str, handler: Handler) -> None:
         """The handler that answers `channel`'s jobs (the turn and the replies); it raises only on a bug."""
@@ -105,8 +106,11 @@ class Worker:
     def _claim(self, holder: str) -> Job | None:
         try:
             job = channel_jobs.claim(self.db, holder, self.lease_seconds)
+            self._unreadable_since = None
         except SQLAlchemyError as exc:
-            log.error("channel jobs not readable (%s); trying again", exc.__class__.__name__)
+            if self._unreadable_since is None:  # once per outage, not once per thread and poll
+                log.error("channel jobs not readable (%s); trying again every %s s", exc.__class__.__name__, self.poll_seconds)
+                self._unreadable_since = time.monotonic()
             return None
         if job is not None:
             with self._changed:

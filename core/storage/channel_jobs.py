@@ -13,7 +13,8 @@ provider. Workers in every gateway process then claim them:
 - a claim carries a lease: the job of a worker that was killed is claimed again once its lease has passed
   (after MAX_ATTEMPTS claims it is set aside as `abandoned`, so one poisonous message cannot hold up the
   conversation forever);
-- a job is marked done by its holder only after the reply was sent.
+- a job is marked done by its holder only after the reply was sent; its text is then removed (the transcript
+  has it), and retention deletes done jobs with the rest (assistant/inbox/retention.py).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def finish(db: Database, job: Job, holder: str, outcome: str = ANSWERED) -> bool
         done = session.execute(
             update(ChannelJob)
             .where(ChannelJob.id == job.id, ChannelJob.holder == holder, ChannelJob.done_at.is_(None))
-            .values(done_at=dt.datetime.now(dt.UTC), outcome=outcome, lease_until=None)
+            .values(done_at=dt.datetime.now(dt.UTC), outcome=outcome, lease_until=None, payload={})  # the text is in the transcript
             .returning(ChannelJob.id)
         )
         return done.first() is not None
