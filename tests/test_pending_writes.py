@@ -135,7 +135,7 @@ def test_a_replay_that_overlaps_another_writes_each_entry_once(gateways, monkeyp
     for app in gateways:
         set_database(app, working)
     other = second.extensions["spool"]
-    monkeypatch.setattr(other, "replay_lock", lambda: other._redis.lock(f"{other.key}:another-lock", timeout=60, blocking=False))
+    monkeypatch.setattr(other, "replay_lock", lambda shared: shared.lock(f"{other.key}:another-lock", timeout=60, blocking=False))
 
     start, replayed = threading.Barrier(2), []
 
@@ -198,3 +198,28 @@ def test_an_entry_replayed_twice_is_written_once(storage_url, redis_key):
     [message] = history(database, "web", "p")
     assert message["text"] == "hello" and dt.datetime.fromisoformat(message["at"]).replace(tzinfo=dt.UTC) == at
     database.engine.dispose()
+
+
+def test_a_redis_that_does_not_answer_costs_one_time_out_not_one_per_write(tmp_path):
+    """The patient's reply waits for these writes: after one time-out they go straight to the local file."""
+    import socket
+    import time
+
+    from core.storage import pending_writes
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are accepted by the kernel; nothing is ever read or answered
+    local = Spool(tmp_path / "pending-writes.jsonl")
+    queue = PendingWrites(local, f"redis://127.0.0.1:{silent.getsockname()[1]}/0", "test:silent")
+    try:
+        durations = []
+        for n in range(3):
+            started = time.monotonic()
+            queue.put("messages", {"channel": "web", "sender": "p", "entries": [["patient", str(n), {}]]}, "web:p")
+            durations.append(time.monotonic() - started)
+        assert durations[0] < 3 * pending_writes.REDIS_TIMEOUT_SECONDS
+        assert max(durations[1:]) < 0.2  # upper bounds on a busy machine
+        assert local.backlog() == 3 and queue.backlog() == 3
+    finally:
+        silent.close()

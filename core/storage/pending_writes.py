@@ -29,6 +29,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import cast
@@ -41,6 +42,8 @@ from core.storage.spool import Spool
 
 log = logging.getLogger(__name__)
 REDIS_TIMEOUT_SECONDS = 1.0  # a Redis that does not answer must not hold a patient's reply longer than this
+# After a failure Redis is left alone this long: a silent Redis costs one time-out, not one per write.
+RETRY_REDIS_AFTER_SECONDS = 5.0
 REPLAY_LOCK_SECONDS = 60  # renewed after every batch; a replayer that died frees it after this long
 BATCH = 100
 
@@ -58,6 +61,15 @@ class PendingWrites:
             if redis_url
             else None
         )
+        self._redis_down_until = 0.0
+
+    def _shared(self) -> redis.Redis | None:
+        """The Redis client, unless Redis failed a moment ago."""
+        return self._redis if self._redis is not None and time.monotonic() >= self._redis_down_until else None
+
+    def _redis_failed(self, exc: Exception, what: str) -> None:
+        self._redis_down_until = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
+        log.error("the shared queue of pending writes is unreachable (%s): %s", exc.__class__.__name__, what)
 
     @property
     def shared(self) -> bool:
@@ -66,68 +78,69 @@ class PendingWrites:
     def put(self, kind: str, payload: dict, conversation: str = "") -> None:
         at = dt.datetime.now(dt.UTC).isoformat()
         entry = {"id": uuid.uuid4().hex, "kind": kind, "payload": payload, "at": at, "conversation": conversation}
-        if self._redis is not None:
+        shared = self._shared()
+        if shared is not None:
             try:
-                self._redis.xadd(self.key, {"entry": json.dumps(entry, ensure_ascii=False)})
+                shared.xadd(self.key, {"entry": json.dumps(entry, ensure_ascii=False)})
                 return
             except RedisError as exc:
-                log.error("the shared queue of pending writes is unreachable (%s); kept on this machine", exc.__class__.__name__)
+                self._redis_failed(exc, "the write is kept on this machine")
         self.local.put(entry)
 
     def backlog(self) -> int:
         """Entries waiting: this machine's file, and the shared stream when it can be read."""
         waiting = self.local.backlog()
-        if self._redis is not None:
-            with contextlib.suppress(RedisError):  # unknown until Redis answers
-                waiting += cast(int, self._redis.xlen(self.key))
+        shared = self._shared()
+        if shared is not None:
+            try:
+                waiting += cast(int, shared.xlen(self.key))
+            except RedisError as exc:  # unknown until Redis answers
+                self._redis_failed(exc, "its backlog is not counted")
         return waiting
 
     def replay(self, handlers: Handlers) -> int:
         """Apply what waits, in order, with `handlers[kind](**payload, write_id=..., at=...)`; keep what still
         fails. Returns how many entries were applied (0 when another gateway is replaying)."""
         applied = 0
+        shared = self._shared()
         if self.local.backlog():
-            if self._redis is not None and self._move_local_to_stream():
+            if shared is not None and self._move_local_to_stream(shared):
                 pass
             else:
                 applied += self.local.drain(lambda entry: apply(handlers, entry))
-        if self._redis is not None:
-            applied += self._replay_stream(handlers)
+        if shared is not None:
+            applied += self._replay_stream(shared, handlers)
         return applied
 
-    def _move_local_to_stream(self) -> bool:
+    def _move_local_to_stream(self, shared: redis.Redis) -> bool:
         """True when every local entry is now in the shared stream."""
-        assert self._redis is not None
-        client = self._redis
-        self.local.drain(lambda entry: client.xadd(self.key, {"entry": json.dumps(entry, ensure_ascii=False)}))
+        self.local.drain(lambda entry: shared.xadd(self.key, {"entry": json.dumps(entry, ensure_ascii=False)}))
         return not self.local.backlog()
 
-    def replay_lock(self) -> Lock:
+    def replay_lock(self, shared: redis.Redis) -> Lock:
         """Held by the one gateway that replays (every gateway names the same key)."""
-        assert self._redis is not None
-        return self._redis.lock(f"{self.key}:replaying", timeout=REPLAY_LOCK_SECONDS, blocking=False)
+        return shared.lock(f"{self.key}:replaying", timeout=REPLAY_LOCK_SECONDS, blocking=False)
 
-    def _replay_stream(self, handlers: Handlers) -> int:
-        assert self._redis is not None
+    def _replay_stream(self, shared: redis.Redis, handlers: Handlers) -> int:
         try:
-            if not self._redis.xlen(self.key):
+            if not shared.xlen(self.key):
                 return 0
-            lock = self.replay_lock()
+            lock = self.replay_lock(shared)
             if not lock.acquire():
                 return 0  # another gateway is replaying
         except RedisError as exc:
-            log.error("pending writes not replayed: Redis unreachable (%s)", exc.__class__.__name__)
+            self._redis_failed(exc, "nothing replayed")
             return 0
         applied = 0
         try:
-            while entries := cast(list, self._redis.xrange(self.key, count=BATCH)):
+            while entries := cast(list, shared.xrange(self.key, count=BATCH)):
                 for stream_id, fields in entries:
                     try:
                         apply(handlers, json.loads(fields["entry"]))
                     except Exception as exc:
                         log.warning("database still unavailable (%s); %d pending write(s) kept", exc.__class__.__name__, self.backlog())
                         return applied
-                    self._redis.xdel(self.key, stream_id)
+                    shared.xdel(self.key, stream_id)
                     applied += 1
                 lock.reacquire()
             return applied
