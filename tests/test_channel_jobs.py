@@ -272,3 +272,11 @@ def test_two_gateways_on_postgresql_never_answer_one_conversation_twice_at_once_
     assert set(by_gateway) == {1, 2}  # both took part
     assert all(job.outcome == "answered" and job.attempts == 1 for job in jobs_in(database))
     database.engine.dispose()
+
+
+def test_the_threads_start_with_the_first_request_not_in_a_command_line_process(gateway):
+    app = gateway()  # as `flask retention ...` builds it: no request, so no thread claims a job it would abandon
+    jobs = app.extensions["channel_worker"]
+    assert not any(thread.is_alive() for thread in jobs._threads)
+    assert app.test_client().get("/livez").status_code == 200  # the load balancer's first probe
+    assert len(jobs._threads) == jobs.threads and all(thread.is_alive() for thread in jobs._threads)

@@ -59,6 +59,8 @@ class Worker:
 
     def start(self) -> None:
         """Start the threads (once): they resume the jobs left in the database at once."""
+        if self._threads:
+            return
         with self._changed:
             if self._threads or self._stop.is_set():
                 return
@@ -196,6 +198,14 @@ class MemoryQueue:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def start_when_serving(app, jobs: Worker) -> None:
+    """Start the threads at the gateway's first request (a load balancer's probe comes within seconds), so a
+    command-line process that builds the app (`flask retention ...`) never claims a job it would abandon."""
+    if not app.extensions.get("channel_worker_starts"):
+        app.extensions["channel_worker_starts"] = True
+        app.before_request(jobs.start)
 
 
 def for_app(extensions: dict, settings) -> Worker:

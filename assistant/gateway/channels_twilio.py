@@ -67,7 +67,7 @@ def register(app: Flask) -> None:
     for channel in (sms, whatsapp):
         jobs.handle(channel.name, partial(_answer, twilio))
     if config.auth_token:
-        jobs.start()
+        worker.start_when_serving(app, jobs)
     app.register_blueprint(bp)
 
 

@@ -72,7 +72,7 @@ def register(app: Flask) -> None:
     jobs = worker.for_app(app.extensions, app.config["SETTINGS"])
     jobs.handle(channel.name, partial(_answer, whatsapp))
     if config.app_secret:
-        jobs.start()
+        worker.start_when_serving(app, jobs)
     app.register_blueprint(bp)
 
 
