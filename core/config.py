@@ -98,7 +98,7 @@ def _days(value: str) -> int | None:
 
 @dataclass(frozen=True)
 class SqliteTuning:
-    # How long a writer waits for another's lock before giving up (the gateway then spools).
+    # How long a writer waits for another's lock before giving up (the gateway then queues the write: core/storage/pending_writes.py).
     busy_ms: int = 5000
     # NORMAL: in WAL mode a commit is safe from any process crash without waiting for the disk twice; only a
     # power cut can lose the last moments (docs/BENCHMARKS.md). FULL to wait for the disk anyway.

@@ -212,6 +212,13 @@ def test_one_conversations_jobs_are_claimed_one_at_a_time_in_order(storage_url):
     database.engine.dispose()
 
 
+def test_a_message_id_twice_in_one_delivery_is_stored_once_in_its_first_place(database):
+    stored = channel_jobs.enqueue(
+        database, "whatsapp", [NewJob("whatsapp", "+1", id_, {"text": id_}) for id_ in ("first", "second", "first", "third")]
+    )
+    assert [job.message_id for job in stored] == [job.message_id for job in jobs_in(database)] == ["first", "second", "third"]
+
+
 def test_a_job_whose_worker_dies_every_time_is_set_aside_after_the_last_attempt(storage_url):
     database = Database(storage_url)
     channel_jobs.enqueue(database, "twilio", [NewJob("sms", "+1", f"m{n}", {"text": str(n)}) for n in range(2)])

@@ -56,7 +56,10 @@ def enqueue(db: Database, provider: str, jobs: list[NewJob]) -> list[NewJob]:
     """Record the jobs' message ids and store the jobs, in one transaction; the jobs stored (a message id
     recorded before, or twice in `jobs`, is left out). An IntegrityError means another delivery recorded one
     of the ids meanwhile: the caller tries again and that id is then a duplicate."""
-    unique = list({job.message_id: job for job in reversed(jobs)}.values())[::-1]  # first of each id, in order
+    first_of: dict[str, NewJob] = {}
+    for job in jobs:
+        first_of.setdefault(job.message_id, job)
+    unique = list(first_of.values())
     if not unique:
         return []
     with db.session() as session:
