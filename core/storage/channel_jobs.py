@@ -20,6 +20,7 @@ provider. Workers in every gateway process then claim them:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import zlib
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from core.storage.database import Database
 from core.storage.models import ChannelJob, InboundMessage
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 CANDIDATES = 8  # jobs read per claim; the first whose conversation is free is taken
 ANSWERED, FAILED, ABANDONED = "answered", "failed", "abandoned"
@@ -122,6 +124,7 @@ def _claim(db: Database, holder: str, lease_seconds: float, skip_locked: bool) -
                 if skip_locked and session.scalar(select(ChannelJob.id).where(ChannelJob.id == job.id, _claimable(now))) is None:
                     continue
                 if job.attempts >= MAX_ATTEMPTS:
+                    log.error("channel job %d set aside: its worker died on each of %d attempts", job.id, job.attempts)
                     job.done_at, job.outcome, job.lease_until = now, ABANDONED, None
                     session.flush()
                     set_aside = True
