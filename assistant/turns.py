@@ -46,7 +46,7 @@ from core.site import Site
 from core.storage import conversations, held, tickets
 from core.storage.conversations import ConversationState
 from core.storage.database import Database
-from core.storage.spool import Spool
+from core.storage.pending_writes import PendingWrites
 
 log = logging.getLogger(__name__)
 # On SMS and WhatsApp "stop", "cancel", "quit" and "end" opt the number out of every message
@@ -57,19 +57,28 @@ LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's langua
 
 
 class TurnHandler:
-    def __init__(self, db: Database, rasa: RasaClient, site: Site, spool: Spool, early_retrieval: EarlyRetrieval, messages: Messages):
+    def __init__(
+        self, db: Database, rasa: RasaClient, site: Site, pending: PendingWrites, early_retrieval: EarlyRetrieval, messages: Messages
+    ):
         self.db = db
         self.rasa = rasa
         self.early_retrieval = early_retrieval
         self.site = site
-        self.spool = spool
+        self.pending = pending
         self.messages = messages
+        # Each write as the pending-writes queue replays it: with the write's id and original time when replayed.
         self._replay: dict[str, Callable[..., object]] = {
-            "messages": lambda channel, sender, entries, language=None, language_if_unset=None: conversations.add_messages(
-                self.db, channel, sender, [tuple(e) for e in entries], language, language_if_unset
+            "messages": lambda channel, sender, entries, language=None, language_if_unset=None, write_id=None, at=None: (
+                conversations.add_messages(
+                    self.db, channel, sender, [tuple(e) for e in entries], language, language_if_unset, at=at, write_id=write_id
+                )
             ),
-            "urgent_ticket": lambda channel, sender, text: tickets.raise_urgent(self.db, channel, sender, text),
-            "language_ticket": lambda channel, sender, text, language: self._language_ticket(channel, sender, text, language),
+            "urgent_ticket": lambda channel, sender, text, write_id=None, at=None: tickets.raise_urgent(
+                self.db, channel, sender, text, at=at, write_id=write_id
+            ),
+            "language_ticket": lambda channel, sender, text, language, write_id=None, at=None: self._language_ticket(
+                channel, sender, text, language, write_id, at
+            ),
         }
 
     def handle(self, channel: str, sender: str, text: str, page_language: str | None = None) -> list[Reply]:
@@ -151,19 +160,22 @@ class TurnHandler:
             return Reply(text=self.messages.in_language_and_reference(key, language, self.site), route=route)
         return Reply(text=self.messages.text(key, language, self.site), route=route)
 
-    def _language_ticket(self, channel: str, sender: str, text: str, language: str) -> None:
+    def _language_ticket(
+        self, channel: str, sender: str, text: str, language: str, write_id: str | None = None, at: dt.datetime | None = None
+    ) -> None:
         if tickets.has_open_ticket(self.db, channel, sender, LANGUAGE_ROUTE):
             return
         name = self.messages.catalogs[language].name if self.messages.has(language) else language
-        tickets.create_ticket(
-            self.db,
-            channel,
-            sender,
-            "administrative",
+        summary = (
             f"Writes in {name} ({language}), a language without reviewed texts: please call "
-            f"back in that language if you can. First message: {text}",
-            route=LANGUAGE_ROUTE,
+            f"back in that language if you can. First message: {text}"
         )
+        if write_id is not None and at is not None:
+            tickets.create_replayed_ticket(
+                self.db, channel, sender, "administrative", summary, route=LANGUAGE_ROUTE, at=at, write_id=write_id
+            )
+        else:
+            tickets.create_ticket(self.db, channel, sender, "administrative", summary, route=LANGUAGE_ROUTE)
 
     def _urgent_ticket(self, channel: str, sender: str, text: str, why: str) -> None:
         self._write("urgent_ticket", {"channel": channel, "sender": sender, "text": text}, why)
@@ -192,16 +204,20 @@ class TurnHandler:
         )
         return state if isinstance(state, ConversationState) else ConversationState(False, None)
 
+    def replay_pending(self) -> int:
+        """Apply the writes waiting since the database was down (any gateway's, when they share Redis)."""
+        return self.pending.replay(self._replay)
+
     def _write(self, kind: str, payload: dict, what: str):
-        """Write now, after any spooled writes (order matters); spool it if the database fails.
-        Returns what the write returned, None when it was spooled."""
+        """Write now, after any pending writes (order matters); queue it if the database fails.
+        Returns what the write returned, None when it was queued."""
         try:
-            self.spool.replay(self._replay)
-            if self.spool.backlog():
+            self.replay_pending()
+            if self.pending.backlog():
                 raise RuntimeError("earlier writes are still waiting")
             return self._replay[kind](**payload)
         except Exception as exc:
             # The patient still gets an answer; /healthz shows the backlog until the database is back.
-            log.error("database write failed (%s: %s); spooled for retry", what, exc.__class__.__name__)
-            self.spool.put(kind, payload)
+            log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__)
+            self.pending.put(kind, payload, f"{payload['channel']}:{payload['sender']}")
             return None

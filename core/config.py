@@ -98,7 +98,7 @@ def _days(value: str) -> int | None:
 
 @dataclass(frozen=True)
 class SqliteTuning:
-    # How long a writer waits for another's lock before giving up (the gateway then spools).
+    # How long a writer waits for another's lock before giving up (the gateway then queues the write: core/storage/pending_writes.py).
     busy_ms: int = 5000
     # NORMAL: in WAL mode a commit is safe from any process crash without waiting for the disk twice; only a
     # power cut can lose the last moments (docs/BENCHMARKS.md). FULL to wait for the disk anyway.
@@ -225,6 +225,12 @@ class Settings:
     early_retrieval_wanted: bool = True
     # How long a conversation's second simultaneous message waits for the first one's turn before a 429.
     turn_wait_seconds: float = 3.0
+    # Writes made while the database is down wait in this Redis stream, shared by every gateway (any of them
+    # replays it); "" (the embedded set-up), or Redis down too: in a file under var_dir (core/storage/pending_writes.py).
+    pending_writes_redis: str = ""
+    pending_writes_key: str = "assistant:pending-writes"
+    # Threads per gateway process that answer stored SMS and WhatsApp messages (assistant/channels/worker.py).
+    channel_workers: int = 4
     # Shared by every process of the checkout, whatever its var_dir.
     encoder_dir: Path = ROOT / "var" / "encoder"
     twilio: TwilioConfig = field(default_factory=TwilioConfig)
@@ -281,6 +287,9 @@ class Settings:
                 "ASSISTANT_EARLY_RETRIEVAL", _env("ASSISTANT_EARLY_RETRIEVAL", str(int(cls.early_retrieval_wanted)))
             ),
             turn_wait_seconds=float(_env("ASSISTANT_TURN_WAIT_SECONDS", str(cls.turn_wait_seconds))),
+            pending_writes_redis=_env("ASSISTANT_PENDING_WRITES_REDIS", cls.pending_writes_redis),
+            pending_writes_key=_env("ASSISTANT_PENDING_WRITES_KEY", cls.pending_writes_key),
+            channel_workers=int(_env("ASSISTANT_CHANNEL_WORKERS", str(cls.channel_workers))),
             encoder_dir=Path(_env("ASSISTANT_ENCODER_DIR", str(cls.encoder_dir))),
             twilio=TwilioConfig.from_env(),
             whatsapp=WhatsAppConfig.from_env(),

@@ -437,26 +437,3 @@ def test_in_a_spanish_conversation_stop_is_confirmed_in_spanish(client, app, fak
     add_messages(database, "sms", PATIENT, [("patient", "hola", {})], language="es")
     text_message(client, app, "STOP")
     assert fake_twilio.bodies()[-1].startswith("No recibirá más mensajes")
-
-
-def test_an_sms_is_acknowledged_before_anything_is_written(client, app, fake_rasa, fake_twilio, monkeypatch):
-    import threading
-    import time
-
-    from assistant.channels import dedupe
-
-    fake_rasa.reply = ANSWER
-    release, record = threading.Event(), dedupe.first_time
-
-    def slow_first_time(*args):  # a database that takes its time
-        release.wait(5)
-        return record(*args)
-
-    monkeypatch.setattr(dedupe, "first_time", slow_first_time)
-    started = time.monotonic()
-    response = post(client, twilio_params("what is embolization?"))
-    elapsed = time.monotonic() - started
-    release.set()
-    assert response.status_code == 200 and elapsed < 1
-    settle(app)
-    assert len(fake_twilio.messages) == 1

@@ -297,35 +297,26 @@ def test_when_the_graph_api_says_the_window_is_closed_the_template_is_used(clien
 # --- acknowledged first, processed in bulk (issue #23, item 7) ---
 
 
-def test_a_notification_is_acknowledged_before_anything_is_written(client, app, fake_rasa, fake_graph, monkeypatch):
-    import threading
-    import time
-
-    from assistant.channels import dedupe
+def test_a_notifications_messages_are_stored_in_one_transaction_before_it_is_acknowledged(
+    client, app, fake_rasa, fake_graph, database, monkeypatch
+):
+    from core.storage import channel_jobs
+    from core.storage.models import ChannelJob
 
     fake_rasa.reply = ANSWER
-    release, calls = threading.Event(), []
-    record_batch, record_one = dedupe.first_times, dedupe.first_time
+    stored, calls = channel_jobs.enqueue, []
 
-    def slow_first_times(*args):  # a database that takes its time
-        calls.append("batch")
-        release.wait(5)
-        return record_batch(*args)
+    def counted(*args):
+        calls.append(args[1])
+        return stored(*args)
 
-    def slow_first_time(*args):
-        calls.append("one")
-        release.wait(5)
-        return record_one(*args)
-
-    monkeypatch.setattr(dedupe, "first_times", slow_first_times)
-    monkeypatch.setattr(dedupe, "first_time", slow_first_time)
-    started = time.monotonic()
-    response = post(client, notification(text("when can I drive?")))
-    elapsed = time.monotonic() - started
-    release.set()
-    assert response.status_code == 200 and elapsed < 1
+    monkeypatch.setattr(channel_jobs, "enqueue", counted)
+    response = post(client, notification(text("when can I drive?", "wamid.one"), text("and the wound?", "wamid.two")))
+    assert response.status_code == 200 and calls == ["whatsapp"]
+    with database.session() as session:
+        assert list(session.scalars(select(ChannelJob.message_id).order_by(ChannelJob.id))) == ["wamid.one", "wamid.two"]
     settle(app)
-    assert calls == ["batch"] and len(fake_graph.messages) == 1
+    assert len(fake_graph.messages) == 2
 
 
 def test_a_batch_of_4000_reactions_is_acknowledged_at_once_and_read_in_one_transaction(client, app, fake_rasa, fake_graph, database):

@@ -92,6 +92,8 @@ def scaled_environment(settings: Settings, model: Path, layout: Layout) -> dict[
         TRACKER_DB=database.database or "",
         TRACKER_DB_USER=database.username or "",
         TRACKER_DB_PASSWORD=database.password or "",
+        # Writes made while the database is down: one stream every gateway replays (core/storage/pending_writes.py).
+        ASSISTANT_PENDING_WRITES_REDIS=settings.pending_writes_redis or settings.ratelimit_storage,
         REDIS_HOST=env.get("REDIS_HOST") or redis.hostname or "127.0.0.1",
         REDIS_PORT=env.get("REDIS_PORT") or str(redis.port or 6379),
         RASA_URL=layout.rasa_urls,

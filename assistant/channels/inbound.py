@@ -1,4 +1,4 @@
-"""A patient's SMS or WhatsApp message, once the webhook has been acknowledged.
+"""A patient's SMS or WhatsApp message, answered on the channel worker (assistant/channels/worker.py).
 
 1. STOP / START / HELP are handled here, stored in the conversation, and confirmed
    (START only after a STOP: "yes" is otherwise an answer for the dialogue).
@@ -7,8 +7,8 @@
 3. Otherwise a numbered choice ("1") becomes its button's payload, the turn
    runs like any other channel's (TurnHandler), and the replies are sent in
    order, the emergency reply first.
-With the database down the patient is still answered: the turn spools its
-writes, and a number whose opt-out cannot be read is answered (it has just
+With the database down the patient is still answered: the turn queues its
+writes (core/storage/pending_writes.py), and a number whose opt-out cannot be read is answered (it has just
 written to us; on SMS the provider also blocks numbers that sent it STOP).
 """
 

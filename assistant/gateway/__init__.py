@@ -15,6 +15,7 @@ from assistant.turns import TurnHandler
 from core import log_privacy
 from core.config import Settings
 from core.storage.database import Database
+from core.storage.pending_writes import PendingWrites
 from core.storage.spool import Spool
 
 
@@ -43,7 +44,10 @@ def create_app(settings: Settings | None = None, test_config: dict | None = None
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout, headers=settings.internal_headers)
     app.extensions["db"] = db
     app.extensions["rasa"] = rasa
-    app.extensions["spool"] = Spool(settings.var_dir / "spool" / "pending-writes.jsonl")
+    # Writes made while the database is down (core/storage/pending_writes.py); /readyz reports their backlog.
+    app.extensions["spool"] = PendingWrites(
+        Spool(settings.var_dir / "spool" / "pending-writes.jsonl"), settings.pending_writes_redis, settings.pending_writes_key
+    )
     app.extensions["turns"] = TurnHandler(
         db,
         rasa,

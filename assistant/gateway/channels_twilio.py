@@ -2,10 +2,12 @@
 
 POST /channels/twilio   Twilio's form-encoded incoming-message request, signed with X-Twilio-Signature.
 
-Answered at once with an empty TwiML <Response/>, before anything is stored;
-the message id is recorded (a retry is answered once) and the replies go out
-through Twilio's REST API afterwards (assistant/channels/worker.py), so long
-answers, several messages and later staff replies all travel the same way.
+Answered with an empty TwiML <Response/> once the message is stored as a job,
+with its message id (a retry is answered once; assistant/channels/dedupe.py);
+the channel worker answers it and the replies go out through Twilio's REST API
+afterwards (assistant/channels/worker.py), so long answers, several messages
+and later staff replies all travel the same way. With the database down the
+message is answered from memory (see worker.py).
 
 Refused before anything is stored: a request without a valid signature (403;
 checked against PUBLIC_BASE_URL when the gateway sits behind a proxy), one
@@ -16,15 +18,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, Flask, Response, current_app, request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
-from assistant.channels import dedupe, formatting, inbound, staff_replies, worker
+from assistant.channels import formatting, inbound, staff_replies, worker
 from assistant.channels.channel import Channel
 from assistant.channels.phone import e164
 from assistant.channels.twilio_client import TwilioClient, TwilioConfig
 from assistant.gateway.validation import BadRequest
+from core.storage.channel_jobs import Job, NewJob
 from core.text_input import clean_text
 
 bp = Blueprint("channels_twilio", __name__, url_prefix="/channels")
@@ -58,8 +62,12 @@ def register(app: Flask) -> None:
     for channel in (sms, whatsapp):
         app.extensions["senders"][channel.name] = staff_replies.sender(channel)
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)
-    app.extensions["channels_twilio"] = _Twilio(config, services, sms, whatsapp)
-    worker.for_app(app.extensions)
+    twilio = app.extensions["channels_twilio"] = _Twilio(config, services, sms, whatsapp)
+    jobs = worker.for_app(app.extensions, app.config["SETTINGS"])
+    for channel in (sms, whatsapp):
+        jobs.handle(channel.name, partial(_answer, twilio))
+    if config.auth_token:
+        worker.start_when_serving(app, jobs)
     app.register_blueprint(bp)
 
 
@@ -107,18 +115,21 @@ def incoming_message():
     if len(text) > MAX_BODY_CHARS:
         raise BadRequest(f"'Body' is too long: at most {MAX_BODY_CHARS} characters")
 
-    services, jobs = twilio.services, worker.for_app(current_app.extensions)
     if text:
-        jobs.submit((channel.name, phone), lambda: _once(services, message_sid, lambda: inbound.answer(services, channel, phone, text)))
+        payload = {"text": text}
     elif form.get("NumMedia", "0") not in ("", "0"):
-        kind = form.get("MediaContentType0", "").split("/")[0] or "media"  # image, audio, video...
-        jobs.submit(
-            (channel.name, phone), lambda: _once(services, message_sid, lambda: inbound.answer_unreadable(services, channel, phone, kind))
-        )
+        payload = {"media": form.get("MediaContentType0", "").split("/")[0] or "media"}  # image, audio, video...
+    else:
+        return _twiml()
+    jobs = worker.for_app(current_app.extensions, current_app.config["SETTINGS"])
+    jobs.accept(twilio.services.db, "twilio", [NewJob(channel.name, phone, message_sid, payload)], partial(_answer, twilio))
     return _twiml()
 
 
-def _once(services: inbound.Services, message_sid: str, answer) -> None:
-    """Answer unless Twilio is retrying a message already handled (run after the acknowledgement)."""
-    if dedupe.first_time(services.db, "twilio", message_sid):
-        answer()
+def _answer(twilio: _Twilio, job: Job | NewJob) -> None:
+    """A stored message, answered on the channel worker."""
+    channel = twilio.whatsapp if job.channel == twilio.whatsapp.name else twilio.sms
+    if "text" in job.payload:
+        inbound.answer(twilio.services, channel, job.sender_key, job.payload["text"])
+    else:
+        inbound.answer_unreadable(twilio.services, channel, job.sender_key, job.payload["media"])

@@ -5,12 +5,13 @@ GET  /channels/whatsapp   the webhook set-up handshake: hub.mode=subscribe and h
 POST /channels/whatsapp   message notifications, signed with X-Hub-Signature-256 (HMAC-SHA256 of
                           the raw body with WHATSAPP_APP_SECRET): missing 401, wrong 403, nothing stored.
 
-A signed notification is acknowledged at once with 200 (Meta retries anything
-else), before anything is stored: the batch is read afterwards on the channel
-worker (assistant/channels/worker.py), its message ids recorded in one
-transaction, and its messages answered through the Graph API. Delivery
-statuses, reactions and other notices are ignored without a write; a message
-id is handled once.
+A signed notification is read at once: its messages are stored as jobs with
+their message ids, in one transaction, and only then acknowledged with 200 (Meta
+retries anything else). The channel worker (assistant/channels/worker.py)
+answers them through the Graph API. Delivery statuses, reactions and other
+notices are ignored without a write; a message id is handled once
+(assistant/channels/dedupe.py). With the database down the messages are
+answered from memory (see worker.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from assistant.channels.channel import Channel
 from assistant.channels.graph_client import GraphClient, WhatsAppConfig
 from assistant.channels.phone import e164, mask
 from assistant.gateway.validation import BadRequest
+from core.storage.channel_jobs import Job, NewJob
 from core.text_input import clean_text
 
 log = logging.getLogger(__name__)
@@ -66,8 +68,11 @@ def register(app: Flask) -> None:
     )
     app.extensions["senders"][channel.name] = staff_replies.sender(channel)
     services = inbound.Services(app.extensions["db"], app.extensions["turns"], app.config["SETTINGS"].site)
-    app.extensions["channels_whatsapp"] = _WhatsApp(config, services, channel)
-    worker.for_app(app.extensions)
+    whatsapp = app.extensions["channels_whatsapp"] = _WhatsApp(config, services, channel)
+    jobs = worker.for_app(app.extensions, app.config["SETTINGS"])
+    jobs.handle(channel.name, partial(_answer, whatsapp))
+    if config.app_secret:
+        worker.start_when_serving(app, jobs)
     app.register_blueprint(bp)
 
 
@@ -153,19 +158,13 @@ def incoming_notification():
         raise BadRequest("the WhatsApp channel is not configured (WHATSAPP_APP_SECRET)", 503)
     body = _notification(_signature_checked_body(whatsapp.config.app_secret))
 
-    jobs = worker.for_app(current_app.extensions)
-    # One queue for every batch: they are read in the order they came, so a patient's messages stay in order.
-    jobs.submit(BATCHES, lambda: _handle_batch(whatsapp, jobs, body))
+    jobs = worker.for_app(current_app.extensions, current_app.config["SETTINGS"])
+    jobs.accept(whatsapp.services.db, "whatsapp", list(_new_jobs(whatsapp, body)), partial(_answer, whatsapp))
     return jsonify({"received": True})
 
 
-BATCHES = ("whatsapp", "batches")
-
-
-def _handle_batch(whatsapp: _WhatsApp, jobs: worker.Worker, body: dict) -> None:
-    """Read a notification after it was acknowledged: record its message ids in one go, queue each new message."""
-    services, channel = whatsapp.services, whatsapp.channel
-    wanted: list[tuple[str, str, str | None, str]] = []  # (phone, message id, text, kind)
+def _new_jobs(whatsapp: _WhatsApp, body: dict) -> Iterator[NewJob]:
+    """The notification's messages to answer, in order (a message id twice in it is stored once)."""
     for message in _messages(body, whatsapp.config.phone_number_id):
         phone, message_id, kind = e164(str(message.get("from", ""))), str(message.get("id", "")), message.get("type")
         if phone is None or not message_id or len(message_id) > dedupe.MAX_ID_CHARS:
@@ -178,17 +177,16 @@ def _handle_batch(whatsapp: _WhatsApp, jobs: worker.Worker, body: dict) -> None:
         if text is not None:
             text = clean_text(text)[:MAX_TEXT_CHARS]
             if text:
-                wanted.append((phone, message_id, text, kind))
+                yield NewJob(whatsapp.channel.name, phone, message_id, {"text": text})
         elif kind in UNREADABLE:
-            wanted.append((phone, message_id, None, kind))
+            yield NewJob(whatsapp.channel.name, phone, message_id, {"media": kind})
         else:
             log.info("WhatsApp %s message from %s ignored", kind, mask(phone))  # reactions, system notices...
-    new = dedupe.first_times(services.db, "whatsapp", [message_id for _, message_id, _, _ in wanted])
-    for phone, message_id, text, kind in wanted:
-        if message_id not in new:
-            continue  # Meta's retry of a message already handled (or a repeat inside the batch)
-        new.discard(message_id)
-        if text is not None:
-            jobs.submit((channel.name, phone), partial(inbound.answer, services, channel, phone, text))
-        else:
-            jobs.submit((channel.name, phone), partial(inbound.answer_unreadable, services, channel, phone, kind))
+
+
+def _answer(whatsapp: _WhatsApp, job: Job | NewJob) -> None:
+    """A stored message, answered on the channel worker."""
+    if "text" in job.payload:
+        inbound.answer(whatsapp.services, whatsapp.channel, job.sender_key, job.payload["text"])
+    else:
+        inbound.answer_unreadable(whatsapp.services, whatsapp.channel, job.sender_key, job.payload["media"])

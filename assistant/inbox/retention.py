@@ -33,7 +33,7 @@ from assistant.inbox.trail import record
 from core.config import Settings
 from core.storage import search
 from core.storage.database import Database
-from core.storage.models import Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
+from core.storage.models import ChannelJob, Conversation, Message, Ticket, TicketEvent, UnansweredQuestion
 from rasa_addons.tracker_schema import EVENTS, TURN_FENCES
 
 REMOVED = "[removed]"
@@ -246,6 +246,8 @@ def purge(
     report = PurgeReport(days=days, anonymise=anonymise, dry_run=dry_run)
     with Session(db.engine, expire_on_commit=False) as session:
         (_anonymise_old if anonymise else _delete_old)(session, cutoff, report)
+        # SMS and WhatsApp jobs answered long ago: their sender's number is all they still hold.
+        session.execute(delete(ChannelJob).where(ChannelJob.done_at < cutoff), execution_options={"synchronize_session": False})
         if dry_run:
             session.rollback()
         else:
@@ -290,6 +292,8 @@ def forget(db: Database, channel: str, sender_key: str, tracker: TrackerStore, *
                 session.execute(
                     delete(Conversation).where(Conversation.id == conversation.id), execution_options={"synchronize_session": False}
                 )
+        jobs = (ChannelJob.channel == channel, ChannelJob.sender_key == sender_key, ChannelJob.done_at.is_not(None))
+        session.execute(delete(ChannelJob).where(*jobs), execution_options={"synchronize_session": False})
         # The action server logs misses under Rasa's sender id, "channel:sender".
         rasa_sender = f"{channel}:{sender_key}"
         questions = UnansweredQuestion.sender_key.in_([rasa_sender, sender_key])

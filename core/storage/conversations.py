@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -9,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.storage.database import Database
 from core.storage.models import Conversation, Message, StaffUser, utcnow
+from core.storage.replayed import first_application
 
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
@@ -37,9 +39,13 @@ def add_messages(
     entries: list[tuple[str, str, dict]],
     language: str | None = None,
     language_if_unset: str | None = None,
+    *,
+    at: dt.datetime | None = None,
+    write_id: str | None = None,
 ) -> ConversationState:
     """Append (role, text, data) entries to the sender's conversation, in order. `language`, when given,
-    becomes the conversation's language; `language_if_unset` only when it has none yet.
+    becomes the conversation's language; `language_if_unset` only when it has none yet. A write replayed
+    after an outage gives its original time (`at`) and its id (`write_id`: applied once, core/storage/replayed.py).
 
     Returns whether a staff member has the conversation and its language, read in the same
     transaction: a patient's turn needs both, and one transaction is cheaper.
@@ -51,11 +57,11 @@ def add_messages(
     a write's time (docs/BENCHMARKS.md, "Measurements behind design choices").
     """
     try:
-        return _append(db, channel, sender_key, entries, language, language_if_unset)
+        return _append(db, channel, sender_key, entries, language, language_if_unset, at, write_id)
     except IntegrityError:
         # A patient's first two messages at once (two texts sent together): the other request created the
         # conversation between this one's UPDATE and INSERT, so it exists now.
-        return _append(db, channel, sender_key, entries, language, language_if_unset)
+        return _append(db, channel, sender_key, entries, language, language_if_unset, at, write_id)
 
 
 _TOUCH = (
@@ -81,10 +87,20 @@ _ADD = insert(Message)
 
 
 def _append(
-    db: Database, channel: str, sender_key: str, entries: list[tuple[str, str, dict]], language: str | None, language_if_unset: str | None
+    db: Database,
+    channel: str,
+    sender_key: str,
+    entries: list[tuple[str, str, dict]],
+    language: str | None,
+    language_if_unset: str | None,
+    at: dt.datetime | None,
+    write_id: str | None,
 ) -> ConversationState:
-    key = {"of_channel": channel, "of_sender": sender_key, "at": utcnow(), "language": language, "language_if_unset": language_if_unset}
+    key = {"of_channel": channel, "of_sender": sender_key, "at": at or utcnow(), "language": language}
+    key["language_if_unset"] = language_if_unset
     with db.engine.begin() as connection:
+        if not first_application(connection, write_id):
+            return ConversationState(False, None)  # replayed before
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
         connection.execute(
             _ADD,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -230,3 +230,39 @@ class SavedView(Base):
     name: Mapped[str] = mapped_column(String(60))
     query: Mapped[str] = mapped_column(String(600))  # the queue's filters as query arguments (Filters.query_args)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChannelJob(Base):
+    """An SMS or WhatsApp message stored before its webhook is answered, until a worker has sent the reply
+    (core/storage/channel_jobs.py). A worker holds a lease while it answers; `done_at` is set once it has sent."""
+
+    __tablename__ = "channel_jobs"
+    __table_args__ = (
+        # The claim's lookups: the jobs not done yet, and one conversation's jobs in order.
+        Index("ix_channel_jobs_undone", "id", postgresql_where=text("done_at IS NULL")),
+        Index("ix_channel_jobs_conversation", "channel", "sender_key", "id"),
+        NEVER_REUSED_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # arrival order
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_key: Mapped[str] = mapped_column(String(128))
+    provider: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # {"text": ...} or {"media": "image"}
+    holder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)  # answered, failed, abandoned
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReplayedWrite(Base):
+    """The id of a write made while the database was down, applied on replay in the same transaction as the
+    write itself, so a write replayed twice is applied once (core/storage/pending_writes.py)."""
+
+    __tablename__ = "replayed_writes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    applied_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

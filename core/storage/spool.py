@@ -1,9 +1,10 @@
-"""Writes that could not reach the database, kept on local disk and replayed later.
+"""Writes that could not reach the database, kept in a file on this machine: the last resort of
+core/storage/pending_writes.py, used when the shared queue (Redis) is not configured (the embedded set-up) or
+cannot be reached either.
 
-When the database is locked or unreachable the patient still gets an answer;
-their message, the replies and any urgent ticket go to a spool file (one
-JSON object per line) and are written to the database as soon as it answers
-again. Nothing is lost across a restart: the spool is a file.
+One JSON object per line, appended and flushed to disk before the patient is answered; nothing is lost across
+a restart. A file is only seen by the gateways of its machine: pending_writes.py moves it into the shared
+queue as soon as Redis answers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -22,11 +24,11 @@ class Spool:
         self.path = Path(path)
         self._lock = threading.Lock()
 
-    def put(self, kind: str, payload: dict) -> None:
+    def put(self, entry: dict) -> None:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as spool:
-                spool.write(json.dumps({"kind": kind, "payload": payload}, ensure_ascii=False) + "\n")
+                spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 spool.flush()
                 os.fsync(spool.fileno())
 
@@ -37,8 +39,9 @@ class Spool:
         except FileNotFoundError:
             return 0
 
-    def replay(self, handlers: dict) -> int:
-        """Apply spooled writes in order with `handlers[kind](**payload)`; keep what still fails."""
+    def drain(self, apply: Callable[[dict], object]) -> int:
+        """Give each entry, in order, to `apply`; remove those it took; stop at the first that raises (kept, with
+        every entry after it, so the order holds). Returns how many were taken."""
         with self._lock:
             if not self.path.exists():
                 return 0
@@ -46,9 +49,9 @@ class Spool:
             done = 0
             for entry in entries:
                 try:
-                    handlers[entry["kind"]](**entry["payload"])
-                except Exception:
-                    log.warning("database still unavailable; %d spooled write(s) kept", len(entries) - done)
+                    apply(entry)
+                except Exception as exc:
+                    log.warning("%d write(s) kept in the local spool (%s)", len(entries) - done, exc.__class__.__name__)
                     break
                 done += 1
             remaining = entries[done:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from core.storage.conversations import conversation_for, find_conversation
 from core.storage.database import Database
 from core.storage.models import Ticket, TicketEvent, utcnow
+from core.storage.replayed import first_application
 
 KINDS = ("urgent", "clinical", "booking", "administrative")
 PRIORITIES = ("high", "normal", "low")
@@ -49,10 +51,31 @@ def create_ticket(
         return _new_ticket(session, conversation_for(session, channel, sender_key), kind, summary, contact, route, procedure)
 
 
+def create_replayed_ticket(
+    db: Database, channel: str, sender_key: str, kind: str, summary: str, *, route: str, at: dt.datetime, write_id: str
+) -> CreatedTicket | None:
+    """create_ticket for a write replayed after an outage: its original time, and None when its id was
+    applied before (core/storage/replayed.py)."""
+    with db.session() as session:
+        if not first_application(session, write_id):
+            return None
+        return _new_ticket(session, conversation_for(session, channel, sender_key), kind, summary, None, route, None, at)
+
+
 def _new_ticket(
-    session, conversation, kind: str, summary: str, contact: dict | None, route: str | None, procedure: str | None
+    session,
+    conversation,
+    kind: str,
+    summary: str,
+    contact: dict | None,
+    route: str | None,
+    procedure: str | None,
+    at: dt.datetime | None = None,
 ) -> CreatedTicket:
+    at = at or utcnow()
     ticket = Ticket(
+        created_at=at,
+        updated_at=at,
         reference=new_reference(),
         conversation_id=conversation.id,
         kind=kind,
@@ -63,7 +86,7 @@ def _new_ticket(
         route=route,
         procedure=procedure,
     )
-    ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})"))
+    ticket.events.append(TicketEvent(action="created", detail=f"raised by the assistant ({route or kind})", created_at=at))
     session.add(ticket)
     session.flush()
     return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
@@ -72,11 +95,16 @@ def _new_ticket(
 REPEATED_RED_FLAG = "red_flag_again"  # the event that re-alerts staff on an open urgent ticket
 
 
-def raise_urgent(db: Database, channel: str, sender_key: str, text: str) -> CreatedTicket:
+def raise_urgent(
+    db: Database, channel: str, sender_key: str, text: str, *, at: dt.datetime | None = None, write_id: str | None = None
+) -> CreatedTicket | None:
     """One unresolved urgent ticket per conversation: a later emergency message is added to it as an event
     (which the inbox's urgent poll announces again) instead of opening another ticket, so one sender cannot
-    flood the urgent queue. A ticket staff resolved or re-filed as non-urgent no longer counts."""
+    flood the urgent queue. A ticket staff resolved or re-filed as non-urgent no longer counts.
+    A replayed outage write gives its original time and id; None when that id was applied before."""
     with db.session() as session:
+        if not first_application(session, write_id):
+            return None
         conversation = conversation_for(session, channel, sender_key)
         ticket = session.scalar(
             select(Ticket)
@@ -85,8 +113,8 @@ def raise_urgent(db: Database, channel: str, sender_key: str, text: str) -> Crea
             .limit(1)
         )
         if ticket is None:
-            return _new_ticket(session, conversation, "urgent", text, None, "urgent", None)
-        ticket.events.append(TicketEvent(action=REPEATED_RED_FLAG, detail=text[:2000]))
+            return _new_ticket(session, conversation, "urgent", text, None, "urgent", None, at)
+        ticket.events.append(TicketEvent(action=REPEATED_RED_FLAG, detail=text[:2000], created_at=at or utcnow()))
         ticket.updated_at = utcnow()
         return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
 

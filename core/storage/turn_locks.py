@@ -7,7 +7,7 @@ is then refused; no transaction stays open while Rasa answers. A lease left by a
 (`lease_seconds`) and the next turn takes it over.
 
 When the database cannot be reached the turn goes ahead without the lease: the patient is answered (the turn
-spools its writes), never refused because of the lock.
+queues its writes: core/storage/pending_writes.py), never refused because of the lock.
 """
 
 from __future__ import annotations
