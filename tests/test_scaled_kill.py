@@ -1,7 +1,8 @@
-"""`make run-scaled` under faults (#25): 50 conversations of several turns through HAProxy while one Rasa server,
-one action server and one gateway are killed with SIGKILL and restarted by supervisord, and PostgreSQL, then
-Redis, are unreachable for a few seconds (a proxy between every process and each server cuts them:
-tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run (`make test-scaled`).
+"""`make run-scaled` under faults (#25): 50 conversations of several turns (`make test-scaled`; fewer in `make test`:
+tests/conftest.py) through HAProxy while one Rasa server, one action server and one gateway are killed with SIGKILL
+and restarted by supervisord, and PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every
+process and each server cuts them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of
+one run.
 
 The patients' client does what the widget's "Try again" button lets a patient do: a message that got no answer
 (the connection broke, HAProxy's 502/503, a 429) is sent again, as the same text, until it is answered.
@@ -38,8 +39,7 @@ TOKEN = "scaled-kill-token-" + "z" * 40
 PUBLIC_BASE_URL = "https://ir.example.org"
 OUR_NUMBER = "+441632960001"
 SMS_PATIENT = "+447700900555"
-CONVERSATIONS = 50
-URGENT_CONVERSATIONS = 5  # of the 50: they write red-flag words before, during the PostgreSQL cut and the Redis cut
+URGENT_SHARE = 10  # one conversation in ten writes red-flag words: before, during the PostgreSQL cut and the Redis cut
 OUTAGE_SECONDS = 5.0  # how long PostgreSQL, then Redis, stay unreachable
 ATTEMPTS = 6  # sends of one message before the client gives up (the first and up to five "Try again")
 SETTLE_TIMEOUT = 180
@@ -212,7 +212,7 @@ def rebuilt_events(database: Database, sender_id: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, request):
     database_gen = postgres_database()
     database_url = next(database_gen)
     host_port = database_url.split("@", 1)[1].split("/", 1)[0]
@@ -238,24 +238,25 @@ def run(tmp_path_factory):
                 "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             }
             with running_scaled(tmp_path_factory.mktemp("scaled-kill"), through_proxy, env, rasa_api=True) as system:
-                yield exercise(system, postgresql, redis, twilio, database_url)
+                yield exercise(system, postgresql, redis, twilio, database_url, request.config.getoption("--scaled-conversations"))
     finally:
         next(database_gen, None)
 
 
-def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio: FakeTwilio, database_url: str) -> Run:
+def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio: FakeTwilio, database_url: str, count: int) -> Run:
     started = time.monotonic()
     timings: dict[str, float] = {"ready_s": system.ready_s}
     tag = f"kill{int(time.time()) % 100000}"
     names = list(PROCEDURES)
-    conversations = [Chat(f"{tag}-{i}", None if i < URGENT_CONVERSATIONS else names[i % len(names)]) for i in range(CONVERSATIONS)]
+    urgent_count = max(2, count // URGENT_SHARE)
+    conversations = [Chat(f"{tag}-{i}", None if i < urgent_count else names[i % len(names)]) for i in range(count)]
     ordinary = [c for c in conversations if c.procedure]
     urgent = [c for c in conversations if not c.procedure]
     patients = Patients(system.public)
     database = Database(database_url)
 
     # Before any fault: every conversation's first message, at once.
-    with ThreadPoolExecutor(CONVERSATIONS) as pool:
+    with ThreadPoolExecutor(count) as pool:
         list(pool.map(lambda c: patients.send(c, PROCEDURES[c.procedure] if c.procedure else URGENT[0]), conversations))
     timings["first_turns_s"] = time.monotonic() - started
 
@@ -268,7 +269,7 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
     restarted_in: dict[str, float] = {}
     with ThreadPoolExecutor(len(ordinary)) as pool:
         storming = [pool.submit(storm, c) for c in ordinary]
-        patients.wait_answered(CONVERSATIONS + len(ordinary) // 2, SETTLE_TIMEOUT)  # faults land mid-storm
+        patients.wait_answered(count + len(ordinary) // 2, SETTLE_TIMEOUT)  # faults land mid-storm
         # An SMS acknowledged by gateway 1, which is killed at once.
         acknowledged = requests.post(f"{system.gateway(1)}/channels/twilio", data=sms_params, headers=sms_headers, timeout=30)
         system.kill("gateway1", pids["gateway1"])

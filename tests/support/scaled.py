@@ -129,8 +129,8 @@ def running_scaled(
         ASSISTANT_DATABASE_URL=database_url,
         ASSISTANT_RATELIMIT_STORAGE="redis://127.0.0.1:6379/2",
         ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the test talks as an integration that names its senders
-        **(extra_env or {}),
     )
+    env.update(extra_env or {})
     log = workdir / "scaled.log"
     started = time.monotonic()
     command = [sys.executable, "-m", "tooling.scaled", str(ensure_model(ROOT / "var" / "models")), "--ready-timeout", "0"]
