@@ -71,8 +71,9 @@ run-scaled: model haproxy
 
 # The scaled system test alone (also part of `make test`): starts run-scaled's processes on free ports and a fresh
 # database, three turns through HAProxy, stops them: 74 s here (2 cores shared).
+# With the kill test's long version: 50 conversations under SIGKILLs and outages (make test runs 12).
 test-scaled: model haproxy
-	@scripts/run_pytest.sh -m scaled
+	@scripts/run_pytest.sh -m scaled --scaled-conversations 50
 
 lint: app-env
 	@.venv/bin/ruff check .

@@ -49,6 +49,17 @@ TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
 SYSTEM_FIXTURES = {"system", "in_rasa"}
 BROWSER_FIXTURES = {"browser"}
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+SHORT_SCALED_CONVERSATIONS = 12  # the scaled kill test inside `make test`
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--scaled-conversations",
+        type=int,
+        default=SHORT_SCALED_CONVERSATIONS,
+        help="conversations in the scaled kill test (tests/test_scaled_kill.py); `make test-scaled` runs the long version",
+    )
+
 
 # Every app a test makes compiles its URL builders only when a test builds a URL (tests/support/routing.py).
 Flask.url_rule_class = LazyBuilderRule

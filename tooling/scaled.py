@@ -106,13 +106,14 @@ def scaled_environment(settings: Settings, model: Path, layout: Layout) -> dict[
     return env
 
 
-def programs(layout: Layout, env: dict[str, str], run_dir: Path) -> dict[str, tuple[str, dict[str, str]]]:
-    """Each supervisord program: its command (from the Procfile) and its own variables."""
+def programs(layout: Layout, env: dict[str, str], run_dir: Path, rasa_api: bool = False) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each supervisord program: its command (from the Procfile) and its own variables. `rasa_api`: Rasa's HTTP
+    API too (behind the internal token, as every Rasa request), so a test can read a server's trackers."""
     result: dict[str, tuple[str, dict[str, str]]] = {}
     for i, (rasa, actions) in enumerate(zip(layout.rasa, layout.actions, strict=True), start=1):
         own = {"RASA_PORT": str(rasa), "ACTION_PORT": str(actions), "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions}/webhook"}
         commands = procfile_commands((ROOT / "Procfile").read_text(), {**env, **own})
-        result[f"rasa{i}"] = (commands["rasa"], own)
+        result[f"rasa{i}"] = (commands["rasa"] + (" --enable-api" if rasa_api else ""), own)
         result[f"actions{i}"] = (commands["actions"], own)
     for i, port in enumerate(layout.gateways, start=1):
         own = {"GATEWAY_PORT": str(port), "GATEWAY_HOST": "127.0.0.1"}
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ready-timeout", type=float, default=300)
     # One of each on the same PostgreSQL, Redis and HAProxy is the baseline `make bench` measures the two against.
     parser.add_argument("--instances", type=int, default=INSTANCES, help="how many of each process (default %(default)s)")
+    parser.add_argument("--rasa-api", action="store_true", help="enable Rasa's HTTP API (it still requires the internal token)")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "haproxy.cfg").write_text(haproxy_config(layout, settings.gateway_host))
     config = run_dir / "supervisord.conf"
-    progs = programs(layout, env, run_dir)
+    progs = programs(layout, env, run_dir, args.rasa_api)
     config.write_text(
         supervisord_config(
             {name: command for name, (command, _) in progs.items()}, run_dir, {name: own for name, (_, own) in progs.items()}
