@@ -2,7 +2,8 @@
 action server and the gateway, with the French and Spanish texts): a patient on the demo page in that language
 asks when they can shower after an embolization; the reply leads with the sentence about the shower, from that
 language's text, and folds the rest of the section behind a toggle labelled in that language, which opens to
-show it. Nothing in the widget is left in English. Saves docs/screenshots/widget-answer-first-{fr,es}-*.png."""
+show it. Nothing in the widget is left in English, and French guillemets hold their word with no-break spaces
+(a closing » alone on the toggle's second line, on a phone, before). Saves docs/screenshots/widget-answer-first-{fr,es}-*.png."""
 
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ def test_the_answer_comes_first_and_the_fold_speaks_the_pages_language(browser, 
     toggle = answer.locator(".ira-more > summary")
     rest = answer.locator(".ira-more > .ira-text")
     expect(toggle).to_have_text(toggle_label(language))
+    if language == "fr":
+        assert "«\u00a0Après l'intervention\u00a0»" in toggle.inner_text()
     expect(rest).to_be_hidden()
     expect(answer.locator(".ira-bubble > .ira-text", has_text=further)).to_have_count(0)  # only in the fold
 
