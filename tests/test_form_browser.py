@@ -33,6 +33,7 @@ from core.storage.database import Database
 from core.storage.models import Ticket
 from tests.support.browser import DESKTOP, PHONE, REPLY_TIMEOUT_MS
 from tests.support.system import start_system, stop_system
+from tests.support.untranslated import english_in
 
 pytestmark = pytest.mark.system
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -101,7 +102,9 @@ class Patient:
         act()
         expect(self.replies).to_have_count(before + replies, timeout=REPLY_TIMEOUT_MS)
         expect(self.replies.last).to_have_attribute("data-id", re.compile(r"^\d+$"), timeout=REPLY_TIMEOUT_MS)
-        return [self.replies.nth(i).locator(".ira-text").inner_text() for i in range(before, before + replies)]
+        # French is shown with no-break spaces at its guillemets and signs (the catalogs type plain ones).
+        texts = [self.replies.nth(i).locator(".ira-text").inner_text() for i in range(before, before + replies)]
+        return [text.replace("\u00a0", " ") for text in texts]
 
     def buttons(self) -> list[str]:
         return self.replies.last.locator(".ira-quick button").all_inner_texts()
@@ -255,3 +258,58 @@ def test_the_form_in_french_and_spanish(patient, closed, screen, language):
     if screen == "phone" and language == "fr":
         chat.screenshot("form-fr-phone.png")
     assert chat.say(leave, replies=1) == [say("request_stopped", language, site)]
+
+
+# screen -> (name, a contact that is neither a phone number nor an e-mail address, the phone number, as stored,
+# the name as corrected at the summary)
+SPANISH_BOOKINGS = {
+    "phone": ("José García", "612 34", "+34 612 345 678", "+34612345678", "Lucía Gómez"),
+    "desktop": ("María Fernández Núñez", "maria.fernandez@", "612 345 678", "612345678", "Íñigo Martínez"),
+}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_spanish_patient_fills_the_whole_form_in_spanish(patient, closed, screen):
+    system, site = closed
+    name, not_a_contact, phone, stored, corrected = SPANISH_BOOKINGS[screen]
+    es = {key: say(key, "es", site) for key in MESSAGES.catalogs["es"].messages}
+    chat = patient(screen, "es")
+    chat.start()
+
+    intro, question = chat.say("quiero cambiar mi cita", replies=2)
+    assert MESSAGES.when_answered(site, dt.datetime.now(dt.UTC), "es") in intro
+    assert question == es["utter_ask_contact_name"]
+    assert chat.buttons() == [es["button_cancel"]]
+    assert chat.say(name, replies=1) == [es["utter_ask_contact_method"]]
+    # Neither a phone number nor an e-mail address: why, in Spanish, and the question again.
+    assert chat.say(not_a_contact, replies=2) == [es["form_contact_again"], es["utter_ask_contact_method"]]
+    chat.screenshot(f"form-es-{screen}-invalid-contact.png")
+    assert english_in(chat.page, MESSAGES, "es") == []
+    assert chat.say(phone, replies=1) == [es["utter_ask_contact_about"]]
+    about = "¿Puedo pasarla a la semana siguiente? Y ¿tengo que estar en ayunas antes de la arteriografía?"
+    assert chat.say("a", replies=2) == [es["form_about_again"], es["utter_ask_contact_about"]]  # a lone letter
+    assert chat.say(about, replies=1) == [es["utter_ask_preferred_times"]]
+    [summary] = chat.say("entre semana por la mañana", replies=1)
+    assert summary.startswith(es["form_summary"])
+    lines = summary.splitlines()
+    for label, value in (("name", name), ("contact", stored), ("about", about), ("times", "entre semana por la mañana")):
+        assert f"{es['form_label_' + label]} {value}" in lines
+    buttons = ("button_send", "button_change_name", "button_change_contact", "button_change_about", "button_change_times")
+    assert chat.buttons() == [es[key] for key in (*buttons, "button_cancel")]
+    chat.screenshot(f"form-es-{screen}-summary.png")
+    assert english_in(chat.page, MESSAGES, "es") == []
+
+    # "Está mal" names no field: which one, in Spanish, with the same buttons; then the name changed.
+    [which] = chat.say("está mal", replies=1)
+    assert which.startswith(es["form_which_change"]) and f"{es['form_label_name']} {name}" in which
+    assert chat.press(es["button_change_name"], replies=1) == [es["utter_ask_contact_name"]]
+    [summary] = chat.say(corrected, replies=1)
+    assert f"{es['form_label_name']} {corrected}" in summary
+
+    [saved] = chat.press(es["button_send"], replies=1)
+    [ticket] = tickets_of(system, corrected)
+    assert saved.startswith(say("request_saved", "es", site, reference=ticket.reference))
+    assert MESSAGES.when_answered(site, dt.datetime.now(dt.UTC), "es") in saved
+    assert (ticket.kind, ticket.contact["method"], ticket.contact["about"]) == ("booking", stored, about)
+    chat.screenshot(f"form-es-{screen}-sent.png")
+    assert english_in(chat.page, MESSAGES, "es") == []

@@ -422,9 +422,16 @@
 
   // Line breaks become paragraphs (blank line) and <br> (single break); the text stays text.
   // `links`: phone numbers and e-mail addresses in it become tel: and mailto: links (elements, never markup).
+  // French sets a space after « and before » : ; ? ! (the catalogs and texts type a plain one); a no-break space
+  // keeps the sign on its word's line instead of alone at the start of the next.
+  function typeset(text) {
+    if (config.lang !== "fr") return text;
+    return String(text).replace(/« /g, "«\u00a0").replace(/ ([»:;?!])/g, "\u00a0$1");
+  }
+
   function textBlock(text, links) {
     var box = el("div", { class: "ira-text" });
-    String(text).split(/\n\s*\n/).forEach(function (paragraph) {
+    typeset(String(text)).split(/\n\s*\n/).forEach(function (paragraph) {
       var p = el("p");
       paragraph.split("\n").forEach(function (line, i) {
         if (i) p.appendChild(el("br"));
@@ -775,7 +782,7 @@
     }
     bubble.appendChild(textBlock(text.slice(0, at), true));
     bubble.appendChild(el("details", { class: "ira-more" }, [
-      el("summary", { class: "ira-more-toggle", text: more.label.replace(/[\s:：]+$/, "") }),
+      el("summary", { class: "ira-more-toggle", text: typeset(more.label.replace(/[\s:：]+$/, "")) }),
       textBlock(more.text, true),
     ]));
     var after = text.slice(at + block.length).trim();

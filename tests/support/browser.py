@@ -9,6 +9,9 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from core.config import ROOT
+from core.messages import Messages
+
 CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -22,6 +25,9 @@ CHROMIUM_ARGS = [
 ]
 # The real assistant answers in about a second; generous for a loaded CI machine.
 REPLY_TIMEOUT_MS = 30_000
+
+# The widget's interface strings per language, as the page's widget shows them.
+WIDGET_STRINGS = {language: catalog.widget for language, catalog in Messages.load(ROOT / "messages").catalogs.items()}
 
 DESKTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "en-GB"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "en-GB"}
@@ -38,24 +44,25 @@ def chromium() -> Iterator[Browser]:
 
 
 class ChatWidget:
-    """The widget on a page. Locators pierce its (open) shadow root."""
+    """The widget on a page, in the page's language. Locators pierce its (open) shadow root."""
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, language: str = "en"):
         self.page = page
+        self.T = WIDGET_STRINGS[language]
 
     # --- parts of the widget ---
 
     @property
     def launcher(self) -> Locator:
-        return self.page.get_by_role("button", name=re.compile(r"^Questions\? Chat with us"))
+        return self.page.get_by_role("button", name=re.compile("^" + re.escape(self.T["launcher"])))
 
     @property
     def panel(self) -> Locator:
-        return self.page.get_by_role("dialog", name="Questions about your procedure")
+        return self.page.get_by_role("dialog", name=self.T["title"])
 
     @property
     def input(self) -> Locator:
-        return self.page.get_by_role("textbox", name="Your question")
+        return self.page.get_by_role("textbox", name=self.T["inputLabel"])
 
     def messages(self, role: str) -> Locator:
         """role: patient, assistant (the widget's own greeting excluded) or staff."""
@@ -79,7 +86,7 @@ class ChatWidget:
     def start(self) -> None:
         """Open the chat and accept the privacy notice."""
         self.open()
-        self.page.get_by_role("button", name="I understand, start the chat").click()
+        self.page.get_by_role("button", name=self.T["accept"]).click()
         expect(self.input).to_be_focused()
 
     def ask(self, question: str) -> Locator:
