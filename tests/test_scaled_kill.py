@@ -1,8 +1,8 @@
-"""`make run-scaled` under faults (#25): 50 conversations of several turns (`make test-scaled` only, marker `faults`:
-some of its guarantees do not hold yet, see README "Scaling past one machine") through HAProxy while one Rasa server, one action server and one gateway are killed with SIGKILL
-and restarted by supervisord, and PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every
-process and each server cuts them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of
-one run.
+"""`make run-scaled` under faults (#25): 50 conversations of several turns (`make test-scaled` only, marker
+`faults`: some of its guarantees do not hold yet, README "Scaling past one machine") through HAProxy while one
+Rasa server, one action server and one gateway are killed with SIGKILL and restarted by supervisord, and
+PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every process and each server cuts
+them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run.
 
 The patients' client does what the widget's "Try again" button lets a patient do: a message that got no answer
 (the connection broke, HAProxy's 502/503, a 429) is sent again, as the same text, until it is answered.
