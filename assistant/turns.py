@@ -56,6 +56,10 @@ CHANNEL_WORDING = {"sms": _BY_TEXT, "whatsapp": _BY_TEXT, "whatsapp_twilio": _BY
 LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's language" ticket
 
 
+class EarlierWritesWaiting(RuntimeError):
+    """Writes from before are still queued (or may be): this one joins the queue after them, in order."""
+
+
 class TurnHandler:
     def __init__(
         self, db: Database, rasa: RasaClient, site: Site, pending: PendingWrites, early_retrieval: EarlyRetrieval, messages: Messages
@@ -213,8 +217,8 @@ class TurnHandler:
         Returns what the write returned, None when it was queued."""
         try:
             self.replay_pending()
-            if self.pending.backlog():
-                raise RuntimeError("earlier writes are still waiting")
+            if not self.pending.nothing_waits():
+                raise EarlierWritesWaiting(what)
             return self._replay[kind](**payload)
         except Exception as exc:
             # The patient still gets an answer; /healthz shows the backlog until the database is back.
