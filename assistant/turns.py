@@ -36,6 +36,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.replies import Reply, from_rasa
@@ -222,6 +224,8 @@ class TurnHandler:
             return self._replay[kind](**payload)
         except Exception as exc:
             # The patient still gets an answer; /healthz shows the backlog until the database is back.
-            log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__)
+            # A database error's message can quote the patient's words; any other error is unexpected: traced.
+            unexpected = not isinstance(exc, SQLAlchemyError | EarlierWritesWaiting)
+            log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__, exc_info=unexpected)
             self.pending.put(kind, payload, f"{payload['channel']}:{payload['sender']}")
             return None
