@@ -36,6 +36,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
 from assistant.replies import Reply, from_rasa
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 _BY_TEXT = {"utter_ask_contact_name": "form_ask_name_by_text"}
 CHANNEL_WORDING = {"sms": _BY_TEXT, "whatsapp": _BY_TEXT, "whatsapp_twilio": _BY_TEXT}
 LANGUAGE_ROUTE = "language"  # the route of a "call back in the patient's language" ticket
+
+
+class EarlierWritesWaiting(RuntimeError):
+    """Writes from before are still queued (or may be): this one joins the queue after them, in order."""
 
 
 class TurnHandler:
@@ -213,11 +219,13 @@ class TurnHandler:
         Returns what the write returned, None when it was queued."""
         try:
             self.replay_pending()
-            if self.pending.backlog():
-                raise RuntimeError("earlier writes are still waiting")
+            if not self.pending.nothing_waits():
+                raise EarlierWritesWaiting(what)
             return self._replay[kind](**payload)
         except Exception as exc:
             # The patient still gets an answer; /healthz shows the backlog until the database is back.
-            log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__)
+            # A database error's message can quote the patient's words; any other error is unexpected: traced.
+            unexpected = not isinstance(exc, SQLAlchemyError | EarlierWritesWaiting)
+            log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__, exc_info=unexpected)
             self.pending.put(kind, payload, f"{payload['channel']}:{payload['sender']}")
             return None

@@ -8,6 +8,9 @@ over to Rasa's own command line:
 - `action_validation`: action server replies checked against Rasa's schema by
   validators built once, each event against its own type's schema (the same
   verdicts and errors, in a fraction of the CPU time).
+- `tracker_store_errors`: a turn whose conversation cannot be read or saved
+  fails (the gateway gives its safe reply) instead of running on an empty
+  conversation kept in memory.
 
 Loaded by Rasa itself, by name from endpoints.yml:
 

@@ -187,6 +187,9 @@ class FencedRedisLockStore(ExclusiveLockStore):
             port=int(settings.pop("port", 6379)),
             db=int(settings.pop("db", 1)),
             socket_timeout=float(settings.pop("socket_timeout", 10)),
+            # A pooled connection Redis (or the network) closed meanwhile fails on first use: sent again once on a
+            # new connection (a command that failed to be sent was not run; INCR run twice only skips a token).
+            retry_on_error=[redis.exceptions.ConnectionError],
             **settings,
         )
         self._server = secrets.token_hex(4)

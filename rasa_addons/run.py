@@ -18,10 +18,11 @@ def install(argv: list[str] | None = None) -> None:
     """Check the Rasa version, then install every fix (safe to call twice); `argv` is Rasa's command line, whose
     endpoints file may ask for the internal token (rasa_addons/internal_auth.py)."""
     rasa_version.check_installed()
-    from rasa_addons import action_validation, internal_auth, model_report
+    from rasa_addons import action_validation, internal_auth, model_report, tracker_store_errors
 
     action_validation.install()
     model_report.install()
+    tracker_store_errors.install()
     internal_auth.install(argv or [])
 
 

@@ -431,3 +431,31 @@ def test_a_lease_left_by_a_crashed_worker_expires(database):
         pass
     with database.session() as session:
         assert session.get(TurnLock, ("web", "t4")) is None
+
+
+def test_while_the_database_is_down_a_conversations_turns_still_run_one_at_a_time(tmp_path):
+    """Two messages sent together during an outage were answered at once and their writes interleaved (both
+    patient messages stored, then both replies)."""
+    import threading
+
+    from core.storage import turn_locks
+    from core.storage.database import Database
+
+    unreachable = Database("postgresql://postgres@127.0.0.1:9/nowhere")
+    outcome = []
+
+    def second_message():
+        try:
+            with turn_locks.turn(unreachable, "web", "t5", wait_seconds=0.2, lease_seconds=30):
+                outcome.append("went ahead during the first turn")
+        except turn_locks.Busy:
+            outcome.append("waited, then busy")
+
+    with turn_locks.turn(unreachable, "web", "t5", wait_seconds=0.2, lease_seconds=30):
+        other = threading.Thread(target=second_message)
+        other.start()
+        other.join(30)
+    with turn_locks.turn(unreachable, "web", "t5", wait_seconds=0, lease_seconds=30):  # the turn is over: free again
+        outcome.append("next turn")
+    assert outcome == ["waited, then busy", "next turn"] and not turn_locks._local
+    unreachable.engine.dispose()

@@ -223,3 +223,24 @@ def test_a_redis_that_does_not_answer_costs_one_time_out_not_one_per_write(tmp_p
         assert local.backlog() == 3 and queue.backlog() == 3
     finally:
         silent.close()
+
+
+def test_while_redis_cannot_be_read_later_writes_wait_behind_the_shared_queue_and_keep_their_order(redis_key, tmp_path, monkeypatch):
+    """A write queued in the stream during a database outage, then Redis cut as the database returns: the next
+    write must not reach the database before the queued one (urgent messages were stored out of order)."""
+    from core.storage import pending_writes
+    from tests.support.tcp_proxy import TcpProxy
+
+    monkeypatch.setattr(pending_writes, "RETRY_REDIS_AFTER_SECONDS", 0.0)
+    written = []
+    handlers = {"messages": lambda write_id, at, **payload: written.append(payload["entries"][0][1])}
+    with TcpProxy("127.0.0.1", 6379) as proxy:
+        queue = PendingWrites(Spool(tmp_path / "pending-writes.jsonl"), f"redis://127.0.0.1:{proxy.port}/0", redis_key)
+        queue.put("messages", {"channel": "web", "sender": "p", "entries": [["patient", "older", {}]]}, "web:p")
+        with proxy.cut():
+            queue.put("messages", {"channel": "web", "sender": "p", "entries": [["patient", "newer", {}]]}, "web:p")
+            replayed_during_the_cut = queue.replay(handlers)
+            waits = not queue.nothing_waits()
+        assert (replayed_during_the_cut, written, waits) == (0, [], True)
+        assert queue.replay(handlers) == 2
+        assert written == ["older", "newer"] and queue.nothing_waits()

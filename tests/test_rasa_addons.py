@@ -311,3 +311,45 @@ def test_rasa_reports_the_model_it_has_loaded_on_one_route_installed_once(in_ras
         print([paths.count("assistant/model"), model_report.describe(agent), model_report.describe(None)])
     """)
     assert found == ("[1, {'model_file': 'assistant-1.tar.gz', 'model_id': '3f2a'}, {'model_file': None, 'model_id': None}]")
+
+
+def test_a_turn_whose_conversation_cannot_be_read_or_saved_fails_and_nothing_is_kept_in_memory(in_rasa):
+    """Rasa's FailSafeTrackerStore would hand the turn an empty conversation (answered without its procedure) and
+    keep the turn's events in an in-memory store: the error must reach the turn instead."""
+    found = in_rasa("""
+        import asyncio
+        from rasa.core.agent import Agent
+        from rasa.core.tracker_store import InMemoryTrackerStore
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        from rasa_addons import run
+        run.install()  # as `python -m rasa_addons.run` does before Rasa starts
+        run.install()
+
+        class DatabaseCut(InMemoryTrackerStore):
+            async def retrieve(self, sender_id):
+                raise ConnectionError("database unreachable")
+
+            async def save(self, tracker):
+                raise ConnectionError("database unreachable")
+
+        agent = Agent(domain=Domain.empty(), tracker_store=DatabaseCut(Domain.empty()))
+        store = agent.tracker_store
+
+        async def attempt(call):
+            try:
+                await call
+                return "went on"
+            except ConnectionError:
+                return "failed"
+
+        async def main():
+            read = await attempt(store.get_or_create_tracker("patient-1"))
+            saved = await attempt(store.save(DialogueStateTracker("patient-1", [])))
+            kept = await store.fallback_tracker_store.keys()
+            return [read, saved, list(kept)]
+
+        print(asyncio.run(main()))
+    """)
+    assert found == "['failed', 'failed', []]"

@@ -311,3 +311,32 @@ def test_a_write_by_a_server_without_the_fenced_lock_keeps_a_holder_that_read_be
         ).format(prefix=redis_prefix, db=tracker_db)
     )
     assert json.loads(found) == ["refused", ["first", "from a server of the old kind"]]
+
+
+def test_after_redis_was_cut_and_came_back_the_next_turn_gets_its_lock(in_rasa, redis_prefix):
+    """The pool's connection, reset during the cut, failed the first turn after it (the patient got the
+    technical-problem reply although Redis answered again)."""
+    found = in_rasa(f"""
+        import asyncio
+        from rasa.core.lock_store import LockError
+        from rasa_addons.lock_store import FencedRedisLockStore
+        from tests.support.tcp_proxy import TcpProxy
+
+        async def turn(store, conversation):
+            try:
+                async with store.lock(conversation):
+                    return "locked"
+            except LockError as error:
+                return f"refused: {{error}}"
+
+        async def main(proxy):
+            store = FencedRedisLockStore(host="127.0.0.1", port=proxy.port, db=0, key_prefix="{redis_prefix}:")
+            before = await turn(store, "web:p")
+            with proxy.cut():
+                pass
+            return [before, await turn(store, "web:p"), await turn(store, "web:q")]
+
+        with TcpProxy("127.0.0.1", 6379) as proxy:
+            print(asyncio.run(main(proxy)))
+    """)
+    assert found == "['locked', 'locked', 'locked']"

@@ -8,7 +8,8 @@ write, and the time it happened.
   stream (XADD), shared by every gateway: a machine removed during an outage leaves nothing behind, and any
   gateway replays them.
 - Without it, or while Redis cannot be reached either, they go to a file on this machine (core/storage/spool.py);
-  once Redis answers, the file's entries are moved into the stream.
+  once Redis answers, the file's entries are moved into the stream, after the older ones. While a configured
+  Redis cannot be read, nothing is written directly or replayed from the file: the stream may hold older writes.
 
 Replay: one gateway at a time holds the replay lock (a Redis lock with a time limit, renewed per batch) and
 applies the stream's entries in stream order, the order they were written, which keeps each conversation's
@@ -98,16 +99,35 @@ class PendingWrites:
                 self._redis_failed(exc, "its backlog is not counted")
         return waiting
 
+    def nothing_waits(self) -> bool:
+        """No earlier write is waiting, or may be: a shared queue that cannot be read counts as waiting (it may
+        hold another gateway's writes, or this one's from before Redis went away), so a write made now would land
+        before older ones."""
+        if self.local.backlog():
+            return False
+        if self._redis is None:
+            return True
+        shared = self._shared()
+        if shared is None:
+            return False
+        try:
+            return not shared.xlen(self.key)
+        except RedisError as exc:
+            self._redis_failed(exc, "writes wait until it answers")
+            return False
+
     def replay(self, handlers: Handlers) -> int:
         """Apply what waits, in order, with `handlers[kind](**payload, write_id=..., at=...)`; keep what still
         fails. Returns how many entries were applied (0 when another gateway is replaying)."""
         applied = 0
         shared = self._shared()
         if self.local.backlog():
-            if shared is not None and self._move_local_to_stream(shared):
-                pass
-            else:
+            if shared is not None:
+                self._move_local_to_stream(shared)
+            elif self._redis is None:
                 applied += self.local.drain(lambda entry: apply(handlers, entry))
+            else:
+                return 0  # the shared queue, unreadable, may hold older writes: this file's go after them
         if shared is not None:
             applied += self._replay_stream(shared, handlers)
         return applied

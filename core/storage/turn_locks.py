@@ -7,7 +7,10 @@ is then refused; no transaction stays open while Rasa answers. A lease left by a
 (`lease_seconds`) and the next turn takes it over.
 
 When the database cannot be reached the turn goes ahead without the lease: the patient is answered (the turn
-queues its writes: core/storage/pending_writes.py), never refused because of the lock.
+queues its writes: core/storage/pending_writes.py), never refused because the database is down. A turn also
+holds a lock of its own process, taken first: with one worker process per gateway and each conversation sent
+to one gateway, two messages sent together are still answered and stored one turn after the other while the
+database is down (two gateways can then overlap only when the conversation moves between them).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,11 +48,43 @@ def _try(db: Database, channel: str, sender: str, holder: str, lease_seconds: fl
         return False
 
 
+# This process's turns, per conversation: [lock, turns using it]; an entry goes when no turn uses it.
+_local: dict[tuple[str, str], list] = {}
+_local_guard = threading.Lock()
+
+
+@contextmanager
+def _local_turn(channel: str, sender: str, wait_seconds: float) -> Iterator[None]:
+    key = (channel, sender)
+    with _local_guard:
+        entry = _local.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        if not entry[0].acquire(timeout=max(wait_seconds, 0.0)):
+            raise Busy
+        try:
+            yield
+        finally:
+            entry[0].release()
+    finally:
+        with _local_guard:
+            entry[1] -= 1
+            if not entry[1]:
+                del _local[key]
+
+
 @contextmanager
 def turn(db: Database, channel: str, sender: str, wait_seconds: float, lease_seconds: float) -> Iterator[None]:
     """Hold the conversation's turn for the block; Busy if another turn still holds it after `wait_seconds`."""
-    holder = secrets.token_hex(16)
     deadline = time.monotonic() + wait_seconds
+    with _local_turn(channel, sender, wait_seconds), _lease(db, channel, sender, deadline, lease_seconds):
+        yield
+
+
+@contextmanager
+def _lease(db: Database, channel: str, sender: str, deadline: float, lease_seconds: float) -> Iterator[None]:
+    """The database's lease, shared by every process; the turn goes ahead without it when the database fails."""
+    holder = secrets.token_hex(16)
     try:
         while not _try(db, channel, sender, holder, lease_seconds):
             left = deadline - time.monotonic()
