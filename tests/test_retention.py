@@ -276,6 +276,7 @@ def postgres_tracker(postgres_url):
     )
     store = TrackerStore.from_settings(settings)
     engine = create_engine(store.location)
+    tracker_schema.metadata.drop_all(engine)  # what a Rasa test left in the run's database
     tracker_schema.metadata.create_all(engine)
     try:
         yield store, engine

@@ -50,15 +50,21 @@ def postgres_database(migrate: bool = True):
 
 
 def empty_postgres(url: str) -> None:
-    """Every table of the schema emptied and every id counting from 1 again, as in a new database. DELETE, not
-    TRUNCATE: on tables of a few rows TRUNCATE costs several times more (it replaces each table's files)."""
+    """Every table of the assistant's schema emptied and its ids counting from 1 again, as in a new database (other
+    tables in the database, such as Rasa's that some tests make, are left alone). DELETE, not TRUNCATE: on tables of
+    a few rows TRUNCATE costs several times more (it replaces each table's files)."""
     import psycopg
 
+    tables = [table.name for table in Base.metadata.sorted_tables]
+    # The sequences the tables' serial or identity columns own.
+    owned = (
+        "SELECT s.oid::regclass FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
+        " JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY(%s)"
+    )
     with psycopg.connect(url, autocommit=False) as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(f'DELETE FROM "{table.name}"')
-        sequences = "SELECT oid::regclass FROM pg_class WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"
-        connection.execute(f"SELECT setval(sequence, 1, false) FROM ({sequences}) AS found(sequence)")
+        for table in reversed(tables):
+            connection.execute(f'DELETE FROM "{table}"')
+        connection.execute(f"SELECT setval(sequence, 1, false) FROM ({owned}) AS found(sequence)", (tables,))
 
 
 # Real argon2id, at its cheapest: sign-in runs hundreds of times in the tests (the default costs ~0.3 s a hash).
