@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -18,11 +19,12 @@ ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unse
 
 
 def project_modules() -> list[Path]:
-    return [
-        path
-        for path in sorted(ROOT.rglob("*.py"))
-        if not any(part.startswith(".") or part in ("var", "node_modules") for part in path.relative_to(ROOT).parts)
-    ]
+    """The project's Python files; hidden folders (the environments), var/ and node_modules are not walked into."""
+    found = []
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = [name for name in folders if not name.startswith(".") and name not in ("var", "node_modules")]
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return sorted(found)
 
 
 def environment_reads(source: str) -> list[int]:
