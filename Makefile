@@ -83,9 +83,10 @@ lint: app-env
 	@.venv/bin/mypy
 
 # Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others),
-# in two worker processes that take each other's waiting tests (docs/BENCHMARKS.md, "make unit").
+# in three worker processes that take each other's waiting tests: on two cores the third fills the time the others
+# wait on PostgreSQL, subprocesses and local servers (docs/BENCHMARKS.md, "make unit").
 unit: app-env
-	@scripts/run_pytest.sh -n 2 --dist worksteal -m "not system and not browser"
+	@scripts/run_pytest.sh -n 3 --dist worksteal -m "not system and not browser"
 
 validate: model
 	@$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
