@@ -12,6 +12,7 @@ one in this gateway's var/.model-path, or else than the others (a gateway withou
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,19 +51,25 @@ def own_report(settings: Settings) -> dict:
     }
 
 
-def _reported_hash(url: str, headers: dict[str, str]) -> str | None:
-    """The index hash an action server reports; None when it does not answer (the action_server check says so)."""
+def _reported(url: str, headers: dict[str, str], read: Callable[[dict], object], nothing: str) -> str | None:
+    """What a server reports at `url` (`read` picks it from the JSON; `nothing` when empty); None when it does not
+    answer (the action_server and rasa checks say so)."""
     try:
-        response = requests.get(f"{url}/artifacts", timeout=2, headers=headers)
+        response = requests.get(url, timeout=2, headers=headers)
     except requests.RequestException:
         return None
     if response.status_code != 200:
         return f"no report (HTTP {response.status_code})"
     try:
-        reported = response.json()["knowledge_index"]["hash"]
+        reported = read(response.json())
     except (ValueError, KeyError, TypeError):
         return "an unreadable report"
-    return str(reported) if reported else "no index"
+    return str(reported) if reported else nothing
+
+
+def _reported_hash(url: str, headers: dict[str, str]) -> str | None:
+    """The index hash an action server reports."""
+    return _reported(f"{url}/artifacts", headers, lambda report: report["knowledge_index"]["hash"], "no index")
 
 
 def same_index(settings: Settings, own_hash: str | None) -> str:
@@ -80,18 +87,8 @@ def same_index(settings: Settings, own_hash: str | None) -> str:
 
 
 def _reported_model(url: str, headers: dict[str, str]) -> str | None:
-    """The model file a Rasa server has loaded; None when it does not answer (the rasa check says so)."""
-    try:
-        response = requests.get(f"{url}/assistant/model", timeout=2, headers=headers)
-    except requests.RequestException:
-        return None
-    if response.status_code != 200:
-        return f"no report (HTTP {response.status_code})"
-    try:
-        reported = response.json()["model_file"]
-    except (ValueError, KeyError, TypeError):
-        return "an unreadable report"
-    return str(reported) if reported else "no model loaded"
+    """The model file a Rasa server has loaded (rasa_addons/model_report.py)."""
+    return _reported(f"{url}/assistant/model", headers, lambda report: report["model_file"], "no model loaded")
 
 
 def same_model(settings: Settings, own_model: dict | None) -> str:
