@@ -82,6 +82,22 @@ def say(app, sender: str, message: str) -> tuple[dt.datetime, dt.datetime]:
     return before, dt.datetime.now(dt.UTC)
 
 
+def replay_at_once(gateways) -> list[int]:
+    """Each gateway replays the pending writes, all starting at the same instant; what each replayed."""
+    start, replayed = threading.Barrier(len(gateways)), []
+
+    def replay(app) -> None:
+        start.wait()
+        replayed.append(app.extensions["turns"].replay_pending())
+
+    threads = [threading.Thread(target=replay, args=(app,)) for app in gateways]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replayed
+
+
 def test_two_gateways_outage_writes_replayed_at_once_are_written_once_in_order_with_their_times(gateways, postgres_url):
     first, second = gateways
     working = first.extensions["db"]
@@ -107,17 +123,7 @@ def test_two_gateways_outage_writes_replayed_at_once_are_written_once_in_order_w
     health = first.test_client().get("/readyz").json["checks"]["database"]
     assert health == "ok, 13 write(s) waiting to be replayed"
 
-    start, replayed = threading.Barrier(2), []
-
-    def replay(app) -> None:
-        start.wait()
-        replayed.append(app.extensions["turns"].replay_pending())
-
-    threads = [threading.Thread(target=replay, args=(app,)) for app in gateways]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    replayed = replay_at_once(gateways)
 
     assert sum(replayed) == 13
     assert first.extensions["spool"].backlog() == second.extensions["spool"].backlog() == 0
@@ -137,17 +143,7 @@ def test_a_replay_that_overlaps_another_writes_each_entry_once(gateways, monkeyp
     other = second.extensions["spool"]
     monkeypatch.setattr(other, "replay_lock", lambda shared: shared.lock(f"{other.key}:another-lock", timeout=60, blocking=False))
 
-    start, replayed = threading.Barrier(2), []
-
-    def replay(app) -> None:
-        start.wait()
-        replayed.append(app.extensions["turns"].replay_pending())
-
-    threads = [threading.Thread(target=replay, args=(app,)) for app in gateways]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    replayed = replay_at_once(gateways)
     assert sum(replayed) >= 11  # both replayed; an entry the other already wrote is taken off but not written again
     check_transcripts(working, said, times)
 
