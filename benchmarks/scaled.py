@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,8 @@ from benchmarks import processes
 from benchmarks.turns import MIX, LevelResult, run_level, via_gateway
 from core.config import ROOT
 from tests.support.ports import free_run
-from tests.support.system import prepare_index
+from tests.support.scaled import answers
+from tests.support.system import interrupt, prepare_index
 from tests.support.web import API_KEYS_SETTING
 
 SETUPS = {"one of each": 1, "two of each": 2}
@@ -121,13 +121,6 @@ def launch(name: str, instances: int, workdir: Path, redis_url: str, extra_env: 
     return ScaledSystem(name, instances, public, database, process, log_path, launched_at, health=health)
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def wait_ready(systems: list[ScaledSystem]) -> None:
     """Until every server of every system answers its probe; each system's seconds from launch are kept."""
     deadline = time.monotonic() + READY_TIMEOUT
@@ -136,7 +129,7 @@ def wait_ready(systems: list[ScaledSystem]) -> None:
         for system in list(pending):
             if system.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{system.name} not ready:\n{system.log_path.read_text(errors='replace')[-4000:]}")
-            if all(_answers(url) for url in system.health):
+            if all(answers(url) for url in system.health):
                 system.ready_s = time.monotonic() - system.launched_at
                 pending.remove(system)
         time.sleep(1)
@@ -144,13 +137,7 @@ def wait_ready(systems: list[ScaledSystem]) -> None:
 
 def stop(system: ScaledSystem) -> None:
     """Ctrl-C, as a person would (supervisord stops its programs), then the system's database is dropped."""
-    if system.process.poll() is None:
-        os.killpg(system.process.pid, signal.SIGINT)
-        try:
-            system.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(system.process.pid, signal.SIGKILL)
-            system.process.wait()
+    interrupt(system.process, timeout=60)
     _drop_database(system.database)
 
 

@@ -18,7 +18,7 @@ import requests
 from core.config import ROOT
 from tests.support import system as system_support
 from tests.support.ports import free_run
-from tests.support.system import prepare_index
+from tests.support.system import interrupt, prepare_index
 from tests.support.web import API_KEYS_SETTING
 from tooling.training import ensure_model
 
@@ -133,10 +133,4 @@ def running_scaled(
         system.ready_s = time.monotonic() - started
         yield system
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        interrupt(process, timeout=60)

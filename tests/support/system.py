@@ -155,12 +155,18 @@ def start_system(
     raise RuntimeError(f"the assistant was not healthy after {READY_TIMEOUT} s:\n{log_path.read_text()[-4000:]}")
 
 
+def interrupt(process: subprocess.Popen, timeout: float) -> None:
+    """Ctrl-C to a launcher's process group, as a person would (supervisord stops its programs); killed if it has not
+    stopped after `timeout` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def stop_system(system: RunningSystem) -> None:
     """Ctrl-C, as a person would; supervisord stops the three processes."""
-    if system.process.poll() is None:
-        os.killpg(system.process.pid, signal.SIGINT)
-        try:
-            system.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(system.process.pid, signal.SIGKILL)
-            system.process.wait()
+    interrupt(system.process, timeout=30)
