@@ -39,6 +39,7 @@ from core.storage.migrate import upgrade
 from tests.support import system as system_support
 from tests.support.fake_action_server import FakeActionServer
 from tests.support.fake_rasa import FakeRasa
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.inbox import empty_postgres, make_app, postgres_database
 from tests.support.local_server import serving
 from tests.support.routing import LazyBuilderRule
@@ -140,6 +141,13 @@ def storage_url(request, tmp_path, migrated_sqlite_template) -> str:
 @pytest.fixture
 def fake_rasa():
     with FakeRasa() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_twilio():
+    """A local server that speaks Twilio's Messages API (tests/support/fake_twilio.py)."""
+    with FakeTwilio() as server:
         yield server
 
 

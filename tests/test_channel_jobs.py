@@ -22,16 +22,10 @@ from core.storage import channel_jobs
 from core.storage.channel_jobs import NewJob
 from core.storage.database import Database
 from core.storage.models import ChannelJob, InboundMessage
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.support.fake_twilio import point_gateway_at
 from tests.test_channel_twilio import ANSWER, OUR_NUMBER, OUR_WHATSAPP, PATIENT, PUBLIC_BASE_URL, post, twilio_params
 
 SETTLE_SECONDS = 20
-
-
-@pytest.fixture
-def fake_twilio():
-    with FakeTwilio() as server:
-        yield server
 
 
 @pytest.fixture
@@ -39,19 +33,16 @@ def gateway(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
     """make(): a gateway (Flask app) on the test's database; every one made is closed at the end."""
     from assistant.gateway import create_app
 
-    for name, value in {
-        "ASSISTANT_DATABASE_URL": database_url,
-        "RASA_URL": fake_rasa.url,
-        "ASSISTANT_RASA_TIMEOUT": "2",
-        "ASSISTANT_VAR_DIR": str(tmp_path),
-        "TWILIO_API_BASE": fake_twilio.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": OUR_NUMBER,
-        "TWILIO_WHATSAPP_FROM": OUR_WHATSAPP,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_gateway_at(
+        monkeypatch,
+        fake_twilio,
+        database_url=database_url,
+        rasa_url=fake_rasa.url,
+        var_dir=tmp_path,
+        our_number=OUR_NUMBER,
+        our_whatsapp=OUR_WHATSAPP,
+        public_base_url=PUBLIC_BASE_URL,
+    )
     fake_rasa.reply = ANSWER
     made = []
 

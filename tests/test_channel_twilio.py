@@ -20,7 +20,7 @@ from assistant.delivery import Delivery, deliver
 from core.config import Settings
 from core.storage.conversations import add_messages, history
 from core.storage.models import Conversation, InboundMessage, Message, Ticket
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, point_gateway_at
 
 PUBLIC_BASE_URL = "https://ir.example.org"
 WEBHOOK_URL = f"{PUBLIC_BASE_URL}/channels/twilio"
@@ -47,28 +47,19 @@ ANSWER = [
 
 
 @pytest.fixture
-def fake_twilio():
-    with FakeTwilio() as server:
-        yield server
-
-
-@pytest.fixture
 def app(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
     from assistant.gateway import create_app
 
-    for name, value in {
-        "ASSISTANT_DATABASE_URL": database_url,
-        "RASA_URL": fake_rasa.url,
-        "ASSISTANT_RASA_TIMEOUT": "2",
-        "ASSISTANT_VAR_DIR": str(tmp_path),
-        "TWILIO_API_BASE": fake_twilio.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": OUR_NUMBER,
-        "TWILIO_WHATSAPP_FROM": OUR_WHATSAPP,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_gateway_at(
+        monkeypatch,
+        fake_twilio,
+        database_url=database_url,
+        rasa_url=fake_rasa.url,
+        var_dir=tmp_path,
+        our_number=OUR_NUMBER,
+        our_whatsapp=OUR_WHATSAPP,
+        public_base_url=PUBLIC_BASE_URL,
+    )
     app = create_app(Settings.from_env(), {"TESTING": True})
     yield app
     settle(app)
