@@ -23,7 +23,7 @@ from core.storage.channel_jobs import NewJob
 from core.storage.database import Database
 from core.storage.models import ChannelJob, InboundMessage
 from tests.support.fake_twilio import point_gateway_at
-from tests.test_channel_twilio import ANSWER, OUR_NUMBER, OUR_WHATSAPP, PATIENT, PUBLIC_BASE_URL, post, twilio_params
+from tests.support.twilio_webhook import ANSWER, OUR_NUMBER, OUR_WHATSAPP, PATIENT, PUBLIC_BASE_URL, post, twilio_params
 
 SETTLE_SECONDS = 20
 

@@ -8,7 +8,6 @@ Requests are signed exactly as Twilio signs them.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,29 +20,16 @@ from core.config import Settings
 from core.storage.conversations import add_messages, history
 from core.storage.models import Conversation, InboundMessage, Message, Ticket
 from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, point_gateway_at
-
-PUBLIC_BASE_URL = "https://ir.example.org"
-WEBHOOK_URL = f"{PUBLIC_BASE_URL}/channels/twilio"
-PATIENT = "+447700900123"
-OUR_NUMBER = "+441632960001"
-OUR_WHATSAPP = "whatsapp:+14155238886"
-
-ANSWER = [
-    {
-        "custom": {
-            "text": "**Embolization** blocks a blood vessel on purpose. It is done by an interventional radiologist.",
-            "route": "answer",
-            "procedure": "embolization",
-            "topic": "definition",
-            "score": 0.8,
-            "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
-            "buttons": [
-                {"title": "How do I prepare?", "payload": "/ask_preparation"},
-                {"title": "Talk to a person", "payload": "/request_human"},
-            ],
-        }
-    }
-]
+from tests.support.twilio_webhook import (
+    ANSWER,
+    OUR_NUMBER,
+    OUR_WHATSAPP,
+    PATIENT,
+    PUBLIC_BASE_URL,
+    WEBHOOK_URL,
+    post,
+    twilio_params,
+)
 
 
 @pytest.fixture
@@ -72,31 +58,6 @@ SETTLE_SECONDS = 30  # generous: a turn through the real dialogue on a busy 2-co
 def settle(app) -> None:
     """Wait until the replies of every acknowledged webhook have been sent."""
     assert app.extensions["channel_worker"].join(SETTLE_SECONDS), f"channel jobs still running after {SETTLE_SECONDS} s"
-
-
-def twilio_params(body: str | None = "hello", sender: str | None = PATIENT, **extra) -> dict:
-    params = {
-        "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": ACCOUNT_SID,
-        "To": OUR_NUMBER,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-        "From": sender,
-        "Body": body,
-        **extra,
-    }
-    if sender and sender.startswith("whatsapp:"):
-        params["To"] = OUR_WHATSAPP
-    return {k: v for k, v in params.items() if v is not None}
-
-
-def post(client, params: dict, *, signed_url: str = WEBHOOK_URL, token: str = AUTH_TOKEN, signature: str | None = None):
-    if signature is None:
-        signature = RequestValidator(token).compute_signature(signed_url, params)
-    headers = {"X-Twilio-Signature": signature} if signature else {}
-    return client.post("/channels/twilio", data=params, headers=headers)
 
 
 def text_message(client, app, body: str, sender: str = PATIENT):

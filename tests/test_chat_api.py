@@ -5,36 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.storage.conversations import history
-from tests.support.web import web_headers
-
-RASA_ANSWER = [
-    {
-        "recipient_id": "web:p1",
-        "text": "Embolization blocks a blood vessel on purpose. Call {department_phone}.",
-        "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}],
-    },
-    {
-        "recipient_id": "web:p1",
-        "custom": {
-            "route": "answer",
-            "procedure": "embolization",
-            "topic": "definition",
-            "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
-            "score": 0.61,
-        },
-    },
-]
-
-
-def post(client, body=None, *, data=None, content_type="application/json", conversation="a"):
-    """A web patient's message: `sender` in `body` names the conversation whose token is sent (not the body's)."""
-    if body is not None:
-        body = dict(body)
-        conversation = body.pop("sender", conversation)
-    headers = web_headers(client.application, conversation)
-    if body is not None:
-        return client.post("/api/chat", json=body, headers=headers)
-    return client.post("/api/chat", data=data, content_type=content_type, headers=headers)
+from tests.support.web import RASA_ANSWER, web_headers
+from tests.support.web import post_chat as post
 
 
 def test_a_question_is_forwarded_and_the_reply_carries_its_structured_fields(client, fake_rasa, app):
@@ -459,3 +431,4 @@ def test_while_the_database_is_down_a_conversations_turns_still_run_one_at_a_tim
         outcome.append("next turn")
     assert outcome == ["waited, then busy", "next turn"] and not turn_locks._local
     unreachable.engine.dispose()
+

@@ -8,7 +8,8 @@ import pytest
 
 from core.storage.conversations import history
 from core.storage.database import Database
-from tests.test_chat_api import RASA_ANSWER, post
+from tests.support.web import RASA_ANSWER
+from tests.support.web import post_chat as post
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"
 

@@ -13,7 +13,7 @@ from core.config import ROOT
 from core.storage.conversations import add_messages, history
 from core.storage.models import Message, Ticket
 from core.storage.tickets import create_ticket
-from tests.support.inbox import PASSWORD, create_staff, raise_ticket
+from tests.support.inbox import PASSWORD, a_busy_queue, create_staff, raise_ticket
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -140,37 +140,6 @@ def test_a_secretary_sees_an_urgent_ticket_arrive_opens_it_and_replies(inbox_ser
     assert problems == [], f"errors in the browser console (CSP violations show up here): {problems}"
     assert seen_after < 6, f"the urgent ticket took {seen_after:.1f} s to appear"
     print(f"\nurgent ticket visible {seen_after:.1f} s after it was raised")
-
-
-FIRST_NAMES = ["Maria", "John", "Priya", "Ahmed", "Chloé", "Luis", "Grace", "Tomasz", "Aisha", "Pierre"]
-LAST_NAMES = ["Lopez", "Carter", "Shah", "Haddad", "Martin", "García", "Okafor", "Nowak", "Khan", "Dubois", "Evans", "Rossi", "Silva"]
-QUESTIONS = [
-    ("booking", "Can I move my appointment to next week?"),
-    ("administrative", "Where can I park when I come for the procedure?"),
-    ("clinical", "My wound is a little red, is that normal?"),
-    ("booking", "I have to cancel the angiogram on Friday"),
-    ("administrative", "I need a sick note for my employer"),
-]
-
-
-def a_busy_queue(db, count: int = 150) -> dict[str, list[int]]:
-    """`count` tickets from as many patients, a few of them French or Spanish; returns the ids by who wrote them."""
-    by_name: dict[str, list[int]] = {}
-    for number in range(count):
-        name = f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[number % len(LAST_NAMES)]}"
-        kind, question = QUESTIONS[number % len(QUESTIONS)]
-        sender = f"w-{number:04d}"
-        add_messages(db, "web", sender, [("patient", question, {})], language="fr" if number % 17 == 0 else None)
-        ticket = raise_ticket(
-            db,
-            sender,
-            kind,
-            question,
-            contact={"name": name, "method": f"+4477009{number:05d}", "consent": True},
-            age=dt.timedelta(minutes=10 * number + 5),
-        )
-        by_name.setdefault(name, []).append(ticket)
-    return by_name
 
 
 def test_a_secretary_searches_a_queue_of_150_tickets(inbox_server, browser):

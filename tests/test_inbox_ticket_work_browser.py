@@ -18,8 +18,7 @@ from sqlalchemy import select
 from core.config import ROOT
 from core.storage.conversations import add_messages, history
 from core.storage.models import AuditEntry, SavedReply, Ticket
-from tests.support.inbox import PASSWORD, create_staff, raise_ticket
-from tests.test_inbox_browser import a_busy_queue
+from tests.support.inbox import PASSWORD, a_busy_queue, create_staff, raise_ticket
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "locale": "en-GB"}

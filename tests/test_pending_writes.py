@@ -22,8 +22,8 @@ from core.storage.models import Ticket
 from core.storage.pending_writes import PendingWrites
 from core.storage.spool import Spool
 from tests.support.inbox import empty_postgres
-from tests.support.web import API_KEYS_SETTING
-from tests.test_chat_api import RASA_ANSWER, post
+from tests.support.web import API_KEYS_SETTING, RASA_ANSWER
+from tests.support.web import post_chat as post
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 UNREACHABLE_DATABASE = "postgresql://postgres@127.0.0.1:9/nowhere"

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher, profiles
 from sqlalchemy import update
 
 from core.config import Settings
+from core.storage.conversations import add_messages
 from core.storage.database import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Base, Conversation, StaffUser, Ticket
@@ -190,3 +191,34 @@ def raise_ticket(
 def conversation_of(db: Database, ticket_id: int) -> Conversation:
     with db.session() as session:
         return session.get(Ticket, ticket_id).conversation
+
+
+FIRST_NAMES = ["Maria", "John", "Priya", "Ahmed", "Chloé", "Luis", "Grace", "Tomasz", "Aisha", "Pierre"]
+LAST_NAMES = ["Lopez", "Carter", "Shah", "Haddad", "Martin", "García", "Okafor", "Nowak", "Khan", "Dubois", "Evans", "Rossi", "Silva"]
+QUESTIONS = [
+    ("booking", "Can I move my appointment to next week?"),
+    ("administrative", "Where can I park when I come for the procedure?"),
+    ("clinical", "My wound is a little red, is that normal?"),
+    ("booking", "I have to cancel the angiogram on Friday"),
+    ("administrative", "I need a sick note for my employer"),
+]
+
+
+def a_busy_queue(db, count: int = 150) -> dict[str, list[int]]:
+    """`count` tickets from as many patients, a few of them French or Spanish; returns the ids by who wrote them."""
+    by_name: dict[str, list[int]] = {}
+    for number in range(count):
+        name = f"{FIRST_NAMES[number % len(FIRST_NAMES)]} {LAST_NAMES[number % len(LAST_NAMES)]}"
+        kind, question = QUESTIONS[number % len(QUESTIONS)]
+        sender = f"w-{number:04d}"
+        add_messages(db, "web", sender, [("patient", question, {})], language="fr" if number % 17 == 0 else None)
+        ticket = raise_ticket(
+            db,
+            sender,
+            kind,
+            question,
+            contact={"name": name, "method": f"+4477009{number:05d}", "consent": True},
+            age=dt.timedelta(minutes=10 * number + 5),
+        )
+        by_name.setdefault(name, []).append(ticket)
+    return by_name

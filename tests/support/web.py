@@ -56,3 +56,34 @@ class WebPatients:
 
     def feedback(self, conversation: str, message_id, rating: str):
         return self.client.post("/api/feedback", json={"message_id": message_id, "rating": rating}, headers=self.headers(conversation))
+
+
+# What Rasa answers to "what is embolization?": a domain response with buttons, then its custom fields.
+RASA_ANSWER = [
+    {
+        "recipient_id": "web:p1",
+        "text": "Embolization blocks a blood vessel on purpose. Call {department_phone}.",
+        "buttons": [{"title": "How do I prepare?", "payload": "/ask_preparation"}],
+    },
+    {
+        "recipient_id": "web:p1",
+        "custom": {
+            "route": "answer",
+            "procedure": "embolization",
+            "topic": "definition",
+            "sources": [{"doc": "embolization", "section": "definition", "title": "Embolization", "reviewed": "2026-11-23"}],
+            "score": 0.61,
+        },
+    },
+]
+
+
+def post_chat(client, body=None, *, data=None, content_type="application/json", conversation="a"):
+    """A web patient's message: `sender` in `body` names the conversation whose token is sent (not the body's)."""
+    if body is not None:
+        body = dict(body)
+        conversation = body.pop("sender", conversation)
+    headers = web_headers(client.application, conversation)
+    if body is not None:
+        return client.post("/api/chat", json=body, headers=headers)
+    return client.post("/api/chat", data=data, content_type=content_type, headers=headers)
