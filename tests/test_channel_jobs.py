@@ -21,7 +21,7 @@ from core.config import Settings
 from core.storage import channel_jobs
 from core.storage.channel_jobs import NewJob
 from core.storage.database import Database
-from core.storage.models import ChannelJob, InboundMessage
+from core.storage.models import ChannelJob, Conversation, InboundMessage, Ticket
 from tests.support.fake_twilio import point_gateway_at
 from tests.support.twilio_webhook import ANSWER, OUR_NUMBER, OUR_WHATSAPP, PATIENT, PUBLIC_BASE_URL, post, twilio_params
 
@@ -219,6 +219,11 @@ def test_a_job_whose_worker_dies_every_time_is_set_aside_after_the_last_attempt(
     job = channel_jobs.claim(database, "next", 60)
     assert job.payload == {"text": "1"}  # the poisonous first message no longer holds up the conversation
     assert [j.outcome for j in jobs_in(database)] == ["abandoned", None]
+    # Staff are asked to reply to it themselves, once, with the message (the patient got no reply).
+    with database.session() as session:
+        tickets = session.execute(select(Ticket.route, Ticket.summary, Conversation.sender_key).join(Conversation)).all()
+    assert [(route, sender) for route, _, sender in tickets] == [("unanswered", "+1")]
+    assert "got no reply" in tickets[0].summary and "The message: 0" in tickets[0].summary
     database.engine.dispose()
 
 

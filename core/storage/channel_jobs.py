@@ -12,7 +12,7 @@ provider. Workers in every gateway process then claim them:
   the process does the same;
 - a claim carries a lease: the job of a worker that was killed is claimed again once its lease has passed
   (after MAX_ATTEMPTS claims it is set aside as `abandoned`, so one poisonous message cannot hold up the
-  conversation forever);
+  conversation forever, and a ticket in the same transaction asks staff to reply to it from the inbox);
 - a job is marked done by its holder only after the reply was sent; its text is then removed (the transcript
   has it), and retention deletes done jobs with the rest (assistant/inbox/retention.py).
 """
@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.storage.database import Database
 from core.storage.models import ChannelJob, InboundMessage
+from core.storage.tickets import raise_unanswered
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -126,12 +127,19 @@ def _claim(db: Database, holder: str, lease_seconds: float, skip_locked: bool) -
                 if job.attempts >= MAX_ATTEMPTS:
                     log.error("channel job %d set aside: its worker died on each of %d attempts", job.id, job.attempts)
                     job.done_at, job.outcome, job.lease_until = now, ABANDONED, None
+                    raise_unanswered(session, job.channel, job.sender_key, _what(job.payload))
                     session.flush()
                     set_aside = True
                     continue
                 job.holder, job.lease_until, job.attempts = holder, now + dt.timedelta(seconds=lease_seconds), job.attempts + 1
                 return Job(job.id, job.channel, job.sender_key, dict(job.payload), job.attempts)
     return None
+
+
+def _what(payload: dict) -> str:
+    if "text" in payload:
+        return f"The message: {payload['text']}"
+    return f"The patient sent {payload.get('media', 'an attachment')}."
 
 
 def _conversation_lock(session: Session, job: ChannelJob) -> bool:

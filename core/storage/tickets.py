@@ -92,6 +92,15 @@ def _new_ticket(
     return CreatedTicket(ticket.id, ticket.reference, ticket.kind)
 
 
+UNANSWERED_ROUTE = "unanswered"  # the route of a ticket for a message the assistant stopped on each time
+
+
+def raise_unanswered(session, channel: str, sender_key: str, what: str) -> CreatedTicket:
+    """A ticket telling staff a patient's message got no reply and needs one from the inbox, in `session`."""
+    summary = f"This patient's message got no reply: the assistant stopped on it each time it tried. Please reply from the inbox. {what}"
+    return _new_ticket(session, conversation_for(session, channel, sender_key), "administrative", summary, None, UNANSWERED_ROUTE, None)
+
+
 REPEATED_RED_FLAG = "red_flag_again"  # the event that re-alerts staff on an open urgent ticket
 
 
