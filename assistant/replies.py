@@ -69,5 +69,12 @@ def from_rasa(messages: list[dict], site: Site) -> list[Reply]:
     return replies
 
 
+def from_stored(text: str, data: dict) -> Reply:
+    """A reply as stored with the conversation's messages (text, and the reply's other fields in `data`)."""
+    reply = Reply(text=text, route="fallback", buttons=_buttons(data.get("buttons")))
+    _apply_data(reply, data)
+    return reply
+
+
 def fixed(text: str, route: str, site: Site) -> Reply:
     return Reply(text=site.fill(text), route=route)

@@ -40,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
-from assistant.replies import Reply, from_rasa
+from assistant.replies import Reply, from_rasa, from_stored
 from assistant.safety.red_flags import detect_red_flag
 from core.language import MIN_WORDS_TO_SWITCH, identify, word_count
 from core.messages import REFERENCE, Messages
@@ -87,16 +87,26 @@ class TurnHandler:
             ),
         }
 
-    def handle(self, channel: str, sender: str, text: str, page_language: str | None = None) -> list[Reply]:
+    def handle(
+        self, channel: str, sender: str, text: str, page_language: str | None = None, client_message_id: str | None = None
+    ) -> list[Reply]:
         """`page_language`: the language of the page the widget is on; it starts a conversation in that
-        language, and a message long enough to judge switches it."""
+        language, and a message long enough to judge switches it. `client_message_id`: the client's id for the
+        message; sent again (no reply reached the client), it gets the replies stored the first time, and a
+        message whose turn stopped before its replies is answered without being stored twice."""
         red_flag = detect_red_flag(text)
+        earlier = self._earlier_send(channel, sender, client_message_id)
+        if earlier is not None and earlier.replies:
+            return [from_stored(m["text"], m["data"]) for m in earlier.replies]
         told = identify(text)
         patient_data: dict = {"red_flag": red_flag.category} if red_flag else {}
         if told:
             patient_data["language"] = told
+        if client_message_id:
+            patient_data["client_message_id"] = client_message_id
         switch_to = told if word_count(text) >= MIN_WORDS_TO_SWITCH else None
-        state = self._store(channel, sender, [("patient", text, patient_data)], switch_to, page_language or told)
+        entries = [] if earlier is not None else [("patient", text, patient_data)]
+        state = self._store(channel, sender, entries, switch_to, page_language or told)
         language = state.language or switch_to or page_language or told or REFERENCE
 
         stored_data: dict = {}
@@ -117,6 +127,17 @@ class TurnHandler:
             [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"}, **stored_data}) for r in replies],
         )
         return replies
+
+    def _earlier_send(self, channel: str, sender: str, client_message_id: str | None) -> conversations.EarlierSend | None:
+        """None when the message is new, or when the database cannot tell (the turn goes on: a reply stored
+        twice is better than none, and the red-flag reply must not wait on a lookup)."""
+        if not client_message_id:
+            return None
+        try:
+            return conversations.earlier_send(self.db, channel, sender, client_message_id)
+        except Exception as exc:
+            log.error("could not look for an earlier send of a %s message (%s); answered as new", channel, exc.__class__.__name__)
+            return None
 
     def _while_held(self, channel: str, sender: str, text: str, language: str) -> tuple[Reply, dict]:
         """The reply while a staff member holds the conversation, and what to store with it."""

@@ -432,3 +432,50 @@ def test_while_the_database_is_down_a_conversations_turns_still_run_one_at_a_tim
     assert outcome == ["waited, then busy", "next turn"] and not turn_locks._local
     unreachable.engine.dispose()
 
+
+def test_a_message_sent_again_with_its_client_id_gets_the_stored_reply_and_is_stored_and_asked_once(client, fake_rasa, database):
+    fake_rasa.reply = RASA_ANSWER
+    body = {"sender": "r1", "message": "what is embolization?", "client_message_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}
+    first = post(client, body)
+    fake_rasa.reply = [{"recipient_id": "web:r1", "text": "a different answer"}]
+    again = post(client, body)
+    assert again.status_code == 200 and again.json["messages"] == first.json["messages"]
+    assert [r["message"] for r in fake_rasa.received] == ["what is embolization?"]
+    assert [m["role"] for m in history(database, "web", "r1")] == ["patient", "assistant"]
+    # Another id is another message, even with the same words.
+    other = post(client, {**body, "client_message_id": "another-message-0001"})
+    assert other.json["messages"][0]["text"] == "a different answer"
+    assert [m["role"] for m in history(database, "web", "r1")] == ["patient", "assistant"] * 2
+
+
+def test_a_message_stored_before_its_turn_stopped_is_answered_when_sent_again_and_stored_once(client, fake_rasa, database):
+    """The gateway that stored the message was killed before the reply: the second send answers it."""
+    from core.storage.conversations import add_messages
+
+    add_messages(database, "web", "r2", [("patient", "how do I prepare?", {"client_message_id": "stopped-turn-1"})])
+    fake_rasa.reply = RASA_ANSWER
+    response = post(client, {"sender": "r2", "message": "how do I prepare?", "client_message_id": "stopped-turn-1"})
+    assert response.json["messages"][0]["route"] == "answer"
+    assert [(m["role"], m["text"][:17]) for m in history(database, "web", "r2")] == [
+        ("patient", "how do I prepare?"),
+        ("assistant", "Embolization bloc"),
+    ]
+
+
+def test_an_emergency_sent_again_gets_the_emergency_reply_and_one_ticket_entry(client, fake_rasa, app, database):
+    from core.storage.models import Ticket, TicketEvent
+
+    body = {"sender": "r3", "message": "I can't breathe", "client_message_id": "urgent-message-1"}
+    first, again = post(client, body), post(client, body)
+    assert again.json["messages"] == first.json["messages"]
+    assert app.config["SETTINGS"].site.emergency_number in again.json["messages"][0]["text"]
+    with database.session() as session:
+        assert session.query(Ticket).count() == 1 and session.query(TicketEvent).filter_by(action="red_flag_again").count() == 0
+    assert [m["role"] for m in history(database, "web", "r3")] == ["patient", "assistant"]
+
+
+@pytest.mark.parametrize("value", [42, "short", "x" * 65, "has space in it", "émoji-ids-are-out"])
+def test_a_client_message_id_of_the_wrong_form_is_refused(client, fake_rasa, database, value):
+    response = post(client, {"sender": "r4", "message": "hello", "client_message_id": value})
+    assert response.status_code == 400 and "'client_message_id'" in response.json["error"]
+    assert fake_rasa.received == [] and history(database, "web", "r4") == []

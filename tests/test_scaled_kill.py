@@ -4,8 +4,9 @@ Rasa server, one action server and one gateway are killed with SIGKILL and resta
 PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every process and each server cuts
 them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run.
 
-The patients' client does what the widget's "Try again" button lets a patient do: a message that got no answer
-(the connection broke, HAProxy's 502/503, a 429) is sent again, as the same text, until it is answered.
+The patients' client does what the widget's "Try again" button does: a message that got no answer (the
+connection broke, HAProxy's 502/503/504, a 429) is sent again, with the same text and client message id, until
+it is answered.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,6 +62,7 @@ URGENT = ["I can't breathe", "I can't breathe and my chest hurts", "I'm bleeding
 class Sent:
     text: str
     replies: list[dict] | None = None  # the answer the client finally got
+    client_message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     attempts: int = 0
     failures: list[str] = field(default_factory=list)
 
@@ -92,7 +95,10 @@ class Patients:
             sent.attempts += 1
             try:
                 response = requests.post(
-                    f"{self.public}/api/chat", json={"sender": sender, "message": sent.text}, headers=integration_headers(), timeout=90
+                    f"{self.public}/api/chat",
+                    json={"sender": sender, "message": sent.text, "client_message_id": sent.client_message_id},
+                    headers=integration_headers(),
+                    timeout=90,
                 )
             except requests.RequestException as exc:
                 sent.failures.append(exc.__class__.__name__)

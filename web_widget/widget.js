@@ -361,8 +361,10 @@
   var api = {
     // The page's language starts the conversation in it (the gateway answers in it where it can).
     start: function () { return request("POST", "/api/conversations"); },
-    send: function (token, message) {
-      return request("POST", "/api/chat", { message: message, language: config.locale }, token);
+    // The message's own id, the same when "Try again" sends it again: the gateway then returns the reply it
+    // stored the first time instead of storing and answering the message twice.
+    send: function (token, message, messageId) {
+      return request("POST", "/api/chat", { message: message, language: config.locale, client_message_id: messageId }, token);
     },
     history: function (token, after) {
       return request("GET", "/api/chat/history?after=" + (after || 0), undefined, token);
@@ -975,9 +977,17 @@
     sendMessage(text, text);
   }
 
-  function sendMessage(message, shown) {
+  // 128 random bits as hex (crypto.randomUUID needs a secure context; getRandomValues does not).
+  function newMessageId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function sendMessage(message, shown, messageId) {
     if (state.sending) return;
     state.sending = true; // at once, so a double click sends once and no poll starts meanwhile
+    messageId = messageId || newMessageId();
     if (message !== shown) state.payloadTitles[message] = shown;
     hideError();
     clearQuickReplies();
@@ -989,12 +999,12 @@
       ui.sendButton.disabled = true;
       showTyping();
       return conversationToken().then(function (token) {
-        return api.send(token, message).catch(function (error) {
+        return api.send(token, message, messageId).catch(function (error) {
           // A token the gateway no longer accepts (its key changed): a new conversation, once.
           if (error.status !== 401 || token !== state.token) throw error;
           state.token = null;
           store.remove("token");
-          return conversationToken().then(function (fresh) { return api.send(fresh, message); });
+          return conversationToken().then(function (fresh) { return api.send(fresh, message, messageId); });
         });
       });
     }).then(function (body) {
@@ -1012,7 +1022,7 @@
       hideTyping();
       state.pending = state.pending.filter(function (p) { return p !== pending; });
       item.classList.add("ira-msg--failed");
-      showError(error, function () { item.remove(); sendMessage(message, shown); ui.input.focus(); });
+      showError(error, function () { item.remove(); sendMessage(message, shown, messageId); ui.input.focus(); });
     }).then(function () {
       state.sending = false;
       ui.sendButton.disabled = false;

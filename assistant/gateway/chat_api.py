@@ -1,7 +1,8 @@
 """The web chat API used by the widget and by integrations with an API key (documented in the README).
 
 POST   /api/conversations   a new web conversation: its signed token (assistant/gateway/identity.py)
-POST   /api/chat            send a message, get the replies (one turn at a time per conversation)
+POST   /api/chat            send a message, get the replies (one turn at a time per conversation); a message
+                            sent again with the same client_message_id gets the replies stored the first time
 GET    /api/chat/history    the conversation so far (after=<id> for new messages only)
 DELETE /api/chat/history    the patient ends and deletes the conversation
 POST   /api/feedback        thumbs up/down on an answer
@@ -19,7 +20,15 @@ from flask_limiter.util import get_remote_address
 
 from assistant import rate_limits
 from assistant.gateway import identity
-from assistant.gateway.validation import BadRequest, id_field, json_object, message_text, page_language, whole_number
+from assistant.gateway.validation import (
+    BadRequest,
+    client_message_id,
+    id_field,
+    json_object,
+    message_text,
+    page_language,
+    whole_number,
+)
 from assistant.inbox.retention import TrackerStore, forget
 from assistant.inbox.secret_key import secret_key
 from core.storage import conversations, turn_locks
@@ -75,12 +84,13 @@ def chat():
     sender = identity.caller(body.get("sender")).sender
     text = message_text(body, current_app.config["MAX_MESSAGE_CHARS"])
     language = page_language(body)
+    message_id = client_message_id(body)
     settings = current_app.config["SETTINGS"]
     # One turn at a time: a second simultaneous message waits a little for the first, then gets a 429 (the
     # messages and replies are stored in the order Rasa saw them, and no thread waits on Rasa's own lock).
     try:
         with turn_locks.turn(_db(), CHANNEL, sender, settings.turn_wait_seconds, lease_seconds=2 * settings.rasa_timeout + 30):
-            replies = current_app.extensions["turns"].handle(CHANNEL, sender, text, language)
+            replies = current_app.extensions["turns"].handle(CHANNEL, sender, text, language, message_id)
     except turn_locks.Busy:
         return jsonify({"error": BUSY}), 429
     return jsonify({"sender": sender, "messages": [r.to_dict() for r in replies]})

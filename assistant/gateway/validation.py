@@ -14,6 +14,8 @@ MAX_JSON_DEPTH = 4
 # Ids: ASCII digits only ("²" and "١٢" are digits to str.isdigit), few enough for the database's integers.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 MAX_ID = 10**12 - 1
+# A client's own id for a message, the same when it sends the message again (a UUID from the widget).
+CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 class BadRequest(ValueError):
@@ -86,6 +88,16 @@ def message_text(body: dict, max_chars: int) -> str:
     if len(text) > max_chars:
         raise BadRequest(f"'message' is too long: at most {max_chars} characters")
     return text
+
+
+def client_message_id(body: dict) -> str | None:
+    """The optional `client_message_id`: a message sent again with the same id gets the reply stored the first time."""
+    value = body.get("client_message_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CLIENT_MESSAGE_ID.fullmatch(value):
+        raise BadRequest("'client_message_id' must be 8 to 64 letters, digits, '-' or '_'")
+    return value
 
 
 def page_language(body: dict) -> str | None:

@@ -102,13 +102,14 @@ def _append(
         if not first_application(connection, write_id):
             return ConversationState(False, None)  # replayed before
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
-        connection.execute(
-            _ADD,
-            [
-                {"conversation_id": found.id, "role": role, "text": text, "data": data, "created_at": key["at"]}
-                for role, text, data in entries
-            ],
-        )
+        if entries:
+            connection.execute(
+                _ADD,
+                [
+                    {"conversation_id": found.id, "role": role, "text": text, "data": data, "created_at": key["at"]}
+                    for role, text, data in entries
+                ],
+            )
         return ConversationState(found.taken_over_by_id is not None, found.language)
 
 
@@ -128,6 +129,39 @@ def history(db: Database, channel: str, sender_key: str) -> list[dict]:
             {"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
             for m in conversation.messages
         ]
+
+
+# A client sends a message again only soon after (the widget's "Try again", an integration's retry): the
+# conversation's latest messages are searched, not the whole of a long one.
+RESENT_WITHIN_MESSAGES = 60
+
+
+class EarlierSend(NamedTuple):
+    """A message stored before under the same client message id, and the replies stored after it."""
+
+    replies: list[dict]  # {"text", "data"} in order; empty when its turn stopped before the replies were stored
+
+
+def earlier_send(db: Database, channel: str, sender_key: str, client_message_id: str) -> EarlierSend | None:
+    """The earlier send of this client message id in the sender's conversation, None if there was none."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.role, Message.text, Message.data)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.channel == channel, Conversation.sender_key == sender_key)
+            .order_by(Message.id.desc())
+            .limit(RESENT_WITHIN_MESSAGES)
+        ).all()
+    after: list[dict] = []
+    for row in rows:  # newest first
+        data = row.data or {}
+        if row.role == "patient":
+            if data.get("client_message_id") == client_message_id:
+                return EarlierSend(list(reversed(after)))
+            after = []
+        elif row.role == "assistant":
+            after.append({"text": row.text, "data": data})
+    return None
 
 
 def held_by(db: Database, channel: str, sender_key: str) -> int | None:
