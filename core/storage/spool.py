@@ -4,7 +4,9 @@ cannot be reached either.
 
 One JSON object per line, appended and flushed to disk before the patient is answered; nothing is lost across
 a restart. A file is only seen by the gateways of its machine: pending_writes.py moves it into the shared
-queue as soon as Redis answers.
+queue as soon as Redis answers. Every gateway process of the machine (gunicorn's workers, several gateways on
+one var/) appends to and drains the same file, so both hold a lock file beside it: without it, an entry
+appended while another process drained was removed with the drained ones, unwritten.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +27,21 @@ log = logging.getLogger(__name__)
 class Spool:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._threads = threading.Lock()
+        self._processes = FileLock(self.path.with_name(self.path.name + ".lock"), thread_local=False)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """This process's threads, then the machine's other processes."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._threads, self._processes:
+            yield
 
     def put(self, entry: dict) -> None:
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as spool:
-                spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                spool.flush()
-                os.fsync(spool.fileno())
+        with self._lock(), self.path.open("a", encoding="utf-8") as spool:
+            spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            spool.flush()
+            os.fsync(spool.fileno())
 
     def backlog(self) -> int:
         try:
@@ -42,7 +53,7 @@ class Spool:
     def drain(self, apply: Callable[[dict], object]) -> int:
         """Give each entry, in order, to `apply`; remove those it took; stop at the first that raises (kept, with
         every entry after it, so the order holds). Returns how many were taken."""
-        with self._lock:
+        with self._lock():
             if not self.path.exists():
                 return 0
             entries = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
