@@ -121,6 +121,8 @@ class TurnHandler:
             self._write("language_ticket", {"channel": channel, "sender": sender, "text": text, "language": language}, "language ticket")
         else:
             replies = self._dialogue(channel, sender, text, language)
+        if client_message_id:
+            stored_data["reply_to"] = client_message_id  # stored once even if this turn is replayed (conversations.py)
         self._store(
             channel,
             sender,

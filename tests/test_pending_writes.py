@@ -240,3 +240,25 @@ def test_while_redis_cannot_be_read_later_writes_wait_behind_the_shared_queue_an
         assert (replayed_during_the_cut, written, waits) == (0, [], True)
         assert queue.replay(handlers) == 2
         assert written == ["older", "newer"] and queue.nothing_waits()
+
+
+def test_a_message_sent_again_during_the_outage_after_its_gateway_died_is_stored_and_answered_once(gateways, fake_rasa):
+    """The first send was stored, then its gateway was killed before the reply; the patient's "Try again" reached
+    the other gateway while the database was unreachable, so it could not see the first: queued, then replayed."""
+    from core.storage.conversations import add_messages
+
+    first, second = gateways
+    working = first.extensions["db"]
+    add_messages(working, "web", "resent", [("patient", "how do I prepare?", {"client_message_id": "resent-during-outage"})])
+    set_database(second, Database(UNREACHABLE_DATABASE))
+    body = {"sender": "resent", "message": "how do I prepare?", "client_message_id": "resent-during-outage"}
+    got = post(second.test_client(), body).json["messages"]
+    set_database(second, working)
+    assert second.extensions["turns"].replay_pending() == 2  # the message again, and its reply
+    stored = [(m["role"], m["text"]) for m in history(working, "web", "resent")]
+    assert stored == [("patient", "how do I prepare?"), ("assistant", got[0]["text"])]
+    # Sent a third time, now with the database there: the reply stored, not another turn.
+    asked = len(fake_rasa.received)
+    assert post(second.test_client(), body).json["messages"] == got
+    assert len(fake_rasa.received) == asked
+    assert len(history(working, "web", "resent")) == 2

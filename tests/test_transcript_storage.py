@@ -90,3 +90,21 @@ def test_while_held_the_full_note_is_due_once_per_wait_and_a_resolved_ticket_reo
     assert patient_writes("hello again", later) == (True, None)
     with db.session() as session:
         assert session.scalar(select(Ticket.status)) == "open"
+
+
+def test_a_message_with_a_client_id_already_stored_and_its_replies_are_not_stored_again(storage_url):
+    db = Database(storage_url)
+    ask = ("patient", "what is embolization?", {"client_message_id": "id-of-message-1"})
+    reply = ("assistant", "Embolization blocks a vessel.", {"route": "answer", "reply_to": "id-of-message-1"})
+    conversations.add_messages(db, "web", "c1", [ask])
+    assert conversations.earlier_send(db, "web", "c1", "id-of-message-1") == ([],)  # stored, its turn stopped before the reply
+    conversations.add_messages(db, "web", "c1", [ask])  # sent again: not stored twice
+    conversations.add_messages(db, "web", "c1", [reply])  # its reply, the first
+    conversations.add_messages(db, "web", "c1", [ask])
+    conversations.add_messages(db, "web", "c1", [("assistant", "Another reply.", {"reply_to": "id-of-message-1"})])  # a second turn's reply
+    assert [(m["role"], m["text"]) for m in conversations.history(db, "web", "c1")] == [ask[:2], reply[:2]]
+    assert conversations.earlier_send(db, "web", "c1", "id-of-message-1").replies == [{"text": reply[1], "data": reply[2]}]
+    assert conversations.earlier_send(db, "web", "c1", "id-of-message-2") is None
+    # Without client ids, the same words are two messages.
+    conversations.add_messages(db, "web", "c1", [("patient", "what is embolization?", {})])
+    assert [m["role"] for m in conversations.history(db, "web", "c1")] == ["patient", "assistant", "patient"]

@@ -12,6 +12,10 @@ from core.storage.database import Database
 from core.storage.models import Conversation, Message, StaffUser, utcnow
 from core.storage.replayed import first_application
 
+# A client sends a message again only soon after (the widget's "Try again", an integration's retry): the
+# conversation's latest messages are searched, not the whole of a long one.
+RESENT_WITHIN_MESSAGES = 60
+
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
     return session.scalar(select(Conversation).where(Conversation.channel == channel, Conversation.sender_key == sender_key))
@@ -102,6 +106,7 @@ def _append(
         if not first_application(connection, write_id):
             return ConversationState(False, None)  # replayed before
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
+        entries = _not_stored_before(connection, found.id, entries)
         if entries:
             connection.execute(
                 _ADD,
@@ -111,6 +116,49 @@ def _append(
                 ],
             )
         return ConversationState(found.taken_over_by_id is not None, found.language)
+
+
+def _not_stored_before(connection, conversation_id: int, entries: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:
+    """The entries without a patient message whose client message id is stored already, and without replies to
+    one (data "reply_to") that has its replies: a message sent again while the database could not be asked
+    (queued, then replayed) is then stored once and answered once."""
+    asked = {data.get("client_message_id") for role, _, data in entries if role == "patient"} - {None}
+    answering = {data.get("reply_to") for role, _, data in entries if role == "assistant"} - {None}
+    if not asked and not answering:
+        return entries
+    stored, answered = _sent_and_answered(connection, conversation_id)
+    return [
+        (role, text, data)
+        for role, text, data in entries
+        if not (role == "patient" and data.get("client_message_id") in stored)
+        and not (role == "assistant" and data.get("reply_to") in answered)
+    ]
+
+
+def _sent_and_answered(connection, conversation_id: int) -> tuple[set[str], set[str]]:
+    """Of the conversation's latest messages: the client message ids stored, and those with a reply stored."""
+    rows = connection.execute(
+        select(Message.role, Message.data)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(RESENT_WITHIN_MESSAGES)
+    ).all()
+    stored: set[str] = set()
+    answered: set[str] = set()
+    replied = False  # a reply is stored after the (older) message being read
+    for row in rows:  # newest first
+        data = row.data or {}
+        if row.role == "assistant":
+            replied = True
+            if data.get("reply_to"):
+                answered.add(data["reply_to"])
+        elif row.role == "patient":
+            if data.get("client_message_id"):
+                stored.add(data["client_message_id"])
+                if replied:
+                    answered.add(data["client_message_id"])
+            replied = False
+    return stored, answered
 
 
 def language_of(db: Database, channel: str, sender_key: str) -> str | None:
@@ -129,11 +177,6 @@ def history(db: Database, channel: str, sender_key: str) -> list[dict]:
             {"id": m.id, "role": m.role, "text": m.text, "data": m.data or {}, "at": m.created_at.isoformat()}
             for m in conversation.messages
         ]
-
-
-# A client sends a message again only soon after (the widget's "Try again", an integration's retry): the
-# conversation's latest messages are searched, not the whole of a long one.
-RESENT_WITHIN_MESSAGES = 60
 
 
 class EarlierSend(NamedTuple):
