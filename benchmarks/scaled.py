@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +26,8 @@ import requests
 from benchmarks import processes
 from benchmarks.turns import MIX, LevelResult, run_level, via_gateway
 from core.config import ROOT
-from tests.support.ports import free_run
-from tests.support.scaled import answers
-from tests.support.system import interrupt, prepare_index
-from tests.support.web import API_KEYS_SETTING
+from tests.support.scaled import answers, start_scaled
+from tests.support.system import interrupt
 
 SETUPS = {"one of each": 1, "two of each": 2}
 # (concurrent conversations, paced): capacity at two depths, then the patients' pace.
@@ -87,31 +84,11 @@ def trained_model() -> str:
 def launch(name: str, instances: int, workdir: Path, redis_url: str, extra_env: dict[str, str]) -> ScaledSystem:
     database = f"ir_bench_{secrets.token_hex(4)}_{instances}"
     database_url = _create_database(database)
-    ports = {"GATEWAY_PORT": free_run(instances + 1), "RASA_PORT": free_run(instances), "ACTION_PORT": free_run(instances)}
     folder = workdir / f"scaled-{instances}"
     folder.mkdir(parents=True, exist_ok=True)
-    env = dict(
-        os.environ,
-        **{k: str(v) for k, v in ports.items()},
-        GATEWAY_HOST="127.0.0.1",
-        ASSISTANT_VAR_DIR=str(folder),
-        ASSISTANT_INDEX_DIR=str(prepare_index()),
-        ASSISTANT_DATABASE_URL=database_url,
-        ASSISTANT_RATELIMIT_STORAGE=redis_url,
-        ASSISTANT_INTERNAL_TOKEN=secrets.token_urlsafe(48),
-        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the load talks as an integration that names its senders
-        **extra_env,
-    )
-    log_path = folder / "scaled.log"
     launched_at = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tooling.scaled", trained_model(), "--ready-timeout", "0", "--instances", str(instances)],
-        cwd=ROOT,
-        env=env,
-        stdout=log_path.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    env = {"ASSISTANT_INTERNAL_TOKEN": secrets.token_urlsafe(48), **extra_env}
+    process, ports, log_path = start_scaled(folder, trained_model(), database_url, instances, env, redis_url=redis_url)
     public = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
     health = [
         f"{public}/readyz",

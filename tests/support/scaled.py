@@ -91,6 +91,43 @@ class ScaledSystem:
         raise RuntimeError(f"{program} did not come back within {timeout} s:\n{self.log.read_text()[-3000:]}")
 
 
+def start_scaled(
+    workdir: Path,
+    model: str,
+    database_url: str,
+    instances: int,
+    extra_env: dict[str, str],
+    redis_url: str = "redis://127.0.0.1:6379/2",
+    rasa_api: bool = False,
+) -> tuple[subprocess.Popen, dict[str, int], Path]:
+    """Launch tooling.scaled with `instances` of each process on free ports, files in `workdir`, without waiting
+    for it: its process (Ctrl-C stops it: tests/support/system.interrupt), its ports, its log. Shared by the
+    scaled tests and the scale-out benchmark (benchmarks/scaled.py), so both run the same set-up."""
+    ports = {"GATEWAY_PORT": free_run(instances + 1), "RASA_PORT": free_run(instances), "ACTION_PORT": free_run(instances)}
+    env = dict(
+        os.environ,
+        **{k: str(v) for k, v in ports.items()},
+        GATEWAY_HOST="127.0.0.1",
+        ASSISTANT_VAR_DIR=str(workdir),
+        ASSISTANT_INDEX_DIR=str(prepare_index()),
+        ASSISTANT_DATABASE_URL=database_url,
+        ASSISTANT_RATELIMIT_STORAGE=redis_url,
+        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the caller talks as an integration that names its senders
+    )
+    env.update(extra_env)
+    log = workdir / "scaled.log"
+    command = [sys.executable, "-m", "tooling.scaled", model, "--ready-timeout", "0", "--instances", str(instances)]
+    process = subprocess.Popen(
+        command + (["--rasa-api"] if rasa_api else []),
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process, ports, log
+
+
 @contextmanager
 def running_scaled(
     workdir: Path, database_url: str, extra_env: dict[str, str] | None = None, rasa_api: bool = False
@@ -100,28 +137,9 @@ def running_scaled(
         raise RuntimeError("HAProxy is not installed: run `make test-scaled`, which installs it")
     if not system_support.STARTING_ALLOWED:
         raise RuntimeError("this test starts the assistant's processes: mark it `system`")
-    ports = {"GATEWAY_PORT": free_run(3), "RASA_PORT": free_run(2), "ACTION_PORT": free_run(2)}
-    env = dict(
-        os.environ,
-        **{k: str(v) for k, v in ports.items()},
-        GATEWAY_HOST="127.0.0.1",
-        ASSISTANT_VAR_DIR=str(workdir),
-        ASSISTANT_INDEX_DIR=str(prepare_index()),
-        ASSISTANT_DATABASE_URL=database_url,
-        ASSISTANT_RATELIMIT_STORAGE="redis://127.0.0.1:6379/2",
-        ASSISTANT_API_KEYS=API_KEYS_SETTING,  # the test talks as an integration that names its senders
-    )
-    env.update(extra_env or {})
-    log = workdir / "scaled.log"
     started = time.monotonic()
-    command = [sys.executable, "-m", "tooling.scaled", str(ensure_model(ROOT / "var" / "models")), "--ready-timeout", "0"]
-    process = subprocess.Popen(
-        command + (["--rasa-api"] if rasa_api else []),
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    process, ports, log = start_scaled(
+        workdir, str(ensure_model(ROOT / "var" / "models")), database_url, 2, dict(extra_env or {}), rasa_api=rasa_api
     )
     system = ScaledSystem(f"http://127.0.0.1:{ports['GATEWAY_PORT']}", ports, database_url, log, workdir / "run-scaled", 0.0)
     try:
