@@ -123,11 +123,17 @@ class TurnHandler:
             replies = self._dialogue(channel, sender, text, language)
         if client_message_id:
             stored_data["reply_to"] = client_message_id  # stored once even if this turn is replayed (conversations.py)
-        self._store(
+        written = self._store(
             channel,
             sender,
             [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"}, **stored_data}) for r in replies],
         )
+        if written.left_out:
+            # Another send of this message was answered meanwhile (its turn outlived the client's wait, and the
+            # turn lock could not keep the two apart): the patient gets the replies that are stored.
+            earlier = self._earlier_send(channel, sender, client_message_id)
+            if earlier is not None and earlier.replies:
+                return [from_stored(m["text"], m["data"]) for m in earlier.replies]
         return replies
 
     def _earlier_send(self, channel: str, sender: str, client_message_id: str | None) -> conversations.EarlierSend | None:

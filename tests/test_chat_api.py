@@ -479,3 +479,28 @@ def test_a_client_message_id_of_the_wrong_form_is_refused(client, fake_rasa, dat
     response = post(client, {"sender": "r4", "message": "hello", "client_message_id": value})
     assert response.status_code == 400 and "'client_message_id'" in response.json["error"]
     assert fake_rasa.received == [] and history(database, "web", "r4") == []
+
+
+def test_when_another_send_of_the_message_was_answered_meanwhile_the_patient_gets_the_stored_answer(client, fake_rasa, database):
+    """The first send's turn outlived the client's wait and the turn lock could not keep the two sends apart:
+    the turn that stores second gets the first one's replies, so what the patient reads is what is stored."""
+    import threading
+    import time
+
+    from core.storage.conversations import add_messages
+
+    fake_rasa.reply, fake_rasa.delay = RASA_ANSWER, 0.8
+
+    def other_send_answers() -> None:
+        time.sleep(0.3)  # this send's message is stored and its turn waits on Rasa
+        add_messages(database, "web", "r5", [("assistant", "The other send's answer.", {"route": "answer", "reply_to": "raced-send-1"})])
+
+    other = threading.Thread(target=other_send_answers)
+    other.start()
+    response = post(client, {"sender": "r5", "message": "what is embolization?", "client_message_id": "raced-send-1"})
+    other.join()
+    assert [m["text"] for m in response.json["messages"]] == ["The other send's answer."]
+    assert [(m["role"], m["text"][:24]) for m in history(database, "web", "r5")] == [
+        ("patient", "what is embolization?"),
+        ("assistant", "The other send's answer."),
+    ]

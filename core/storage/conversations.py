@@ -34,6 +34,7 @@ def conversation_for(session, channel: str, sender_key: str) -> Conversation:
 class ConversationState(NamedTuple):
     taken_over: bool  # a staff member has the conversation
     language: str | None  # the patient's language as stored, after this write
+    left_out: int = 0  # entries not written: stored before under the same client message id (_not_stored_before)
 
 
 def add_messages(
@@ -106,6 +107,7 @@ def _append(
         if not first_application(connection, write_id):
             return ConversationState(False, None)  # replayed before
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
+        given = len(entries)
         entries = _not_stored_before(connection, found.id, entries)
         if entries:
             connection.execute(
@@ -115,7 +117,7 @@ def _append(
                     for role, text, data in entries
                 ],
             )
-        return ConversationState(found.taken_over_by_id is not None, found.language)
+        return ConversationState(found.taken_over_by_id is not None, found.language, given - len(entries))
 
 
 def _not_stored_before(connection, conversation_id: int, entries: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:
