@@ -320,11 +320,19 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
 
 
 def turns_stored(run: Run, conversation: Chat) -> list[tuple[str, list[str]]]:
-    """The conversation as stored: each patient message with the assistant messages stored after it."""
+    """The conversation as stored: each patient message with the assistant messages that answer it (a reply
+    names the client message id it answers; one without follows the message it was stored after). Two messages
+    sent at the same instant while the turn lock could not be read are answered side by side and stored as
+    both messages, then both replies."""
     turns: list[tuple[str, list[str]]] = []
+    by_id: dict[str, list[str]] = {}
     for message in history(run.database, "web", conversation.sender):
         if message["role"] == "patient":
             turns.append((message["text"], []))
+            if message["data"].get("client_message_id"):
+                by_id[message["data"]["client_message_id"]] = turns[-1][1]
+        elif message["data"].get("reply_to") in by_id:
+            by_id[message["data"]["reply_to"]].append(message["text"])
         elif turns:
             turns[-1][1].append(message["text"])
         else:
