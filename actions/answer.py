@@ -58,6 +58,21 @@ def likely_procedures(raw: RawScores, topic: str, language: str, limit: int = 3)
     return chunks[:limit]
 
 
+def which_procedure_buttons(tracker: Tracker, raw: RawScores, topic: str, language: str) -> list[dict]:
+    """The likeliest procedures for this question, then "Another procedure"."""
+    buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, topic, language)]
+    return buttons + [{"title": services.say("button_another_procedure", tracker), "payload": ANOTHER_PROCEDURE_PAYLOAD}]
+
+
+def ask_which_first(dispatcher: CollectingDispatcher, tracker: Tracker, raw: RawScores, topic: str, language: str) -> list[dict]:
+    """No procedure named or known, and no general page answers this: another procedure's leaflet would be a
+    guess, and the guess would carry into the rest of the conversation. The patient is asked which procedure
+    first; the topic is kept, so a button (or the procedure's name) answers it for that procedure."""
+    buttons = which_procedure_buttons(tracker, raw, topic, language)
+    send(dispatcher, services.say("answer_ask_which_first", tracker), "clarify", topic=topic, buttons=buttons)
+    return slot_changes(tracker, current_topic=topic, missed_in_a_row=0)
+
+
 def send_section(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -166,6 +181,8 @@ class ActionAnswerQuestion(ThreadedAction):
             services.log_unanswered(tracker.sender_id, text, "no_index", target.procedure)
             return slot_changes(tracker, missed_in_a_row=0)
 
+        if not target.procedure and hit.procedure != GENERAL and hit.section not in GENERAL_TOPICS and raw is not None:
+            return ask_which_first(dispatcher, tracker, raw, hit.section, language)
         procedure = target.procedure or (hit.procedure if hit.procedure != GENERAL else None)
         events = slot_changes(
             tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})
@@ -181,7 +198,6 @@ class ActionAnswerQuestion(ThreadedAction):
             buttons = [{"title": services.say("button_ask_about_medicines", tracker), "payload": "/ask_personal_medical"}]
         elif not (procedure or hit.section in GENERAL_TOPICS or raw is None):
             extra = services.say("answer_ask_which", tracker)
-            buttons = [procedure_button(c["procedure"], c["title"]) for c in likely_procedures(raw, hit.section, language)]
-            buttons.append({"title": services.say("button_another_procedure", tracker), "payload": ANOTHER_PROCEDURE_PAYLOAD})
+            buttons = which_procedure_buttons(tracker, raw, hit.section, language)
         send_section(dispatcher, tracker, hit.chunk, hit.score, extra=extra, buttons=buttons, lead=lead, raw=raw)
         return events

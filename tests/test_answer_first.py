@@ -4,6 +4,7 @@ reminder is said once, and a topic question without a procedure offers the likel
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from rasa_sdk import Tracker
@@ -27,12 +28,19 @@ def action_services(point_actions_at, knowledge_slice):
     point_actions_at(*knowledge_slice)
 
 
-def turn(text: str, intent: str, procedure: str | None = None, events: list[dict] | None = None) -> Tracker:
+def turn(
+    text: str,
+    intent: str,
+    procedure: str | None = None,
+    events: list[dict] | None = None,
+    topic: str | None = None,
+    entities: list[dict] | None = None,
+) -> Tracker:
     return Tracker.from_dict(
         {
             "sender_id": "web:patient-1",
-            "slots": {"procedure": None, "current_procedure": procedure, "current_topic": None, "missed_in_a_row": 0},
-            "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+            "slots": {"procedure": None, "current_procedure": procedure, "current_topic": topic, "missed_in_a_row": 0},
+            "latest_message": {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
             "events": events or [],
             "paused": False,
             "followup_action": None,
@@ -113,6 +121,26 @@ def test_a_topic_question_without_a_procedure_offers_the_likeliest_and_another_p
     assert another == {"title": "Another procedure", "payload": ANOTHER_PROCEDURE_PAYLOAD}
     asked = answer(turn(ANOTHER_PROCEDURE_PAYLOAD, "inform_procedure"))
     assert asked["route"] == "clarify" and asked["text"].startswith("Which procedure are you having?")
+
+
+def test_a_question_only_a_procedures_leaflet_answers_asks_which_procedure_first_and_keeps_the_topic():
+    """No procedure named or known: answering the best-scoring procedure's leaflet would be a guess (another
+    procedure's risks), and the guess would carry into the next questions."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionAnswerQuestion().run(dispatcher, turn("what are the risks?", "ask_risks"), {}))
+    [message] = dispatcher.messages
+    reply = message["custom"]
+    assert (reply["route"], reply["procedure"], reply["topic"], reply["sources"]) == ("clarify", None, "risks", [])
+    assert reply["text"].startswith("This depends on the procedure. Which one are you having?")
+    procedures, another = reply["buttons"][:-1], reply["buttons"][-1]
+    assert 1 <= len(procedures) <= 3 and all(b["payload"].startswith("/inform_procedure{") for b in procedures)
+    assert another == {"title": "Another procedure", "payload": ANOTHER_PROCEDURE_PAYLOAD}
+    assert {e["name"]: e["value"] for e in events} == {"current_topic": "risks"}
+    # The patient picks a procedure: its risks.
+    payload = procedures[0]["payload"]
+    picked = json.loads(payload.removeprefix("/inform_procedure"))["procedure"]
+    chosen = answer(turn(payload, "inform_procedure", topic="risks", entities=[{"entity": "procedure", "value": picked}]))
+    assert (chosen["route"], chosen["procedure"], chosen["topic"]) == ("answer", picked, "risks")
 
 
 def test_the_more_field_reaches_the_gateway_and_sms_keeps_the_lead_when_the_whole_is_too_long():
