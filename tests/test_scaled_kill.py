@@ -1,5 +1,5 @@
-"""`make run-scaled` under faults (#25): 50 conversations of several turns (`make test-scaled` only, marker
-`faults`: some of its guarantees do not hold yet, README "Scaling past one machine") through HAProxy while one
+"""`make run-scaled` under faults: conversations of several turns (12 in `make test`, 50 in `make test-scaled`;
+marker `faults`; README "Scaling past one machine") through HAProxy while one
 Rasa server, one action server and one gateway are killed with SIGKILL and restarted by supervisord, and
 PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every process and each server cuts
 them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run.
