@@ -65,9 +65,8 @@ def which_procedure_buttons(tracker: Tracker, raw: RawScores, topic: str, langua
 
 
 def ask_which_first(dispatcher: CollectingDispatcher, tracker: Tracker, raw: RawScores, topic: str, language: str) -> list[dict]:
-    """No procedure named or known, and no general page answers this: another procedure's leaflet would be a
-    guess, and the guess would carry into the rest of the conversation. The patient is asked which procedure
-    first; the topic is kept, so a button (or the procedure's name) answers it for that procedure."""
+    """The patient is asked which procedure first; the topic is kept, so a button (or the procedure's name)
+    answers it for that procedure."""
     buttons = which_procedure_buttons(tracker, raw, topic, language)
     send(dispatcher, services.say("answer_ask_which_first", tracker), "clarify", topic=topic, buttons=buttons)
     return slot_changes(tracker, current_topic=topic, missed_in_a_row=0)
@@ -182,7 +181,12 @@ class ActionAnswerQuestion(ThreadedAction):
             return slot_changes(tracker, missed_in_a_row=0)
 
         if not target.procedure and hit.procedure != GENERAL and hit.section not in GENERAL_TOPICS and raw is not None:
-            return ask_which_first(dispatcher, tracker, raw, hit.section, language)
+            # No procedure named or known: another procedure's leaflet would be a guess, carried into the next
+            # questions. The general pages' section on the topic, with the likeliest procedures offered; without
+            # one, the patient is asked which procedure first.
+            hit = services.retriever(language).rank(raw, [GENERAL], hit.section, k=1).top or hit
+            if hit.procedure != GENERAL:
+                return ask_which_first(dispatcher, tracker, raw, hit.section, language)
         procedure = target.procedure or (hit.procedure if hit.procedure != GENERAL else None)
         events = slot_changes(
             tracker, current_topic=hit.section, missed_in_a_row=0, **({"current_procedure": procedure} if procedure else {})

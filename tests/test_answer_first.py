@@ -123,18 +123,40 @@ def test_a_topic_question_without_a_procedure_offers_the_likeliest_and_another_p
     assert asked["route"] == "clarify" and asked["text"].startswith("Which procedure are you having?")
 
 
-def test_a_question_only_a_procedures_leaflet_answers_asks_which_procedure_first_and_keeps_the_topic():
-    """No procedure named or known: answering the best-scoring procedure's leaflet would be a guess (another
-    procedure's risks), and the guess would carry into the next questions."""
+def run_answer(tracker: Tracker) -> tuple[dict, list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionAnswerQuestion().run(dispatcher, turn("what are the risks?", "ask_risks"), {}))
+    events = asyncio.run(ActionAnswerQuestion().run(dispatcher, tracker, {}))
     [message] = dispatcher.messages
-    reply = message["custom"]
-    assert (reply["route"], reply["procedure"], reply["topic"], reply["sources"]) == ("clarify", None, "risks", [])
-    assert reply["text"].startswith("This depends on the procedure. Which one are you having?")
+    return message["custom"], events
+
+
+def test_without_a_procedure_a_question_a_procedures_leaflet_matches_best_gets_the_general_page_not_that_leaflet():
+    """ "What are the risks?" scores best on some procedure's risks: that leaflet would be a guess, and the guess
+    would carry into the next questions. The general pages' risks, with the likeliest procedures offered."""
+    reply, events = run_answer(turn("what are the risks?", "ask_risks"))
+    assert (reply["route"], reply["procedure"], reply["topic"]) == ("answer", "general_ir", "risks")
+    assert "I can be more specific if you tell me which procedure you are having" in reply["text"]
     procedures, another = reply["buttons"][:-1], reply["buttons"][-1]
     assert 1 <= len(procedures) <= 3 and all(b["payload"].startswith("/inform_procedure{") for b in procedures)
     assert another == {"title": "Another procedure", "payload": ANOTHER_PROCEDURE_PAYLOAD}
+    assert {e["name"]: e["value"] for e in events} == {"current_topic": "risks"}  # no procedure guessed
+
+
+def test_without_a_procedure_or_a_general_page_on_the_topic_the_patient_is_asked_which_procedure_first(monkeypatch):
+    from knowledge.catalog import GENERAL
+    from knowledge.retriever import Retriever
+
+    ranked = Retriever.rank
+
+    def without_general_pages(self, raw, procedures=None, *args, **kwargs):
+        return ranked(self, raw, ["no-such-text"] if procedures == [GENERAL] else procedures, *args, **kwargs)
+
+    monkeypatch.setattr(Retriever, "rank", without_general_pages)
+    reply, events = run_answer(turn("what are the risks?", "ask_risks"))
+    assert (reply["route"], reply["procedure"], reply["topic"], reply["sources"]) == ("clarify", None, "risks", [])
+    assert reply["text"].startswith("This depends on the procedure. Which one are you having?")
+    procedures, another = reply["buttons"][:-1], reply["buttons"][-1]
+    assert 1 <= len(procedures) <= 3 and another == {"title": "Another procedure", "payload": ANOTHER_PROCEDURE_PAYLOAD}
     assert {e["name"]: e["value"] for e in events} == {"current_topic": "risks"}
     # The patient picks a procedure: its risks.
     payload = procedures[0]["payload"]
