@@ -95,6 +95,18 @@ def test_a_short_question_plainly_in_one_language_is_identified_on_its_lead(ques
     assert identify(question) == language
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de temps dure l’opération?",  # the typographic apostrophe phones type
+        "Combien de temps dure l’examen?",  # Catalan as runner-up says nothing against French
+        "C’est grave ?",  # three short words, French beyond doubt
+    ],
+)
+def test_a_short_french_question_as_typed_on_a_phone_is_french(question):
+    assert identify(question) == "fr"
+
+
 def test_a_lead_for_a_language_patients_here_do_not_write_is_not_taken():
     assert identify("how long til i can go home") in (None, "en")
 
