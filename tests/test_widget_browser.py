@@ -234,6 +234,65 @@ def test_thumbs_up_on_an_answer_is_stored_for_the_curators(chat, db):
         assert list(ratings) == [1]
 
 
+def lose_the_first_reply(chat) -> list[dict]:
+    """The gateway answers the first message and stores the turn, but the connection breaks before the reply
+    reaches the phone. Returns the replies the gateway sent (filled in when it answers)."""
+    lost: list[dict] = []
+
+    def handler(route):
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().json())
+        route.abort("connectionreset")
+
+    chat.page.route("**/api/chat", handler)
+    return lost
+
+
+def assert_stored_once(db, sender: str) -> None:
+    stored = history(db, "web", sender)
+    assert [(m["role"], m["text"]) for m in stored if m["role"] == "patient"] == [("patient", "what is embolization?")]
+    assert [m["role"] for m in stored] == ["patient", "assistant"]
+
+
+def test_a_reply_lost_on_the_way_is_shown_from_the_history_and_try_again_is_taken_back(chat, db):
+    lost = lose_the_first_reply(chat)
+    chat.start()
+    chat.input.fill("what is embolization?")
+    chat.input.press("Enter")
+    answer = chat.wait_for_reply(0)  # from the history the widget reads after the failure
+    expect(answer.locator(".ira-text")).to_contain_text(lost[0]["messages"][0]["text"][:40])
+    expect(chat.page.get_by_role("button", name="Try again")).to_be_hidden()
+    expect(chat.page.locator(".ira-msg--failed")).to_have_count(0)
+    expect(chat.texts("patient")).to_have_count(1)
+    assert_stored_once(db, chat.sender())
+
+
+def test_try_again_sends_the_message_with_its_id_and_gets_the_stored_reply_shown_once(chat, db):
+    """As above, and the history cannot be read either until the patient has tapped "Try again"."""
+    lost = lose_the_first_reply(chat)
+    history_down = [True]
+
+    def history_while_down(route):
+        if history_down[0]:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    chat.page.route("**/api/chat/history**", history_while_down)
+    chat.start()
+    chat.input.fill("what is embolization?")
+    chat.input.press("Enter")
+    chat.page.get_by_role("button", name="Try again").click()
+    expect(chat.answers.first.locator(".ira-text")).to_contain_text(lost[0]["messages"][0]["text"][:40])
+    history_down[0] = False  # the next poll reads the history: nothing may show twice
+    chat.wait_for_reply(0)
+    expect(chat.texts("patient")).to_have_count(1)
+    expect(chat.answers).to_have_count(1)
+    assert_stored_once(db, chat.sender())
+
+
 def test_the_patient_can_end_and_delete_the_conversation(chat, db):
     chat.start()
     chat.ask("what is an angiogram?")

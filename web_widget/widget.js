@@ -558,6 +558,7 @@
     lastId: 0,
     seen: {}, // message ids already shown
     pending: [], // bubbles shown before the server gave them an id: [{role, item}]
+    failed: {}, // messages whose send failed, by client message id: the bubble, until the history shows them stored
     payloadTitles: { "/request_human": T.talkToPerson }, // payload -> the button title the patient clicked
     takenOver: false,
     heldBy: null, // who holds the conversation while staff answer: {name} or {role}, as the department chose
@@ -700,6 +701,7 @@
     state.lastId = 0;
     state.seen = {};
     state.pending = [];
+    state.failed = {};
     state.loaded = false;
     addWelcome();
     sync();
@@ -900,6 +902,16 @@
     if (!message || typeof message.id !== "number" || state.seen[message.id]) return;
     state.seen[message.id] = true;
     state.lastId = Math.max(state.lastId, message.id);
+    var failed = message.role === "patient" && message.client_message_id && state.failed[message.client_message_id];
+    if (failed) {
+      // The send only looked failed (its reply was lost on the way): the message is stored and its reply follows.
+      delete state.failed[message.client_message_id];
+      failed.classList.remove("ira-msg--failed");
+      failed._message = message;
+      setMessageId(failed, message);
+      hideError();
+      return;
+    }
     var pending = state.pending[0];
     if (pending && pending.role === message.role) {
       state.pending.shift();
@@ -1022,7 +1034,13 @@
       hideTyping();
       state.pending = state.pending.filter(function (p) { return p !== pending; });
       item.classList.add("ira-msg--failed");
-      showError(error, function () { item.remove(); sendMessage(message, shown, messageId); ui.input.focus(); });
+      state.failed[messageId] = item;
+      showError(error, function () {
+        delete state.failed[messageId];
+        item.remove();
+        sendMessage(message, shown, messageId);
+        ui.input.focus();
+      });
     }).then(function () {
       state.sending = false;
       ui.sendButton.disabled = false;
