@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass, field
 
 from core.site import Site
 
+# The contact form's fields a reply may ask for (`asks`): the widget shows what to type in its input.
+FORM_FIELDS = ("contact_name", "contact_method", "contact_about", "preferred_times")
+# Rasa names a form's question for a field utter_ask_<field> (domain.yml; the catalogs use the same keys).
+FORM_QUESTION_PREFIX = "utter_ask_"
 ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom", "urgent", "out_of_scope", "smalltalk")
 
 
@@ -26,6 +30,8 @@ class Reply:
     # An answer cut to the sentences asked about: the rest of its section, {"label", "text"}; `text` includes
     # it as "<label>\n<text>" for channels that cannot fold it (the widget folds it).
     more: dict | None = None
+    # The contact form's field this reply asks the patient for (one of FORM_FIELDS), else None.
+    asks: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +54,8 @@ def _apply_data(reply: Reply, data: dict) -> None:
     reply.topic = data.get("topic") or reply.topic
     reply.sources = list(data.get("sources") or reply.sources)
     reply.score = data.get("score", reply.score)
+    if data.get("asks") in FORM_FIELDS:
+        reply.asks = data["asks"]
     more = data.get("more")
     if isinstance(more, dict) and isinstance(more.get("label"), str) and isinstance(more.get("text"), str):
         reply.more = {"label": more["label"], "text": more["text"]}
@@ -74,6 +82,13 @@ def from_stored(text: str, data: dict) -> Reply:
     reply = Reply(text=text, route="fallback", buttons=_buttons(data.get("buttons")))
     _apply_data(reply, data)
     return reply
+
+
+def field_asked_by(catalog_key: str | None) -> str | None:
+    """The contact form's field a dialogue response asks for, from its catalog key (utter_ask_contact_name ->
+    contact_name); None for any other response."""
+    field_name = (catalog_key or "").removeprefix(FORM_QUESTION_PREFIX)
+    return field_name if catalog_key != field_name and field_name in FORM_FIELDS else None
 
 
 def fixed(text: str, route: str, site: Site) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.storage.conversations import history
-from tests.support.web import RASA_ANSWER, web_headers
+from tests.support.web import RASA_ANSWER, WebPatients, web_headers
 from tests.support.web import post_chat as post
 
 
@@ -479,3 +479,20 @@ def test_a_client_message_id_of_the_wrong_form_is_refused(client, fake_rasa, dat
     response = post(client, {"sender": "r4", "message": "hello", "client_message_id": value})
     assert response.status_code == 400 and "'client_message_id'" in response.json["error"]
     assert fake_rasa.received == [] and history(database, "web", "r4") == []
+
+
+@pytest.mark.parametrize("field", ["contact_name", "contact_method", "contact_about", "preferred_times"])
+def test_a_question_of_the_contact_form_names_the_field_it_asks_for_in_the_reply_and_the_history(client, fake_rasa, app, field):
+    settings = app.config["SETTINGS"]
+    asked = settings.messages.text(f"utter_ask_{field}", "en", settings.site)  # the dialogue's response, as Rasa sends it
+    fake_rasa.reply = [{"recipient_id": "web:p20", "text": asked, "buttons": [{"title": "Cancel", "payload": "/stop"}]}]
+    [reply] = post(client, {"sender": "p20", "message": "I would like to change my appointment"}).json["messages"]
+    assert reply["asks"] == field
+    web = WebPatients(client)
+    assert web.history("p20").json["messages"][-1]["asks"] == field
+
+
+def test_a_reply_that_asks_for_no_field_says_so(client, fake_rasa):
+    fake_rasa.reply = RASA_ANSWER
+    [reply] = post(client, {"sender": "p21", "message": "what is embolization?"}).json["messages"]
+    assert reply["asks"] is None

@@ -75,6 +75,10 @@
       conversation: "Conversation",
       inputLabel: "Your question",
       placeholder: "Type your question…",
+      hintName: "Your name",
+      hintContact: "Your phone number or e-mail",
+      hintAbout: "What it is about, in a few words",
+      hintTimes: "Days or times that suit you",
       send: "Send",
       talkToPerson: "Talk to a person",
       typing: "The assistant is writing a reply…",
@@ -138,6 +142,10 @@
       conversation: "Conversation",
       inputLabel: "Votre question",
       placeholder: "Écrivez votre question…",
+      hintName: "Votre nom",
+      hintContact: "Votre numéro de téléphone ou e-mail",
+      hintAbout: "L’objet de votre demande, en quelques mots",
+      hintTimes: "Les jours ou heures qui vous conviennent",
       send: "Envoyer",
       talkToPerson: "Parler à une personne",
       typing: "L’assistant rédige une réponse…",
@@ -201,6 +209,10 @@
       conversation: "Conversación",
       inputLabel: "Su pregunta",
       placeholder: "Escriba su pregunta…",
+      hintName: "Su nombre",
+      hintContact: "Su teléfono o correo electrónico",
+      hintAbout: "De qué se trata, en pocas palabras",
+      hintTimes: "Los días u horas que le vienen bien",
       send: "Enviar",
       talkToPerson: "Hablar con una persona",
       typing: "El asistente está escribiendo una respuesta…",
@@ -895,10 +907,19 @@
     while (region.childNodes.length > 3) region.removeChild(region.firstChild);
   }
 
+  // While the contact form asks for one of its fields (a reply's `asks`), the input says what to type there;
+  // after any other reply, or a staff message, it invites a question again.
+  var FIELD_HINTS = { contact_name: "hintName", contact_method: "hintContact", contact_about: "hintAbout", preferred_times: "hintTimes" };
+  function setInputHint(message) {
+    if (!ui.input || message.role === "patient") return;
+    ui.input.placeholder = T[Object.prototype.hasOwnProperty.call(FIELD_HINTS, message.asks) ? FIELD_HINTS[message.asks] : "placeholder"];
+  }
+
   // A message from the history: adopt the matching bubble already shown, or add it.
   function receive(message, quietly) {
     if (!message || typeof message.id !== "number" || state.seen[message.id]) return;
     state.seen[message.id] = true;
+    setInputHint(message);
     state.lastId = Math.max(state.lastId, message.id);
     var pending = state.pending[0];
     if (pending && pending.role === message.role) {
@@ -1016,6 +1037,7 @@
         first = first || replyItem;
         state.pending.push({ role: "assistant", item: replyItem });
         announce(Object.assign({ role: "assistant" }, reply));
+        setInputHint(Object.assign({ role: "assistant" }, reply));
       });
       if (first) reveal(first);
     }, function (error) {

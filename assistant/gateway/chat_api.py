@@ -130,7 +130,7 @@ def chat_history():
 
 
 # What a stored message's data tells the widget (never staff ids or full names).
-PASSED_ON = ("route", "procedure", "topic", "sources", "score", "buttons", "handed_back", "more")
+PASSED_ON = ("route", "procedure", "topic", "sources", "score", "buttons", "handed_back", "more", "asks")
 
 
 def _staff_shown(ids: set) -> dict[int, dict[str, str]]:
