@@ -300,7 +300,7 @@ def test_before_the_first_question_the_patient_is_told_when_the_secretariat_will
     [
         ("en", dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC), "it reopens today at 08:00"),
         ("en", dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC), "it reopens tomorrow at 08:00"),
-        ("fr", SATURDAY_NIGHT, "Le secrétariat est fermé pour le moment : il rouvre le lundi à 08:00"),
+        ("fr", SATURDAY_NIGHT, "Le secrétariat est fermé pour le moment : il rouvre lundi à 08:00"),
         ("es", SATURDAY_NIGHT, "La secretaría está cerrada ahora: vuelve a abrir el lunes a las 08:00"),
         ("fr", TUESDAY_MORNING, "Le secrétariat est ouvert"),
         ("es", TUESDAY_MORNING, "La secretaría está abierta"),

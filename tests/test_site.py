@@ -187,7 +187,7 @@ MESSAGES = Messages.load(ROOT / "messages")
         (at(28, 12), "en", "The secretariat is closed now: it reopens on Monday at 08:00"),
         (at(23, 10), "fr", "Le secrétariat est ouvert et vous recontactera sous un jour ouvré."),
         (at(23, 18), "fr", "Le secrétariat est fermé pour le moment : il rouvre demain à 08:00 et vous recontactera sous un jour ouvré."),
-        (at(28, 12), "fr", "Le secrétariat est fermé pour le moment : il rouvre le lundi à 08:00"),
+        (at(28, 12), "fr", "Le secrétariat est fermé pour le moment : il rouvre lundi à 08:00"),
         (at(23, 10), "es", "La secretaría está abierta y se pondrá en contacto con usted en un plazo de un día laborable."),
         (
             at(27, 16, 30),
