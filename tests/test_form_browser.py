@@ -10,6 +10,7 @@ server and the gateway, started as `make run` starts them), with the inputs of i
 - a summary before sending, where a field is changed by typing ("change my phone number") or a button;
 - only "stop" / "annuler" / "cancelar" or the Cancel button leave, and nothing is sent;
 - "I can't breathe" inside the form gets the emergency reply first, and the form goes on.
+- while the form asks for a detail, the input says what to type there, in the widget's language.
 Saves docs/screenshots/form-*.png.
 """
 
