@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 from core.site import Site
 
-# The contact form's fields a reply may ask for (`asks`): the widget shows what to type in its input.
+# The contact form's fields a reply may ask for (`asks`, in the custom payload of domain.yml's utter_ask_<field>
+# responses): the widget shows what to type in its input.
 FORM_FIELDS = ("contact_name", "contact_method", "contact_about", "preferred_times")
-# Rasa names a form's question for a field utter_ask_<field> (domain.yml; the catalogs use the same keys).
-FORM_QUESTION_PREFIX = "utter_ask_"
 ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom", "urgent", "out_of_scope", "smalltalk")
 
 
@@ -82,13 +81,6 @@ def from_stored(text: str, data: dict) -> Reply:
     reply = Reply(text=text, route="fallback", buttons=_buttons(data.get("buttons")))
     _apply_data(reply, data)
     return reply
-
-
-def field_asked_by(catalog_key: str | None) -> str | None:
-    """The contact form's field a dialogue response asks for, from its catalog key (utter_ask_contact_name ->
-    contact_name); None for any other response."""
-    field_name = (catalog_key or "").removeprefix(FORM_QUESTION_PREFIX)
-    return field_name if catalog_key != field_name and field_name in FORM_FIELDS else None
 
 
 def fixed(text: str, route: str, site: Site) -> Reply:

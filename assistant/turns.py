@@ -40,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.early_retrieval import EarlyRetrieval
 from assistant.rasa_client import RasaClient, RasaUnavailable
-from assistant.replies import Reply, field_asked_by, from_rasa, from_stored
+from assistant.replies import Reply, from_rasa, from_stored
 from assistant.safety.red_flags import detect_red_flag
 from core.language import MIN_WORDS_TO_SWITCH, identify, word_count
 from core.messages import REFERENCE, Messages
@@ -170,8 +170,6 @@ class TurnHandler:
         if not replies:
             replies = [self._fixed("unavailable", language, "fallback")]
         for reply in replies:
-            # A form's question tells the client which field it asks for (the widget's input hint).
-            reply.asks = reply.asks or field_asked_by(self.messages.key_of(reply.text, self.site))
             # The dialogue's own responses are written in domain.yml in English; the catalog has them in every language.
             reply.text = self.messages.localise(reply.text, language, self.site, CHANNEL_WORDING.get(channel))
             for button in reply.buttons:

@@ -126,18 +126,13 @@ class Messages:
         instead = instead or {}
         if not instead and (not language or language == REFERENCE or language not in self.catalogs):
             return text
-        key = self.key_of(text, site)
+        key = self._keys_of_reference_texts(site).get(" ".join(text.split()))
         if key is None:
             return text
         key = instead.get(key, key)
         if key not in self.catalogs.get(language or REFERENCE, self.catalogs[REFERENCE]).messages and key not in instead.values():
             return text
         return self.text(key, language, site)
-
-    def key_of(self, text: str, site: Site) -> str | None:
-        """The catalog key of a reference-language sentence as `site` fills it (a dialogue response as Rasa sends
-        it), else None."""
-        return self._keys_of_reference_texts(site).get(" ".join(text.split()))
 
     def _keys_of_reference_texts(self, site: Site) -> dict[str, str]:
         """Every reference sentence as `site` fills it -> its key (the first key, where two say the same); made
