@@ -92,7 +92,7 @@ def send_section(
     folded, more_label = None, ""
     if raw is not None and raw.index.language == chunk.get("language", REFERENCE):
         question = tracker.latest_message.get("text") or ""
-        filled = services.site().fill(chunk["text"], weekdays)
+        filled = services.fill(chunk)
         folded = fold(filled, question, chunk["section"], raw.index.language, raw.question, topic_words(chunk))
         more_label = services.say("answer_more_about", tracker, section=chunk["section_title"])
     send_answer(

@@ -93,7 +93,7 @@ def send_warning_signs(dispatcher: CollectingDispatcher, tracker: Tracker, words
     if chunk is None:
         return
     intro = services.say("warning_signs_meanwhile", tracker, title=chunk["title"])
-    text = f"{intro}\n\n{services.site().fill(chunk['text'], services.weekdays_of(chunk))}"
+    text = f"{intro}\n\n{services.fill(chunk)}"
     send(dispatcher, text, "escalate_symptom", procedure=chunk["procedure"], topic="when_to_call", sources=[source_of(chunk)])
 
 

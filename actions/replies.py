@@ -68,10 +68,13 @@ def send_answer(
 ) -> None:
     """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing the
     answer ("" once the conversation had it). `lead` comes before the text (that it is given in English,
-    say); `weekdays` are the day names of the text's language, for its {opening_hours}. `folded`: the
+    say); `weekdays` are the day names of the text's language, for its {opening_hours} (the text's
+    `language` also names the department in it, from site.yml). `folded`: the
     section's (filled) text cut into the sentences that answer and the rest, which follows under
     `more_label` and is also sent apart as `more`."""
-    section = site.fill(chunk["text"], weekdays) if folded is None else f"{folded.lead}\n\n{more_label}\n{folded.rest}"
+    section = (
+        site.fill(chunk["text"], weekdays, chunk.get("language")) if folded is None else f"{folded.lead}\n\n{more_label}\n{folded.rest}"
+    )
     closing = [part for part in (extra, care_team_first) if part]
     text = "\n\n".join([*([lead] if lead else []), section, *closing])
     more = None if folded is None else {"label": more_label, "text": folded.rest}

@@ -69,6 +69,12 @@ def weekdays_of(chunk: dict) -> list[str] | None:
     return None if language == REFERENCE or not messages().has(language) else messages().catalogs[language].weekdays
 
 
+def fill(chunk: dict) -> str:
+    """A text's section filled from site.yml in the text's language: its day names, and the department's names
+    and response time where site.yml gives them in that language."""
+    return site().fill(chunk["text"], weekdays_of(chunk), chunk.get("language", REFERENCE))
+
+
 def say(key: str, tracker: Tracker, **values: str) -> str:
     """The catalog's sentence for `key` (messages/<language>.yml) in the conversation's language, filled."""
     return messages().text(key, language_of(tracker), site(), **values)

@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 
 from core.site import Site
 
+# The contact form's fields a reply may ask for (`asks`, in the custom payload of domain.yml's utter_ask_<field>
+# responses): the widget shows what to type in its input.
+FORM_FIELDS = ("contact_name", "contact_method", "contact_about", "preferred_times")
 ROUTES = ("answer", "clarify", "fallback", "escalate_booking", "escalate_admin", "escalate_symptom", "urgent", "out_of_scope", "smalltalk")
 
 
@@ -26,6 +29,8 @@ class Reply:
     # An answer cut to the sentences asked about: the rest of its section, {"label", "text"}; `text` includes
     # it as "<label>\n<text>" for channels that cannot fold it (the widget folds it).
     more: dict | None = None
+    # The contact form's field this reply asks the patient for (one of FORM_FIELDS), else None.
+    asks: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,6 +53,8 @@ def _apply_data(reply: Reply, data: dict) -> None:
     reply.topic = data.get("topic") or reply.topic
     reply.sources = list(data.get("sources") or reply.sources)
     reply.score = data.get("score", reply.score)
+    if data.get("asks") in FORM_FIELDS:
+        reply.asks = data["asks"]
     more = data.get("more")
     if isinstance(more, dict) and isinstance(more.get("label"), str) and isinstance(more.get("text"), str):
         reply.more = {"label": more["label"], "text": more["text"]}

@@ -160,10 +160,11 @@ class TurnHandler:
         if not turn.full_note:
             return self._fixed("staff_will_read", language, "smalltalk"), {"held_note": "receipt"}
         reply = self._fixed("staff_will_reply", language, "smalltalk")
-        if not self.site.is_open(now) and self.messages.text("staff_will_reply", language, self.site) == self.messages.text(
-            "staff_will_reply", REFERENCE, self.site
-        ):
-            reply.text += " " + self.site.when_answered(now)  # said in English only, as yet
+        # Closed: when the secretariat answers, in the note's language (a catalog without those sentences, such as
+        # one for a language without texts, has its note without them rather than half in English).
+        note_in_reference = reply.text == self.messages.text("staff_will_reply", REFERENCE, self.site)
+        if not self.site.is_open(now) and (note_in_reference or self.messages.says_when_answered_in(language)):
+            reply.text += " " + self.messages.when_answered(self.site, now, language)
         return reply, {"held_note": held.FULL_NOTE}
 
     def _dialogue(self, channel: str, sender: str, text: str, language: str) -> list[Reply]:

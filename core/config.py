@@ -362,7 +362,7 @@ class Settings:
 
     @cached_property
     def site(self) -> Site:
-        return load_site(self.site_path)
+        return load_site(self.site_path, languages=self.messages.catalogs)
 
     @cached_property
     def messages(self) -> Messages:

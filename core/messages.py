@@ -18,9 +18,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from core.site import Site
+from core.site import REFERENCE, Site
 
-REFERENCE = "en"
 # Keys every catalog must have: the gateway says these whatever else fails.
 SAFETY_KEYS = ("emergency", "unavailable", "no_texts_in_language")
 # libyaml's parser when PyYAML was built with it (the wheels are): the same documents in a tenth of the time, and
@@ -79,11 +78,13 @@ class Messages:
 
     def text(self, key: str, language: str | None, site: Site, **values: str) -> str:
         """The sentence for `key` in `language` (the reference language's when it has none), filled from site.yml
-        and from `values` (a sentence's own placeholders, such as a ticket's {reference})."""
+        and from `values` (a sentence's own placeholders, such as a ticket's {reference}). The site's names and
+        sentences (department_name...) are the catalog's language's where site.yml gives them in it."""
         catalog = self.catalogs.get(language or REFERENCE)
         if catalog is None or key not in catalog.messages:
             catalog = self.catalogs[REFERENCE]
-        text = site.fill(catalog.messages[key], None if catalog.language == REFERENCE else catalog.weekdays)
+        reference = catalog.language == REFERENCE
+        text = site.fill(catalog.messages[key], None if reference else catalog.weekdays, None if reference else catalog.language)
         for name, value in values.items():
             text = text.replace(f"{{{name}}}", value)
         return text
@@ -94,9 +95,14 @@ class Messages:
         first, reference = self.text(key, language, site), self.text(key, REFERENCE, site)
         return reference if first == reference else f"{first}\n\n{reference}"
 
+    def says_when_answered_in(self, language: str | None) -> bool:
+        """Whether `language`'s catalog says when the secretariat answers (else it is said in the reference's)."""
+        catalog = self.catalogs.get(language or REFERENCE)
+        return catalog is not None and "answered_closed" in catalog.messages
+
     def when_answered(self, site: Site, now: dt.datetime, language: str | None) -> str:
         """When the secretariat will answer, in `language`: open now, or closed and reopening today, tomorrow or on
-        a named day (the site's opening hours, in its time zone)."""
+        a named day (the site's opening hours, in its time zone), within the site's response time."""
         if site.is_open(now):
             return self.text("answered_open", language, site)
         opening = site.next_opening(now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,10 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 CELSIUS = re.compile(r"(?<![\d.,])(\d+(?:([.,])\d+)?)(\s?)°C\b")
 TEMPERATURE_UNITS = ("C", "F", "both")
 STAFF_SHOWN_AS = ("first_name", "role")
+# The language of site.yml's own values (the message catalogs' reference language, core/messages.py).
+REFERENCE = "en"
+# The facts that are words rather than numbers: site.yml may give them per language (`in_languages`).
+LOCALISED_FACTS = ("department_name", "hospital_name", "response_time")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # The department's rules around sedation, in whole hours, and the range a value must fall in. The general pages
 # state each once through a placeholder of the same name; procedure texts refer to them (knowledge/department_rules.py).
@@ -51,8 +56,12 @@ class Site:
     adult_stays_hours: int = 24
     fasting_food_hours: int = 6
     fasting_clear_fluids_hours: int = 2
+    # The LOCALISED_FACTS in other languages than the reference: {"fr": {"department_name": "..."}}. A fact a
+    # language does not give is said with the reference value.
+    in_languages: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check_in_languages(self.in_languages)
         for key, (low, high) in RULE_HOURS.items():
             value = getattr(self, key)
             # bool is an int in Python: "yes" in YAML must not pass as 1 hour.
@@ -118,41 +127,33 @@ class Site:
                 return span[0]
         return None
 
-    def when_answered(self, now: dt.datetime) -> str:
-        """A sentence telling the patient when the secretariat will get back to them."""
-        if self.is_open(now):
-            return f"The secretariat is open now and will get back to you {self.response_time}."
-        opening = self.next_opening(now)
-        if opening is None:
-            return f"The secretariat will get back to you {self.response_time}."
-        local = now.astimezone(ZoneInfo(self.timezone))
-        if opening.date() == local.date():
-            day = "today"
-        elif opening.date() == local.date() + dt.timedelta(days=1):
-            day = "tomorrow"
-        else:
-            day = f"on {opening.strftime('%A')}"
+    def placeholders(self, language: str | None = None) -> dict[str, str]:
+        """Each placeholder's value; the LOCALISED_FACTS in `language` where site.yml gives them in it."""
         return (
-            f"The secretariat is closed now. It reopens {day} at {opening.strftime('%H:%M')} and will get back to you {self.response_time}."
+            {
+                "department_name": self.department_name,
+                "hospital_name": self.hospital_name,
+                "department_phone": self.department_phone,
+                "department_email": self.department_email,
+                "department_address": self.department_address,
+                "emergency_number": self.emergency_number,
+                "out_of_hours_phone": self.out_of_hours_phone,
+                "opening_hours": self.opening_hours_text,
+                "response_time": self.response_time,
+            }
+            | {key: str(getattr(self, key)) for key in RULE_HOURS}
+            | self.in_languages.get(language or REFERENCE, {})
         )
 
-    def placeholders(self) -> dict[str, str]:
-        return {
-            "department_name": self.department_name,
-            "hospital_name": self.hospital_name,
-            "department_phone": self.department_phone,
-            "department_email": self.department_email,
-            "department_address": self.department_address,
-            "emergency_number": self.emergency_number,
-            "out_of_hours_phone": self.out_of_hours_phone,
-            "opening_hours": self.opening_hours_text,
-            "response_time": self.response_time,
-        } | {key: str(getattr(self, key)) for key in RULE_HOURS}
+    def fact(self, key: str, language: str | None = None) -> str:
+        """One of the LOCALISED_FACTS in `language`, else its reference value."""
+        return self.in_languages.get(language or REFERENCE, {}).get(key) or str(getattr(self, key))
 
-    def fill(self, text: str, weekdays: list[str] | None = None) -> str:
+    def fill(self, text: str, weekdays: list[str] | None = None, language: str | None = None) -> str:
         """Replace {placeholders} with the department's facts; unknown ones stay visible.
-        `weekdays` names the days in the text's language (a message catalog's)."""
-        values = self.placeholders()
+        `weekdays` names the days in the text's language (a message catalog's); `language` is the text's
+        language, whose names and sentences (department_name...) site.yml may give in `in_languages`."""
+        values = self.placeholders(language)
         if weekdays:
             values["opening_hours"] = self.opening_hours_in(weekdays)
         return self.temperatures(PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text))
@@ -187,7 +188,28 @@ KNOWN_PLACEHOLDERS = frozenset(
 )
 
 
-def load_site(path: str | Path) -> Site:
+def _check_in_languages(in_languages: object) -> None:
+    """site.yml's `in_languages`: {language code: {one of LOCALISED_FACTS: a non-empty text}}."""
+    if not isinstance(in_languages, dict):
+        raise ValueError(f"site.yml: in_languages must map a language code to its values, not {in_languages!r}")
+    for language, values in in_languages.items():
+        if not isinstance(language, str) or not re.fullmatch(r"[a-z]{2}", language):
+            raise ValueError(f"site.yml: in_languages: {language!r} is not a two-letter language code such as fr")
+        if language == REFERENCE:
+            raise ValueError(f"site.yml: in_languages: {REFERENCE} is the reference language: its values are the top-level ones")
+        if not isinstance(values, dict):
+            raise ValueError(f"site.yml: in_languages.{language} must map facts to texts, not {values!r}")
+        for key, value in values.items():
+            if key not in LOCALISED_FACTS:
+                raise ValueError(
+                    f"site.yml: in_languages.{language}: {key!r} is not a fact given per language ({', '.join(LOCALISED_FACTS)})"
+                )
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"site.yml: in_languages.{language}.{key} must be a non-empty text, not {value!r}")
+
+
+def load_site(path: str | Path, languages: Collection[str] | None = None) -> Site:
+    """site.yml as a Site. `languages`: those with a message catalog; `in_languages` may name only these."""
     # libyaml's parser when PyYAML has it: the same result as yaml.safe_load, faster (core/messages.py).
     data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
@@ -197,4 +219,9 @@ def load_site(path: str | Path) -> Site:
         raise ValueError(f"{path}: {', '.join(missing)} required (the department's rules in whole hours; see site.yml)")
     if "temperature_unit" in data:
         data["temperature_unit"] = str(data["temperature_unit"])
-    return Site(opening_hours=hours, **data)
+    if "in_languages" in data and data["in_languages"] is None:
+        data["in_languages"] = {}  # the block written with nothing under it
+    site = Site(opening_hours=hours, **data)
+    if languages is not None and (unknown := sorted(set(site.in_languages) - set(languages))):
+        raise ValueError(f"{path}: in_languages: {', '.join(unknown)} has no message catalog (languages: {', '.join(sorted(languages))})")
+    return site

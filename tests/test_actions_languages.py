@@ -111,6 +111,30 @@ def test_opening_hours_in_a_french_text_are_given_with_french_day_names():
     assert services.weekdays_of({**chunk, "language": "en"}) is None
 
 
+def test_a_french_text_names_the_department_in_french():
+    from actions import services
+    from actions.replies import send_answer
+
+    site = services.site()
+    chunk = {
+        "doc": "thyroid_fna",
+        "procedure": "thyroid_fna",
+        "section": "duration",
+        "section_title": "Durée",
+        "title": "Cytoponction de la thyroïde",
+        "status": "draft",
+        "reviewed": None,
+        "language": "fr",
+        "text": "Demandez au {department_name} combien de temps prévoir.",
+    }
+    french = f"Demandez au {site.in_languages['fr']['department_name']} combien de temps prévoir."
+    assert services.fill(chunk) == french
+    dispatcher = CollectingDispatcher()
+    send_answer(dispatcher, site, chunk, 1.0, "", weekdays=services.weekdays_of(chunk))
+    assert dispatcher.messages[0]["custom"]["text"] == french
+    assert services.fill({**chunk, "language": "en"}) == f"Demandez au {site.department_name} combien de temps prévoir."
+
+
 def test_the_source_names_the_section_in_the_texts_language():
     [reply] = run(french_message("quand puis-je conduire après une embolisation ?", "ask_driving"))
     assert reply["sources"][0]["section_title"] == "Conduite"

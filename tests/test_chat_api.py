@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.storage.conversations import history
-from tests.support.web import RASA_ANSWER, web_headers
+from tests.support.web import RASA_ANSWER, WebPatients, web_headers
 from tests.support.web import post_chat as post
 
 
@@ -504,3 +504,30 @@ def test_when_another_send_of_the_message_was_answered_meanwhile_the_patient_get
         ("patient", "what is embolization?"),
         ("assistant", "The other send's answer."),
     ]
+
+
+@pytest.mark.parametrize("field", ["contact_name", "contact_method", "contact_about", "preferred_times"])
+def test_a_question_of_the_contact_form_names_the_field_it_asks_for_in_the_reply_and_the_history(client, fake_rasa, app, field):
+    settings = app.config["SETTINGS"]
+    # The form's question as Rasa's REST channel sends a domain response: its text, then its custom payload.
+    asked = settings.messages.text(f"utter_ask_{field}", "en", settings.site)
+    fake_rasa.reply = [
+        {"recipient_id": "web:p20", "text": asked, "buttons": [{"title": "Cancel", "payload": "/stop"}]},
+        {"recipient_id": "web:p20", "custom": {"route": "escalate_booking", "asks": field}},
+    ]
+    [reply] = post(client, {"sender": "p20", "message": "I would like to change my appointment"}).json["messages"]
+    assert reply["asks"] == field
+    web = WebPatients(client)
+    assert web.history("p20").json["messages"][-1]["asks"] == field
+
+
+def test_a_reply_that_asks_for_no_field_says_so(client, fake_rasa):
+    fake_rasa.reply = RASA_ANSWER
+    [reply] = post(client, {"sender": "p21", "message": "what is embolization?"}).json["messages"]
+    assert reply["asks"] is None
+
+
+def test_a_field_the_form_does_not_have_is_not_passed_on(client, fake_rasa):
+    fake_rasa.reply = [{"recipient_id": "web:p22", "text": "Hello.", "custom": {"route": "smalltalk", "asks": "password"}}]
+    [reply] = post(client, {"sender": "p22", "message": "hello there"}).json["messages"]
+    assert reply["asks"] is None

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -300,7 +301,7 @@ def test_before_the_first_question_the_patient_is_told_when_the_secretariat_will
     [
         ("en", dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC), "it reopens today at 08:00"),
         ("en", dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC), "it reopens tomorrow at 08:00"),
-        ("fr", SATURDAY_NIGHT, "Le secrétariat est fermé pour le moment : il rouvre le lundi à 08:00"),
+        ("fr", SATURDAY_NIGHT, "Le secrétariat est fermé pour le moment : il rouvre lundi à 08:00"),
         ("es", SATURDAY_NIGHT, "La secretaría está cerrada ahora: vuelve a abrir el lunes a las 08:00"),
         ("fr", TUESDAY_MORNING, "Le secrétariat est ouvert"),
         ("es", TUESDAY_MORNING, "La secretaría está abierta"),
@@ -384,3 +385,18 @@ def test_talk_to_a_person_inside_the_form_says_the_form_is_on_its_way_to_one_and
     result = ValidateContactForm().validate_contact_name("/request_human", dispatcher, tracker("admin_form_asking_for_contact"), {})
     assert result == {"contact_name": None}
     assert dispatcher.messages[0]["custom"]["text"].startswith("I'm collecting your details for the secretariat now.")
+
+
+def test_every_question_of_the_form_names_the_field_it_asks_for():
+    """domain.yml's utter_ask_<field> responses carry `asks: <field>` in their custom payload (the widget's
+    input hint, README "Chat API"); the form's fields are the ones the reply format knows."""
+    from assistant.replies import FORM_FIELDS
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    typed = [slot for slot in domain["forms"]["contact_form"]["required_slots"] if slot != "contact_consent"]
+    assert sorted(typed) == sorted(FORM_FIELDS)
+    for field in FORM_FIELDS:
+        variants = domain["responses"][f"utter_ask_{field}"]
+        assert variants and [variant["custom"].get("asks") for variant in variants] == [field] * len(variants)
+    others = [name for name in domain["responses"] if not name.startswith("utter_ask_")]
+    assert [name for name in others for variant in domain["responses"][name] if "asks" in (variant.get("custom") or {})] == []

@@ -10,6 +10,7 @@ server and the gateway, started as `make run` starts them), with the inputs of i
 - a summary before sending, where a field is changed by typing ("change my phone number") or a button;
 - only "stop" / "annuler" / "cancelar" or the Cancel button leave, and nothing is sent;
 - "I can't breathe" inside the form gets the emergency reply first, and the form goes on.
+- while the form asks for a detail, the input says what to type there, in the widget's language.
 Saves docs/screenshots/form-*.png.
 """
 
@@ -313,3 +314,37 @@ def test_a_spanish_patient_fills_the_whole_form_in_spanish(patient, closed, scre
     assert (ticket.kind, ticket.contact["method"], ticket.contact["about"]) == ("booking", stored, about)
     chat.screenshot(f"form-es-{screen}-sent.png")
     assert english_in(chat.page, MESSAGES, "es") == []
+
+
+# language -> (opening message, name, phone, what it is about, best times)
+HINTED_FORMS = {
+    "en": ("I want to change my appointment", "Maria Lopez", "07700 900123", "Can it move to the week after?", "weekday mornings"),
+    "fr": ("je voudrais changer mon rendez-vous", "Jean Dupont", "06 12 34 56 78", "Est-ce possible la semaine suivante ?", "le matin"),
+    "es": ("quiero cambiar mi cita", "José García", "+34 612 345 678", "¿Se puede pasar a la semana siguiente?", "por la mañana"),
+}
+
+
+@pytest.mark.parametrize("language", HINTED_FORMS)
+def test_while_the_form_asks_for_a_detail_the_input_says_what_to_type_in_the_widgets_language(patient, closed, language):
+    _, site = closed
+    opening, name, phone, about, times = HINTED_FORMS[language]
+    chat = patient("desktop", language)
+    chat.start()
+    box = chat.page.get_by_role("textbox", name=chat.T["inputLabel"])
+    expect(box).to_have_attribute("placeholder", chat.T["placeholder"])
+
+    chat.say(opening, replies=2)
+    expect(box).to_have_attribute("placeholder", chat.T["hintName"])
+    chat.say(name, replies=1)
+    expect(box).to_have_attribute("placeholder", chat.T["hintContact"])
+    chat.say(phone, replies=1)
+    expect(box).to_have_attribute("placeholder", chat.T["hintAbout"])
+    chat.say(about, replies=1)
+    expect(box).to_have_attribute("placeholder", chat.T["hintTimes"])
+    if language == "fr":
+        chat.screenshot("form-fr-desktop-input-hint.png")
+    [summary] = chat.say(times, replies=1)
+    assert summary.startswith(say("form_summary", language, site))
+    expect(box).to_have_attribute("placeholder", chat.T["placeholder"])  # the summary asks for no typed detail
+    chat.press(say("button_cancel", language, site), replies=1)
+    expect(box).to_have_attribute("placeholder", chat.T["placeholder"])

@@ -3,6 +3,8 @@ guesswork for a language the department has no reviewed texts in."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from core.storage.conversations import find_conversation, history
@@ -146,3 +148,45 @@ def test_a_patient_handed_back_by_staff_is_told_so_in_their_language(app, databa
     operations.hand_back(database, settings.site, ticket.id, staff_id, messages=settings.messages)
     told = history(database, "web", "fr-back")[-1]
     assert told["role"] == "assistant" and told["text"].startswith("Vous êtes de nouveau avec l'assistant")
+
+
+def test_a_french_conversation_names_the_department_in_french(client, fake_rasa, app):
+    settings = app.config["SETTINGS"]
+    site = settings.site
+    french_name = site.in_languages["fr"]["department_name"]  # the shipped site.yml's example value
+    # Rasa sends the dialogue's English response, filled with the English name.
+    fake_rasa.reply = [{"recipient_id": "web:fr-2", "text": settings.messages.text("utter_bot_challenge", "en", site)}]
+    [reply] = chat(client, "fr-2", "Est-ce que je parle à une vraie personne ou à un robot ?")
+    assert f"vérifiées par le {french_name}." in reply["text"]
+    assert site.department_name not in reply["text"]
+
+
+def held_out_of_hours(app, database, sender):
+    """The conversation taken over by a member of staff, with a secretariat that has no opening hours."""
+    from core.storage.conversations import find_conversation
+    from core.storage.models import StaffUser
+
+    turns = app.extensions["turns"]
+    turns.site = dataclasses.replace(turns.site, opening_hours={})
+    with database.session() as session:
+        staff = StaffUser(username=f"staff-{sender}", password_hash="x", role="secretariat")
+        session.add(staff)
+        session.flush()
+        find_conversation(session, "web", sender).taken_over_by_id = staff.id
+    return turns.site
+
+
+def test_out_of_hours_a_french_patient_is_told_in_french_when_the_secretariat_answers(client, fake_rasa, app, database):
+    fake_rasa.reply = ENGLISH_ANSWER
+    chat(client, "fr-3", "Bonjour, j'ai une question sur l'embolisation de demain")
+    site = held_out_of_hours(app, database, "fr-3")
+    [note] = chat(client, "fr-3", "Est-ce que quelqu'un peut me rappeler aujourd'hui ?")
+    messages = app.config["SETTINGS"].messages
+    assert note["text"] == f"{messages.text('staff_will_reply', 'fr', site)} Le secrétariat vous recontactera sous un jour ouvré."
+
+
+def test_out_of_hours_a_note_in_a_language_without_those_sentences_stays_in_that_language(client, fake_rasa, app, database):
+    chat(client, "de-2", "Muss ich vor der Embolisation nüchtern sein?")
+    site = held_out_of_hours(app, database, "de-2")
+    [note] = chat(client, "de-2", "Kann mich heute noch jemand zurückrufen bitte?")
+    assert note["text"] == app.config["SETTINGS"].messages.text("staff_will_reply", "de", site)

@@ -182,3 +182,17 @@ def test_an_edited_catalog_is_read_anew_by_the_next_load(tmp_path):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     after = Messages.load(tmp_path / "messages").text("emergency", "fr", site)
     assert after != before and after == f"Appelez le {site.emergency_number} tout de suite."
+
+
+# site.yml gives the department's name in French and Spanish as it reads after an article ("Service de …",
+# "Servicio de …"): every sentence puts one before it, or starts with the name.
+ARTICLE_BEFORE_NAME = {"fr": re.compile(r"(?:^|\b(?:le|du|au) )$"), "es": re.compile(r"(?:^|\b(?:el|del|al) )$")}
+
+
+@pytest.mark.parametrize("language", sorted(ARTICLE_BEFORE_NAME))
+def test_french_and_spanish_sentences_name_the_department_after_an_article(language):
+    texts = list(MESSAGES.catalogs[language].messages.values())
+    texts += [line for path in sorted((ROOT / "knowledge" / "texts" / language).glob("*.md")) for line in path.read_text().splitlines()]
+    before_names = [text[: match.start()] for text in texts for match in re.finditer(r"\{department_name\}", text)]
+    assert before_names, "no sentence names the department"
+    assert [before[-40:] for before in before_names if not ARTICLE_BEFORE_NAME[language].search(before)] == []

@@ -495,4 +495,4 @@ def test_out_of_hours_the_note_says_when_the_secretariat_answers(app, fake_rasa,
 
     [note] = walk.say(QUESTION)
 
-    assert note == f"{MESSAGES.text('staff_will_reply', 'en', closed)} {closed.when_answered(dt.datetime.now(dt.UTC))}"
+    assert note == f"{MESSAGES.text('staff_will_reply', 'en', closed)} {MESSAGES.when_answered(closed, dt.datetime.now(dt.UTC), 'en')}"

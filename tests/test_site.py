@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from core.config import ROOT
+from core.messages import Messages
 from core.site import Site, load_site
 
 LONDON = ZoneInfo("Europe/London")
@@ -106,20 +109,108 @@ def test_opening_hours_read_as_a_sentence():
     assert SITE.opening_hours_text == "Monday to Thursday 08:00–17:00, Friday 08:00–16:00"
 
 
-@pytest.mark.parametrize(
-    ("now", "expected"),
-    [
-        (at(23, 10), "The secretariat is open now and will get back to you within one working day."),
-        (at(23, 7, 30), "The secretariat is closed now. It reopens today at 08:00"),
-        (at(23, 18), "The secretariat is closed now. It reopens tomorrow at 08:00"),
-        (at(27, 16, 30), "The secretariat is closed now. It reopens on Monday at 08:00"),
-        (at(28, 12), "The secretariat is closed now. It reopens on Monday at 08:00"),
-    ],
-)
-def test_the_patient_is_told_when_the_secretariat_will_answer(now, expected):
-    assert SITE.when_answered(now).startswith(expected)
-
-
 def test_times_in_another_zone_are_converted_to_the_department_zone():
     utc_evening = dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.UTC)  # 16:30 in London: open
     assert SITE.is_open(utc_evening)
+
+
+# The facts that are words, in French and Spanish (site.yml `in_languages`).
+IN_LANGUAGES = {
+    "fr": {
+        "department_name": "Service de radiologie interventionnelle",
+        "hospital_name": "CHU d'Exemple",
+        "response_time": "sous un jour ouvré",
+    },
+    "es": {"department_name": "Servicio de Radiología Intervencionista", "response_time": "en un plazo de un día laborable"},
+}
+SITE_IN_LANGUAGES = dataclasses.replace(SITE, in_languages=IN_LANGUAGES)
+NAMED = "{department_name} | {hospital_name} | {response_time} | {department_phone}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Service de radiologie interventionnelle | CHU d'Exemple | sous un jour ouvré | +44 1"),
+        # A fact the language does not give is said with the reference value.
+        ("es", "Servicio de Radiología Intervencionista | H | en un plazo de un día laborable | +44 1"),
+        ("en", "IR | H | within one working day | +44 1"),
+        (None, "IR | H | within one working day | +44 1"),
+        ("de", "IR | H | within one working day | +44 1"),
+    ],
+)
+def test_the_named_facts_are_filled_in_the_texts_language_else_in_the_reference_one(language, expected):
+    assert SITE_IN_LANGUAGES.fill(NAMED, language=language) == expected
+
+
+def test_a_fact_is_read_in_a_language_or_the_reference_one():
+    assert SITE_IN_LANGUAGES.fact("department_name", "fr") == "Service de radiologie interventionnelle"
+    assert SITE_IN_LANGUAGES.fact("hospital_name", "es") == SITE_IN_LANGUAGES.fact("hospital_name", "de") == "H"
+
+
+@pytest.mark.parametrize(
+    ("in_languages", "error"),
+    [
+        (["fr"], "in_languages must map a language code"),
+        ({"french": {"department_name": "Service"}}, "'french' is not a two-letter language code"),
+        ({"en": {"department_name": "IR"}}, "en is the reference language"),
+        ({"fr": "Service de radiologie"}, "in_languages.fr must map facts to texts"),
+        ({"fr": {"department_phone": "+33 1"}}, "in_languages.fr: 'department_phone' is not a fact given per language"),
+        ({"fr": {"department_name": 12}}, "in_languages.fr.department_name must be a non-empty text"),
+        ({"fr": {"response_time": "  "}}, "in_languages.fr.response_time must be a non-empty text"),
+    ],
+)
+def test_site_yml_in_languages_is_checked(in_languages, error):
+    with pytest.raises(ValueError, match=re.escape(error)):
+        dataclasses.replace(SITE, in_languages=in_languages)
+
+
+def test_in_languages_names_only_languages_with_a_message_catalog(tmp_path):
+    shipped = yaml.safe_load((ROOT / "site.yml").read_text(encoding="utf-8"))
+    catalogs = Messages.load(ROOT / "messages").catalogs
+    assert set(load_site(ROOT / "site.yml", languages=catalogs).in_languages) == {"fr", "es"}  # the example values
+    unknown = tmp_path / "site.yml"
+    unknown.write_text(yaml.safe_dump(shipped | {"in_languages": {"zz": {"department_name": "Zz"}}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="in_languages: zz has no message catalog"):
+        load_site(unknown, languages=catalogs)
+
+
+MESSAGES = Messages.load(ROOT / "messages")
+
+
+@pytest.mark.parametrize(
+    ("now", "language", "expected"),
+    [
+        (at(23, 10), "en", "The secretariat is open now and will get back to you within one working day."),
+        (at(23, 7, 30), "en", "The secretariat is closed now: it reopens today at 08:00 and will get back to you within one working day."),
+        (at(23, 18), "en", "The secretariat is closed now: it reopens tomorrow at 08:00"),
+        (at(27, 16, 30), "en", "The secretariat is closed now: it reopens on Monday at 08:00"),
+        (at(28, 12), "en", "The secretariat is closed now: it reopens on Monday at 08:00"),
+        (at(23, 10), "fr", "Le secrétariat est ouvert et vous recontactera sous un jour ouvré."),
+        (at(23, 18), "fr", "Le secrétariat est fermé pour le moment : il rouvre demain à 08:00 et vous recontactera sous un jour ouvré."),
+        (at(28, 12), "fr", "Le secrétariat est fermé pour le moment : il rouvre lundi à 08:00"),
+        (at(23, 10), "es", "La secretaría está abierta y se pondrá en contacto con usted en un plazo de un día laborable."),
+        (
+            at(27, 16, 30),
+            "es",
+            "La secretaría está cerrada ahora: vuelve a abrir el lunes a las 08:00 y se pondrá en contacto con usted en",
+        ),
+        # A catalog without these sentences (a language without texts): all of it in the reference language.
+        (at(23, 18), "de", "The secretariat is closed now: it reopens tomorrow at 08:00 and will get back to you within one working day."),
+    ],
+)
+def test_the_patient_is_told_when_the_secretariat_will_answer_in_their_language(now, language, expected):
+    assert MESSAGES.when_answered(SITE_IN_LANGUAGES, now, language).startswith(expected)
+
+
+def test_without_opening_hours_the_secretariat_answers_within_its_response_time_in_the_patients_language():
+    no_hours = dataclasses.replace(SITE_IN_LANGUAGES, opening_hours={})
+    assert MESSAGES.when_answered(no_hours, at(23, 10), "fr") == "Le secrétariat vous recontactera sous un jour ouvré."
+
+
+def test_a_catalog_sentence_names_the_department_in_its_own_language():
+    assert "l'assistant d'information du Service de radiologie interventionnelle." in MESSAGES.text("utter_greet", "fr", SITE_IN_LANGUAGES)
+    assert "asistente de información del Servicio de Radiología Intervencionista." in MESSAGES.text("utter_greet", "es", SITE_IN_LANGUAGES)
+    assert MESSAGES.text("utter_greet", "en", SITE_IN_LANGUAGES).startswith("Hello, I'm the IR's information assistant.")
+    # A sentence a catalog lacks falls back to English, and so do the names in it.
+    assert MESSAGES.text("sms_help", "de", SITE_IN_LANGUAGES).startswith("IR, H.")
+    assert MESSAGES.text("sms_help", "fr", SITE_IN_LANGUAGES).startswith("Service de radiologie interventionnelle, CHU d'Exemple.")

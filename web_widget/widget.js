@@ -75,6 +75,10 @@
       conversation: "Conversation",
       inputLabel: "Your question",
       placeholder: "Type your question…",
+      hintName: "Your name",
+      hintContact: "Your phone number or e-mail",
+      hintAbout: "What it is about, in a few words",
+      hintTimes: "Days or times that suit you",
       send: "Send",
       talkToPerson: "Talk to a person",
       typing: "The assistant is writing a reply…",
@@ -115,7 +119,7 @@
     },
     fr: {
       launcher: "Des questions ? Écrivez-nous",
-      departmentFallback: "de radiologie",
+      departmentFallback: "service de radiologie",
       launcherUnread: "{n} nouveau(x) message(s)",
       title: "Questions sur votre intervention",
       subtitle: "Assistant automatique, pas une personne",
@@ -133,11 +137,15 @@
       noticeEmergencyTitle: "Pas pour les urgences",
       noticeEmergency: "Cette conversation n’est pas surveillée en permanence. En cas d’urgence, appelez le",
       accept: "J’ai compris, commencer",
-      welcome: "Bonjour, je suis l’assistant d’information du service {department}. Je peux expliquer nos interventions de façon générale : en quoi elles consistent, comment s’y préparer, le déroulement et les suites. Que souhaitez-vous savoir ?",
+      welcome: "Bonjour, je suis l’assistant d’information du {department}. Je peux expliquer nos interventions de façon générale : en quoi elles consistent, comment s’y préparer, le déroulement et les suites. Que souhaitez-vous savoir ?",
       starters: ["Qu’est-ce que la radiologie interventionnelle ?", "Comment me préparer ?", "Quand pourrai-je conduire ?"],
       conversation: "Conversation",
       inputLabel: "Votre question",
       placeholder: "Écrivez votre question…",
+      hintName: "Votre nom",
+      hintContact: "Votre numéro de téléphone ou e-mail",
+      hintAbout: "L’objet de votre demande, en quelques mots",
+      hintTimes: "Les jours ou heures qui vous conviennent",
       send: "Envoyer",
       talkToPerson: "Parler à une personne",
       typing: "L’assistant rédige une réponse…",
@@ -178,7 +186,7 @@
     },
     es: {
       launcher: "¿Preguntas? Escríbanos",
-      departmentFallback: "de radiología",
+      departmentFallback: "servicio de radiología",
       launcherUnread: "{n} mensaje(s) nuevo(s)",
       title: "Preguntas sobre su procedimiento",
       subtitle: "Asistente automático, no una persona",
@@ -196,11 +204,15 @@
       noticeEmergencyTitle: "No es para urgencias",
       noticeEmergency: "Nadie vigila este chat todo el tiempo. En una urgencia llame al",
       accept: "Entendido, empezar",
-      welcome: "Hola, soy el asistente de información del servicio {department}. Puedo explicarle nuestros procedimientos de forma general: en qué consisten, cómo prepararse, qué ocurre ese día y después. ¿Qué le gustaría saber?",
+      welcome: "Hola, soy el asistente de información del {department}. Puedo explicarle nuestros procedimientos de forma general: en qué consisten, cómo prepararse, qué ocurre ese día y después. ¿Qué le gustaría saber?",
       starters: ["¿Qué es la radiología intervencionista?", "¿Cómo me preparo?", "¿Cuándo puedo conducir?"],
       conversation: "Conversación",
       inputLabel: "Su pregunta",
       placeholder: "Escriba su pregunta…",
+      hintName: "Su nombre",
+      hintContact: "Su teléfono o correo electrónico",
+      hintAbout: "De qué se trata, en pocas palabras",
+      hintTimes: "Los días u horas que le vienen bien",
       send: "Enviar",
       talkToPerson: "Hablar con una persona",
       typing: "El asistente está escribiendo una respuesta…",
@@ -897,10 +909,19 @@
     while (region.childNodes.length > 3) region.removeChild(region.firstChild);
   }
 
+  // While the contact form asks for one of its fields (a reply's `asks`), the input says what to type there;
+  // after any other reply, or a staff message, it invites a question again.
+  var FIELD_HINTS = { contact_name: "hintName", contact_method: "hintContact", contact_about: "hintAbout", preferred_times: "hintTimes" };
+  function setInputHint(message) {
+    if (!ui.input || message.role === "patient") return;
+    ui.input.placeholder = T[Object.prototype.hasOwnProperty.call(FIELD_HINTS, message.asks) ? FIELD_HINTS[message.asks] : "placeholder"];
+  }
+
   // A message from the history: adopt the matching bubble already shown, or add it.
   function receive(message, quietly) {
     if (!message || typeof message.id !== "number" || state.seen[message.id]) return;
     state.seen[message.id] = true;
+    setInputHint(message);
     state.lastId = Math.max(state.lastId, message.id);
     var failed = message.role === "patient" && message.client_message_id && state.failed[message.client_message_id];
     if (failed) {
@@ -1028,6 +1049,7 @@
         first = first || replyItem;
         state.pending.push({ role: "assistant", item: replyItem });
         announce(Object.assign({ role: "assistant" }, reply));
+        setInputHint(Object.assign({ role: "assistant" }, reply));
       });
       if (first) reveal(first);
     }, function (error) {

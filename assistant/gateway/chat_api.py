@@ -131,7 +131,7 @@ def chat_history():
 
 # What a stored message's data tells the widget (never staff ids or full names); a patient message's own client
 # message id lets the widget recognise a message whose send only looked failed.
-PASSED_ON = ("route", "procedure", "topic", "sources", "score", "buttons", "handed_back", "more", "client_message_id")
+PASSED_ON = ("route", "procedure", "topic", "sources", "score", "buttons", "handed_back", "more", "asks", "client_message_id")
 
 
 def _staff_shown(ids: set) -> dict[int, dict[str, str]]:

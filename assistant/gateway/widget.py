@@ -53,4 +53,6 @@ def demo():
         retention=getattr(site, "data_retention", None),
         lang=lang,
         languages=languages,
+        # The widget's welcome names the department in the widget's language (site.yml in_languages).
+        widget_department_name=site.fact("department_name", lang.split("-")[0].lower()),
     )
