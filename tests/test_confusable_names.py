@@ -22,12 +22,13 @@ from actions import services
 from actions.answer import ActionAnswerQuestion
 from actions.fallback import ActionHandleFallback
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 from core.storage.models import UnansweredQuestion
 from knowledge.documents import load_and_validate
 from knowledge.names import names_by_procedure
 
 TEXTS = ROOT / "knowledge" / "texts"
-CONFUSABLE = yaml.safe_load((ROOT / "tests" / "data" / "confusable_names.yml").read_text())
+CONFUSABLE = yaml.load((ROOT / "tests" / "data" / "confusable_names.yml").read_text(), Loader=SAFE_LOADER)
 CONVERSATION = json.loads((ROOT / "tests" / "data" / "trackers" / "asked_what_is_embolization.json").read_text())
 
 
