@@ -108,12 +108,15 @@ def test_the_action_server_refuses_production_when_it_starts_and_importing_its_a
     import importlib
     import time
 
+    from rasa_sdk.plugin import plugin_manager
     from sanic import Sanic
 
     import actions
     from actions import services
     from rasa_sdk_plugins import ActionServerStart
 
+    # The action server finds the start through its plug-in hook (it runs in the project folder, as here).
+    assert any(isinstance(plugin, ActionServerStart) for plugin in plugin_manager().get_plugins())
     monkeypatch.setenv("ASSISTANT_MODE", "production")  # with the shipped texts (drafts) and the example site.yml
     services.settings.cache_clear()
     try:
