@@ -84,8 +84,10 @@ lint: app-env
 # Every test that needs neither Rasa nor a browser nor a started process (tests/conftest.py marks the others),
 # in three worker processes that take each other's waiting tests: on two cores the third fills the time the others
 # wait on PostgreSQL, subprocesses and local servers (docs/BENCHMARKS.md, "make unit").
+# Compiled modules, and pytest's rewritten test modules, are kept between runs (__pycache__/, ignored by git) even
+# where PYTHONDONTWRITEBYTECODE is set: otherwise each worker compiles and rewrites every test module again.
 unit: app-env
-	@scripts/run_pytest.sh -n 3 --dist worksteal -m "not system and not browser"
+	@PYTHONDONTWRITEBYTECODE= scripts/run_pytest.sh -n 3 --dist worksteal -m "not system and not browser"
 
 validate: model
 	@$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -210,8 +211,18 @@ def _check_in_languages(in_languages: object) -> None:
 
 def load_site(path: str | Path, languages: Collection[str] | None = None) -> Site:
     """site.yml as a Site. `languages`: those with a message catalog; `in_languages` may name only these."""
+    site = _site(str(path), Path(path).read_text(encoding="utf-8"))
+    if languages is not None and (unknown := sorted(set(site.in_languages) - set(languages))):
+        raise ValueError(f"{path}: in_languages: {', '.join(unknown)} has no message catalog (languages: {', '.join(sorted(languages))})")
+    return site
+
+
+@functools.lru_cache(maxsize=16)
+def _site(path: str, source: str) -> Site:
+    """site.yml read into a Site, once per process for each distinct content (Settings.site reads the file at each
+    use: every app start, and each reply that names the department). The Site is shared: nothing changes it."""
     # libyaml's parser when PyYAML has it: the same result as yaml.safe_load, faster (core/messages.py).
-    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    data = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     hours = {day: tuple(span) for day, span in (data.pop("opening_hours", None) or {}).items()}
     if "out_of_hours_phone" not in data:
         raise ValueError(f"{path}: out_of_hours_phone is required (an on-call line or the hospital switchboard)")
@@ -221,7 +232,4 @@ def load_site(path: str | Path, languages: Collection[str] | None = None) -> Sit
         data["temperature_unit"] = str(data["temperature_unit"])
     if "in_languages" in data and data["in_languages"] is None:
         data["in_languages"] = {}  # the block written with nothing under it
-    site = Site(opening_hours=hours, **data)
-    if languages is not None and (unknown := sorted(set(site.in_languages) - set(languages))):
-        raise ValueError(f"{path}: in_languages: {', '.join(unknown)} has no message catalog (languages: {', '.join(sorted(languages))})")
-    return site
+    return Site(opening_hours=hours, **data)

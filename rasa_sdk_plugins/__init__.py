@@ -1,12 +1,13 @@
 """rasa-sdk's plugin hook: the action server imports this package by name when it starts
 (rasa_sdk/plugin.py) and lets it add routes to its Sanic app before serving.
 
-It adds the early-retrieval route (actions/early_retrieval.py), the index report (actions/artifacts.py),
-and the check of the internal token: when ASSISTANT_INTERNAL_TOKEN is set, every request but GET /health (an
-orchestrator's probe) must carry it in X-Assistant-Token (Rasa sends it with each action call, the gateway
-with each hint and readiness check), and a scaled set-up without it does not start (core/config.py,
-Settings.check_internal_token). The action server finds the package because it runs in the project folder
-(Procfile).
+It runs the action server's start (actions/startup.py: production mode's refusals, the index loaded in the
+background), which importing the actions does not. It also adds the early-retrieval route
+(actions/early_retrieval.py), the index report (actions/artifacts.py), and the check of the internal token:
+when ASSISTANT_INTERNAL_TOKEN is set, every request but GET /health (an orchestrator's probe) must carry it in
+X-Assistant-Token (Rasa sends it with each action call, the gateway with each hint and readiness check), and a
+scaled set-up without it does not start (core/config.py, Settings.check_internal_token). The action server
+finds the package because it runs in the project folder (Procfile).
 """
 
 from __future__ import annotations
@@ -51,5 +52,14 @@ class ActionServerRoutes:
         artifacts.register(app, settings)
 
 
+class ActionServerStart:
+    @hookimpl
+    def attach_sanic_app_extensions(self, app: Sanic) -> None:
+        from actions import startup
+
+        startup.start()
+
+
 def init_hooks(manager: pluggy.PluginManager) -> None:
+    manager.register(ActionServerStart())
     manager.register(ActionServerRoutes())

@@ -20,6 +20,7 @@ for `system` tests only, the trained Rasa model (var/models).
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import shutil
@@ -78,6 +79,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     system_support.STARTING_ALLOWED = any(item.get_closest_marker("system") for item in session.items)
+    # What exists once the tests are collected (imported modules, the collected tests) lives as long as the
+    # process: it is left out of the garbage collector's scans, and young objects are collected every 10,000
+    # allocations instead of 700. Full scans of a test process's heap were a large part of its time
+    # (docs/BENCHMARKS.md, "make unit"); cycles are still collected, later.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ row's text, or the patient is told there is no leaflet for what they named.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 
@@ -21,12 +22,13 @@ from actions import services
 from actions.answer import ActionAnswerQuestion
 from actions.fallback import ActionHandleFallback
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 from core.storage.models import UnansweredQuestion
 from knowledge.documents import load_and_validate
 from knowledge.names import names_by_procedure
 
 TEXTS = ROOT / "knowledge" / "texts"
-CONFUSABLE = yaml.safe_load((ROOT / "tests" / "data" / "confusable_names.yml").read_text())
+CONFUSABLE = yaml.load((ROOT / "tests" / "data" / "confusable_names.yml").read_text(), Loader=SAFE_LOADER)
 CONVERSATION = json.loads((ROOT / "tests" / "data" / "trackers" / "asked_what_is_embolization.json").read_text())
 
 
@@ -42,11 +44,17 @@ def owners() -> dict[str, str]:
     return {name: procedure for procedure, names in names_by_procedure(docs).items() for name in names}
 
 
+@functools.cache
+def whole_word(name: str) -> re.Pattern[str]:
+    """`name` as a whole word, compiled once per run (the texts have more names than re's own cache keeps)."""
+    return re.compile(rf"\b{re.escape(name)}\b")
+
+
 def entities_of_the_texts_names(text: str, owners: dict[str, str]) -> list[dict]:
     """What an entity extractor that knows only the texts' names would tag: the longest name at each place."""
     found: list[dict] = []
     for name in sorted(owners, key=len, reverse=True):
-        for match in re.finditer(rf"\b{re.escape(name)}\b", text.lower()):
+        for match in whole_word(name).finditer(text.lower()):
             if all(match.end() <= e["start"] or match.start() >= e["end"] for e in found):
                 found.append({"entity": "procedure", "value": owners[name], "start": match.start(), "end": match.end()})
     return found

@@ -6,10 +6,11 @@ import pytest
 import yaml
 
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 from knowledge.catalog import GENERAL
 from knowledge.documents import load_and_validate
 
-CONFUSABLE = yaml.safe_load((ROOT / "tests" / "data" / "confusable_names.yml").read_text())
+CONFUSABLE = yaml.load((ROOT / "tests" / "data" / "confusable_names.yml").read_text(), Loader=SAFE_LOADER)
 DOCS = load_and_validate(ROOT / "knowledge" / "texts")[0]
 TITLES = {doc.procedure: doc.title for doc in DOCS}
 GENERAL_DOCS = [doc.id for doc in DOCS if doc.procedure == GENERAL]

@@ -7,12 +7,13 @@ import pytest
 import yaml
 
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 from knowledge.catalog import PROCEDURES
 from knowledge.documents import load_and_validate
 from knowledge.names import ProcedureMatcher
 from knowledge.targets import answer_target, procedure_entities
 
-CONFUSABLE = yaml.safe_load((ROOT / "tests" / "data" / "confusable_names.yml").read_text())
+CONFUSABLE = yaml.load((ROOT / "tests" / "data" / "confusable_names.yml").read_text(), Loader=SAFE_LOADER)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ import yaml
 
 from assistant.safety.red_flags import RedFlag, detect_red_flag, normalise
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 
-PHRASES = yaml.safe_load((ROOT / "tests" / "data" / "red_flag_phrases.yml").read_text(encoding="utf-8"))
+PHRASES = yaml.load((ROOT / "tests" / "data" / "red_flag_phrases.yml").read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 URGENT = [p for p in PHRASES if p["urgent"]]
 NOT_URGENT = [p for p in PHRASES if not p["urgent"]]
 MAX_FALSE_ALARM_RATE = 0.10

@@ -104,6 +104,29 @@ def test_the_gateway_refuses_production_with_the_example_site(monkeypatch):
         create_app(dataclasses.replace(Settings.from_env(), mode="production"))
 
 
+def test_the_action_server_refuses_production_when_it_starts_and_importing_its_actions_checks_nothing(monkeypatch):
+    import importlib
+    import time
+
+    from rasa_sdk.plugin import plugin_manager
+    from sanic import Sanic
+
+    import actions
+    from actions import services
+    from rasa_sdk_plugins import ActionServerStart
+
+    # The action server finds the start through its plug-in hook (it runs in the project folder, as here).
+    assert any(isinstance(plugin, ActionServerStart) for plugin in plugin_manager().get_plugins())
+    monkeypatch.setenv("ASSISTANT_MODE", "production")  # with the shipped texts (drafts) and the example site.yml
+    services.settings.cache_clear()
+    try:
+        importlib.reload(actions)  # what a process that only imports the actions runs: no check, no refusal
+        with pytest.raises(RuntimeError, match="production mode refuses to start"):
+            ActionServerStart().attach_sanic_app_extensions(Sanic(f"actions_{time.monotonic_ns()}"))
+    finally:
+        services.settings.cache_clear()
+
+
 def test_an_unknown_mode_is_refused(monkeypatch):
     monkeypatch.setenv("ASSISTANT_MODE", "prod")
     with pytest.raises(ValueError, match="ASSISTANT_MODE"):

@@ -225,6 +225,17 @@ def empty_postgres_database():
     yield from postgres_database(migrate=False)
 
 
+def waits_for_the_migration_lock(connection) -> bool:
+    """Whether another session of this database waits for the migration lock (an advisory lock on a 64-bit key
+    shows its high and low halves as classid and objid)."""
+    query = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1"
+        " AND classid::bigint = :high AND objid::bigint = :low"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    return connection.execute(query, {"high": migrate.MIGRATION_LOCK >> 32, "low": migrate.MIGRATION_LOCK & 0xFFFFFFFF}).scalar() > 0
+
+
 def test_an_upgrade_waits_for_the_migration_lock_held_by_another(empty_postgres_database):
     url = empty_postgres_database.replace("postgresql://", "postgresql+psycopg://")
     holder = create_engine(url)
@@ -234,8 +245,10 @@ def test_an_upgrade_waits_for_the_migration_lock_held_by_another(empty_postgres_
         connection.commit()
         thread = threading.Thread(target=lambda: (migrate.upgrade(empty_postgres_database), done.set()))
         thread.start()
-        time.sleep(1.5)
-        assert not done.is_set()
+        deadline = time.monotonic() + 30
+        while not done.is_set() and not waits_for_the_migration_lock(connection) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert waits_for_the_migration_lock(connection) and not done.is_set()
         assert "alembic_version" not in inspect(holder).get_table_names()
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": migrate.MIGRATION_LOCK})
         connection.commit()

@@ -214,3 +214,12 @@ def test_a_catalog_sentence_names_the_department_in_its_own_language():
     # A sentence a catalog lacks falls back to English, and so do the names in it.
     assert MESSAGES.text("sms_help", "de", SITE_IN_LANGUAGES).startswith("IR, H.")
     assert MESSAGES.text("sms_help", "fr", SITE_IN_LANGUAGES).startswith("Service de radiologie interventionnelle, CHU d'Exemple.")
+
+
+def test_site_yml_is_parsed_once_per_content_and_read_again_when_edited(tmp_path):
+    path = tmp_path / "site.yml"
+    path.write_text((ROOT / "site.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_site(path)
+    assert load_site(path) is first
+    path.write_text(path.read_text(encoding="utf-8").replace(first.department_phone, "+44 20 7946 0001"), encoding="utf-8")
+    assert load_site(path).department_phone == "+44 20 7946 0001"

@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from core.config import ROOT
+from core.messages import SAFE_LOADER
 from knowledge.documents import WHEN_TO_CALL, load_and_validate, warning_lists
 from knowledge.languages import texts_dir
 
 TEXTS = ROOT / "knowledge" / "texts"
-SIGNS = yaml.safe_load((ROOT / "tests" / "data" / "warning_signs.yml").read_text())
+SIGNS = yaml.load((ROOT / "tests" / "data" / "warning_signs.yml").read_text(), Loader=SAFE_LOADER)
 # The key of a sign's pattern (and of its `unless`) in each language's texts.
 LANGUAGES = {"en": "", "fr": "_fr", "es": "_es"}
 

@@ -13,6 +13,7 @@ import time
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.support.local_server import POLL_SECONDS, stop
 from tests.support.ports import free_port
 
 
@@ -27,7 +28,7 @@ class FakeRasa:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True)
 
     def _app(self, environ, start_response):
         request = Request(environ)
@@ -49,4 +50,4 @@ class FakeRasa:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._server.shutdown()
+        stop(self._server)
