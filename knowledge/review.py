@@ -58,7 +58,8 @@ def refusals(docs: list[Document], today: dt.date) -> list[str]:
 
 
 def production_refusals(settings, today: dt.date) -> list[str]:
-    """Why production mode would not start with these settings: the example site.yml, draft or overdue texts."""
+    """Why production mode would not start with these settings: the example site.yml, draft or overdue texts, a
+    language with texts whose department names site.yml does not give."""
     from knowledge.documents import load_and_validate
 
     found = (
@@ -72,7 +73,21 @@ def production_refusals(settings, today: dt.date) -> list[str]:
         docs, _ = load_and_validate(texts_dir(settings.knowledge_dir, language), today, complete=language == REFERENCE)
         prefix = "" if language == REFERENCE else f"[{language}] "
         found += [prefix + reason for reason in refusals(docs, today)]
+        missing = [] if language == REFERENCE else untranslated_facts(settings.site, language)
+        if missing:
+            found.append(
+                f"{prefix}{settings.site_path} gives no '{language}' value for {', '.join(missing)} under in_languages: "
+                "replies in that language would name them in English"
+            )
     return found
+
+
+def untranslated_facts(site, language: str) -> list[str]:
+    """The department's names and sentences site.yml does not give in `language`."""
+    from core.site import LOCALISED_FACTS
+
+    given = site.in_languages.get(language, {})
+    return [fact for fact in LOCALISED_FACTS if not given.get(fact)]
 
 
 def enforce(settings, today: dt.date, say) -> None:

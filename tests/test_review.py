@@ -9,6 +9,7 @@ import re
 import shutil
 
 import pytest
+import yaml
 
 from core.config import ROOT, Settings
 from knowledge import review
@@ -95,6 +96,22 @@ def test_production_mode_starts_when_every_text_is_signed_and_the_site_is_real(t
     site.write_text((ROOT / "site.yml").read_text(encoding="utf-8").replace("example: true\n", ""), encoding="utf-8")
     settings = dataclasses.replace(Settings.from_env(), knowledge_dir=texts, site_path=site, mode="production")
     assert review.production_refusals(settings, TODAY) == []
+
+
+def test_production_mode_refuses_a_language_with_texts_whose_department_names_site_yml_does_not_give(texts, tmp_path):
+    """A French text answered with "du Interventional Radiology Department": the names in each language with texts."""
+    (texts / "fr").mkdir()
+    shutil.copy(ROOT / "knowledge" / "texts" / "fr" / "embolization.md", texts / "fr" / "embolization.md")
+    data = yaml.safe_load((ROOT / "site.yml").read_text(encoding="utf-8"))
+    del data["in_languages"]["fr"]["response_time"]
+    site = tmp_path / "site.yml"
+    site.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    settings = dataclasses.replace(Settings.from_env(), knowledge_dir=texts, site_path=site, mode="production")
+    assert [f for f in review.production_refusals(settings, TODAY) if "in_languages" in f] == [
+        f"[fr] {site} gives no 'fr' value for response_time under in_languages: replies in that language would name them in English"
+    ]
+    shipped = dataclasses.replace(settings, site_path=ROOT / "site.yml")
+    assert not [f for f in review.production_refusals(shipped, TODAY) if "in_languages" in f]
 
 
 def test_the_gateway_refuses_production_with_the_example_site(monkeypatch):
