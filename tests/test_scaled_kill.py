@@ -1,5 +1,6 @@
-"""`make run-scaled` under faults: conversations of several turns (12 in `make test`, 50 in `make test-scaled`;
-marker `faults`; README "Scaling past one machine") through HAProxy while one
+"""`make run-scaled` under faults: conversations of several turns (50 in `make test-scaled`, 12 when run alone;
+marker `faults`, left out of `make test` until every guarantee holds in every run: README "Scaling past one
+machine") through HAProxy while one
 Rasa server, one action server and one gateway are killed with SIGKILL and restarted by supervisord, and
 PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every process and each server cuts
 them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run.
