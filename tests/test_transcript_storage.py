@@ -108,3 +108,22 @@ def test_a_message_with_a_client_id_already_stored_and_its_replies_are_not_store
     # Without client ids, the same words are two messages.
     conversations.add_messages(db, "web", "c1", [("patient", "what is embolization?", {})])
     assert [m["role"] for m in conversations.history(db, "web", "c1")] == ["patient", "assistant", "patient"]
+
+
+def test_replies_stored_after_both_of_two_messages_sent_together_belong_to_the_message_each_names(storage_url):
+    """Two messages answered side by side during an outage are stored as both messages, then both replies: a
+    resend of the first finds its own reply, not none (its reply is not the one stored right after it)."""
+    db = Database(storage_url)
+    conversations.add_messages(
+        db,
+        "web",
+        "c2",
+        [
+            ("patient", "what are the risks?", {"client_message_id": "pair-first"}),
+            ("patient", "how long does it take?", {"client_message_id": "pair-second"}),
+            ("assistant", "The risks.", {"reply_to": "pair-first"}),
+            ("assistant", "About an hour.", {"reply_to": "pair-second"}),
+        ],
+    )
+    assert [r["text"] for r in conversations.earlier_send(db, "web", "c2", "pair-first").replies] == ["The risks."]
+    assert [r["text"] for r in conversations.earlier_send(db, "web", "c2", "pair-second").replies] == ["About an hour."]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.storage.database import Database
@@ -137,30 +137,34 @@ def _not_stored_before(connection, conversation_id: int, entries: list[tuple[str
     ]
 
 
+def _latest(*where) -> Select:
+    """The conversation's latest messages (role, text, data), newest first: the window a resend is looked for in."""
+    return select(Message.role, Message.text, Message.data).where(*where).order_by(Message.id.desc()).limit(RESENT_WITHIN_MESSAGES)
+
+
+def _sends(rows) -> tuple[set[str], dict[str, list[dict]]]:
+    """Of `rows` (newest first): the client message ids of the patient messages, and the replies ({"text", "data"},
+    in order) to each client message id. A reply names the message it answers (data "reply_to"); one that does
+    not belongs to the patient message stored before it."""
+    sent: set[str] = set()
+    replies: dict[str, list[dict]] = {}
+    owner = None
+    for role, text, data in reversed(rows):  # oldest first
+        data = data or {}
+        if role == "patient":
+            owner = data.get("client_message_id")
+            if owner:
+                sent.add(owner)
+                replies.setdefault(owner, [])
+        elif role == "assistant" and (answers := data.get("reply_to") or owner):
+            replies.setdefault(answers, []).append({"text": text, "data": data})
+    return sent, replies
+
+
 def _sent_and_answered(connection, conversation_id: int) -> tuple[set[str], set[str]]:
     """Of the conversation's latest messages: the client message ids stored, and those with a reply stored."""
-    rows = connection.execute(
-        select(Message.role, Message.data)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.id.desc())
-        .limit(RESENT_WITHIN_MESSAGES)
-    ).all()
-    stored: set[str] = set()
-    answered: set[str] = set()
-    replied = False  # a reply is stored after the (older) message being read
-    for row in rows:  # newest first
-        data = row.data or {}
-        if row.role == "assistant":
-            replied = True
-            if data.get("reply_to"):
-                answered.add(data["reply_to"])
-        elif row.role == "patient":
-            if data.get("client_message_id"):
-                stored.add(data["client_message_id"])
-                if replied:
-                    answered.add(data["client_message_id"])
-            replied = False
-    return stored, answered
+    sent, replies = _sends(connection.execute(_latest(Message.conversation_id == conversation_id)).all())
+    return sent, {message for message, answers in replies.items() if answers}
 
 
 def language_of(db: Database, channel: str, sender_key: str) -> str | None:
@@ -190,23 +194,10 @@ class EarlierSend(NamedTuple):
 def earlier_send(db: Database, channel: str, sender_key: str, client_message_id: str) -> EarlierSend | None:
     """The earlier send of this client message id in the sender's conversation, None if there was none."""
     with db.session() as session:
-        rows = session.execute(
-            select(Message.role, Message.text, Message.data)
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Conversation.channel == channel, Conversation.sender_key == sender_key)
-            .order_by(Message.id.desc())
-            .limit(RESENT_WITHIN_MESSAGES)
-        ).all()
-    after: list[dict] = []
-    for row in rows:  # newest first
-        data = row.data or {}
-        if row.role == "patient":
-            if data.get("client_message_id") == client_message_id:
-                return EarlierSend(list(reversed(after)))
-            after = []
-        elif row.role == "assistant":
-            after.append({"text": row.text, "data": data})
-    return None
+        conversation = select(Conversation.id).where(Conversation.channel == channel, Conversation.sender_key == sender_key)
+        rows = session.execute(_latest(Message.conversation_id.in_(conversation.scalar_subquery()))).all()
+    sent, replies = _sends(rows)
+    return EarlierSend(replies[client_message_id]) if client_message_id in sent else None
 
 
 def held_by(db: Database, channel: str, sender_key: str) -> int | None:
