@@ -96,8 +96,8 @@ class TurnHandler:
         message whose turn stopped before its replies is answered without being stored twice."""
         red_flag = detect_red_flag(text)
         earlier = self._earlier_send(channel, sender, client_message_id)
-        if earlier is not None and earlier.replies:
-            return [from_stored(m["text"], m["data"]) for m in earlier.replies]
+        if stored := _stored_replies(earlier):
+            return stored
         told = identify(text)
         patient_data: dict = {"red_flag": red_flag.category} if red_flag else {}
         if told:
@@ -128,12 +128,10 @@ class TurnHandler:
             sender,
             [("assistant", r.text, {**{k: v for k, v in r.to_dict().items() if k != "text"}, **stored_data}) for r in replies],
         )
-        if written.left_out:
-            # Another send of this message was answered meanwhile (its turn outlived the client's wait, and the
-            # turn lock could not keep the two apart): the patient gets the replies that are stored.
-            earlier = self._earlier_send(channel, sender, client_message_id)
-            if earlier is not None and earlier.replies:
-                return [from_stored(m["text"], m["data"]) for m in earlier.replies]
+        # Left out: another send of this message was answered meanwhile (its turn outlived the client's wait, and
+        # the turn lock could not keep the two apart): the patient gets the replies that are stored.
+        if written.left_out and (stored := _stored_replies(self._earlier_send(channel, sender, client_message_id))):
+            return stored
         return replies
 
     def _earlier_send(self, channel: str, sender: str, client_message_id: str | None) -> conversations.EarlierSend | None:
@@ -259,3 +257,8 @@ class TurnHandler:
             log.error("database write failed (%s: %s); queued for replay", what, exc.__class__.__name__, exc_info=unexpected)
             self.pending.put(kind, payload, f"{payload['channel']}:{payload['sender']}")
             return None
+
+
+def _stored_replies(earlier: conversations.EarlierSend | None) -> list[Reply]:
+    """The replies stored for an earlier send of the message (none when there was none, or its turn stopped first)."""
+    return [from_stored(m["text"], m["data"]) for m in earlier.replies] if earlier else []
