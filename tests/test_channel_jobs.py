@@ -22,8 +22,7 @@ from core.storage import channel_jobs
 from core.storage.channel_jobs import NewJob
 from core.storage.database import Database
 from core.storage.models import ChannelJob, Conversation, InboundMessage, Ticket
-from tests.support.fake_twilio import point_gateway_at
-from tests.support.twilio_webhook import ANSWER, OUR_NUMBER, OUR_WHATSAPP, PATIENT, PUBLIC_BASE_URL, post, twilio_params
+from tests.support.twilio_webhook import ANSWER, PATIENT, point_gateway_at, post, twilio_params
 
 SETTLE_SECONDS = 20
 
@@ -39,9 +38,6 @@ def gateway(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
         database_url=database_url,
         rasa_url=fake_rasa.url,
         var_dir=tmp_path,
-        our_number=OUR_NUMBER,
-        our_whatsapp=OUR_WHATSAPP,
-        public_base_url=PUBLIC_BASE_URL,
     )
     fake_rasa.reply = ANSWER
     made = []

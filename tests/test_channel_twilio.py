@@ -19,7 +19,7 @@ from assistant.delivery import Delivery, deliver
 from core.config import Settings
 from core.storage.conversations import add_messages, history
 from core.storage.models import Conversation, InboundMessage, Message, Ticket
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, point_gateway_at
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 from tests.support.twilio_webhook import (
     ANSWER,
     OUR_NUMBER,
@@ -27,6 +27,7 @@ from tests.support.twilio_webhook import (
     PATIENT,
     PUBLIC_BASE_URL,
     WEBHOOK_URL,
+    point_gateway_at,
     post,
     twilio_params,
 )
@@ -42,9 +43,6 @@ def app(database_url, fake_rasa, fake_twilio, monkeypatch, tmp_path):
         database_url=database_url,
         rasa_url=fake_rasa.url,
         var_dir=tmp_path,
-        our_number=OUR_NUMBER,
-        our_whatsapp=OUR_WHATSAPP,
-        public_base_url=PUBLIC_BASE_URL,
     )
     app = create_app(Settings.from_env(), {"TESTING": True})
     yield app

@@ -77,30 +77,3 @@ class FakeTwilio(LocalServer):
     def bodies(self, to: str | None = None) -> list[str]:
         with self._lock:
             return [m["Body"] for m in self.messages if to is None or m["To"] == to]
-
-
-def point_gateway_at(
-    monkeypatch,
-    fake_twilio: FakeTwilio,
-    *,
-    database_url: str,
-    rasa_url: str,
-    var_dir,
-    our_number: str,
-    our_whatsapp: str,
-    public_base_url: str,
-) -> None:
-    """The environment of a gateway that sends its SMS and WhatsApp replies through `fake_twilio`."""
-    for name, value in {
-        "ASSISTANT_DATABASE_URL": database_url,
-        "RASA_URL": rasa_url,
-        "ASSISTANT_RASA_TIMEOUT": "2",
-        "ASSISTANT_VAR_DIR": str(var_dir),
-        "TWILIO_API_BASE": fake_twilio.url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": our_number,
-        "TWILIO_WHATSAPP_FROM": our_whatsapp,
-        "PUBLIC_BASE_URL": public_base_url,
-    }.items():
-        monkeypatch.setenv(name, value)

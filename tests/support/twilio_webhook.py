@@ -6,7 +6,7 @@ import secrets
 
 from twilio.request_validator import RequestValidator
 
-from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+from tests.support.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 PUBLIC_BASE_URL = "https://ir.example.org"
 WEBHOOK_URL = f"{PUBLIC_BASE_URL}/channels/twilio"
@@ -55,3 +55,28 @@ def post(client, params: dict, *, signed_url: str = WEBHOOK_URL, token: str = AU
         signature = RequestValidator(token).compute_signature(signed_url, params)
     headers = {"X-Twilio-Signature": signature} if signature else {}
     return client.post("/channels/twilio", data=params, headers=headers)
+
+
+def point_gateway_at(
+    monkeypatch,
+    fake_twilio: FakeTwilio,
+    *,
+    database_url: str,
+    rasa_url: str,
+    var_dir,
+) -> None:
+    """The environment of a gateway with our numbers and address that sends its SMS and WhatsApp replies through
+    `fake_twilio`."""
+    for name, value in {
+        "ASSISTANT_DATABASE_URL": database_url,
+        "RASA_URL": rasa_url,
+        "ASSISTANT_RASA_TIMEOUT": "2",
+        "ASSISTANT_VAR_DIR": str(var_dir),
+        "TWILIO_API_BASE": fake_twilio.url,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": OUR_NUMBER,
+        "TWILIO_WHATSAPP_FROM": OUR_WHATSAPP,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+    }.items():
+        monkeypatch.setenv(name, value)
