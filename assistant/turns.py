@@ -122,7 +122,8 @@ class TurnHandler:
         else:
             replies = self._dialogue(channel, sender, text, language)
         if client_message_id:
-            stored_data["reply_to"] = client_message_id  # stored once even if this turn is replayed (conversations.py)
+            # Answered once: a second answer is left out, or kept marked as a resend when replayed (conversations.py).
+            stored_data["reply_to"] = client_message_id
         written = self._store(
             channel,
             sender,

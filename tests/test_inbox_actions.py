@@ -84,6 +84,28 @@ def test_the_ticket_page_shows_the_whole_conversation_contact_details_and_what_w
     assert "raised the ticket: booking request" in html
 
 
+def test_an_answer_to_a_message_sent_again_is_marked_on_the_ticket_page_and_in_the_poll(inbox_app):
+    """A message answered, then sent again during a database outage and answered anew: staff see both answers,
+    the second marked, so they know the patient read that one."""
+    db = inbox_app.extensions["db"]
+    ask = ("patient", "how do I prepare?", {"client_message_id": "message-prepare-1"})
+    add_messages(db, "web", "p-resend", [ask, ("assistant", "Do not eat for six hours.", {"reply_to": "message-prepare-1"})])
+    at = dt.datetime.now(dt.UTC)
+    technical = ("assistant", "We have a technical problem.", {"route": "fallback", "reply_to": "message-prepare-1"})
+    add_messages(db, "web", "p-resend", [ask, technical], at=at, write_id="replayed-resend")
+    ticket = raise_ticket(db, "p-resend", "clinical", "preparation")
+    client, _ = signed_in(inbox_app, "anna")
+
+    html = client.get(f"/inbox/tickets/{ticket}").get_data(as_text=True)
+
+    items = re.findall(r'<li class="msg msg-\w+[^"]*" data-message-id="\d+">(.*?)</li>', html, re.S)
+    assert len(items) == 3
+    assert "Answer to the message sent again" in items[2] and "technical problem" in items[2]
+    assert "Answer to the message sent again" not in items[1]
+    polled = client.get(f"/inbox/api/tickets/{ticket}/messages?after=0").get_json()["messages"]
+    assert [m["resend"] for m in polled] == [False, False, True]
+
+
 def test_taking_over_silences_the_assistant_for_that_conversation_and_is_recorded(inbox_app):
     db = inbox_app.extensions["db"]
     ticket = raise_ticket(db, "p1", "clinical")

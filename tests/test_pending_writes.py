@@ -262,3 +262,29 @@ def test_a_message_sent_again_during_the_outage_after_its_gateway_died_is_stored
     assert post(second.test_client(), body).json["messages"] == got
     assert len(fake_rasa.received) == asked
     assert len(history(working, "web", "resent")) == 2
+
+
+def test_a_message_answered_then_sent_again_during_the_outage_keeps_both_answers_the_second_marked(gateways, fake_rasa):
+    """The first send was stored with its answer, which never reached the client; the resend reached the other
+    gateway while the database was unreachable, was answered anew and queued. The patient read the second answer:
+    the transcript keeps it after the first, marked as a resend's, and a later resend still gets the first."""
+    from core.storage.conversations import RESEND, add_messages
+
+    first, second = gateways
+    working = first.extensions["db"]
+    ask = ("patient", "how do I prepare?", {"client_message_id": "answered-then-resent"})
+    add_messages(working, "web", "resent-2", [ask, ("assistant", "Do not eat for six hours.", {"reply_to": "answered-then-resent"})])
+    set_database(second, Database(UNREACHABLE_DATABASE))
+    body = {"sender": "resent-2", "message": "how do I prepare?", "client_message_id": "answered-then-resent"}
+    got = post(second.test_client(), body).json["messages"]
+    set_database(second, working)
+    assert second.extensions["turns"].replay_pending() == 2
+    stored = history(working, "web", "resent-2")
+    assert [(m["role"], m["text"], bool(m["data"].get(RESEND))) for m in stored] == [
+        ("patient", "how do I prepare?", False),
+        ("assistant", "Do not eat for six hours.", False),
+        ("assistant", got[0]["text"], True),
+    ]
+    asked = len(fake_rasa.received)
+    assert [m["text"] for m in post(second.test_client(), body).json["messages"]] == ["Do not eat for six hours."]
+    assert len(fake_rasa.received) == asked and len(history(working, "web", "resent-2")) == 3

@@ -12,6 +12,7 @@ it is answered.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -26,7 +27,7 @@ from sqlalchemy import func, select, text
 from twilio.request_validator import RequestValidator
 
 from core.config import Settings
-from core.storage.conversations import history
+from core.storage.conversations import RESEND, history
 from core.storage.database import Database
 from core.storage.models import Conversation, Ticket, TicketEvent
 from core.storage.tickets import REPEATED_RED_FLAG
@@ -320,24 +321,38 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
     )
 
 
-def turns_stored(run: Run, conversation: Chat) -> list[tuple[str, list[str]]]:
+@dataclass
+class StoredTurn:
+    message: str  # the patient's words
+    replies: list[tuple[str, bool, dt.datetime]] = field(default_factory=list)  # (text, marked as a resend's answer, time)
+
+    def answers(self) -> dict[tuple[bool, dt.datetime], list[str]]:
+        """The replies by the turn that gave them: one write stores a turn's replies with one time."""
+        turns: dict[tuple[bool, dt.datetime], list[str]] = {}
+        for words, resend, at in self.replies:
+            turns.setdefault((resend, at), []).append(words)
+        return turns
+
+
+def turns_stored(run: Run, conversation: Chat) -> list[StoredTurn]:
     """The conversation as stored: each patient message with the assistant messages that answer it (a reply
     names the client message id it answers; one without follows the message it was stored after). Two messages
     sent at the same instant while the turn lock could not be read are answered side by side and stored as
     both messages, then both replies."""
-    turns: list[tuple[str, list[str]]] = []
-    by_id: dict[str, list[str]] = {}
+    turns: list[StoredTurn] = []
+    by_id: dict[str, StoredTurn] = {}
     for message in history(run.database, "web", conversation.sender):
+        reply = (message["text"], bool(message["data"].get(RESEND)), dt.datetime.fromisoformat(message["at"]))
         if message["role"] == "patient":
-            turns.append((message["text"], []))
+            turns.append(StoredTurn(message["text"]))
             if message["data"].get("client_message_id"):
-                by_id[message["data"]["client_message_id"]] = turns[-1][1]
+                by_id[message["data"]["client_message_id"]] = turns[-1]
         elif message["data"].get("reply_to") in by_id:
-            by_id[message["data"]["reply_to"]].append(message["text"])
+            by_id[message["data"]["reply_to"]].replies.append(reply)
         elif turns:
-            turns[-1][1].append(message["text"])
+            turns[-1].replies.append(reply)
         else:
-            turns.append(("", [message["text"]]))  # an answer stored before any message
+            turns.append(StoredTurn("", [reply]))  # an answer stored before any message
     return turns
 
 
@@ -362,20 +377,25 @@ def test_every_message_got_an_answer_on_the_client(run):
 def test_every_message_is_stored_exactly_once_and_in_order(run):
     wrong = {}
     for conversation in run.conversations:
-        stored = [patient for patient, _ in turns_stored(run, conversation)]
+        stored = [turn.message for turn in turns_stored(run, conversation)]
         if not sent_order_allowed(conversation, stored):
             wrong[conversation.sender] = {"sent": [s.text for s in conversation.sent], "stored": stored}
     assert not wrong, f"{len(wrong)} of {len(run.conversations)} conversations stored otherwise: {list(wrong.items())[:3]}"
 
 
 def test_every_message_is_answered_exactly_once_with_the_answer_the_patient_got(run):
+    """One turn's answer per message, and the last reply stored is the one the client got. A message answered
+    before a fault and sent again during a database outage is answered anew (the first answer cannot be
+    looked up then): that later answer is stored too, marked as a resend's, because the patient read it."""
     wrong = {}
     for conversation in run.conversations:
-        stored = turns_stored(run, conversation)
         got = {s.text: [r["text"] for r in s.replies or []] for s in conversation.sent}
-        for patient, answers_stored in stored:
-            if answers_stored != got.get(patient):
-                wrong.setdefault(conversation.sender, []).append({"message": patient, "stored": answers_stored, "got": got.get(patient)})
+        for turn in turns_stored(run, conversation):
+            answers = turn.answers()
+            answered = [texts for (resend, _), texts in answers.items() if not resend]
+            last = answers[max(answers, key=lambda turn_key: turn_key[1])] if answers else []
+            if len(answered) != 1 or last != got.get(turn.message):
+                wrong.setdefault(conversation.sender, []).append({"message": turn.message, "stored": answers, "got": got.get(turn.message)})
     assert not wrong, f"{len(wrong)} conversations with a message answered otherwise than once: {list(wrong.items())[:3]}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from core.storage import conversations
@@ -57,7 +58,6 @@ def test_a_conversation_keeps_its_language_until_a_message_sets_another(storage_
 
 
 def test_while_held_the_full_note_is_due_once_per_wait_and_a_resolved_ticket_reopens(storage_url):
-    import datetime as dt
 
     from sqlalchemy import select, update
 
@@ -108,6 +108,29 @@ def test_a_message_with_a_client_id_already_stored_and_its_replies_are_not_store
     # Without client ids, the same words are two messages.
     conversations.add_messages(db, "web", "c1", [("patient", "what is embolization?", {})])
     assert [m["role"] for m in conversations.history(db, "web", "c1")] == ["patient", "assistant", "patient"]
+
+
+def test_a_replayed_second_answer_to_an_answered_message_is_kept_marked_as_a_resend(storage_url):
+    """The message was answered, the reply did not reach the client, and the client sent it again while the
+    database could not be asked: that turn answered anew and its write was queued. The patient read the second
+    answer, so the transcript keeps it, marked, after the first; a later resend still gets the first."""
+    db = Database(storage_url)
+    ask = ("patient", "how do I prepare?", {"client_message_id": "id-of-message-3"})
+    first = ("assistant", "Do not eat for six hours.", {"route": "answer", "reply_to": "id-of-message-3"})
+    conversations.add_messages(db, "web", "c3", [ask, first])
+    second = ("assistant", "We have a technical problem.", {"route": "fallback", "reply_to": "id-of-message-3"})
+    at = dt.datetime.now(dt.UTC)
+    conversations.add_messages(db, "web", "c3", [ask], at=at, write_id="queued-1")  # replayed: the resend's own writes
+    conversations.add_messages(db, "web", "c3", [second], at=at, write_id="queued-2")
+    stored = conversations.history(db, "web", "c3")
+    assert [(m["role"], m["text"]) for m in stored] == [ask[:2], first[:2], second[:2]]
+    assert stored[2]["data"] == {**second[2], conversations.RESEND: True}
+    assert conversations.RESEND not in stored[1]["data"]
+    assert [r["text"] for r in conversations.earlier_send(db, "web", "c3", "id-of-message-3").replies] == [first[1]]
+    # Written at once (not replayed), a second answer is left out: its turn returns the stored one.
+    state = conversations.add_messages(db, "web", "c3", [("assistant", "Another.", {"reply_to": "id-of-message-3"})])
+    assert state.left_out == 1
+    assert len(conversations.history(db, "web", "c3")) == 3
 
 
 def test_replies_stored_after_both_of_two_messages_sent_together_belong_to_the_message_each_names(storage_url):

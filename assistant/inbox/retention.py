@@ -39,7 +39,7 @@ from rasa_addons.tracker_schema import EVENTS, TURN_FENCES
 REMOVED = "[removed]"
 ANONYMISED_SENDER = "anonymised"
 # What an anonymised message keeps: what kind of turn it was, nothing the patient or staff wrote.
-KEPT_MESSAGE_FIELDS = ("route", "procedure", "topic", "red_flag", "delivered")
+KEPT_MESSAGE_FIELDS = ("route", "procedure", "topic", "red_flag", "delivered", "resend")
 
 retention_cli = AppGroup("retention", help="Delete or anonymise old conversations and tickets; delete one patient's data.")
 

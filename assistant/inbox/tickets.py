@@ -26,6 +26,7 @@ from assistant.inbox.blueprint import (
 from assistant.inbox.contacts import contact_history
 from assistant.inbox.forms import ActionForm, AssignForm, NoteForm, ReclassifyForm, ReplyForm, ResolveForm, TakeOverForm
 from assistant.inbox.trail import record_read
+from core.storage.conversations import RESEND
 from core.storage.models import Message, StaffUser, Ticket, TicketEvent
 
 EVENT_LABELS = {
@@ -92,6 +93,7 @@ def _message_json(message: Message, titles: dict[int, str] | None = None) -> dic
         "procedure": data.get("procedure"),
         "topic": data.get("topic"),
         "red_flag": data.get("red_flag"),
+        "resend": bool(data.get(RESEND)),
         "staff_name": data.get("staff_name"),
         "delivery": data.get("delivery"),
         "delivered": data.get("delivered"),

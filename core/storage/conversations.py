@@ -15,6 +15,9 @@ from core.storage.replayed import first_application
 # A client sends a message again only soon after (the widget's "Try again", an integration's retry): the
 # conversation's latest messages are searched, not the whole of a long one.
 RESENT_WITHIN_MESSAGES = 60
+# Marks a reply to a message that already had its replies: the same message sent again while the database
+# could not be asked, answered anew, queued and replayed (_not_stored_before).
+RESEND = "resend"
 
 
 def find_conversation(session, channel: str, sender_key: str) -> Conversation | None:
@@ -108,7 +111,7 @@ def _append(
             return ConversationState(False, None)  # replayed before
         found = connection.execute(_TOUCH, key).first() or connection.execute(_CREATE, key).one()
         given = len(entries)
-        entries = _not_stored_before(connection, found.id, entries)
+        entries = _not_stored_before(connection, found.id, entries, replayed=write_id is not None)
         if entries:
             connection.execute(
                 _ADD,
@@ -120,21 +123,29 @@ def _append(
         return ConversationState(found.taken_over_by_id is not None, found.language, given - len(entries))
 
 
-def _not_stored_before(connection, conversation_id: int, entries: list[tuple[str, str, dict]]) -> list[tuple[str, str, dict]]:
-    """The entries without a patient message whose client message id is stored already, and without replies to
-    one (data "reply_to") that has its replies: a message sent again while the database could not be asked
-    (queued, then replayed) is then stored once and answered once."""
+def _not_stored_before(
+    connection, conversation_id: int, entries: list[tuple[str, str, dict]], *, replayed: bool
+) -> list[tuple[str, str, dict]]:
+    """The entries without a patient message whose client message id is stored already: a message sent again
+    is stored once. Replies to a message that has its replies (data "reply_to") are left out when written at
+    once: that turn then returns the stored replies, so the patient reads what the transcript says. A replayed
+    write's replies are kept, marked RESEND: its turn could not look for the first send and returned them, so
+    the patient read them."""
     asked = {data.get("client_message_id") for role, _, data in entries if role == "patient"} - {None}
     answering = {data.get("reply_to") for role, _, data in entries if role == "assistant"} - {None}
     if not asked and not answering:
         return entries
     stored, answered = _sent_and_answered(connection, conversation_id)
-    return [
-        (role, text, data)
-        for role, text, data in entries
-        if not (role == "patient" and data.get("client_message_id") in stored)
-        and not (role == "assistant" and data.get("reply_to") in answered)
-    ]
+    kept = []
+    for role, text, data in entries:
+        if role == "patient" and data.get("client_message_id") in stored:
+            continue
+        if role == "assistant" and data.get("reply_to") in answered:
+            if not replayed:
+                continue
+            data = {**data, RESEND: True}
+        kept.append((role, text, data))
+    return kept
 
 
 def _latest(*where) -> Select:
@@ -144,8 +155,8 @@ def _latest(*where) -> Select:
 
 def _sends(rows) -> tuple[set[str], dict[str, list[dict]]]:
     """Of `rows` (newest first): the client message ids of the patient messages, and the replies ({"text", "data"},
-    in order) to each client message id. A reply names the message it answers (data "reply_to"); one that does
-    not belongs to the patient message stored before it."""
+    in order) to each client message id, without those marked RESEND. A reply names the message it answers
+    (data "reply_to"); one that does not belongs to the patient message stored before it."""
     sent: set[str] = set()
     replies: dict[str, list[dict]] = {}
     owner = None
@@ -156,7 +167,7 @@ def _sends(rows) -> tuple[set[str], dict[str, list[dict]]]:
             if owner:
                 sent.add(owner)
                 replies.setdefault(owner, [])
-        elif role == "assistant" and (answers := data.get("reply_to") or owner):
+        elif role == "assistant" and (answers := data.get("reply_to") or owner) and not data.get(RESEND):
             replies.setdefault(answers, []).append({"text": text, "data": data})
     return sent, replies
 

@@ -222,6 +222,7 @@
     item.appendChild(el("p", "msg-text", message.text));
     var tags = el("p", "msg-tags");
     if (message.button) { tags.appendChild(el("span", "tag tag-button", "Pressed a button")); }
+    if (message.resend) { tags.appendChild(el("span", "tag tag-warning", "Answer to the message sent again")); }
     if (message.red_flag) { tags.appendChild(el("span", "tag tag-urgent", "Emergency detected: " + message.red_flag.replace(/_/g, " "))); }
     if (message.role === "staff" && message.delivery) {
       tags.appendChild(el("span", "tag " + (message.delivered ? "tag-ok" : "tag-warning"), message.delivery));
