@@ -51,7 +51,7 @@ TEST_INTERNAL_TOKEN = "test-internal-token-" + "x" * 32
 SYSTEM_FIXTURES = {"system", "in_rasa"}
 BROWSER_FIXTURES = {"browser"}
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-SHORT_SCALED_CONVERSATIONS = 12  # the scaled kill test run on its own; `make test-scaled` runs 50
+SHORT_SCALED_CONVERSATIONS = 12  # the scaled kill test in `make test`; `make test-scaled` runs 50
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

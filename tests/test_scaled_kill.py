@@ -1,9 +1,8 @@
-"""`make run-scaled` under faults: conversations of several turns (50 in `make test-scaled`, 12 when run alone;
-marker `faults`, left out of `make test` until every guarantee holds in every run: README "Scaling past one
-machine") through HAProxy while one
-Rasa server, one action server and one gateway are killed with SIGKILL and restarted by supervisord, and
-PostgreSQL, then Redis, are unreachable for a few seconds (a proxy between every process and each server cuts
-them: tests/support/tcp_proxy.py). Each guarantee is its own test, on the record of one run.
+"""`make run-scaled` under faults: conversations of several turns (12 in `make test`, 50 in `make test-scaled`;
+marker `faults`; README "Scaling past one machine") through HAProxy while one Rasa server, one action server and
+one gateway are killed with SIGKILL and restarted by supervisord, and PostgreSQL, then Redis, are unreachable for
+a few seconds (a proxy between every process and each server cuts them: tests/support/tcp_proxy.py). Each
+guarantee is its own test, on the record of one run.
 
 The patients' client does what the widget's "Try again" button does: a message that got no answer (the
 connection broke, HAProxy's 502/503/504, a 429) is sent again, with the same text and client message id, until
@@ -305,7 +304,12 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
     trackers = {f"rasa{server}": {c.sender: tracker_events(system, server, f"web:{c.sender}") for c in ordinary} for server in (1, 2)}
     rebuilt = {c.sender: rebuilt_events(database, f"web:{c.sender}") for c in ordinary}
     timings["total_s"] = time.monotonic() - started
-    print(f"\nscaled kill run: {timings}, restarts {restarted_in}, proxy resets pg={postgresql.refused} redis={redis.refused}")
+    # Answers to a message sent again during the PostgreSQL cut, stored when the queued writes were replayed.
+    resends = sum(bool(m["data"].get(RESEND)) for c in conversations for m in history(database, "web", c.sender))
+    print(
+        f"\nscaled kill run: {timings}, restarts {restarted_in}, proxy resets pg={postgresql.refused} "
+        f"redis={redis.refused}, replies stored as a resend's answer: {resends}"
+    )
     return Run(
         system,
         conversations,

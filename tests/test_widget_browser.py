@@ -284,7 +284,10 @@ def test_try_again_sends_the_message_with_its_id_and_gets_the_stored_reply_shown
     chat.start()
     chat.input.fill("what is embolization?")
     chat.input.press("Enter")
-    chat.page.get_by_role("button", name="Try again").click()
+    try_again = chat.page.get_by_role("button", name="Try again")
+    expect(try_again).to_be_visible()
+    chat.page.screenshot(path=str(SCREENSHOTS / "widget-try-again-desktop.png"))
+    try_again.click()
     expect(chat.answers.first.locator(".ira-text")).to_contain_text(lost[0]["messages"][0]["text"][:40])
     history_down[0] = False  # the next poll reads the history: nothing may show twice
     chat.wait_for_reply(0)
