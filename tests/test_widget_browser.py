@@ -286,6 +286,9 @@ def test_try_again_sends_the_message_with_its_id_and_gets_the_stored_reply_shown
     chat.input.press("Enter")
     try_again = chat.page.get_by_role("button", name="Try again")
     expect(try_again).to_be_visible()
+    # The failed message stays in view above the notice that took room from the conversation.
+    failed, log = chat.page.locator(".ira-msg--failed").bounding_box(), chat.page.locator(".ira-log").bounding_box()
+    assert failed["y"] + failed["height"] <= log["y"] + log["height"] + 1, (failed, log)
     chat.page.screenshot(path=str(SCREENSHOTS / "widget-try-again-desktop.png"))
     try_again.click()
     expect(chat.answers.first.locator(".ira-text")).to_contain_text(lost[0]["messages"][0]["text"][:40])

@@ -1078,7 +1078,10 @@
     ui.error.appendChild(el("p", { class: "ira-error-emergency" }, [T.errorEmergency + " ",
       callLink("ira-inline-call", config.emergencyNumber), "."]));
     if (retry) ui.error.appendChild(el("button", { type: "button", class: "ira-secondary", text: T.retry, onclick: retry }));
+    // The notice takes room from the conversation: a patient reading its end still sees the message that failed.
+    var atEnd = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 24;
     ui.error.hidden = false;
+    if (atEnd) scrollToEnd();
   }
 
   function hideError() {
