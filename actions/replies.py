@@ -66,16 +66,17 @@ def send_answer(
     folded: Folded | None = None,
     more_label: str = "",
 ) -> None:
-    """`care_team_first`: the catalog's reminder that the care team's instructions come first, closing the
-    answer ("" once the conversation had it). `lead` comes before the text (that it is given in English,
-    say); `weekdays` are the day names of the text's language, for its {opening_hours} (the text's
-    `language` also names the department in it, from site.yml). `folded`: the
-    section's (filled) text cut into the sentences that answer and the rest, which follows under
+    """`care_team_first`: the catalog's reminder that the care team's instructions come first, after the
+    section ("" once the conversation had it); `extra`, the sentence that leads to `buttons`, closes the answer.
+    `lead` comes before the text (that it is given in English, say); `weekdays` are the day names of the text's
+    language, for its {opening_hours} (the text's `language` also names the department in it, from site.yml).
+    `folded`: the section's (filled) text cut into the sentences that answer and the rest, which follows under
     `more_label` and is also sent apart as `more`."""
     section = (
         site.fill(chunk["text"], weekdays, chunk.get("language")) if folded is None else f"{folded.lead}\n\n{more_label}\n{folded.rest}"
     )
-    closing = [part for part in (extra, care_team_first) if part]
+    # `extra` last: it leads to the buttons below the answer ("...tell me which procedure you are having:").
+    closing = [part for part in (care_team_first, extra) if part]
     text = "\n\n".join([*([lead] if lead else []), section, *closing])
     more = None if folded is None else {"label": more_label, "text": folded.rest}
     send(

@@ -33,6 +33,16 @@ SECOND_WITHIN = 0.05
 # Vectors of the texts' sentences: the texts change rarely; a turn re-uses them.
 SENTENCE_CACHE = 4096
 
+# Words that tie a sentence to the one before it ("You also need...", "Además, ..."): a lead sentence with one
+# among its first CONTINUES_WITHIN words brings the sentence before it in its paragraph, or it reads as an
+# answer to something not shown. Languages with texts (knowledge/languages.py).
+CONTINUES = {
+    "en": frozenset({"also", "however", "moreover", "furthermore", "otherwise"}),
+    "fr": frozenset({"aussi", "également", "cependant", "toutefois", "sinon", "outre", "ailleurs"}),
+    "es": frozenset({"además", "también", "embargo", "contrario", "asimismo"}),
+}
+CONTINUES_WITHIN = 4
+
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•]|\d+[.)])[ \t]+", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -133,6 +143,15 @@ def fold(
     chosen = {int(order[0])}
     if score[order[1]] >= score[order[0]] - SECOND_WITHIN:
         chosen.add(int(order[1]))
+    chosen |= {i - 1 for i in chosen if i > 0 and units[i - 1].paragraph == units[i].paragraph and continues(units[i].text, language)}
+    if len(chosen) == len(units):
+        return None
     lead = " ".join(units[i].text for i in sorted(chosen))
     rest = joined([unit for i, unit in enumerate(units) if i not in chosen])
     return Folded(lead, rest)
+
+
+def continues(sentence: str, language: str) -> bool:
+    """Whether the sentence goes on from the one before it (one of the language's CONTINUES words early on)."""
+    early = [word.strip(".,;:!?¡¿«»\"'()").lower() for word in sentence.split()[:CONTINUES_WITHIN]]
+    return not CONTINUES.get(language, frozenset()).isdisjoint(early)

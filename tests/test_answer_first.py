@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -135,7 +136,9 @@ def test_without_a_procedure_a_question_a_procedures_leaflet_matches_best_gets_t
     would carry into the next questions. The general pages' risks, with the likeliest procedures offered."""
     reply, events = run_answer(turn("what are the risks?", "ask_risks"))
     assert (reply["route"], reply["procedure"], reply["topic"]) == ("answer", "general_ir", "risks")
-    assert "I can be more specific if you tell me which procedure you are having" in reply["text"]
+    # The sentence that leads to the buttons closes the answer, after the care-team reminder.
+    assert reply["text"].endswith("I can be more specific if you tell me which procedure you are having:")
+    assert REMINDER in reply["text"]
     procedures, another = reply["buttons"][:-1], reply["buttons"][-1]
     assert 1 <= len(procedures) <= 3 and all(b["payload"].startswith("/inform_procedure{") for b in procedures)
     assert another == {"title": "Another procedure", "payload": ANOTHER_PROCEDURE_PAYLOAD}
@@ -187,3 +190,45 @@ def test_on_sms_the_contact_form_names_a_leave_word_that_is_no_carrier_keyword(l
     assert on_sms == messages.text("form_ask_name_by_text", language, site) and word in on_sms
     assert wants_to_leave(word) and optout.keyword(word) is None
     assert messages.localise(asked, language, site, CHANNEL_WORDING.get("web")) == messages.text("utter_ask_contact_name", language, site)
+
+
+@pytest.mark.parametrize(
+    ("language", "section"),
+    [
+        (
+            "en",
+            "A biopsy takes about an hour. You also need time to get ready and to rest afterwards. Bring a book. "
+            "Wear loose clothes. Leave jewellery at home.",
+        ),
+        (
+            "fr",
+            "Une biopsie dure environ une heure. Il faut aussi du temps pour se préparer et se reposer. Apportez un livre. "
+            "Portez des vêtements amples. Laissez vos bijoux à la maison.",
+        ),
+        (
+            "es",
+            "Una biopsia dura una hora. Además, hace falta tiempo para prepararse y descansar. Traiga un libro. "
+            "Lleve ropa cómoda. Deje las joyas en casa.",
+        ),
+    ],
+)
+def test_a_lead_sentence_that_goes_on_from_the_one_before_brings_it(language, section):
+    """ "You also need time..." alone answers something the patient was not shown."""
+    units = units_of(section)
+    second = units[1].text
+    question = second  # the sentence itself scores best
+    folded = fold(section, question, "preparation", language)
+    assert folded is not None and folded.lead.startswith(units[0].text) and folded.lead.endswith(second)
+    assert units[0].text not in folded.rest and second not in folded.rest
+
+
+def test_a_lead_that_would_take_the_whole_section_sends_it_whole(monkeypatch):
+    from knowledge import answer_first
+
+    section = "One thing here. It also goes on. Another thing here. That also goes on."
+    monkeypatch.setattr(answer_first, "scores", lambda *args, **kwargs: np.array([0.1, 0.9, 0.2, 0.88]))
+    assert fold(section, "what goes on?", "preparation") is None
+    monkeypatch.setattr(answer_first, "scores", lambda *args, **kwargs: np.array([0.1, 0.9, 0.2, 0.3]))
+    assert fold(section, "what goes on?", "preparation") == answer_first.Folded(
+        "One thing here. It also goes on.", "Another thing here. That also goes on."
+    )
