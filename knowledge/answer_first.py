@@ -37,9 +37,9 @@ SENTENCE_CACHE = 4096
 # among its first CONTINUES_WITHIN words brings the sentence before it in its paragraph, or it reads as an
 # answer to something not shown. Languages with texts (knowledge/languages.py).
 CONTINUES = {
-    "en": frozenset({"also", "however", "moreover", "furthermore", "otherwise"}),
-    "fr": frozenset({"aussi", "également", "cependant", "toutefois", "sinon", "outre", "ailleurs"}),
-    "es": frozenset({"además", "también", "embargo", "contrario", "asimismo"}),
+    "en": frozenset({"also", "however", "moreover", "furthermore", "otherwise", "others"}),
+    "fr": frozenset({"aussi", "également", "cependant", "toutefois", "sinon", "outre", "ailleurs", "autres"}),
+    "es": frozenset({"además", "también", "embargo", "contrario", "asimismo", "otros", "otras"}),
 }
 CONTINUES_WITHIN = 4
 

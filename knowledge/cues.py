@@ -201,6 +201,13 @@ _SECTION_CUES = {
             r"\b(?:qu'?est[- ]ce (?:que |qu'?)\s*(?:une?|la|le|les|l')\s*\w|c'?est quoi|en quoi consiste|"
             r"quel est le principe)",
         ),
+        # "Est-ce que ça fait mal ?": the procedure itself, unless asked about afterwards ("j'ai mal" is a symptom).
+        (
+            "sedation",
+            r"\b(?:(?:[çc]a|cela|l'examen|l'intervention|la \w+|le \w+) (?:fait|fera|va faire|va me faire) mal|"
+            r"(?:est-ce|c'est|sera-t-(?:il|elle)|est-(?:il|elle)) douloureu(?:x|se)|(?:vais-je|est-ce que je vais) (?:avoir mal|souffrir)|"
+            r"aurai-je mal|(?:serai-je|suis-je|vais-je [êe]tre) (?:endormie?|r[ée]veill[ée]e?))(?![^?]*\bapr[èe]s\b)",
+        ),
     ),
     "es": (
         (
@@ -215,6 +222,12 @@ _SECTION_CUES = {
             r"para qui[ée]n|por qu[ée] (?:me )?(?:hacen|indican|recomiendan))",
         ),
         ("definition", r"(?<!por )\bqu[ée] es (?:una?|la|el|realmente)\s+\w|\b(?:en qu[ée] consiste|qu[ée] necesito saber)"),
+        # "¿Duele?": the procedure itself, unless asked about afterwards ("me duele la pierna" is a symptom).
+        (
+            "sedation",
+            r"\b(?:(?<!me )(?<!le )duele|doler[áa]|va a doler|es doloroso|ser[áa] doloroso|(?:sentir[ée]|voy a sentir|tendr[ée]) dolor|"
+            r"(?:estar[ée]|voy a estar) (?:despiert|dormid)|me (?:dormir[áa]n|van a dormir))(?![^?]*\bdespu[ée]s\b)",
+        ),
     ),
 }
 _SECTION_CUE_PATTERNS = {

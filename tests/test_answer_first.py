@@ -210,6 +210,11 @@ def test_on_sms_the_contact_form_names_a_leave_word_that_is_no_carrier_keyword(l
             "Una biopsia dura una hora. Además, hace falta tiempo para prepararse y descansar. Traiga un libro. "
             "Lleve ropa cómoda. Deje las joyas en casa.",
         ),
+        (
+            "es",
+            "Algunas personas reciben sedación. Otras no, porque la aguja es muy fina. Traiga un libro. "
+            "Lleve ropa cómoda. Deje las joyas en casa.",
+        ),
     ],
 )
 def test_a_lead_sentence_that_goes_on_from_the_one_before_brings_it(language, section):

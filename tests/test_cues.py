@@ -172,6 +172,12 @@ def test_how_one_knows_it_worked_is_not_how_it_is_done():
         ("¿Cómo se realiza una biopsia de tiroides?", "es", "procedure_day"),
         ("¿Qué es una nefrostomía?", "es", "definition"),
         ("¿Quién es candidato para la embolización de la próstata?", "es", "reasons"),
+        ("Bonjour, je dois avoir une embolisation de fibrome la semaine prochaine, est-ce que ça fait mal ?", "fr", "sedation"),
+        ("J'ai une biopsie prévue, vais-je avoir mal ?", "fr", "sedation"),
+        ("Est-ce douloureux ?", "fr", "sedation"),
+        ("Me van a hacer una embolización de miomas, ¿duele?", "es", "sedation"),
+        ("¿Me va a doler la biopsia?", "es", "sedation"),
+        ("¿Estaré despierta durante la embolización?", "es", "sedation"),
     ],
 )
 def test_french_and_spanish_openings_point_to_their_sections(question, language, section):
@@ -185,6 +191,11 @@ def test_french_and_spanish_openings_point_to_their_sections(question, language,
         ("comment se passe la récupération après une embolisation", "fr"),
         ("qué es lo peor que puede pasar", "es"),
         ("por qué es mejor que una cirugía", "es"),
+        # Pain afterwards is the aftercare's; the patient's own pain is a symptom, for the team.
+        ("est-ce que ça fait mal après l'embolisation ?", "fr"),
+        ("j'ai mal au bras depuis hier", "fr"),
+        ("me duele la pierna desde ayer", "es"),
+        ("¿duele mucho después?", "es"),
     ],
 )
 def test_a_french_or_spanish_opening_that_asks_something_else_points_nowhere(question, language):
