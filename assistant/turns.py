@@ -162,7 +162,7 @@ class TurnHandler:
         # Closed: when the secretariat answers, in the note's language (a catalog without those sentences, such as
         # one for a language without texts, has its note without them rather than half in English).
         note_in_reference = reply.text == self.messages.text("staff_will_reply", REFERENCE, self.site)
-        if not self.site.is_open(now) and (note_in_reference or self.messages.says_when_answered_in(language)):
+        if not self.site.is_open(now) and (note_in_reference or self.messages.says_when_answered_in(language, self.site)):
             reply.text += " " + self.messages.when_answered(self.site, now, language)
         return reply, {"held_note": held.FULL_NOTE}
 

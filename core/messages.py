@@ -95,14 +95,21 @@ class Messages:
         first, reference = self.text(key, language, site), self.text(key, REFERENCE, site)
         return reference if first == reference else f"{first}\n\n{reference}"
 
-    def says_when_answered_in(self, language: str | None) -> bool:
-        """Whether `language`'s catalog says when the secretariat answers (else it is said in the reference's)."""
-        catalog = self.catalogs.get(language or REFERENCE)
-        return catalog is not None and "answered_closed" in catalog.messages
+    def says_when_answered_in(self, language: str | None, site: Site) -> bool:
+        """Whether `language`'s catalog says when the secretariat answers and site.yml gives its response time in
+        that language (`in_languages`); else it is said in the reference language, not half in it."""
+        language = language or REFERENCE
+        catalog = self.catalogs.get(language)
+        if catalog is None or "answered_closed" not in catalog.messages:
+            return False
+        return language == REFERENCE or bool(site.in_languages.get(language, {}).get("response_time"))
 
     def when_answered(self, site: Site, now: dt.datetime, language: str | None) -> str:
         """When the secretariat will answer, in `language`: open now, or closed and reopening today, tomorrow or on
-        a named day (the site's opening hours, in its time zone), within the site's response time."""
+        a named day (the site's opening hours, in its time zone), within the site's response time. All of it in
+        the reference language where `language` cannot say it (says_when_answered_in)."""
+        if not self.says_when_answered_in(language, site):
+            language = REFERENCE
         if site.is_open(now):
             return self.text("answered_open", language, site)
         opening = site.next_opening(now)

@@ -185,8 +185,21 @@ def test_out_of_hours_a_french_patient_is_told_in_french_when_the_secretariat_an
     assert note["text"] == f"{messages.text('staff_will_reply', 'fr', site)} Le secrétariat vous recontactera sous un jour ouvré."
 
 
-def test_out_of_hours_a_note_in_a_language_without_those_sentences_stays_in_that_language(client, fake_rasa, app, database):
+def test_out_of_hours_a_note_in_a_language_without_its_response_time_stays_in_that_language(client, fake_rasa, app, database):
+    """site.yml gives no German response time: the German note without the sentence, rather than half in English."""
     chat(client, "de-2", "Muss ich vor der Embolisation nüchtern sein?")
     site = held_out_of_hours(app, database, "de-2")
+    turns = app.extensions["turns"]
+    turns.site = site = dataclasses.replace(site, in_languages={k: v for k, v in site.in_languages.items() if k != "de"})
     [note] = chat(client, "de-2", "Kann mich heute noch jemand zurückrufen bitte?")
     assert note["text"] == app.config["SETTINGS"].messages.text("staff_will_reply", "de", site)
+
+
+def test_out_of_hours_a_note_in_a_language_without_texts_says_when_in_that_language(client, fake_rasa, app, database):
+    chat(client, "de-3", "Muss ich vor der Embolisation nüchtern sein?")
+    site = held_out_of_hours(app, database, "de-3")
+    [note] = chat(client, "de-3", "Kann mich heute noch jemand zurückrufen bitte?")
+    messages = app.config["SETTINGS"].messages
+    assert (
+        note["text"] == f"{messages.text('staff_will_reply', 'de', site)} Das Sekretariat meldet sich innerhalb eines Werktags bei Ihnen."
+    )

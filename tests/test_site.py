@@ -122,6 +122,10 @@ IN_LANGUAGES = {
         "response_time": "sous un jour ouvré",
     },
     "es": {"department_name": "Servicio de Radiología Intervencionista", "response_time": "en un plazo de un día laborable"},
+    # Languages without texts give only the response time (the note while staff hold the conversation).
+    "de": {"response_time": "innerhalb eines Werktags"},
+    "tr": {"response_time": "bir iş günü içinde"},
+    "ar": {"response_time": "خلال يوم عمل واحد"},
 }
 SITE_IN_LANGUAGES = dataclasses.replace(SITE, in_languages=IN_LANGUAGES)
 NAMED = "{department_name} | {hospital_name} | {response_time} | {department_phone}"
@@ -135,7 +139,8 @@ NAMED = "{department_name} | {hospital_name} | {response_time} | {department_pho
         ("es", "Servicio de Radiología Intervencionista | H | en un plazo de un día laborable | +44 1"),
         ("en", "IR | H | within one working day | +44 1"),
         (None, "IR | H | within one working day | +44 1"),
-        ("de", "IR | H | within one working day | +44 1"),
+        ("de", "IR | H | innerhalb eines Werktags | +44 1"),
+        ("nl", "IR | H | within one working day | +44 1"),
     ],
 )
 def test_the_named_facts_are_filled_in_the_texts_language_else_in_the_reference_one(language, expected):
@@ -167,7 +172,10 @@ def test_site_yml_in_languages_is_checked(in_languages, error):
 def test_in_languages_names_only_languages_with_a_message_catalog(tmp_path):
     shipped = yaml.safe_load((ROOT / "site.yml").read_text(encoding="utf-8"))
     catalogs = Messages.load(ROOT / "messages").catalogs
-    assert set(load_site(ROOT / "site.yml", languages=catalogs).in_languages) == {"fr", "es"}  # the example values
+    # The example values: every catalog's language, the ones without texts with their response time only.
+    shipped_in = load_site(ROOT / "site.yml", languages=catalogs).in_languages
+    assert set(shipped_in) == set(catalogs) - {"en"}
+    assert all(set(facts) == {"response_time"} for language, facts in shipped_in.items() if not catalogs[language].texts)
     unknown = tmp_path / "site.yml"
     unknown.write_text(yaml.safe_dump(shipped | {"in_languages": {"zz": {"department_name": "Zz"}}}), encoding="utf-8")
     with pytest.raises(ValueError, match="in_languages: zz has no message catalog"):
@@ -194,12 +202,22 @@ MESSAGES = Messages.load(ROOT / "messages")
             "es",
             "La secretaría está cerrada ahora: vuelve a abrir el lunes a las 08:00 y se pondrá en contacto con usted en",
         ),
-        # A catalog without these sentences (a language without texts): all of it in the reference language.
-        (at(23, 18), "de", "The secretariat is closed now: it reopens tomorrow at 08:00 and will get back to you within one working day."),
+        # A language without texts: said in it where site.yml gives the response time in it.
+        (at(23, 18), "tr", "Sekreterlik şu anda kapalı: yarın saat 08:00 itibarıyla yeniden açılacak ve bir iş günü içinde"),
+        (at(28, 12), "de", "Das Sekretariat ist jetzt geschlossen: Es öffnet am Montag um 08:00 Uhr wieder"),
+        (at(23, 10), "ar", "السكرتارية مفتوحة الآن وستتواصل معك خلال يوم عمل واحد."),
     ],
 )
 def test_the_patient_is_told_when_the_secretariat_will_answer_in_their_language(now, language, expected):
     assert MESSAGES.when_answered(SITE_IN_LANGUAGES, now, language).startswith(expected)
+
+
+def test_without_the_response_time_in_the_patients_language_it_is_all_said_in_the_reference_language():
+    """Never half in English: a site.yml that gives no German response time gets the whole sentence in English."""
+    without = dataclasses.replace(SITE_IN_LANGUAGES, in_languages={k: v for k, v in SITE_IN_LANGUAGES.in_languages.items() if k != "de"})
+    assert not MESSAGES.says_when_answered_in("de", without) and MESSAGES.says_when_answered_in("de", SITE_IN_LANGUAGES)
+    expected = "The secretariat is closed now: it reopens tomorrow at 08:00 and will get back to you within one working day."
+    assert MESSAGES.when_answered(without, at(23, 18), "de").startswith(expected)
 
 
 def test_without_opening_hours_the_secretariat_answers_within_its_response_time_in_the_patients_language():
