@@ -7,8 +7,6 @@ show it. Nothing in the widget is left in English, and French guillemets hold th
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -37,11 +35,7 @@ ASKED = {
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_assistant(system):
-    """The action server loads its encoder on the first question; ask until a real answer comes."""
-    deadline = time.monotonic() + 120
-    while system.chat("answer-first-languages-warm-up", "what is embolization?")["messages"][0]["route"] != "answer":
-        assert time.monotonic() < deadline, "the assistant never answered a plain question"
-        time.sleep(2)
+    system.warm_up("answer-first-languages-warm-up")
 
 
 def toggle_label(language: str) -> str:

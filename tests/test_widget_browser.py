@@ -27,12 +27,7 @@ SITE = load_site(ROOT / "site.yml")  # what the running system was started with
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_assistant(system):
-    """The action server loads its sentence-embedding model on the first question, which can take longer
-    than the gateway waits for Rasa; ask until a real answer comes, so no test gets the cold start."""
-    deadline = time.monotonic() + 120
-    while system.chat("widget-tests-warm-up", "what is embolization?")["messages"][0]["route"] != "answer":
-        assert time.monotonic() < deadline, "the assistant never answered a plain question"
-        time.sleep(2)
+    system.warm_up("widget-tests-warm-up")
 
 
 def _open_page(browser, url: str, options: dict):

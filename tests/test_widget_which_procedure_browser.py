@@ -6,8 +6,6 @@ docs/screenshots/widget-which-procedure-{en,fr,es}-phone.png."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -30,11 +28,7 @@ ASKED = {
 
 @pytest.fixture(scope="module", autouse=True)
 def warm_assistant(system):
-    """The action server loads its encoder on the first question; ask until a real answer comes."""
-    deadline = time.monotonic() + 120
-    while system.chat("which-procedure-warm-up", "what is embolization?")["messages"][0]["route"] != "answer":
-        assert time.monotonic() < deadline, "the assistant never answered a plain question"
-        time.sleep(2)
+    system.warm_up("which-procedure-warm-up")
 
 
 @pytest.mark.parametrize("language", ASKED)

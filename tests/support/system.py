@@ -72,6 +72,14 @@ class RunningSystem:
         response.raise_for_status()
         return response.json()
 
+    def warm_up(self, sender: str, timeout: float = 120) -> None:
+        """The action server loads its sentence-embedding model on the first question, which can take longer
+        than the gateway waits for Rasa: ask until a real answer comes, so no test gets the cold start."""
+        deadline = time.monotonic() + timeout
+        while self.chat(sender, "what is embolization?")["messages"][0]["route"] != "answer":
+            assert time.monotonic() < deadline, "the assistant never answered a plain question"
+            time.sleep(2)
+
 
 def prepare_index() -> Path:
     """The index `make knowledge` keeps in var/index, rebuilt if the texts changed (the benchmarks use it;
