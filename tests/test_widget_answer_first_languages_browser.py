@@ -14,7 +14,7 @@ from core.config import ROOT
 from core.messages import Messages
 from core.site import load_site
 from knowledge.catalog import section_label
-from tests.support.browser import DESKTOP, PHONE, ChatWidget
+from tests.support.browser import DESKTOP, PHONE, ChatWidget, open_page
 from tests.support.untranslated import english_in
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -48,11 +48,7 @@ def toggle_label(language: str) -> str:
 @pytest.mark.parametrize("language", ASKED)
 def test_the_answer_comes_first_and_the_fold_speaks_the_pages_language(browser, system, language, screen):
     question, answering_word, further = ASKED[language]
-    context = browser.new_context(**SCREENS[screen])
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{system.gateway}/?lang={language}")
+    context, page, errors = open_page(browser, f"{system.gateway}/?lang={language}", SCREENS[screen])
     chat = ChatWidget(page, language)
     chat.start()
     answer = chat.ask(question)

@@ -18,7 +18,7 @@ from core.site import load_site
 from core.storage.conversations import find_conversation, history
 from core.storage.database import Database
 from core.storage.models import Feedback, StaffUser
-from tests.support.browser import DESKTOP, PHONE, ChatWidget
+from tests.support.browser import DESKTOP, PHONE, ChatWidget, open_page
 from tests.support.ports import free_port
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -30,19 +30,10 @@ def warm_assistant(system):
     system.warm_up("widget-tests-warm-up")
 
 
-def _open_page(browser, url: str, options: dict):
-    context = browser.new_context(**options)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(url)
-    return context, page, errors
-
-
 @pytest.fixture
 def chat(browser, system):
     """The demo page on a desktop screen, in a fresh browser profile (so a new patient)."""
-    context, page, errors = _open_page(browser, f"{system.gateway}/", DESKTOP)
+    context, page, errors = open_page(browser, f"{system.gateway}/", DESKTOP)
     yield ChatWidget(page)
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
@@ -313,7 +304,7 @@ def test_the_patient_can_end_and_delete_the_conversation(chat, db):
 
 
 def test_on_a_phone_the_chat_fills_the_screen(browser, system):
-    context, page, errors = _open_page(browser, f"{system.gateway}/", PHONE)
+    context, page, errors = open_page(browser, f"{system.gateway}/", PHONE)
     chat = ChatWidget(page)
     chat.start()
     assert chat.panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
@@ -360,7 +351,7 @@ CONTRAST_FAILURES = """() => {
 
 @pytest.mark.parametrize("accent", [None, "#ffd200"], ids=["default colours", "a light accent colour"])
 def test_text_in_the_widget_meets_wcag_aa_contrast(browser, system, db, accent):
-    context, page, errors = _open_page(browser, "about:blank", DESKTOP)
+    context, page, errors = open_page(browser, "about:blank", DESKTOP)
     if accent:  # a page on the gateway's origin whose tag sets a colour that white text would fail on
         page.route(
             f"{system.gateway}/yellow-site",
@@ -385,7 +376,7 @@ def test_text_in_the_widget_meets_wcag_aa_contrast(browser, system, db, accent):
 
 
 def test_the_tag_s_data_attributes_set_the_language_title_and_numbers(browser, system):
-    context, page, errors = _open_page(browser, "about:blank", DESKTOP)
+    context, page, errors = open_page(browser, "about:blank", DESKTOP)
     page.route(
         f"{system.gateway}/site-fr",
         lambda route: route.fulfill(
@@ -410,7 +401,7 @@ def test_the_tag_s_data_attributes_set_the_language_title_and_numbers(browser, s
 
 
 def test_reduced_motion_turns_the_animations_off(browser, system):
-    context, page, _ = _open_page(browser, f"{system.gateway}/", {**DESKTOP, "reduced_motion": "reduce"})
+    context, page, _ = open_page(browser, f"{system.gateway}/", {**DESKTOP, "reduced_motion": "reduce"})
     chat = ChatWidget(page)
     chat.open()
     assert (
@@ -468,7 +459,7 @@ def test_embedded_on_an_allowed_site_the_widget_talks_to_the_gateway_across_orig
     host = make_server("127.0.0.1", origin_port, _host_page(gateway), threaded=True)
     threading.Thread(target=host.serve_forever, daemon=True).start()
     try:
-        context, page, errors = _open_page(browser, f"http://localhost:{origin_port}/", DESKTOP)
+        context, page, errors = open_page(browser, f"http://localhost:{origin_port}/", DESKTOP)
         chat = ChatWidget(page)
         chat.start()
         answer = chat.ask("what is embolization?")
@@ -487,7 +478,7 @@ def test_embedded_on_an_allowed_site_the_widget_talks_to_the_gateway_across_orig
 def test_embedded_on_a_site_that_is_not_allowed_the_browser_blocks_the_chat(browser, system, db):
     host_url, host = _serve(_host_page(system.gateway))  # the system allows no other origin
     try:
-        context, page, _ = _open_page(browser, host_url.replace("127.0.0.1", "localhost") + "/", DESKTOP)
+        context, page, _ = open_page(browser, host_url.replace("127.0.0.1", "localhost") + "/", DESKTOP)
         chat = ChatWidget(page)
         chat.start()
         chat.input.fill("what is embolization?")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from core.config import ROOT
 from core.messages import Messages
 from core.site import load_site
-from tests.support.browser import PHONE, ChatWidget
+from tests.support.browser import PHONE, ChatWidget, open_page
 from tests.support.untranslated import english_in
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -33,11 +33,7 @@ def warm_assistant(system):
 
 @pytest.mark.parametrize("language", ASKED)
 def test_a_question_without_a_procedure_gets_the_general_answer_and_the_likeliest_procedures(browser, system, language):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{system.gateway}/?lang={language}")
+    context, page, errors = open_page(browser, f"{system.gateway}/?lang={language}", PHONE)
     chat = ChatWidget(page, language)
     chat.start()
     answer = chat.ask(ASKED[language])

@@ -33,6 +33,17 @@ DESKTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "en-GB"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "en-GB"}
 
 
+def open_page(browser: Browser, url: str, options: dict):
+    """`url` in a fresh browser profile (a new patient) with these screen options: (context, page, the
+    JavaScript errors the page raises, filled as they happen)."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    return context, page, errors
+
+
 @contextmanager
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
