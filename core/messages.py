@@ -102,7 +102,7 @@ class Messages:
         catalog = self.catalogs.get(language)
         if catalog is None or "answered_closed" not in catalog.messages:
             return False
-        return language == REFERENCE or bool(site.in_languages.get(language, {}).get("response_time"))
+        return site.gives("response_time", language)
 
     def when_answered(self, site: Site, now: dt.datetime, language: str | None) -> str:
         """When the secretariat will answer, in `language`: open now, or closed and reopening today, tomorrow or on

@@ -150,6 +150,11 @@ class Site:
         """One of the LOCALISED_FACTS in `language`, else its reference value."""
         return self.in_languages.get(language or REFERENCE, {}).get(key) or str(getattr(self, key))
 
+    def gives(self, key: str, language: str | None) -> bool:
+        """Whether site.yml gives one of the LOCALISED_FACTS in `language` (the reference language's are its own)."""
+        language = language or REFERENCE
+        return language == REFERENCE or bool(self.in_languages.get(language, {}).get(key))
+
     def fill(self, text: str, weekdays: list[str] | None = None, language: str | None = None) -> str:
         """Replace {placeholders} with the department's facts; unknown ones stay visible.
         `weekdays` names the days in the text's language (a message catalog's); `language` is the text's

@@ -86,8 +86,7 @@ def untranslated_facts(site, language: str) -> list[str]:
     """The department's names and sentences site.yml does not give in `language`."""
     from core.site import LOCALISED_FACTS
 
-    given = site.in_languages.get(language, {})
-    return [fact for fact in LOCALISED_FACTS if not given.get(fact)]
+    return [fact for fact in LOCALISED_FACTS if not site.gives(fact, language)]
 
 
 def enforce(settings, today: dt.date, say) -> None:
