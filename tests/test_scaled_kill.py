@@ -153,6 +153,7 @@ class Run:
     restarted_in: dict[str, float]
     trackers: dict[str, dict[str, list[dict]]]  # Rasa server -> conversation -> events of the tracker it keeps
     rebuilt: dict[str, list[dict]]  # conversation -> events of its latest session in the database
+    transcripts: dict[str, list[dict]]  # conversation -> its messages as stored (core/storage/conversations.history)
     database: Database
     timings: dict[str, float]
 
@@ -303,9 +304,10 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
     # Red-flag messages never reach Rasa: only the ordinary conversations have trackers.
     trackers = {f"rasa{server}": {c.sender: tracker_events(system, server, f"web:{c.sender}") for c in ordinary} for server in (1, 2)}
     rebuilt = {c.sender: rebuilt_events(database, f"web:{c.sender}") for c in ordinary}
+    transcripts = {c.sender: history(database, "web", c.sender) for c in conversations}
     timings["total_s"] = time.monotonic() - started
     # Answers to a message sent again during the PostgreSQL cut, stored when the queued writes were replayed.
-    resends = sum(bool(m["data"].get(RESEND)) for c in conversations for m in history(database, "web", c.sender))
+    resends = sum(bool(m["data"].get(RESEND)) for messages in transcripts.values() for m in messages)
     print(
         f"\nscaled kill run: {timings}, restarts {restarted_in}, proxy resets pg={postgresql.refused} "
         f"redis={redis.refused}, replies stored as a resend's answer: {resends}"
@@ -320,6 +322,7 @@ def exercise(system: ScaledSystem, postgresql: TcpProxy, redis: TcpProxy, twilio
         restarted_in,
         trackers,
         rebuilt,
+        transcripts,
         database,
         timings,
     )
@@ -345,7 +348,7 @@ def turns_stored(run: Run, conversation: Chat) -> list[StoredTurn]:
     both messages, then both replies."""
     turns: list[StoredTurn] = []
     by_id: dict[str, StoredTurn] = {}
-    for message in history(run.database, "web", conversation.sender):
+    for message in run.transcripts[conversation.sender]:
         reply = (message["text"], bool(message["data"].get(RESEND)), dt.datetime.fromisoformat(message["at"]))
         if message["role"] == "patient":
             turns.append(StoredTurn(message["text"]))
